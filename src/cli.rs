@@ -1,0 +1,209 @@
+//! The command line: serve (default), demo, migrate, staff accounts, benchmarks and forecast backtests.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::app::{self, AppState, Settings};
+use crate::config::{DbConfig, ServeConfig};
+use crate::domain::Role;
+use crate::scans::decode::DecodeOptions;
+use crate::scans::DecodePool;
+use crate::{auth, db, demo, staff};
+
+#[derive(Parser)]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Field-service backend for door-to-door laundry pickup",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve {
+        #[command(flatten)]
+        config: ServeConfig,
+        /// Load the demo data set and print the demo logins first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the service with the demo data set loaded (same as `serve --demo`).
+    Demo {
+        #[command(flatten)]
+        config: ServeConfig,
+    },
+    /// Create the database if missing and apply migrations, then exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbConfig,
+    },
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. Without --password-stdin a random password is generated and printed once.
+    Add {
+        username: String,
+        #[arg(long)]
+        role: Role,
+        /// Name shown to colleagues (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbConfig,
+    },
+    /// List staff accounts.
+    List {
+        #[command(flatten)]
+        db: DbConfig,
+    },
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            None => serve(self.serve, false).await,
+            Some(Command::Serve { config, demo }) => serve(config, demo).await,
+            Some(Command::Demo { config }) => serve(config, true).await,
+            Some(Command::Migrate { db: cfg }) => {
+                db::connect_and_migrate(&cfg).await?;
+                println!("database is migrated");
+                Ok(())
+            }
+            Some(Command::Staff { command }) => staff_command(command).await,
+        }
+    }
+}
+
+async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
+    let pool = db::connect_and_migrate(&config.db).await?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    let addr = listener.local_addr()?;
+    if with_demo {
+        let logins = demo::load(&pool).await?;
+        print_demo(&logins, &addr.to_string());
+    }
+    let options = DecodeOptions {
+        budget: config.decode_budget(),
+        max_bytes: config.max_photo_bytes,
+        ..DecodeOptions::default()
+    };
+    let settings = Settings {
+        session_ttl: chrono::Duration::hours(config.session_hours.clamp(1, 24 * 30)),
+        max_photo_bytes: config.max_photo_bytes,
+        request_timeout: std::time::Duration::from_secs(config.request_timeout_secs.max(1)),
+    };
+    let state = AppState {
+        pool,
+        decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),
+        settings: Arc::new(settings),
+    };
+    tracing::info!(%addr, "doorstep listening on http://{addr}");
+    app::serve(listener, state, app::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_demo(logins: &[demo::DemoLogin], addr: &str) {
+    println!("Demo data loaded. Demo logins (passwords are new on every start):");
+    for l in logins {
+        println!(
+            "  {:<16} {:<11} password: {}",
+            l.username,
+            format!("{:?}", l.role).to_lowercase(),
+            l.password
+        );
+    }
+    let pickup = logins
+        .iter()
+        .find(|l| l.role == Role::Pickup)
+        .map_or("", |l| l.password.as_str());
+    println!();
+    println!("Try it:");
+    println!(
+        "  TOKEN=$(curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
+    );
+    println!("          -d '{{\"username\":\"demo-pickup\",\"password\":\"{pickup}\"}}' | sed 's/.*\"token\":\"\\([0-9a-f]*\\)\".*/\\1/')");
+    println!("  curl -s http://{addr}/api/v1/scans -H \"authorization: Bearer $TOKEN\" -F photo=@fixtures/demo-label-D00DEM0000AN.jpg");
+    println!();
+}
+
+async fn staff_command(command: StaffCommand) -> anyhow::Result<()> {
+    match command {
+        StaffCommand::Add {
+            username,
+            role,
+            name,
+            password_stdin,
+            db: cfg,
+        } => {
+            let username = staff::check_username(&username).map_err(anyhow::Error::msg)?;
+            let (password, generated) = if password_stdin {
+                let mut p = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut p)
+                    .context("reading the password from stdin")?;
+                (p.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (auth::generate_password(), true)
+            };
+            auth::check_password(&password).map_err(anyhow::Error::msg)?;
+            let pool = db::connect_and_migrate(&cfg).await?;
+            let hash = tokio::task::spawn_blocking(move || {
+                auth::hash_password(&password).map(|h| (h, password))
+            })
+            .await??;
+            let display = name.unwrap_or_else(|| username.clone());
+            let account = staff::db::insert_staff(&pool, &username, &display, role, &hash.0)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(d) if d.constraint() == Some("staff_username_key") => {
+                        anyhow::anyhow!("the username '{username}' is taken")
+                    }
+                    _ => e.into(),
+                })?;
+            println!(
+                "created {} ({:?}) id {}",
+                account.username, account.role, account.staff_id
+            );
+            if generated {
+                println!("password: {}", hash.1);
+            }
+            Ok(())
+        }
+        StaffCommand::List { db: cfg } => {
+            let pool = db::connect_and_migrate(&cfg).await?;
+            for s in staff::db::list_staff(&pool).await? {
+                println!(
+                    "{:<20} {:<11} {:<8} {}",
+                    s.username,
+                    format!("{:?}", s.role).to_lowercase(),
+                    if s.active { "active" } else { "inactive" },
+                    s.display_name
+                );
+            }
+            Ok(())
+        }
+    }
+}

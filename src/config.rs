@@ -1,0 +1,97 @@
+//! Settings from flags with environment fallbacks; defaults work on a fresh machine with no settings.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Database and server settings shared by every subcommand that touches the database.
+#[derive(Clone, clap::Args)]
+pub struct DbConfig {
+    /// PostgreSQL URL; the database is created if missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/doorstep",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// Most connections the pool opens.
+    #[arg(long, env = "DOORSTEP_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+impl std::fmt::Debug for DbConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbConfig")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("db_max_connections", &self.db_max_connections)
+            .finish()
+    }
+}
+
+/// Hides a password in a connection URL so settings can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Settings of the HTTP service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    #[command(flatten)]
+    pub db: DbConfig,
+    /// Address and port to listen on.
+    #[arg(long, env = "DOORSTEP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Wall-time budget for decoding one photo, in milliseconds.
+    #[arg(long, env = "DOORSTEP_DECODE_BUDGET_MS", default_value_t = 1500)]
+    pub decode_budget_ms: u64,
+    /// Photos decoded at once (default: the number of cores).
+    #[arg(long, env = "DOORSTEP_DECODE_WORKERS")]
+    pub decode_workers: Option<usize>,
+    /// Photos allowed to wait for a decoder before scans answer 503.
+    #[arg(long, env = "DOORSTEP_DECODE_QUEUE", default_value_t = 8)]
+    pub decode_queue: usize,
+    /// Largest photo upload, in bytes.
+    #[arg(long, env = "DOORSTEP_MAX_PHOTO_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_photo_bytes: usize,
+    /// How long a login session lasts, in hours.
+    #[arg(long, env = "DOORSTEP_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: i64,
+    /// Longest a request may take before it is answered 408 (photo decoding has its own budget).
+    #[arg(long, env = "DOORSTEP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl ServeConfig {
+    pub fn decode_budget(&self) -> Duration {
+        Duration::from_millis(self.decode_budget_ms)
+    }
+
+    pub fn decode_workers(&self) -> usize {
+        self.decode_workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

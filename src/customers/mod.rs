@@ -1,0 +1,271 @@
+//! Customers: create, read, update, search, and the customer card a worker sees at the door.
+
+pub mod db;
+mod history;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{AnyStaff, Authed, Dispatcher};
+use crate::domain::{check_len, double_option, non_blank};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::extract::{Json, Path, Query};
+use crate::pagination::{Page, PageParams};
+use crate::{garments, interactions, pickups};
+use db::CustomerFields;
+
+/// A customer as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Customer {
+    pub customer_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub notes: String,
+    pub label_consent_at: Option<DateTime<Utc>>,
+    pub label_consent_method: Option<String>,
+    pub do_not_contact: bool,
+    pub do_not_contact_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything a pickup worker needs at the door, in one answer.
+#[derive(Debug, Serialize)]
+pub struct CustomerCard {
+    pub customer: Customer,
+    pub last_pickups: Vec<pickups::PickupSummary>,
+    pub wardrobe: Vec<garments::WardrobeGroup>,
+    pub open_complaints: Vec<interactions::Interaction>,
+}
+
+/// Assembles the card; `None` when the customer does not exist.
+pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
+    let Some(customer) = db::fetch_customer(pool, customer_id).await? else {
+        return Ok(None);
+    };
+    let (last_pickups, wardrobe, open_complaints) = tokio::try_join!(
+        pickups::db::recent_pickups(pool, customer_id, 5),
+        garments::db::wardrobe(pool, customer_id),
+        interactions::db::open_complaints(pool, customer_id),
+    )?;
+    Ok(Some(CustomerCard {
+        customer,
+        last_pickups,
+        wardrobe: garments::group_wardrobe(wardrobe),
+        open_complaints,
+    }))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/customers",
+            get(search_customers).post(create_customer),
+        )
+        .route(
+            "/api/v1/customers/{customer_id}",
+            get(get_customer).patch(update_customer),
+        )
+        .route("/api/v1/customers/{customer_id}/card", get(get_card))
+        .route(
+            "/api/v1/customers/{customer_id}/history",
+            get(history::get_history),
+        )
+}
+
+/// Consent to a label on the door: when and how it was given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    pub given_at: DateTime<Utc>,
+    pub method: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCustomer {
+    name: String,
+    phone: Option<String>,
+    address: Option<String>,
+    notes: Option<String>,
+    label_consent: Option<Consent>,
+    #[serde(default)]
+    do_not_contact: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerPatch {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    address: Option<Option<String>>,
+    notes: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    label_consent: Option<Option<Consent>>,
+    do_not_contact: Option<bool>,
+}
+
+/// Validates and normalises customer fields, collecting every problem at once.
+fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
+    let mut errors = Vec::new();
+    f.name = f.name.trim().to_owned();
+    if f.name.is_empty() {
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "a name is required".into(),
+        });
+    }
+    check_len(&mut errors, "name", Some(&f.name), 200);
+    f.phone = non_blank(f.phone.take());
+    if let Some(phone) = &f.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+            || !(5..=20).contains(&digits)
+        {
+            errors.push(FieldError {
+                field: "phone".into(),
+                message: "a phone number has 5 to 20 digits and only + - ( ) . or spaces besides"
+                    .into(),
+            });
+        }
+    }
+    f.address = non_blank(f.address.take());
+    check_len(&mut errors, "address", f.address.as_deref(), 500);
+    check_len(&mut errors, "notes", Some(&f.notes), 4000);
+    f.label_consent_method = non_blank(f.label_consent_method.take());
+    match (&f.label_consent_at, &f.label_consent_method) {
+        (Some(at), _) if *at > Utc::now() + chrono::Duration::minutes(5) => {
+            errors.push(FieldError {
+                field: "label_consent.given_at".into(),
+                message: "consent cannot be given in the future".into(),
+            })
+        }
+        (Some(_), None) => errors.push(FieldError {
+            field: "label_consent.method".into(),
+            message: "say how consent was given (e.g. signed form)".into(),
+        }),
+        _ => {}
+    }
+    check_len(
+        &mut errors,
+        "label_consent.method",
+        f.label_consent_method.as_deref(),
+        200,
+    );
+    if errors.is_empty() {
+        Ok(f)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn create_customer(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    Json(req): Json<NewCustomer>,
+) -> AppResult<(StatusCode, Json<Customer>)> {
+    let fields = check_fields(CustomerFields {
+        name: req.name,
+        phone: req.phone,
+        address: req.address,
+        notes: req.notes.unwrap_or_default(),
+        label_consent_at: req.label_consent.as_ref().map(|c| c.given_at),
+        label_consent_method: req.label_consent.map(|c| c.method),
+        do_not_contact: req.do_not_contact,
+    })?;
+    let customer = db::insert_customer(&state.pool, Uuid::new_v4(), &fields).await?;
+    tracing::info!(customer_id = %customer.customer_id, "customer created");
+    Ok((StatusCode::CREATED, Json(customer)))
+}
+
+async fn get_customer(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+) -> AppResult<Json<Customer>> {
+    db::fetch_customer(&state.pool, customer_id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("customer"))
+}
+
+async fn get_card(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+) -> AppResult<Json<CustomerCard>> {
+    load_card(&state.pool, customer_id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("customer"))
+}
+
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+async fn update_customer(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    Path(customer_id): Path<Uuid>,
+    Json(patch): Json<CustomerPatch>,
+) -> AppResult<Json<Customer>> {
+    let mut tx = state.pool.begin().await?;
+    let current = db::fetch_customer_for_update(&mut *tx, customer_id)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    let (consent_at, consent_method) = match patch.label_consent {
+        None => (current.label_consent_at, current.label_consent_method),
+        Some(None) => (None, None),
+        Some(Some(c)) => (Some(c.given_at), Some(c.method)),
+    };
+    let fields = check_fields(CustomerFields {
+        name: patch.name.unwrap_or(current.name),
+        phone: patch.phone.unwrap_or(current.phone),
+        address: patch.address.unwrap_or(current.address),
+        notes: patch.notes.unwrap_or(current.notes),
+        label_consent_at: consent_at,
+        label_consent_method: consent_method,
+        do_not_contact: patch.do_not_contact.unwrap_or(current.do_not_contact),
+    })?;
+    let updated = db::update_customer(&mut *tx, customer_id, &fields).await?;
+    tx.commit().await?;
+    Ok(Json(updated))
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn search_customers(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Query(params): Query<SearchParams>,
+) -> AppResult<Json<Page<Customer>>> {
+    let page = PageParams {
+        limit: params.limit,
+        offset: params.offset,
+    }
+    .check()?;
+    let q = non_blank(params.q);
+    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(AppError::invalid(
+            "q",
+            "a search has at most 100 characters",
+        ));
+    }
+    let rows = db::search_customers(&state.pool, q.as_deref(), page).await?;
+    Ok(Json(page.page(rows)))
+}

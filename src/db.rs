@@ -1,0 +1,35 @@
+//! Database connection: create the database if missing, connect, and apply the embedded migrations.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres};
+
+use crate::config::{redact_url, DbConfig};
+
+/// The migrations in `migrations/`, compiled into the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// Creates the database if needed, connects, and migrates it.
+pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
+    let url = &cfg.database_url;
+    if !Postgres::database_exists(url)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", redact_url(url)))?
+    {
+        Postgres::create_database(url)
+            .await
+            .context("creating the database")?;
+        tracing::info!("created database");
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(cfg.db_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(url)))?;
+    MIGRATOR.run(&pool).await.context("applying migrations")?;
+    Ok(pool)
+}

@@ -1,0 +1,363 @@
+//! The HTTP error type: every failure becomes an `application/problem+json` answer naming the field at fault.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sqlx::error::DatabaseError;
+
+use crate::domain::Role;
+
+/// One bad field of a request, with a message a person can act on.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A client error other than validation: its status, a stable slug, and what to tell the user.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub field: Option<String>,
+    pub hint: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+/// Errors a handler can return; client errors carry their message, internal ones are logged and hidden.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("the {needed:?} role or higher is required")]
+    Forbidden { needed: Role },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    #[error("{}", .0.detail)]
+    Problem(Box<Problem>),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// A single bad field (422).
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    /// A client error with its own status and slug.
+    pub fn problem(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        AppError::Problem(Box::new(Problem {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            field: None,
+            hint: None,
+            retry_after: None,
+        }))
+    }
+
+    /// The request clashes with what is recorded (409).
+    pub fn conflict(field: &str, detail: impl Into<String>) -> Self {
+        AppError::problem(StatusCode::CONFLICT, "conflict", "Conflict", detail).with_field(field)
+    }
+
+    pub fn with_field(mut self, field: &str) -> Self {
+        if let AppError::Problem(p) = &mut self {
+            p.field = Some(field.to_owned());
+        }
+        self
+    }
+
+    pub fn with_hint(mut self, hint: &str) -> Self {
+        if let AppError::Problem(p) = &mut self {
+            p.hint = Some(hint.to_owned());
+        }
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        if let AppError::Problem(p) = &mut self {
+            p.retry_after = Some(seconds);
+        }
+        self
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+fn problem_response(
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: String,
+    field: Option<&str>,
+    hint: Option<&str>,
+    errors: &[FieldError],
+) -> Response {
+    let body = Body {
+        kind: format!("urn:doorstep:problem:{slug}"),
+        title,
+        status: status.as_u16(),
+        detail,
+        field,
+        hint,
+        errors,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Unauthorized => {
+                let mut r = problem_response(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Sign in required",
+                    "send a valid session token as `Authorization: Bearer <token>`".into(),
+                    Some("authorization"),
+                    None,
+                    &[],
+                );
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            AppError::Forbidden { needed } => problem_response(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for your role",
+                format!(
+                    "this needs the {} role or higher",
+                    serde_json::to_value(needed)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+                None,
+                None,
+                &[],
+            ),
+            AppError::NotFound(what) => problem_response(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("{what} not found"),
+                None,
+                None,
+                &[],
+            ),
+            AppError::Invalid(errors) => {
+                let detail = match errors.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    many => format!("{} fields are invalid", many.len()),
+                };
+                let field = errors.first().map(|e| e.field.clone());
+                problem_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Invalid request",
+                    detail,
+                    field.as_deref(),
+                    None,
+                    &errors,
+                )
+            }
+            AppError::Problem(p) => {
+                let mut r = problem_response(
+                    p.status,
+                    p.slug,
+                    p.title,
+                    p.detail,
+                    p.field.as_deref(),
+                    p.hint.as_deref(),
+                    &[],
+                );
+                if let Some(secs) = p.retry_after {
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                r
+            }
+            AppError::Internal(err) => {
+                tracing::error!(error = ?err, "internal error");
+                problem_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "something went wrong on our side; it has been logged".into(),
+                    None,
+                    None,
+                    &[],
+                )
+            }
+        }
+    }
+}
+
+/// Maps a unique or foreign-key violation to a client error where the query is called.
+pub trait ResultExt<T> {
+    fn on_constraint(
+        self,
+        name: &str,
+        f: impl FnOnce(Box<dyn DatabaseError>) -> AppError,
+    ) -> AppResult<T>;
+}
+
+impl<T, E: Into<AppError>> ResultExt<T> for Result<T, E> {
+    fn on_constraint(
+        self,
+        name: &str,
+        f: impl FnOnce(Box<dyn DatabaseError>) -> AppError,
+    ) -> AppResult<T> {
+        self.map_err(|e| match e.into() {
+            AppError::Internal(err) => match err.downcast::<sqlx::Error>() {
+                Ok(sqlx::Error::Database(db)) if db.constraint() == Some(name) => f(db),
+                Ok(other) => AppError::Internal(other.into()),
+                Err(err) => AppError::Internal(err),
+            },
+            other => other,
+        })
+    }
+}
+
+/// Splits serde's "path: message" into the field and the message.
+fn split_serde_message(text: &str) -> (String, String) {
+    let text = text
+        .split_once("target type: ")
+        .map_or(text, |(_, rest)| rest);
+    let text = text.rsplit_once(" at line ").map_or(text, |(msg, _)| msg);
+    if let Some((path, msg)) = text.split_once(": ") {
+        if !path.contains(' ') {
+            return (path.to_owned(), msg.to_owned());
+        }
+    }
+    let quoted = text
+        .split('`')
+        .nth(1)
+        .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"));
+    (quoted.unwrap_or("body").to_owned(), text.to_owned())
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => {
+                let (field, message) = split_serde_message(&e.body_text());
+                AppError::invalid(field, message)
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                let (_, message) = split_serde_message(&e.body_text());
+                AppError::problem(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-json",
+                    "Malformed JSON",
+                    message,
+                )
+                .with_field("body")
+            }
+            JsonRejection::MissingJsonContentType(_) => AppError::problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as JSON with `Content-Type: application/json`",
+            )
+            .with_field("content-type"),
+            other => AppError::problem(
+                other.status(),
+                "bad-body",
+                "Unreadable body",
+                other.body_text(),
+            )
+            .with_field("body"),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            PathRejection::FailedToDeserializePathParams(e) => {
+                let message = e.body_text();
+                let field = match e.into_kind() {
+                    axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. } => key,
+                    _ => "path".to_owned(),
+                };
+                AppError::problem(StatusCode::NOT_FOUND, "not-found", "Not found", message)
+                    .with_field(&field)
+            }
+            other => AppError::problem(
+                StatusCode::BAD_REQUEST,
+                "bad-path",
+                "Bad path",
+                other.body_text(),
+            ),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        let (field, message) = split_serde_message(
+            &rejection
+                .body_text()
+                .replace("Failed to deserialize query string: ", ""),
+        );
+        AppError::invalid(field, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_name_the_field() {
+        let (f, m) = split_serde_message("Failed to deserialize the JSON body into the target type: lines[1].service: unknown variant `x`, expected one of `wash` at line 1 column 9");
+        assert_eq!(f, "lines[1].service");
+        assert!(m.starts_with("unknown variant"));
+        let (f, _) = split_serde_message("Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 2");
+        assert_eq!(f, "name");
+    }
+}

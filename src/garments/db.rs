@@ -1,0 +1,115 @@
+//! SQL for garments and the wardrobe view (each garment with how often and when it was last cleaned).
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::{Garment, GarmentFields, WardrobeItem};
+
+const COLUMNS: &str =
+    "customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size, \
+                       material, colour, tag_code, created_at, updated_at";
+
+pub async fn insert_garment(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    garment_id: Uuid,
+    f: &GarmentFields,
+) -> sqlx::Result<Garment> {
+    sqlx::query_as(&format!(
+        "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size,
+                              material, colour, tag_code)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         returning {COLUMNS}"
+    ))
+    .bind(customer_id)
+    .bind(garment_id)
+    .bind(f.category)
+    .bind(f.kind)
+    .bind(f.season_class)
+    .bind(&f.brand)
+    .bind(&f.cut)
+    .bind(&f.size)
+    .bind(f.special_size)
+    .bind(f.material)
+    .bind(&f.colour)
+    .bind(&f.tag_code)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn fetch_garment(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    garment_id: Uuid,
+) -> sqlx::Result<Option<Garment>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from garment where customer_id = $1 and garment_id = $2"
+    ))
+    .bind(customer_id)
+    .bind(garment_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn fetch_garment_by_tag(
+    db: impl PgExecutor<'_>,
+    tag_code: &str,
+) -> sqlx::Result<Option<Garment>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from garment where tag_code = $1"
+    ))
+    .bind(tag_code)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn update_garment(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    garment_id: Uuid,
+    f: &GarmentFields,
+) -> sqlx::Result<Garment> {
+    sqlx::query_as(&format!(
+        "update garment set category = $3, kind = $4, season_class = $5, brand = $6, cut = $7, size = $8,
+                special_size = $9, material = $10, colour = $11, tag_code = $12, updated_at = now()
+          where customer_id = $1 and garment_id = $2
+         returning {COLUMNS}"
+    ))
+    .bind(customer_id)
+    .bind(garment_id)
+    .bind(f.category)
+    .bind(f.kind)
+    .bind(f.season_class)
+    .bind(&f.brand)
+    .bind(&f.cut)
+    .bind(&f.size)
+    .bind(f.special_size)
+    .bind(f.material)
+    .bind(&f.colour)
+    .bind(&f.tag_code)
+    .fetch_one(db)
+    .await
+}
+
+/// Every garment of a customer with how many times it was cleaned and when last.
+pub async fn wardrobe(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+) -> sqlx::Result<Vec<WardrobeItem>> {
+    sqlx::query_as(
+        "select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
+                g.special_size, g.material, g.colour, g.tag_code, g.created_at, g.updated_at,
+                count(pl.line_no) as times_cleaned, max(p.collected_at) as last_cleaned_at
+           from garment g
+           left join pickup_line pl on pl.customer_id = g.customer_id and pl.garment_id = g.garment_id
+           left join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+          where g.customer_id = $1
+          group by g.customer_id, g.garment_id
+          order by array_position(array['winter', 'spring_autumn', 'summer', 'all_season'], g.season_class),
+                   array_position(array['men', 'women', 'children'], g.category),
+                   max(p.collected_at) desc nulls last, g.created_at",
+    )
+    .bind(customer_id)
+    .fetch_all(db)
+    .await
+}

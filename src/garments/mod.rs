@@ -1,0 +1,288 @@
+//! Garments: one piece of clothing across visits; its description, its tag, and the customer's wardrobe.
+
+pub mod db;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{AnyStaff, Authed};
+use crate::domain::code::TagCode;
+use crate::domain::{
+    check_len, double_option, non_blank, Category, GarmentKind, Material, SeasonClass,
+};
+use crate::error::{AppError, AppResult, FieldError, ResultExt};
+use crate::extract::{Json, Path};
+
+/// A garment as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Garment {
+    pub customer_id: Uuid,
+    pub garment_id: Uuid,
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub season_class: SeasonClass,
+    pub brand: Option<String>,
+    pub cut: Option<String>,
+    pub size: Option<String>,
+    pub special_size: bool,
+    pub material: Option<Material>,
+    pub colour: Option<String>,
+    pub tag_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A garment with its cleaning record.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WardrobeItem {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub garment: Garment,
+    pub times_cleaned: i64,
+    pub last_cleaned_at: Option<DateTime<Utc>>,
+}
+
+/// The garments of one season class and category, as the wardrobe summary shows them.
+#[derive(Debug, Serialize)]
+pub struct WardrobeGroup {
+    pub season_class: SeasonClass,
+    pub category: Category,
+    pub garment_count: usize,
+    pub times_cleaned: i64,
+    pub last_cleaned_at: Option<DateTime<Utc>>,
+    pub garments: Vec<WardrobeItem>,
+}
+
+/// Groups wardrobe rows (ordered by season class, then category) into summary groups.
+pub fn group_wardrobe(items: Vec<WardrobeItem>) -> Vec<WardrobeGroup> {
+    let mut groups: Vec<WardrobeGroup> = Vec::new();
+    for item in items {
+        let key = (item.garment.season_class, item.garment.category);
+        match groups.last_mut() {
+            Some(g) if (g.season_class, g.category) == key => g.garments.push(item),
+            _ => groups.push(WardrobeGroup {
+                season_class: key.0,
+                category: key.1,
+                garment_count: 0,
+                times_cleaned: 0,
+                last_cleaned_at: None,
+                garments: vec![item],
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.garment_count = g.garments.len();
+        g.times_cleaned = g.garments.iter().map(|i| i.times_cleaned).sum();
+        g.last_cleaned_at = g.garments.iter().filter_map(|i| i.last_cleaned_at).max();
+    }
+    groups
+}
+
+/// How a garment is described when it is first collected.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGarment {
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub season_class: SeasonClass,
+    pub brand: Option<String>,
+    pub cut: Option<String>,
+    pub size: Option<String>,
+    #[serde(default)]
+    pub special_size: bool,
+    pub material: Option<Material>,
+    pub colour: Option<String>,
+    pub tag_code: Option<String>,
+}
+
+/// Checked garment fields, ready to store.
+#[derive(Debug, Clone)]
+pub struct GarmentFields {
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub season_class: SeasonClass,
+    pub brand: Option<String>,
+    pub cut: Option<String>,
+    pub size: Option<String>,
+    pub special_size: bool,
+    pub material: Option<Material>,
+    pub colour: Option<String>,
+    pub tag_code: Option<String>,
+}
+
+impl NewGarment {
+    /// Normalises free text and checks the tag code; errors are named under `prefix` (e.g. `lines[2].garment`).
+    pub fn check(self, prefix: &str, errors: &mut Vec<FieldError>) -> GarmentFields {
+        let f = GarmentFields {
+            category: self.category,
+            kind: self.kind,
+            season_class: self.season_class,
+            brand: non_blank(self.brand),
+            cut: non_blank(self.cut),
+            size: non_blank(self.size),
+            special_size: self.special_size,
+            material: self.material,
+            colour: non_blank(self.colour),
+            tag_code: None,
+        };
+        let tag_code = check_tag(
+            non_blank(self.tag_code),
+            &format!("{prefix}.tag_code"),
+            errors,
+        );
+        for (name, value) in [
+            ("brand", &f.brand),
+            ("cut", &f.cut),
+            ("size", &f.size),
+            ("colour", &f.colour),
+        ] {
+            check_len(errors, &format!("{prefix}.{name}"), value.as_deref(), 100);
+        }
+        GarmentFields { tag_code, ..f }
+    }
+}
+
+fn check_tag(tag: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let tag = tag?;
+    match TagCode::parse(&tag) {
+        Ok(code) => Some(code.as_str().to_owned()),
+        Err(e) => {
+            errors.push(FieldError {
+                field: field.to_owned(),
+                message: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// Maps the unique tag constraint to a 409 naming the field.
+pub fn tag_taken(field: &str) -> impl FnOnce(Box<dyn sqlx::error::DatabaseError>) -> AppError + '_ {
+    move |_| AppError::conflict(field, "this garment tag is already on another garment")
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/customers/{customer_id}/wardrobe",
+            get(get_wardrobe),
+        )
+        .route(
+            "/api/v1/customers/{customer_id}/garments/{garment_id}",
+            get(get_garment).patch(update_garment),
+        )
+}
+
+async fn get_wardrobe(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+) -> AppResult<Json<Vec<WardrobeGroup>>> {
+    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
+        return Err(AppError::NotFound("customer"));
+    }
+    Ok(Json(group_wardrobe(
+        db::wardrobe(&state.pool, customer_id).await?,
+    )))
+}
+
+async fn get_garment(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path((customer_id, garment_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Json<Garment>> {
+    db::fetch_garment(&state.pool, customer_id, garment_id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("garment"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GarmentPatch {
+    category: Option<Category>,
+    kind: Option<GarmentKind>,
+    season_class: Option<SeasonClass>,
+    #[serde(default, deserialize_with = "double_option")]
+    brand: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    cut: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    size: Option<Option<String>>,
+    special_size: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    material: Option<Option<Material>>,
+    #[serde(default, deserialize_with = "double_option")]
+    colour: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    tag_code: Option<Option<String>>,
+}
+
+/// A worker corrects a garment's description (brand, size, ...) or attaches a tag.
+#[tracing::instrument(skip_all, fields(garment_id = %garment_id))]
+async fn update_garment(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path((customer_id, garment_id)): Path<(Uuid, Uuid)>,
+    Json(patch): Json<GarmentPatch>,
+) -> AppResult<Json<Garment>> {
+    let mut tx = state.pool.begin().await?;
+    let current = sqlx::query_as::<_, Garment>(
+        "select customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size, material, colour,
+                tag_code, created_at, updated_at
+           from garment where customer_id = $1 and garment_id = $2 for update",
+    )
+    .bind(customer_id)
+    .bind(garment_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound("garment"))?;
+    let mut errors = Vec::new();
+    let fields = NewGarment {
+        category: patch.category.unwrap_or(current.category),
+        kind: patch.kind.unwrap_or(current.kind),
+        season_class: patch.season_class.unwrap_or(current.season_class),
+        brand: patch.brand.unwrap_or(current.brand),
+        cut: patch.cut.unwrap_or(current.cut),
+        size: patch.size.unwrap_or(current.size),
+        special_size: patch.special_size.unwrap_or(current.special_size),
+        material: patch.material.unwrap_or(current.material),
+        colour: patch.colour.unwrap_or(current.colour),
+        tag_code: patch.tag_code.unwrap_or(current.tag_code),
+    }
+    .check("", &mut errors);
+    if !errors.is_empty() {
+        for e in &mut errors {
+            e.field = e.field.trim_start_matches('.').to_owned();
+        }
+        return Err(AppError::Invalid(errors));
+    }
+    let updated = db::update_garment(&mut *tx, customer_id, garment_id, &fields)
+        .await
+        .on_constraint("garment_tag_code_key", tag_taken("tag_code"))?;
+    tx.commit().await?;
+    Ok(Json(updated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_tag_is_named_under_the_prefix() {
+        let mut errors = Vec::new();
+        let g: NewGarment = serde_json::from_value(serde_json::json!({
+            "category": "women", "kind": "coat", "season_class": "winter", "tag_code": "G123", "brand": "  "
+        }))
+        .unwrap();
+        let f = g.check("lines[0].garment", &mut errors);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "lines[0].garment.tag_code");
+        assert_eq!(f.brand, None);
+    }
+}

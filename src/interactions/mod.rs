@@ -1,0 +1,145 @@
+//! Interactions: every call, visit, complaint and note, so nobody forgets what a customer said.
+
+pub mod db;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{AnyStaff, Authed};
+use crate::domain::{Channel, InteractionKind};
+use crate::error::{AppError, AppResult};
+use crate::extract::{Json, Path, Query};
+use crate::pagination::{Page, PageParams};
+
+/// One recorded contact with a customer.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Interaction {
+    pub customer_id: Uuid,
+    pub interaction_id: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub kind: InteractionKind,
+    pub channel: Channel,
+    pub body: String,
+    pub occurred_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<Uuid>,
+    pub resolution: Option<String>,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/customers/{customer_id}/interactions",
+            get(list_interactions).post(create_interaction),
+        )
+        .route(
+            "/api/v1/customers/{customer_id}/interactions/{interaction_id}/resolve",
+            post(resolve_complaint),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInteractionRequest {
+    kind: InteractionKind,
+    channel: Channel,
+    body: String,
+    occurred_at: Option<DateTime<Utc>>,
+}
+
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+async fn create_interaction(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+    Json(req): Json<NewInteractionRequest>,
+) -> AppResult<(StatusCode, Json<Interaction>)> {
+    let body = req.body.trim();
+    if body.is_empty() {
+        return Err(AppError::invalid("body", "say what was said or done"));
+    }
+    if body.chars().count() > 4000 {
+        return Err(AppError::invalid("body", "at most 4000 characters"));
+    }
+    let occurred_at = req.occurred_at.unwrap_or_else(Utc::now);
+    if occurred_at > Utc::now() + chrono::Duration::minutes(5) {
+        return Err(AppError::invalid("occurred_at", "cannot be in the future"));
+    }
+    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
+        return Err(AppError::NotFound("customer"));
+    }
+    let new = db::NewInteraction {
+        customer_id,
+        staff_id: Some(staff.staff_id),
+        kind: req.kind,
+        channel: req.channel,
+        body,
+        occurred_at,
+    };
+    let saved = db::insert_interaction(&state.pool, &new).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    kind: Option<InteractionKind>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn list_interactions(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<Page<Interaction>>> {
+    let page = PageParams {
+        limit: params.limit,
+        offset: params.offset,
+    }
+    .check()?;
+    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
+        return Err(AppError::NotFound("customer"));
+    }
+    let rows = db::list_interactions(&state.pool, customer_id, params.kind, page).await?;
+    Ok(Json(page.page(rows)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    resolution: String,
+}
+
+/// Closes a complaint with what was done about it; it stays in the history.
+async fn resolve_complaint(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<AnyStaff>,
+    Path((customer_id, interaction_id)): Path<(Uuid, Uuid)>,
+    Json(req): Json<ResolveRequest>,
+) -> AppResult<Json<Interaction>> {
+    let resolution = req.resolution.trim();
+    if resolution.is_empty() || resolution.chars().count() > 4000 {
+        return Err(AppError::invalid(
+            "resolution",
+            "say how the complaint was resolved (1 to 4000 characters)",
+        ));
+    }
+    db::resolve_complaint(
+        &state.pool,
+        customer_id,
+        interaction_id,
+        staff.staff_id,
+        resolution,
+    )
+    .await?
+    .map(Json)
+    .ok_or(AppError::NotFound("open complaint"))
+}

@@ -1,0 +1,20 @@
+//! Doorstep: a field-service backend for door-to-door laundry pickup.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod garments;
+pub mod idempotency;
+pub mod interactions;
+pub mod labels;
+pub mod pagination;
+pub mod pickups;
+pub mod scans;
+pub mod staff;

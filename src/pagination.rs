@@ -1,0 +1,64 @@
+//! Limit/offset paging shared by every list endpoint.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+/// Paging as the client asks for it (`?limit=&offset=`).
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Checked paging: 1–100 items (default 20) from a non-negative offset.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl PageParams {
+    pub fn check(&self) -> AppResult<PageRequest> {
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(AppError::invalid(
+                "limit",
+                "limit must be between 1 and 100",
+            ));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(AppError::invalid("offset", "offset cannot be negative"));
+        }
+        Ok(PageRequest { limit, offset })
+    }
+}
+
+impl PageRequest {
+    /// Rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.limit + 1
+    }
+
+    /// Builds the page from `fetch()` rows.
+    pub fn page<T>(&self, mut rows: Vec<T>) -> Page<T> {
+        let more = rows.len() as i64 > self.limit;
+        rows.truncate(self.limit as usize);
+        Page {
+            items: rows,
+            limit: self.limit,
+            offset: self.offset,
+            next_offset: more.then_some(self.offset + self.limit),
+        }
+    }
+}
+
+/// One page of a list, with the offset of the next page if there is one.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub limit: i64,
+    pub offset: i64,
+    pub next_offset: Option<i64>,
+}

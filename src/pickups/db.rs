@@ -1,0 +1,148 @@
+//! SQL for pickups and their lines.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::{PickupLineView, PickupSummary};
+use crate::domain::Service;
+
+pub async fn insert_pickup(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    pickup_id: Uuid,
+    staff_id: Uuid,
+    door_code: Option<&str>,
+    collected_at: DateTime<Utc>,
+    notes: &str,
+) -> sqlx::Result<DateTime<Utc>> {
+    sqlx::query_scalar(
+        "insert into pickup (customer_id, pickup_id, staff_id, door_code, collected_at, notes)
+         values ($1, $2, $3, $4, $5, $6) returning received_at",
+    )
+    .bind(customer_id)
+    .bind(pickup_id)
+    .bind(staff_id)
+    .bind(door_code)
+    .bind(collected_at)
+    .bind(notes)
+    .fetch_one(db)
+    .await
+}
+
+/// One line to insert.
+pub struct LineRow {
+    pub garment_id: Uuid,
+    pub service: Service,
+    pub price_cents: i64,
+    pub condition_notes: String,
+}
+
+/// Inserts all lines of a pickup in one statement, numbered from 1.
+pub async fn insert_lines(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    pickup_id: Uuid,
+    lines: &[LineRow],
+) -> sqlx::Result<()> {
+    let line_nos: Vec<i32> = (1..=lines.len() as i32).collect();
+    let garments: Vec<Uuid> = lines.iter().map(|l| l.garment_id).collect();
+    let services: Vec<Service> = lines.iter().map(|l| l.service).collect();
+    let prices: Vec<i64> = lines.iter().map(|l| l.price_cents).collect();
+    let notes: Vec<&str> = lines.iter().map(|l| l.condition_notes.as_str()).collect();
+    sqlx::query(
+        "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
+         select $1, $2, * from unnest($3::int[], $4::uuid[], $5::text[], $6::bigint[], $7::text[])",
+    )
+    .bind(customer_id)
+    .bind(pickup_id)
+    .bind(line_nos)
+    .bind(garments)
+    .bind(services)
+    .bind(prices)
+    .bind(notes)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Which of `ids` are garments of this customer.
+pub async fn owned_garments(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select garment_id from garment where customer_id = $1 and garment_id = any($2)",
+    )
+    .bind(customer_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Owner and garment of each known tag among `tags`.
+pub async fn garments_by_tags(
+    db: impl PgExecutor<'_>,
+    tags: &[String],
+) -> sqlx::Result<Vec<(String, Uuid, Uuid)>> {
+    sqlx::query_as("select tag_code, customer_id, garment_id from garment where tag_code = any($1)")
+        .bind(tags)
+        .fetch_all(db)
+        .await
+}
+
+/// Whether `code` is (or was) a door label of this customer.
+pub async fn door_code_belongs(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    code: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists (select 1 from door_label where customer_id = $1 and code = $2)",
+    )
+    .bind(customer_id)
+    .bind(code)
+    .fetch_one(db)
+    .await
+}
+
+/// The latest pickups of a customer, newest first, with line counts and totals.
+pub async fn recent_pickups(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<PickupSummary>> {
+    sqlx::query_as(
+        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
+                count(pl.line_no) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
+           from pickup p left join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+          where p.customer_id = $1
+          group by p.customer_id, p.pickup_id
+          order by p.collected_at desc, p.pickup_id
+          limit $2",
+    )
+    .bind(customer_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The lines of the given pickups with their garments' descriptions, in line order.
+pub async fn lines_of(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    pickup_ids: &[Uuid],
+) -> sqlx::Result<Vec<PickupLineView>> {
+    sqlx::query_as(
+        "select pl.pickup_id, pl.line_no, pl.garment_id, pl.service, pl.price_cents, pl.condition_notes,
+                g.category, g.kind, g.season_class, g.brand, g.size, g.colour, g.tag_code
+           from pickup_line pl join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          where pl.customer_id = $1 and pl.pickup_id = any($2)
+          order by pl.pickup_id, pl.line_no",
+    )
+    .bind(customer_id)
+    .bind(pickup_ids)
+    .fetch_all(db)
+    .await
+}

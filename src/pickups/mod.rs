@@ -1,0 +1,453 @@
+//! Pickups: one visit and its itemised lines, recorded whole or not at all, once per Idempotency-Key.
+
+pub mod db;
+
+use std::collections::{HashMap, HashSet};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{AnyStaff, Authed};
+use crate::domain::code::DoorCode;
+use crate::domain::{check_len, Category, GarmentKind, SeasonClass, Service};
+use crate::error::{AppError, AppResult, FieldError, ResultExt};
+use crate::garments::{self, GarmentFields, NewGarment};
+use crate::idempotency::{self, IdempotencyKey};
+
+/// A pickup in a customer's list: when, how many garments, how much.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PickupSummary {
+    pub pickup_id: Uuid,
+    pub collected_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub staff_id: Uuid,
+    pub notes: String,
+    pub line_count: i64,
+    pub total_cents: i64,
+}
+
+/// One line of a pickup with the garment it concerns.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PickupLineView {
+    #[serde(skip)]
+    pub pickup_id: Uuid,
+    pub line_no: i32,
+    pub garment_id: Uuid,
+    pub service: Service,
+    pub price_cents: i64,
+    pub condition_notes: String,
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub season_class: SeasonClass,
+    pub brand: Option<String>,
+    pub size: Option<String>,
+    pub colour: Option<String>,
+    pub tag_code: Option<String>,
+}
+
+/// The answer to a recorded pickup.
+#[derive(Debug, Serialize)]
+pub struct PickupRecord {
+    pub pickup_id: Uuid,
+    pub customer_id: Uuid,
+    pub staff_id: Uuid,
+    pub door_code: Option<String>,
+    pub collected_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub notes: String,
+    pub total_cents: i64,
+    pub garments_created: usize,
+    pub lines: Vec<PickupLineView>,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/pickups", post(record_pickup))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPickup {
+    customer_id: Uuid,
+    door_code: Option<String>,
+    collected_at: DateTime<Utc>,
+    notes: Option<String>,
+    lines: Vec<NewLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewLine {
+    garment_id: Option<Uuid>,
+    garment_tag: Option<String>,
+    garment: Option<NewGarment>,
+    service: Service,
+    price_cents: i64,
+    condition: Option<String>,
+}
+
+/// Which garment a line is about, once checked.
+enum GarmentRef {
+    Existing(Uuid),
+    Tag(String),
+    New(Box<GarmentFields>),
+}
+
+struct CheckedLine {
+    garment: GarmentRef,
+    service: Service,
+    price_cents: i64,
+    condition_notes: String,
+}
+
+const MAX_LINES: usize = 500;
+const MAX_PRICE_CENTS: i64 = 100_000_000;
+
+fn err(errors: &mut Vec<FieldError>, field: String, message: &str) {
+    errors.push(FieldError {
+        field,
+        message: message.to_owned(),
+    });
+}
+
+/// Everything that can be checked without the database, every bad line and field at once.
+fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Option<String>)> {
+    let mut errors = Vec::new();
+    if req.lines.is_empty() {
+        err(
+            &mut errors,
+            "lines".into(),
+            "a pickup needs at least one garment",
+        );
+    }
+    if req.lines.len() > MAX_LINES {
+        err(
+            &mut errors,
+            "lines".into(),
+            "at most 500 garments per pickup",
+        );
+    }
+    if req.collected_at > Utc::now() + chrono::Duration::hours(24) {
+        err(
+            &mut errors,
+            "collected_at".into(),
+            "is more than a day in the future: check the device clock",
+        );
+    }
+    check_len(&mut errors, "notes", req.notes.as_deref(), 4000);
+    let door_code = match req
+        .door_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(raw) => match DoorCode::parse(raw) {
+            Ok(code) => Some(code.as_str().to_owned()),
+            Err(e) => {
+                errors.push(FieldError {
+                    field: "door_code".into(),
+                    message: e.to_string(),
+                });
+                None
+            }
+        },
+    };
+    let mut lines = Vec::with_capacity(req.lines.len());
+    let mut new_tags = HashSet::new();
+    for (i, line) in req.lines.iter().enumerate() {
+        let at = |f: &str| format!("lines[{i}].{f}");
+        if !(0..=MAX_PRICE_CENTS).contains(&line.price_cents) {
+            err(
+                &mut errors,
+                at("price_cents"),
+                "a price is between 0 and 100000000 cents",
+            );
+        }
+        check_len(
+            &mut errors,
+            &at("condition"),
+            line.condition.as_deref(),
+            1000,
+        );
+        let given = [
+            line.garment_id.is_some(),
+            line.garment_tag.is_some(),
+            line.garment.is_some(),
+        ];
+        let garment = match (
+            given.iter().filter(|&&g| g).count(),
+            &line.garment_id,
+            &line.garment_tag,
+            &line.garment,
+        ) {
+            (1, Some(id), _, _) => Some(GarmentRef::Existing(*id)),
+            (1, _, Some(tag), _) => match crate::domain::code::TagCode::parse(tag) {
+                Ok(code) => Some(GarmentRef::Tag(code.as_str().to_owned())),
+                Err(e) => {
+                    errors.push(FieldError {
+                        field: at("garment_tag"),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            },
+            (1, _, _, Some(new)) => {
+                let fields = new.clone().check(&at("garment"), &mut errors);
+                if let Some(tag) = &fields.tag_code {
+                    if !new_tags.insert(tag.clone()) {
+                        err(
+                            &mut errors,
+                            at("garment.tag_code"),
+                            "the same tag is on two new garments in this pickup",
+                        );
+                    }
+                }
+                Some(GarmentRef::New(Box::new(fields)))
+            }
+            _ => {
+                err(&mut errors, at("garment"), "give exactly one of garment_id, garment_tag or garment (a new garment's description)");
+                None
+            }
+        };
+        if let Some(garment) = garment {
+            let condition_notes = line.condition.as_deref().unwrap_or("").trim().to_owned();
+            lines.push(CheckedLine {
+                garment,
+                service: line.service,
+                price_cents: line.price_cents,
+                condition_notes,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok((req, lines, door_code))
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+fn parse_body(headers: &HeaderMap, body: &Bytes) -> AppResult<NewPickup> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(AppError::problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the pickup as JSON with `Content-Type: application/json`",
+        )
+        .with_field("content-type"));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::problem(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                inner.to_string(),
+            )
+            .with_field("body")
+        } else {
+            let message = inner.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m)
+                .to_owned();
+            let field = if path == "." {
+                message.split('`').nth(1).unwrap_or("body").to_owned()
+            } else {
+                path
+            };
+            AppError::invalid(field, message)
+        }
+    })
+}
+
+/// Records a visit with its itemised lines. Retries with the same Idempotency-Key answer the first response.
+#[tracing::instrument(skip_all, fields(pickup_id))]
+async fn record_pickup(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<AnyStaff>,
+    key: IdempotencyKey,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let hash = idempotency::request_hash(&body);
+    let (req, lines, door_code) = check_request(parse_body(&headers, &body)?)?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        return Ok(replay);
+    }
+    let customer_id = req.customer_id;
+    let exists: bool = sqlx::query_scalar(
+        "select exists (select 1 from customer where customer_id = $1 for share)",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !exists {
+        return Err(AppError::invalid("customer_id", "no such customer"));
+    }
+    let mut errors = Vec::new();
+    if let Some(code) = &door_code {
+        if !db::door_code_belongs(&mut *tx, customer_id, code).await? {
+            err(
+                &mut errors,
+                "door_code".into(),
+                "this door label is not this customer's",
+            );
+        }
+    }
+    let resolved = resolve_garments(&mut tx, customer_id, &lines, &mut errors).await?;
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let pickup_id = Uuid::new_v4();
+    tracing::Span::current().record("pickup_id", tracing::field::display(pickup_id));
+    let mut rows = Vec::with_capacity(lines.len());
+    let mut created = 0;
+    for (i, (line, garment_id)) in lines.into_iter().zip(resolved).enumerate() {
+        let garment_id = match (garment_id, &line.garment) {
+            (Some(id), _) => id,
+            (None, GarmentRef::New(fields)) => {
+                let id = Uuid::new_v4();
+                let field = format!("lines[{i}].garment.tag_code");
+                garments::db::insert_garment(&mut *tx, customer_id, id, fields)
+                    .await
+                    .on_constraint("garment_tag_code_key", garments::tag_taken(&field))?;
+                created += 1;
+                id
+            }
+            (None, _) => {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "unresolved garment reference on line {i}"
+                )))
+            }
+        };
+        rows.push(db::LineRow {
+            garment_id,
+            service: line.service,
+            price_cents: line.price_cents,
+            condition_notes: line.condition_notes,
+        });
+    }
+    let notes = req.notes.as_deref().unwrap_or("").trim();
+    let received_at = db::insert_pickup(
+        &mut *tx,
+        customer_id,
+        pickup_id,
+        staff.staff_id,
+        door_code.as_deref(),
+        req.collected_at,
+        notes,
+    )
+    .await?;
+    db::insert_lines(&mut *tx, customer_id, pickup_id, &rows).await?;
+    let lines = db::lines_of(&mut *tx, customer_id, &[pickup_id]).await?;
+    let record = PickupRecord {
+        pickup_id,
+        customer_id,
+        staff_id: staff.staff_id,
+        door_code,
+        collected_at: req.collected_at,
+        received_at,
+        notes: notes.to_owned(),
+        total_cents: lines.iter().map(|l| l.price_cents).sum(),
+        garments_created: created,
+        lines,
+    };
+    let body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.into()))?;
+    idempotency::save(
+        &mut tx,
+        staff.staff_id,
+        &key.0,
+        &hash,
+        StatusCode::CREATED,
+        &body,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(garments = record.lines.len(), created, "pickup recorded");
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Resolves existing-garment and tag references to ids of this customer's garments (None for new garments).
+async fn resolve_garments(
+    tx: &mut sqlx::PgConnection,
+    customer_id: Uuid,
+    lines: &[CheckedLine],
+    errors: &mut Vec<FieldError>,
+) -> AppResult<Vec<Option<Uuid>>> {
+    let ids: Vec<Uuid> = lines
+        .iter()
+        .filter_map(|l| {
+            if let GarmentRef::Existing(id) = l.garment {
+                Some(id)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let tags: Vec<String> = lines
+        .iter()
+        .filter_map(|l| match &l.garment {
+            GarmentRef::Tag(t) => Some(t.clone()),
+            GarmentRef::New(f) => f.tag_code.clone(),
+            GarmentRef::Existing(_) => None,
+        })
+        .collect();
+    let owned: HashSet<Uuid> = db::owned_garments(&mut *tx, customer_id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    let by_tag: HashMap<String, (Uuid, Uuid)> = db::garments_by_tags(&mut *tx, &tags)
+        .await?
+        .into_iter()
+        .map(|(t, c, g)| (t, (c, g)))
+        .collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        out.push(match &line.garment {
+            GarmentRef::Existing(id) if owned.contains(id) => Some(*id),
+            GarmentRef::Existing(_) => {
+                err(errors, format!("lines[{i}].garment_id"), "no such garment for this customer");
+                None
+            }
+            GarmentRef::Tag(tag) => match by_tag.get(tag) {
+                Some((owner, id)) if *owner == customer_id => Some(*id),
+                Some(_) => {
+                    err(errors, format!("lines[{i}].garment_tag"), "this tag is on another customer's garment");
+                    None
+                }
+                None => {
+                    err(errors, format!("lines[{i}].garment_tag"), "no garment has this tag yet: describe it as a new garment with this tag_code");
+                    None
+                }
+            },
+            GarmentRef::New(f) => {
+                if f.tag_code.as_ref().is_some_and(|t| by_tag.contains_key(t)) {
+                    err(errors, format!("lines[{i}].garment.tag_code"), "this tag is already on another garment");
+                }
+                None
+            }
+        });
+    }
+    Ok(out)
+}

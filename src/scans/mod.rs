@@ -1,0 +1,362 @@
+//! Scans: a door label or garment tag from a phone photo or a USB scanner, resolved to the customer card.
+
+#[path = "decode_interim.rs"]
+pub mod decode;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{header, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::app::{AppState, Settings};
+use crate::auth::{AnyStaff, Authed};
+use crate::customers::{self, CustomerCard};
+use crate::domain::code::{CodeError, DoorCode, TagCode};
+use crate::error::{AppError, AppResult};
+use crate::extract::Json;
+use crate::garments::{self, Garment};
+use decode::{DecodeError, DecodeOptions, DecodeOutcome, Symbology};
+
+/// Runs photo decoding off the async runtime on a bounded pool: at most `workers` at once and `queue` waiting;
+/// beyond that scans answer 503 with Retry-After instead of queueing without bound.
+#[derive(Clone)]
+pub struct DecodePool {
+    admit: Arc<Semaphore>,
+    run: Arc<Semaphore>,
+    options: Arc<DecodeOptions>,
+}
+
+impl Default for DecodePool {
+    fn default() -> Self {
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        DecodePool::new(workers, 8, DecodeOptions::default())
+    }
+}
+
+impl DecodePool {
+    pub fn new(workers: usize, queue: usize, options: DecodeOptions) -> Self {
+        let workers = workers.max(1);
+        DecodePool {
+            admit: Arc::new(Semaphore::new(workers + queue)),
+            run: Arc::new(Semaphore::new(workers)),
+            options: Arc::new(options),
+        }
+    }
+
+    /// Decodes a photo, preferring a valid door code among several barcodes.
+    pub async fn decode(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
+        let admitted = self.admit.clone().try_acquire_owned().map_err(|_| {
+            AppError::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "decoder-busy",
+                "Decoder busy",
+                "too many photos are being decoded right now; retry in a moment",
+            )
+            .with_retry_after(2)
+        })?;
+        let running = self
+            .run
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let options = self.options.clone();
+        // The permits move into the blocking task: a client that hangs up does not free a busy decoder.
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _permits = (admitted, running);
+            decode::decode_photo(&photo, &options, &|text: &str| {
+                DoorCode::parse(text).is_ok()
+            })
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("decode task failed: {e}")))?;
+        outcome.map_err(decode_error)
+    }
+}
+
+const RETAKE_HINT: &str = "retake the photo closer to the label, flat on, with the whole label in the frame and no glare; or type the code under the barcode";
+
+fn decode_error(e: DecodeError) -> AppError {
+    match e {
+        DecodeError::NotAnImage => AppError::problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-an-image",
+            "Not an image",
+            "the photo is not a JPEG, PNG or WebP image",
+        )
+        .with_field("photo"),
+        DecodeError::TooLarge { what } => AppError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo-too-large",
+            "Photo too large",
+            format!("the photo is too large: {what}"),
+        )
+        .with_field("photo"),
+        DecodeError::NoBarcode | DecodeError::TimedOut => no_barcode(),
+    }
+}
+
+fn no_barcode() -> AppError {
+    AppError::problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no-barcode",
+        "No barcode found",
+        "no Doorstep label could be read in the photo",
+    )
+    .with_field("photo")
+    .with_hint(RETAKE_HINT)
+}
+
+pub fn router(settings: &Settings) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/scans", post(scan))
+        .layer(DefaultBodyLimit::max(settings.max_photo_bytes + 64 * 1024))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyboardScan {
+    code: String,
+}
+
+/// How the code reached the server.
+#[derive(Debug, Serialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanSource {
+    Photo,
+    Keyboard,
+}
+
+/// What a scan resolved to.
+#[derive(Debug, Serialize)]
+pub struct ScanResult {
+    pub code: String,
+    pub kind: &'static str,
+    pub source: ScanSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbology: Option<Symbology>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub garment: Option<Garment>,
+    pub customer: CustomerCard,
+}
+
+/// A code parsed as a door label or garment tag.
+enum ScannedCode {
+    Door(DoorCode),
+    Tag(TagCode),
+}
+
+fn parse_code(text: &str) -> Result<ScannedCode, CodeError> {
+    match DoorCode::parse(text) {
+        Ok(code) => Ok(ScannedCode::Door(code)),
+        Err(door_err) => TagCode::parse(text)
+            .map(ScannedCode::Tag)
+            .map_err(|tag_err| match (&door_err, &tag_err) {
+                (CodeError::WrongKind { .. }, _) => tag_err,
+                _ => door_err,
+            }),
+    }
+}
+
+fn code_error(field: &str, e: CodeError) -> AppError {
+    AppError::problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad-code",
+        "Code rejected",
+        e.to_string(),
+    )
+    .with_field(field)
+}
+
+#[tracing::instrument(skip_all, fields(source))]
+async fn scan(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    request: Request,
+) -> AppResult<Json<ScanResult>> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (code, source, symbology, decode_ms) = if content_type.starts_with("multipart/form-data") {
+        tracing::Span::current().record("source", "photo");
+        let photo = read_photo(request, &state).await?;
+        let outcome = state.decoder.decode(photo).await?;
+        let decode_ms = outcome.elapsed.as_millis() as u64;
+        let chosen = outcome.accepted.clone().or_else(|| {
+            outcome
+                .seen
+                .iter()
+                .find(|d| TagCode::parse(&d.text).is_ok())
+                .cloned()
+        });
+        match chosen {
+            Some(d) => (
+                parse_code(&d.text).map_err(|e| code_error("photo", e))?,
+                ScanSource::Photo,
+                Some(d.symbology),
+                Some(decode_ms),
+            ),
+            None => {
+                tracing::info!(
+                    decode_ms,
+                    attempts = outcome.attempts,
+                    seen = outcome.seen.len(),
+                    "no label in photo"
+                );
+                return Err(match outcome.seen.first() {
+                    Some(d) => match parse_code(&d.text) {
+                        Err(CodeError::CheckFailed) => code_error("photo", CodeError::CheckFailed).with_hint(RETAKE_HINT),
+                        _ => AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "not-a-label", "Not a Doorstep label", "a barcode was read, but it is not a Doorstep door label or garment tag").with_field("photo"),
+                    },
+                    None => no_barcode(),
+                });
+            }
+        }
+    } else if content_type.starts_with("application/json") {
+        tracing::Span::current().record("source", "keyboard");
+        let Json(body) = Json::<KeyboardScan>::from_request(request, &state).await?;
+        (
+            parse_code(&body.code).map_err(|e| code_error("code", e))?,
+            ScanSource::Keyboard,
+            None,
+            None,
+        )
+    } else {
+        return Err(AppError::problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", "send a photo as multipart/form-data (field `photo`) or a typed code as JSON {\"code\": \"...\"}").with_field("content-type"));
+    };
+    let field = match source {
+        ScanSource::Photo => "photo",
+        ScanSource::Keyboard => "code",
+    };
+    let (customer_id, garment, code_text, kind) = match code {
+        ScannedCode::Door(code) => {
+            let label = crate::labels::db::label_by_code(&state.pool, code.as_str()).await?;
+            match label {
+                Some(l) if l.revoked_at.is_none() => {
+                    (l.customer_id, None, code.to_string(), "door_label")
+                }
+                Some(_) => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "label-revoked",
+                        "Label revoked",
+                        "this door label was revoked; the customer may have a newer label",
+                    )
+                    .with_field(field))
+                }
+                None => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "unknown-label",
+                        "Unknown label",
+                        "no customer has this door label",
+                    )
+                    .with_field(field))
+                }
+            }
+        }
+        ScannedCode::Tag(code) => {
+            match garments::db::fetch_garment_by_tag(&state.pool, code.as_str()).await? {
+                Some(g) => (g.customer_id, Some(g), code.to_string(), "garment_tag"),
+                None => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "unknown-tag",
+                        "Unknown tag",
+                        "no garment has this tag yet; record it as a new garment with this tag",
+                    )
+                    .with_field(field))
+                }
+            }
+        }
+    };
+    let customer = customers::load_card(&state.pool, customer_id)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    Ok(Json(ScanResult {
+        code: code_text,
+        kind,
+        source,
+        symbology,
+        decode_ms,
+        garment,
+        customer,
+    }))
+}
+
+/// Reads the `photo` part of a multipart upload, enforcing the size limit.
+async fn read_photo(request: Request, state: &AppState) -> AppResult<Bytes> {
+    let too_large = || {
+        AppError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo-too-large",
+            "Photo too large",
+            format!(
+                "a photo may be at most {} MB",
+                state.settings.max_photo_bytes / (1024 * 1024)
+            ),
+        )
+        .with_field("photo")
+    };
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
+        AppError::problem(
+            StatusCode::BAD_REQUEST,
+            "bad-multipart",
+            "Unreadable upload",
+            e.body_text(),
+        )
+        .with_field("photo")
+    })?;
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| multipart_error(e, &too_large))?;
+        let Some(field) = field else {
+            return Err(AppError::invalid(
+                "photo",
+                "attach the photo as a multipart field named `photo`",
+            ));
+        };
+        if field.name() == Some("photo") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| multipart_error(e, &too_large))?;
+            if bytes.len() > state.settings.max_photo_bytes {
+                return Err(too_large());
+            }
+            if bytes.is_empty() {
+                return Err(AppError::invalid("photo", "the photo is empty"));
+            }
+            return Ok(bytes);
+        }
+    }
+}
+
+fn multipart_error(
+    e: axum::extract::multipart::MultipartError,
+    too_large: &dyn Fn() -> AppError,
+) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        AppError::problem(
+            StatusCode::BAD_REQUEST,
+            "bad-multipart",
+            "Unreadable upload",
+            e.body_text(),
+        )
+        .with_field("photo")
+    }
+}

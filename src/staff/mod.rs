@@ -1,0 +1,179 @@
+//! Staff accounts: administrators create, list, change roles, deactivate and reset passwords.
+
+pub mod db;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{self, Admin, Authed};
+use crate::domain::Role;
+use crate::error::{AppError, AppResult, FieldError, ResultExt};
+use crate::extract::{Json, Path};
+
+/// A staff account as administrators see it (never the password hash).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StaffAccount {
+    pub staff_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/staff", get(list_staff).post(create_staff))
+        .route("/api/v1/staff/{staff_id}", patch(update_staff))
+}
+
+/// Checks a username: 3–64 characters of letters, digits, `.`, `_` or `-`.
+pub fn check_username(username: &str) -> Result<String, &'static str> {
+    let u = username.trim().to_lowercase();
+    if !(3..=64).contains(&u.len())
+        || !u
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err("a username has 3 to 64 letters, digits, '.', '_' or '-'");
+    }
+    Ok(u)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewStaff {
+    username: String,
+    display_name: Option<String>,
+    role: Role,
+    password: String,
+}
+
+async fn hash(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(AppError::Internal)
+}
+
+fn username_taken(_: Box<dyn sqlx::error::DatabaseError>) -> AppError {
+    AppError::conflict("username", "this username is taken")
+}
+
+async fn create_staff(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Admin>,
+    Json(req): Json<NewStaff>,
+) -> AppResult<(StatusCode, Json<StaffAccount>)> {
+    let mut errors = Vec::new();
+    let username = check_username(&req.username)
+        .map_err(|m| {
+            errors.push(FieldError {
+                field: "username".into(),
+                message: m.into(),
+            })
+        })
+        .ok();
+    if let Err(m) = auth::check_password(&req.password) {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: m.into(),
+        });
+    }
+    let display_name = req
+        .display_name
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty());
+    crate::domain::check_len(&mut errors, "display_name", display_name.as_deref(), 100);
+    let Some(username) = username.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let display_name = display_name.unwrap_or_else(|| username.clone());
+    let password_hash = hash(req.password).await?;
+    let account = db::insert_staff(
+        &state.pool,
+        &username,
+        &display_name,
+        req.role,
+        &password_hash,
+    )
+    .await
+    .on_constraint("staff_username_key", username_taken)?;
+    tracing::info!(staff_id = %account.staff_id, "staff account created");
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+async fn list_staff(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Admin>,
+) -> AppResult<Json<Vec<StaffAccount>>> {
+    Ok(Json(db::list_staff(&state.pool).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffPatch {
+    display_name: Option<String>,
+    role: Option<Role>,
+    active: Option<bool>,
+    password: Option<String>,
+}
+
+/// Changes a role, deactivates, or resets a password; the last two end the account's sessions.
+async fn update_staff(
+    State(state): State<AppState>,
+    Authed(me, _): Authed<Admin>,
+    Path(staff_id): Path<Uuid>,
+    Json(patch): Json<StaffPatch>,
+) -> AppResult<Json<StaffAccount>> {
+    if staff_id == me.staff_id
+        && (patch.active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin))
+    {
+        return Err(AppError::invalid(
+            "active",
+            "you cannot deactivate or demote your own account",
+        ));
+    }
+    if let Some(Err(m)) = patch.password.as_deref().map(auth::check_password) {
+        return Err(AppError::invalid("password", m));
+    }
+    let display_name = patch.display_name.as_deref().map(str::trim);
+    if display_name.is_some_and(|d| d.is_empty() || d.chars().count() > 100) {
+        return Err(AppError::invalid(
+            "display_name",
+            "a display name has 1 to 100 characters",
+        ));
+    }
+    let password_hash = match patch.password {
+        Some(p) => Some(hash(p).await?),
+        None => None,
+    };
+    let mut tx = state.pool.begin().await?;
+    let current = db::fetch_staff_for_update(&mut *tx, staff_id)
+        .await?
+        .ok_or(AppError::NotFound("staff account"))?;
+    let active = patch.active.unwrap_or(current.active);
+    let updated = db::update_staff(
+        &mut *tx,
+        staff_id,
+        display_name.unwrap_or(&current.display_name),
+        patch.role.unwrap_or(current.role),
+        active,
+    )
+    .await?;
+    if let Some(h) = &password_hash {
+        db::set_password(&mut *tx, staff_id, h).await?;
+    }
+    if !active || password_hash.is_some() {
+        auth::revoke_sessions(&mut *tx, staff_id).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(updated))
+}
