@@ -53,6 +53,17 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Forecasting tools.
+    Forecast {
+        #[command(subcommand)]
+        command: ForecastCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ForecastCommand {
+    /// Backtest every candidate model on a weekly series (CSV `week_start,value`) and show Doorstep's pick.
+    Backtest { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -90,6 +101,16 @@ impl Cli {
                 Ok(())
             }
             Some(Command::Staff { command }) => staff_command(command).await,
+            Some(Command::Forecast {
+                command: ForecastCommand::Backtest { file },
+            }) => {
+                let report = tokio::task::spawn_blocking(move || {
+                    crate::forecasts::backtest::run_file(&file)
+                })
+                .await??;
+                print!("{report}");
+                Ok(())
+            }
         }
     }
 }

@@ -321,7 +321,8 @@ impl From<PathRejection> for AppError {
             PathRejection::FailedToDeserializePathParams(e) => {
                 let message = e.body_text();
                 let field = match e.into_kind() {
-                    axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. } => key,
+                    axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. }
+                    | axum::extract::path::ErrorKind::DeserializeError { key, .. } => key,
                     _ => "path".to_owned(),
                 };
                 AppError::problem(StatusCode::NOT_FOUND, "not-found", "Not found", message)

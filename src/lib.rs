@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod forecasts;
 pub mod garments;
 pub mod idempotency;
 pub mod interactions;

@@ -47,18 +47,18 @@ pub struct CustomerCard {
 
 /// Assembles the card; `None` when the customer does not exist.
 pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
-    let Some(customer) = db::fetch_customer(pool, customer_id).await? else {
+    // One connection for the four small reads: a scan never holds more than one.
+    let mut conn = pool.acquire().await?;
+    let Some(customer) = db::fetch_customer(&mut *conn, customer_id).await? else {
         return Ok(None);
     };
-    let (last_pickups, wardrobe, open_complaints) = tokio::try_join!(
-        pickups::db::recent_pickups(pool, customer_id, 5),
-        garments::db::wardrobe(pool, customer_id),
-        interactions::db::open_complaints(pool, customer_id),
-    )?;
+    let last_pickups = pickups::db::recent_pickups(&mut *conn, customer_id, 5).await?;
+    let wardrobe = garments::group_wardrobe(garments::db::wardrobe(&mut *conn, customer_id).await?);
+    let open_complaints = interactions::db::open_complaints(&mut *conn, customer_id).await?;
     Ok(Some(CustomerCard {
         customer,
         last_pickups,
-        wardrobe: garments::group_wardrobe(wardrobe),
+        wardrobe,
         open_complaints,
     }))
 }

@@ -519,6 +519,12 @@ mod tests {
     }
 
     #[test]
+    fn qr_carries_non_ascii_text() {
+        let png = render_png("Zoë 🙂", "", LabelSymbology::Qr).unwrap();
+        assert_eq!(decode_png(&png, BarcodeFormat::QR_CODE), "Zoë 🙂");
+    }
+
+    #[test]
     fn png_is_grayscale_and_keeps_the_quiet_zone() {
         let png = render_png(DOOR, CAPTION, LabelSymbology::Qr).unwrap();
         let img = image::load_from_memory(&png).unwrap();

@@ -1,0 +1,4 @@
+//! Forecasts of weekly garment intake: the pure models and their backtest.
+
+pub mod backtest;
+pub mod model;

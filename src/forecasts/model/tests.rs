@@ -1,0 +1,220 @@
+//! Unit tests for the candidates, model selection and prediction intervals.
+
+use super::*;
+
+/// A smooth yearly shape sampled weekly (period 365.25/7 weeks), as real weekly data has.
+fn yearly(t: usize) -> f64 {
+    let w = 2.0 * std::f64::consts::PI * t as f64 / seasonal::YEAR;
+    100.0 + 15.0 * w.sin() + 5.0 * (2.0 * w).cos()
+}
+
+/// Deterministic pseudo-noise in [-1, 1].
+fn noise(t: usize) -> f64 {
+    let x = (t as u64)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((x >> 33) as f64 / (1u64 << 31) as f64) - 1.0
+}
+
+fn assert_sane(f: &Forecast, horizon: usize) {
+    for v in [&f.mean, &f.lo80, &f.hi80, &f.lo95, &f.hi95] {
+        assert_eq!(v.len(), horizon, "{}", f.model);
+        assert!(
+            v.iter().all(|x| x.is_finite() && *x >= 0.0),
+            "{}: {v:?}",
+            f.model
+        );
+    }
+    for h in 0..horizon {
+        assert!(
+            f.lo95[h] <= f.lo80[h] && f.lo80[h] <= f.mean[h],
+            "{} h={h}",
+            f.model
+        );
+        assert!(
+            f.mean[h] <= f.hi80[h] && f.hi80[h] <= f.hi95[h],
+            "{} h={h}",
+            f.model
+        );
+    }
+}
+
+#[test]
+fn seasonal_naive_and_holt_winters_reproduce_an_exact_52_week_pattern() {
+    let pat: Vec<f64> = (0..52)
+        .map(|i| 50.0 + 10.0 * ((i * 7) % 13) as f64)
+        .collect();
+    let y: Vec<f64> = (0..312).map(|t| pat[t % 52]).collect();
+    for c in [Candidate::SeasonalNaive, Candidate::HoltWinters] {
+        let f = c.point_forecast(&y, 60);
+        for (h, v) in f.iter().enumerate() {
+            assert!(
+                (v - pat[(312 + h) % 52]).abs() < 0.5,
+                "{} h={h}: {v}",
+                c.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn profile_models_reproduce_a_yearly_pattern() {
+    let y: Vec<f64> = (0..420).map(yearly).collect();
+    for c in [
+        Candidate::Theta,
+        Candidate::StlEts,
+        Candidate::FourierEts,
+        Candidate::RelevelledNaive,
+        Candidate::Combination,
+    ] {
+        let f = c.point_forecast(&y, 52);
+        for (h, v) in f.iter().enumerate() {
+            let want = yearly(420 + h);
+            assert!(
+                (v - want).abs() < 0.03 * want,
+                "{} h={h}: {v} vs {want}",
+                c.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_model_continues_a_linear_trend_upwards() {
+    let y: Vec<f64> = (0..300).map(|t| 100.0 + 2.0 * t as f64).collect();
+    for c in Candidate::SEASONAL
+        .into_iter()
+        .chain(Candidate::NON_SEASONAL)
+    {
+        if matches!(
+            c,
+            Candidate::Naive | Candidate::RecentMean | Candidate::SeasonalNaive
+        ) {
+            continue;
+        }
+        let f = c.point_forecast(&y, 8);
+        // Models fitted on logs see a slowing curve, so allow 2% either way.
+        assert!((f[0] - 700.0).abs() < 14.0, "{}: {f:?}", c.name());
+        assert!(f.windows(2).all(|w| w[1] > w[0]), "{}: {f:?}", c.name());
+    }
+    let f = Candidate::DampedHolt.point_forecast(&y, 4);
+    for (h, v) in f.iter().enumerate() {
+        assert!(
+            (v - (698.0 + 2.0 * (h + 1) as f64)).abs() < 0.5,
+            "h={h}: {v}"
+        );
+    }
+}
+
+#[test]
+fn intervals_widen_with_horizon() {
+    let y: Vec<f64> = (0..400)
+        .map(|t| yearly(t) + 0.02 * t as f64 + 4.0 * noise(t))
+        .collect();
+    let s = forecast_weekly(&y, 26);
+    assert_sane(&s.forecast, 26);
+    let width: Vec<f64> = (0..26)
+        .map(|h| s.forecast.hi95[h] - s.forecast.lo95[h])
+        .collect();
+    assert!(width.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{width:?}");
+    assert!(width[25] > width[0], "{width:?}");
+    assert!(s.fallback_reason.is_none());
+    assert_eq!(s.scores.len(), Candidate::SEASONAL.len());
+}
+
+#[test]
+fn model_trait_gives_intervals_too() {
+    let y: Vec<f64> = (0..300).map(|t| yearly(t) + 3.0 * noise(t)).collect();
+    let f = Candidate::Theta.fit_predict(&y, 30);
+    assert_eq!(Model::name(&Candidate::Theta), "theta");
+    assert_sane(&f, 30);
+    assert!(f.hi95[29] - f.lo95[29] > 0.0);
+}
+
+#[test]
+fn short_history_falls_back_and_says_so() {
+    let y: Vec<f64> = (0..60).map(|t| 20.0 + noise(t)).collect();
+    let s = forecast_weekly(&y, 26);
+    assert!(
+        s.fallback_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("60 weeks"),
+        "{:?}",
+        s.fallback_reason
+    );
+    assert!(["naive", "recent_mean", "damped_holt"].contains(&s.chosen.as_str()));
+    assert_sane(&s.forecast, 26);
+    assert!(s.forecast.mean.iter().all(|v| (15.0..25.0).contains(v)));
+}
+
+#[test]
+fn two_seasons_without_room_to_backtest_use_the_combination() {
+    let y: Vec<f64> = (0..110).map(|t| yearly(t) + noise(t)).collect();
+    let s = forecast_weekly(&y, 26);
+    assert_eq!(s.chosen, "combination");
+    assert!(s
+        .fallback_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("backtest"));
+    assert_sane(&s.forecast, 26);
+}
+
+#[test]
+fn degenerate_inputs_never_panic_or_give_nan() {
+    let inputs: Vec<Vec<f64>> = vec![
+        vec![],
+        vec![5.0],
+        vec![1.0, 2.0],
+        vec![0.0; 3],
+        vec![0.0; 200],
+        vec![7.0; 20],
+        vec![7.0; 300],
+        vec![f64::NAN, 3.0, f64::INFINITY, 4.0],
+        (0..300)
+            .map(|t| if t % 2 == 0 { 0.0 } else { 1e6 })
+            .collect(),
+    ];
+    for y in &inputs {
+        for horizon in [0, 1, 26, 60] {
+            let s = forecast_weekly(y, horizon);
+            assert_sane(&s.forecast, horizon);
+            assert!(s
+                .scores
+                .iter()
+                .all(|m| m.mase.is_finite() && m.smape.is_finite()));
+            for c in Candidate::SEASONAL
+                .into_iter()
+                .chain(Candidate::NON_SEASONAL)
+            {
+                let f = c.point_forecast(y, horizon);
+                assert!(
+                    f.len() == horizon && f.iter().all(|v| v.is_finite()),
+                    "{} {y:?}",
+                    c.name()
+                );
+            }
+        }
+    }
+    assert_eq!(
+        forecast_weekly(&[1.0; 10], usize::MAX).forecast.mean.len(),
+        MAX_HORIZON
+    );
+    let s = forecast_weekly(&[7.0; 300], 10);
+    assert!(
+        s.forecast.mean.iter().all(|v| (v - 7.0).abs() < 1e-6),
+        "{:?}",
+        s.forecast.mean
+    );
+    let s = forecast_weekly(&[0.0; 200], 10);
+    assert!(s.forecast.hi95.iter().all(|v| *v == 0.0));
+    assert!(forecast_weekly(&[], 5).fallback_reason.is_some());
+}
+
+#[test]
+fn selection_serialises() {
+    let s = forecast_weekly(&[3.0, 4.0, 5.0], 2);
+    let json = serde_json::to_value(&s).unwrap();
+    assert!(json["forecast"]["mean"].is_array());
+}

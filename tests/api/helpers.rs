@@ -1,0 +1,202 @@
+//! Test harness: the real router over a per-test database, staff of every role, and request helpers.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use doorstep::app::{self, AppState};
+use doorstep::domain::Role;
+
+pub const PASSWORD: &str = "test-password-123";
+
+/// Demo fixture ids and codes (fixtures/demo.sql).
+pub const LIU_FANG: &str = "00000000-0000-4000-9000-00000000000a";
+pub const ZHOU_MIN: &str = "00000000-0000-4000-9000-00000000000b";
+pub const SUN_HAO: &str = "00000000-0000-4000-9000-00000000000c";
+pub const LIU_FANG_CODE: &str = "D00DEM0000AN";
+pub const LIU_FANG_COAT: &str = "00000000-0000-4000-b000-0000000000a1";
+pub const LIU_FANG_COAT_TAG: &str = "G00DEM0000AE";
+pub const ZHOU_MIN_SUIT_TAG: &str = "G00DEM0000BC";
+
+pub struct TestApp {
+    pub pool: PgPool,
+    pub router: Router,
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and returns its body.
+    pub fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.content_type(), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["status"], status.as_u16());
+        body
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: StatusCode) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.json()
+    }
+}
+
+impl TestApp {
+    pub async fn new(pool: PgPool) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn")
+            .try_init();
+        let router = app::router(AppState::new(pool.clone()));
+        TestApp { pool, router }
+    }
+
+    /// Creates a staff member with this role (and the test password) and signs them in.
+    pub async fn login(&self, role: Role) -> String {
+        let username = format!(
+            "test-{}-{}",
+            format!("{role:?}").to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let hash = doorstep::auth::hash_password(PASSWORD).unwrap();
+        doorstep::staff::db::insert_staff(&self.pool, &username, "Test", role, &hash)
+            .await
+            .unwrap();
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"username": username, "password": PASSWORD})),
+            )
+            .await;
+        reply.ok(StatusCode::OK)["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(builder.body(body).unwrap()).await
+    }
+
+    pub async fn get(&self, uri: &str, token: &str) -> Reply {
+        self.send(Method::GET, uri, Some(token), None).await
+    }
+
+    pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.send(Method::POST, uri, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, uri, Some(token), Some(body)).await
+    }
+
+    /// POSTs a pickup with an Idempotency-Key.
+    pub async fn post_pickup(&self, token: &str, key: &str, body: &Value) -> Reply {
+        let request = Request::post("/api/v1/pickups")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.request(request).await
+    }
+
+    /// POSTs a photo to /scans as multipart.
+    pub async fn scan_photo(&self, token: &str, photo: &[u8]) -> Reply {
+        let boundary = "doorstep-test-boundary";
+        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"door.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes();
+        body.extend_from_slice(photo);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post("/api/v1/scans")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.request(request).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap()
+    }
+}
+
+/// Every role below `role`, for "wrong role" checks.
+pub fn roles_below(role: Role) -> Vec<Role> {
+    [Role::Pickup, Role::Dispatcher, Role::Manager, Role::Admin]
+        .into_iter()
+        .filter(|r| !r.at_least(role))
+        .collect()
+}

@@ -1,0 +1,362 @@
+//! Tests of door labels: issuing, replacing, revoking, listing and rendering as PNG and SVG.
+
+use axum::http::{Method, StatusCode};
+use rxing::BarcodeFormat;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::helpers::{roles_below, Reply, TestApp, LIU_FANG, LIU_FANG_CODE, ZHOU_MIN};
+use doorstep::domain::code::DoorCode;
+use doorstep::domain::Role;
+
+const MISSING: &str = "00000000-0000-4000-9000-0000000000ff";
+
+/// Decodes the barcode in a rendered label.
+fn decode(reply: &Reply) -> (String, BarcodeFormat) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "body: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.content_type(), "image/png");
+    let luma = image::load_from_memory(&reply.body)
+        .expect("a PNG")
+        .to_luma8();
+    let (w, h) = luma.dimensions();
+    let found =
+        rxing::helpers::detect_in_luma(luma.into_raw(), w, h, None).expect("a readable barcode");
+    (found.getText().to_owned(), *found.getBarcodeFormat())
+}
+
+async fn scan(app: &TestApp, token: &str, code: &str) -> Reply {
+    app.post("/api/v1/scans", token, json!({ "code": code }))
+        .await
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn issuing_a_label_replaces_the_active_one(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let uri = format!("/api/v1/customers/{LIU_FANG}/labels");
+    let label = app
+        .post(&uri, &token, json!({}))
+        .await
+        .ok(StatusCode::CREATED);
+    let code = label["code"].as_str().unwrap().to_owned();
+    assert_eq!(DoorCode::parse(&code).unwrap().as_str(), code);
+    assert_ne!(code, LIU_FANG_CODE);
+    assert_eq!(label["customer_id"], LIU_FANG);
+    assert_eq!(label["revoked_at"], Value::Null);
+    let me = app.get("/api/v1/auth/me", &token).await.ok(StatusCode::OK);
+    assert_eq!(label["issued_by"], me["staff_id"]);
+
+    let active = format!(
+        "select count(*) from door_label where customer_id = '{LIU_FANG}' and revoked_at is null"
+    );
+    assert_eq!(app.count(&active).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from door_label where customer_id = '{LIU_FANG}'"
+        ))
+        .await,
+        2
+    );
+    let replaced = format!("select count(*) from door_label where code = '{LIU_FANG_CODE}' and revoked_at is not null and revoked_reason = 'replaced'");
+    assert_eq!(app.count(&replaced).await, 1);
+
+    let pickup = app.login(Role::Pickup).await;
+    let p = scan(&app, &pickup, LIU_FANG_CODE)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:label-revoked");
+    assert_eq!(p["field"], "code");
+    let found = scan(&app, &pickup, &code).await.ok(StatusCode::OK);
+    assert_eq!(found["customer"]["customer"]["customer_id"], LIU_FANG);
+
+    let again = app
+        .post(&format!("{uri}?reason=lost"), &token, json!({}))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_ne!(again["code"], code.as_str());
+    assert_eq!(app.count(&active).await, 1);
+    let lost = format!(
+        "select count(*) from door_label where code = '{code}' and revoked_reason = 'lost'"
+    );
+    assert_eq!(app.count(&lost).await, 1);
+    scan(&app, &pickup, &code)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+
+    let list = app.get(&uri, &token).await.ok(StatusCode::OK);
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            again["code"].as_str().unwrap(),
+            code.as_str(),
+            LIU_FANG_CODE
+        ]
+    );
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_label_needs_recorded_consent(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let customer = app
+        .post("/api/v1/customers", &token, json!({"name": "Wu Jing"}))
+        .await
+        .ok(StatusCode::CREATED);
+    let id = customer["customer_id"].as_str().unwrap();
+    let uri = format!("/api/v1/customers/{id}/labels");
+    let p = app
+        .post(&uri, &token, json!({}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "label_consent");
+    assert_eq!(app.count("select count(*) from door_label").await, 0);
+
+    let consent =
+        json!({"label_consent": {"given_at": "2026-01-05T10:00:00Z", "method": "signed form"}});
+    app.patch(&format!("/api/v1/customers/{id}"), &token, consent)
+        .await
+        .ok(StatusCode::OK);
+    app.post(&uri, &token, json!({}))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from door_label where customer_id = '{id}' and revoked_at is null"
+        ))
+        .await,
+        1
+    );
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn issuing_rejects_bad_requests_and_callers(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let uri = format!("/api/v1/customers/{ZHOU_MIN}/labels");
+    let p = app
+        .post(
+            &format!("{uri}?reason={}", "r".repeat(201)),
+            &token,
+            json!({}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "reason");
+    let p = app
+        .post("/api/v1/customers/not-a-uuid/labels", &token, json!({}))
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:not-found");
+    app.post(
+        &format!("/api/v1/customers/{MISSING}/labels"),
+        &token,
+        json!({}),
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
+    app.send(Method::POST, &uri, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    app.send(Method::GET, &uri, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    for role in roles_below(Role::Dispatcher) {
+        let t = app.login(role).await;
+        app.post(&uri, &t, json!({}))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+        app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
+    }
+    app.get("/api/v1/customers/xyz/labels", &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/v1/customers/{MISSING}/labels"), &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    let untouched = format!("select count(*) from door_label where customer_id = '{ZHOU_MIN}' and revoked_at is null and code = 'D00DEM0000BK'");
+    assert_eq!(app.count(&untouched).await, 1);
+    assert_eq!(app.count("select count(*) from door_label").await, 3);
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn revoking_ends_the_label(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let uri = format!("/api/v1/customers/{LIU_FANG}/label");
+    for role in roles_below(Role::Dispatcher) {
+        let t = app.login(role).await;
+        app.send(Method::DELETE, &uri, Some(&t), None)
+            .await
+            .problem(StatusCode::FORBIDDEN);
+    }
+    app.send(Method::DELETE, &uri, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    let p = app
+        .send(
+            Method::DELETE,
+            "/api/v1/customers/1/label",
+            Some(&token),
+            None,
+        )
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:not-found");
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/customers/{MISSING}/label"),
+        Some(&token),
+        None,
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.count("select count(*) from door_label where revoked_at is null")
+            .await,
+        3
+    );
+
+    let revoked = app
+        .send(
+            Method::DELETE,
+            &format!("{uri}?reason=moved%20out"),
+            Some(&token),
+            None,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(revoked["code"], LIU_FANG_CODE);
+    assert!(revoked["revoked_at"].is_string());
+    assert_eq!(revoked["revoked_reason"], "moved out");
+    let sql = format!(
+        "select count(*) from door_label where customer_id = '{LIU_FANG}' and revoked_at is null"
+    );
+    assert_eq!(app.count(&sql).await, 0);
+    assert_eq!(
+        app.count("select count(*) from door_label where revoked_at is null")
+            .await,
+        2
+    );
+
+    app.send(Method::DELETE, &uri, Some(&token), None)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/v1/customers/{LIU_FANG}/label.png"), &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/v1/customers/{LIU_FANG}/label.svg"), &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    let pickup = app.login(Role::Pickup).await;
+    let p = scan(&app, &pickup, LIU_FANG_CODE)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:label-revoked");
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn png_label_decodes_to_the_active_code(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let uri = format!("/api/v1/customers/{LIU_FANG}/label.png");
+    let qr = app.get(&uri, &token).await;
+    assert_eq!(
+        decode(&qr),
+        (LIU_FANG_CODE.to_owned(), BarcodeFormat::QR_CODE)
+    );
+    assert_eq!(qr.headers["cache-control"], "no-store");
+    let c128 = app.get(&format!("{uri}?symbology=code128"), &token).await;
+    assert_eq!(
+        decode(&c128),
+        (LIU_FANG_CODE.to_owned(), BarcodeFormat::CODE_128)
+    );
+
+    let issued = app
+        .post(
+            &format!("/api/v1/customers/{LIU_FANG}/labels"),
+            &token,
+            json!({}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    let (text, _) = decode(&app.get(&uri, &token).await);
+    assert_eq!(text, issued["code"].as_str().unwrap());
+
+    let p = app
+        .get(&format!("{uri}?symbology=ean13"), &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "symbology");
+    app.get("/api/v1/customers/abc/label.png", &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/v1/customers/{MISSING}/label.png"), &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.send(Method::GET, &uri, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    for role in roles_below(Role::Dispatcher) {
+        let t = app.login(role).await;
+        app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
+    }
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn svg_label_carries_the_grouped_code(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let uri = format!("/api/v1/customers/{ZHOU_MIN}/label.svg");
+    for query in ["", "?symbology=code128"] {
+        let svg = app.get(&format!("{uri}{query}"), &token).await;
+        assert_eq!(svg.status, StatusCode::OK);
+        assert_eq!(svg.content_type(), "image/svg+xml");
+        let text = String::from_utf8(svg.body).unwrap();
+        assert!(text.starts_with("<svg"), "{text}");
+        assert!(text.contains(">D00D-EM00-00BK</text>"), "{text}");
+    }
+    let p = app
+        .get(&format!("{uri}?symbology=pdf417"), &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "symbology");
+    app.get("/api/v1/customers/abc/label.svg", &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/v1/customers/{MISSING}/label.svg"), &token)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    app.send(Method::GET, &uri, None, None)
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+    for role in roles_below(Role::Dispatcher) {
+        let t = app.login(role).await;
+        app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
+    }
+}

@@ -1,0 +1,13 @@
+//! The one integration-test binary: every endpoint against a real, per-test PostgreSQL database.
+
+mod helpers;
+
+mod auth;
+mod customers;
+mod fixtures_gen;
+mod garments;
+mod interactions;
+mod labels;
+mod pickups;
+mod scans;
+mod staff;

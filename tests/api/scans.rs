@@ -1,0 +1,258 @@
+//! Tests of POST /scans: USB-scanner codes, door photos, garment tags, and every error a worker can act on.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::*;
+use doorstep::domain::Role;
+
+const DEMO_PHOTO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/demo-label-D00DEM0000AN.jpg"
+);
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_usb_scanner_code_answers_the_customer_card(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    // Scanners type the code and Enter; people type lower case with hyphens.
+    for typed in ["D00DEM0000AN\r\n", "d00d-em00-00an"] {
+        let card = app
+            .post("/api/v1/scans", &token, json!({"code": typed}))
+            .await
+            .ok(StatusCode::OK);
+        assert_eq!(card["code"], LIU_FANG_CODE);
+        assert_eq!(card["kind"], "door_label");
+        assert_eq!(card["source"], "keyboard");
+        let customer = &card["customer"];
+        assert_eq!(customer["customer"]["name"], "Liu Fang");
+        assert_eq!(customer["customer"]["do_not_contact"], false);
+        assert_eq!(customer["last_pickups"].as_array().unwrap().len(), 2);
+        assert_eq!(customer["open_complaints"].as_array().unwrap().len(), 1);
+        let groups = customer["wardrobe"].as_array().unwrap();
+        assert_eq!(groups[0]["season_class"], "winter");
+        assert_eq!(groups[0]["garment_count"], 2);
+        assert_eq!(groups[0]["times_cleaned"], 2);
+    }
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_garment_tag_answers_the_garment_and_its_owner(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let r = app
+        .post("/api/v1/scans", &token, json!({"code": ZHOU_MIN_SUIT_TAG}))
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["kind"], "garment_tag");
+    assert_eq!(r["garment"]["kind"], "suit");
+    assert_eq!(r["customer"]["customer"]["customer_id"], ZHOU_MIN);
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn bad_codes_are_rejected_before_lookup(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let misread = app
+        .post("/api/v1/scans", &token, json!({"code": "D00DEM0000AM"}))
+        .await;
+    let p = misread.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "code");
+    assert!(p["detail"].as_str().unwrap().contains("check character"));
+    let short = app
+        .post("/api/v1/scans", &token, json!({"code": "D00DEM"}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(short["field"], "code");
+    let missing = app
+        .post("/api/v1/scans", &token, json!({"barcode": "D00DEM0000AN"}))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(missing["field"], "barcode");
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn unknown_and_revoked_labels_are_404(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let unknown = doorstep::domain::code::DoorCode::generate(&mut rand::thread_rng());
+    let p = app
+        .post("/api/v1/scans", &token, json!({"code": unknown.as_str()}))
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:unknown-label");
+    sqlx::query(
+        "update door_label set revoked_at = now(), revoked_reason = 'lost' where code = $1",
+    )
+    .bind(LIU_FANG_CODE)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let p = app
+        .post("/api/v1/scans", &token, json!({"code": LIU_FANG_CODE}))
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:label-revoked");
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_phone_photo_of_the_door_label_answers_the_card(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let photo = std::fs::read(DEMO_PHOTO).expect("committed demo photo");
+    let r = app.scan_photo(&token, &photo).await.ok(StatusCode::OK);
+    assert_eq!(r["code"], LIU_FANG_CODE);
+    assert_eq!(r["source"], "photo");
+    assert_eq!(r["symbology"], "qr_code");
+    assert_eq!(r["customer"]["customer"]["name"], "Liu Fang");
+
+    // Freshly generated photos of another door decode too.
+    let generated = crate::fixtures_gen::label_photo("D00DEM0000BK", 99);
+    let r = app.scan_photo(&token, &generated).await.ok(StatusCode::OK);
+    assert_eq!(r["customer"]["customer"]["customer_id"], ZHOU_MIN);
+}
+
+fn blank_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::GrayImage::from_pixel(w, h, image::Luma([235]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn photos_without_a_label_get_a_hint(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let p = app
+        .scan_photo(&token, &blank_jpeg(800, 600))
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "photo");
+    assert!(p["hint"].as_str().unwrap().contains("closer"));
+
+    // A barcode that is not ours.
+    let png = doorstep::labels::render::render_png(
+        "https://example.com/menu",
+        "",
+        doorstep::labels::render::LabelSymbology::Qr,
+    )
+    .unwrap();
+    let p = app
+        .scan_photo(&token, &png)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["type"], "urn:doorstep:problem:not-a-label");
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn non_images_and_oversized_uploads_are_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let p = app
+        .scan_photo(&token, b"%PDF-1.4 definitely not a photo")
+        .await
+        .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(p["field"], "photo");
+    let mut truncated = std::fs::read(DEMO_PHOTO).unwrap();
+    truncated.truncate(600);
+    let r = app.scan_photo(&token, &truncated).await;
+    assert!(
+        r.status == StatusCode::UNSUPPORTED_MEDIA_TYPE
+            || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        r.status
+    );
+    r.problem(r.status);
+
+    let huge = vec![0xFFu8; 21 * 1024 * 1024];
+    let p = app
+        .scan_photo(&token, &huge)
+        .await
+        .problem(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(p["field"], "photo");
+
+    let text = Request::post("/api/v1/scans")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("D00DEM0000AN"))
+        .unwrap();
+    app.request(text)
+        .await
+        .problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let no_photo_field = Request::post("/api/v1/scans")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b")
+        .body(Body::from(
+            "--b\r\nContent-Disposition: form-data; name=\"picture\"\r\n\r\nxx\r\n--b--\r\n",
+        ))
+        .unwrap();
+    let p = app
+        .request(no_photo_field)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["field"], "photo");
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn scans_need_a_session(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/scans",
+            None,
+            Some(json!({"code": LIU_FANG_CODE})),
+        )
+        .await;
+    r.problem(StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_saturated_decoder_answers_503_with_retry_after() {
+    use doorstep::scans::decode::DecodeOptions;
+    use doorstep::scans::DecodePool;
+    let pool = DecodePool::new(1, 0, DecodeOptions::default());
+    // A large noisy photo keeps the only decoder busy for a while.
+    let mut rng = rand::thread_rng();
+    let noise = image::GrayImage::from_fn(3000, 2000, |_, _| {
+        image::Luma([rand::Rng::gen::<u8>(&mut rng)])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    noise.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let busy = pool.clone();
+    let first = tokio::spawn(async move { busy.decode(png.into_inner().into()).await });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let second = pool.decode(blank_jpeg(100, 100).into()).await;
+    let err = second.expect_err("no room for a second photo");
+    let response = axum::response::IntoResponse::into_response(err);
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers().get("retry-after").unwrap(), "2");
+    let _ = first.await.unwrap();
+}
