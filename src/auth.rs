@@ -179,7 +179,7 @@ async fn login(
     let creds: Option<Credentials> = sqlx::query_as(
         "select staff_id, username, display_name, role, password_hash from staff where username = $1 and active",
     )
-    .bind(req.username.trim())
+    .bind(req.username.trim().to_lowercase())
     .fetch_optional(&state.pool)
     .await?;
     let hash = creds

@@ -238,6 +238,10 @@ async fn update_customer(
         do_not_contact: patch.do_not_contact.unwrap_or(current.do_not_contact),
     })?;
     let updated = db::update_customer(&mut *tx, customer_id, &fields).await?;
+    if updated.label_consent_at.is_none() {
+        // Without consent there may be no label on the door: it stops resolving at once.
+        crate::labels::db::revoke_active_label(&mut *tx, customer_id, "consent withdrawn").await?;
+    }
     tx.commit().await?;
     Ok(Json(updated))
 }

@@ -133,13 +133,19 @@ async fn update_staff(
     Path(staff_id): Path<Uuid>,
     Json(patch): Json<StaffPatch>,
 ) -> AppResult<Json<StaffAccount>> {
-    if staff_id == me.staff_id
-        && (patch.active == Some(false) || patch.role.is_some_and(|r| r != Role::Admin))
-    {
-        return Err(AppError::invalid(
-            "active",
-            "you cannot deactivate or demote your own account",
-        ));
+    if staff_id == me.staff_id {
+        if patch.active == Some(false) {
+            return Err(AppError::invalid(
+                "active",
+                "you cannot deactivate your own account",
+            ));
+        }
+        if patch.role.is_some_and(|r| r != Role::Admin) {
+            return Err(AppError::invalid(
+                "role",
+                "you cannot demote your own account",
+            ));
+        }
     }
     if let Some(Err(m)) = patch.password.as_deref().map(auth::check_password) {
         return Err(AppError::invalid("password", m));

@@ -567,7 +567,6 @@ async fn history_is_newest_first_and_paginated(pool: PgPool) {
     migrator = "doorstep::db::MIGRATOR",
     fixtures(path = "../../fixtures", scripts("demo"))
 )]
-#[ignore = "src/error.rs maps axum's DeserializeError (how a Uuid fails) to field `path`; see the report"]
 async fn bad_ids_name_their_path_parameter(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.login(Role::Admin).await;

@@ -140,6 +140,33 @@ async fn a_label_needs_recorded_consent(pool: PgPool) {
         .await,
         1
     );
+
+    // Withdrawing consent takes the label off the door at once.
+    let code: String = sqlx::query_scalar(
+        "select code from door_label where customer_id = $1::uuid and revoked_at is null",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    app.patch(
+        &format!("/api/v1/customers/{id}"),
+        &token,
+        json!({"label_consent": null}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let reason: Option<String> =
+        sqlx::query_scalar("select revoked_reason from door_label where code = $1")
+            .bind(&code)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(reason.as_deref(), Some("consent withdrawn"));
+    let p = scan(&app, &token, &code)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["type"], "urn:doorstep:problem:label-revoked");
 }
 
 #[sqlx::test(

@@ -371,12 +371,16 @@ async fn an_admin_cannot_lock_themselves_out(pool: PgPool) {
     let admin = app.login(Role::Admin).await;
     let me = app.get("/api/v1/auth/me", &admin).await.ok(StatusCode::OK);
     let uri = format!("/api/v1/staff/{}", me["staff_id"].as_str().unwrap());
-    for body in [json!({"active": false}), json!({"role": "manager"})] {
+    for (body, field) in [
+        (json!({"active": false}), "active"),
+        (json!({"role": "manager"}), "role"),
+        (json!({"role": "pickup", "active": true}), "role"),
+    ] {
         let p = app
             .patch(&uri, &admin, body)
             .await
             .problem(StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(p["field"], "active");
+        assert_eq!(p["field"], field);
     }
     let sql = format!(
         "select count(*) from staff where staff_id = '{}' and active and role = 'admin'",
@@ -457,4 +461,16 @@ async fn logout_ends_only_that_session(pool: PgPool) {
     assert_eq!(app.count(&open).await, 1);
     app.get("/api/v1/auth/me", &other).await.ok(StatusCode::OK);
     app.get("/api/v1/auth/me", &admin).await.ok(StatusCode::OK);
+}
+
+/// Usernames are stored lower-cased, so signing in should not depend on case.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn sign_in_ignores_username_case(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let admin = app.login(Role::Admin).await;
+    let body = json!({"username": "Xu.Ming", "role": "pickup", "password": PASSWORD});
+    app.post("/api/v1/staff", &admin, body)
+        .await
+        .ok(StatusCode::CREATED);
+    login(&app, "Xu.Ming", PASSWORD).await.ok(StatusCode::OK);
 }
