@@ -53,10 +53,30 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Benchmarks measured on this machine.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Forecasting tools.
     Forecast {
         #[command(subcommand)]
         command: ForecastCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Decode every photo of a folder laid out like ../shared/barcodes (`<format>/<image>` + `<image>.txt`)
+    /// through the server's pipeline, file bytes in, and print rates, times and peak memory.
+    Decode {
+        dir: std::path::PathBuf,
+        /// Transform every photo in memory first: rot30, hires, dark or blur.
+        #[arg(long)]
+        stress: Option<crate::bench::decode::Stress>,
+        /// Wall-time budget per photo, in milliseconds.
+        #[arg(long, default_value_t = 1500)]
+        budget_ms: u64,
     },
 }
 
@@ -101,6 +121,25 @@ impl Cli {
                 Ok(())
             }
             Some(Command::Staff { command }) => staff_command(command).await,
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Decode {
+                        dir,
+                        stress,
+                        budget_ms,
+                    },
+            }) => {
+                let options = DecodeOptions {
+                    budget: std::time::Duration::from_millis(budget_ms),
+                    ..DecodeOptions::default()
+                };
+                let report = tokio::task::spawn_blocking(move || {
+                    crate::bench::decode::run(&dir, stress, &options)
+                })
+                .await??;
+                print!("{report}");
+                Ok(())
+            }
             Some(Command::Forecast {
                 command: ForecastCommand::Backtest { file },
             }) => {

@@ -1,6 +1,5 @@
 //! Scans: a door label or garment tag from a phone photo or a USB scanner, resolved to the customer card.
 
-#[path = "decode_interim.rs"]
 pub mod decode;
 
 use std::sync::Arc;

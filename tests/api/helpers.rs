@@ -78,7 +78,7 @@ impl TestApp {
     pub async fn new(pool: PgPool) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
-            .with_env_filter("warn")
+            .with_env_filter("warn,sqlx=error")
             .try_init();
         let router = app::router(AppState::new(pool.clone()));
         TestApp { pool, router }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod customers;
+mod decode;
 mod fixtures_gen;
 mod garments;
 mod interactions;
