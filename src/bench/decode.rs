@@ -141,7 +141,6 @@ pub fn run_formats(
             let _ = writeln!(report, "{line}");
         }
     }
-    print!("{report}");
     Ok(report)
 }
 

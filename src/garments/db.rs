@@ -9,32 +9,54 @@ const COLUMNS: &str =
     "customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size, \
                        material, colour, tag_code, created_at, updated_at";
 
+type GarmentQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, Garment, sqlx::postgres::PgArguments>;
+
+/// Binds the description fields as $3..$12, in the order insert and update both use.
+fn bind_fields<'q>(query: GarmentQuery<'q>, f: &'q GarmentFields) -> GarmentQuery<'q> {
+    query
+        .bind(f.category)
+        .bind(f.kind)
+        .bind(f.season_class)
+        .bind(&f.brand)
+        .bind(&f.cut)
+        .bind(&f.size)
+        .bind(f.special_size)
+        .bind(f.material)
+        .bind(&f.colour)
+        .bind(&f.tag_code)
+}
+
+/// Locks the garment for a read-modify-write update.
+pub async fn fetch_garment_for_update(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    garment_id: Uuid,
+) -> sqlx::Result<Option<Garment>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from garment where customer_id = $1 and garment_id = $2 for update"
+    ))
+    .bind(customer_id)
+    .bind(garment_id)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn insert_garment(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
     garment_id: Uuid,
     f: &GarmentFields,
 ) -> sqlx::Result<Garment> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size,
                               material, colour, tag_code)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          returning {COLUMNS}"
-    ))
-    .bind(customer_id)
-    .bind(garment_id)
-    .bind(f.category)
-    .bind(f.kind)
-    .bind(f.season_class)
-    .bind(&f.brand)
-    .bind(&f.cut)
-    .bind(&f.size)
-    .bind(f.special_size)
-    .bind(f.material)
-    .bind(&f.colour)
-    .bind(&f.tag_code)
-    .fetch_one(db)
-    .await
+    );
+    bind_fields(sqlx::query_as(&sql).bind(customer_id).bind(garment_id), f)
+        .fetch_one(db)
+        .await
 }
 
 pub async fn fetch_garment(
@@ -69,26 +91,15 @@ pub async fn update_garment(
     garment_id: Uuid,
     f: &GarmentFields,
 ) -> sqlx::Result<Garment> {
-    sqlx::query_as(&format!(
+    let sql = format!(
         "update garment set category = $3, kind = $4, season_class = $5, brand = $6, cut = $7, size = $8,
                 special_size = $9, material = $10, colour = $11, tag_code = $12, updated_at = now()
           where customer_id = $1 and garment_id = $2
          returning {COLUMNS}"
-    ))
-    .bind(customer_id)
-    .bind(garment_id)
-    .bind(f.category)
-    .bind(f.kind)
-    .bind(f.season_class)
-    .bind(&f.brand)
-    .bind(&f.cut)
-    .bind(&f.size)
-    .bind(f.special_size)
-    .bind(f.material)
-    .bind(&f.colour)
-    .bind(&f.tag_code)
-    .fetch_one(db)
-    .await
+    );
+    bind_fields(sqlx::query_as(&sql).bind(customer_id).bind(garment_id), f)
+        .fetch_one(db)
+        .await
 }
 
 /// Every garment of a customer with how many times it was cleaned and when last.

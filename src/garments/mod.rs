@@ -232,16 +232,9 @@ async fn update_garment(
     Json(patch): Json<GarmentPatch>,
 ) -> AppResult<Json<Garment>> {
     let mut tx = state.pool.begin().await?;
-    let current = sqlx::query_as::<_, Garment>(
-        "select customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size, material, colour,
-                tag_code, created_at, updated_at
-           from garment where customer_id = $1 and garment_id = $2 for update",
-    )
-    .bind(customer_id)
-    .bind(garment_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound("garment"))?;
+    let current = db::fetch_garment_for_update(&mut *tx, customer_id, garment_id)
+        .await?
+        .ok_or(AppError::NotFound("garment"))?;
     let mut errors = Vec::new();
     let fields = NewGarment {
         category: patch.category.unwrap_or(current.category),
