@@ -1,4 +1,4 @@
-//! The command line: serve (default), demo, migrate, staff accounts, benchmarks and forecast backtests.
+//! The command line: serve (default), demo, migrate, seed, staff accounts, benchmarks and forecast backtests.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -45,6 +45,17 @@ enum Command {
     },
     /// Create the database if missing and apply migrations, then exit.
     Migrate {
+        #[command(flatten)]
+        db: DbConfig,
+    },
+    /// Fill the database with a deterministic, realistic laundry company for demos, tests and benchmarks.
+    Seed {
+        #[arg(long)]
+        customers: usize,
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -118,6 +129,20 @@ impl Cli {
             Some(Command::Migrate { db: cfg }) => {
                 db::connect_and_migrate(&cfg).await?;
                 println!("database is migrated");
+                Ok(())
+            }
+            Some(Command::Seed {
+                customers,
+                years,
+                seed,
+                db: cfg,
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let opts = crate::seed::SeedOptions {
+                    progress: true,
+                    ..crate::seed::SeedOptions::new(customers, years, seed)
+                };
+                println!("{}", crate::seed::seed(&pool, opts).await?);
                 Ok(())
             }
             Some(Command::Staff { command }) => staff_command(command).await,

@@ -19,4 +19,5 @@ pub mod labels;
 pub mod pagination;
 pub mod pickups;
 pub mod scans;
+pub mod seed;
 pub mod staff;

@@ -11,4 +11,5 @@ mod interactions;
 mod labels;
 mod pickups;
 mod scans;
+mod seed;
 mod staff;

@@ -1,0 +1,1050 @@
+//! `doorstep seed`: a deterministic, realistic laundry company (households, wardrobes, seasonal habits) for demos, tests and benchmarks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::customers::db::{customer_exists, insert_customer, CustomerFields};
+use crate::domain::code::DoorCode;
+use crate::domain::{
+    Category, Channel, GarmentKind, InteractionKind, Material, Role, SeasonClass, Service,
+};
+use crate::garments::db::insert_garment;
+use crate::garments::GarmentFields;
+use crate::interactions::db::{insert_interaction, resolve_complaint, NewInteraction};
+use crate::labels::db::insert_label;
+use crate::pickups::db::{insert_lines, insert_pickup, LineRow};
+use crate::{auth, staff};
+
+/// What to generate; `today` is a parameter so tests and reruns see the same calendar.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    pub customers: usize,
+    pub years: u32,
+    pub seed: u64,
+    /// Last day of the history (exclusive), in Shanghai time.
+    pub today: NaiveDate,
+    /// Customers written per transaction.
+    pub batch_size: usize,
+    /// Batches written at once, each on its own connection.
+    pub parallel: usize,
+    pub progress: bool,
+}
+
+impl SeedOptions {
+    /// Defaults for the command line: history up to today, 200 customers per transaction, 4 writers.
+    pub fn new(customers: usize, years: u32, seed: u64) -> Self {
+        Self {
+            customers,
+            years,
+            seed,
+            today: (Utc::now() + chrono::Duration::hours(SHANGHAI_HOURS)).date_naive(),
+            batch_size: 200,
+            parallel: 4,
+            progress: false,
+        }
+    }
+}
+
+/// Rows written, so callers and tests can check what a seed produced.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SeedCounts {
+    pub customers: u64,
+    pub garments: u64,
+    pub pickups: u64,
+    pub lines: u64,
+    pub interactions: u64,
+    pub labels: u64,
+}
+
+impl SeedCounts {
+    fn add(&mut self, o: &SeedCounts) {
+        self.customers += o.customers;
+        self.garments += o.garments;
+        self.pickups += o.pickups;
+        self.lines += o.lines;
+        self.interactions += o.interactions;
+        self.labels += o.labels;
+    }
+
+    fn of(plan: &CustomerPlan) -> Self {
+        Self {
+            customers: 1,
+            garments: plan.garments.len() as u64,
+            pickups: plan.pickups.len() as u64,
+            lines: plan.pickups.iter().map(|p| p.lines.len() as u64).sum(),
+            interactions: plan.interactions.len() as u64,
+            labels: u64::from(plan.door_code.is_some()),
+        }
+    }
+}
+
+/// The outcome of a seed run, printed by the CLI.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedSummary {
+    pub counts: SeedCounts,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for SeedSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.counts;
+        write!(
+            f,
+            "seeded {} customers, {} garments, {} pickups, {} lines, {} interactions, {} door labels in {:.1?}",
+            c.customers, c.garments, c.pickups, c.lines, c.interactions, c.labels, self.elapsed
+        )
+    }
+}
+
+/// One customer's whole history, planned without touching the database.
+pub struct CustomerPlan {
+    pub customer_id: Uuid,
+    pub fields: CustomerFields,
+    pub door_code: Option<DoorCode>,
+    pub members: Vec<Category>,
+    pub garments: Vec<GarmentPlan>,
+    pub pickups: Vec<PickupPlan>,
+    pub interactions: Vec<InteractionPlan>,
+    /// First day of the customer's history (the range start, or when they joined).
+    pub start: NaiveDate,
+    /// Set for churners: no pickups on or after this day.
+    pub churned_on: Option<NaiveDate>,
+}
+
+/// A garment and what cleaning it costs at this company.
+pub struct GarmentPlan {
+    pub garment_id: Uuid,
+    pub fields: GarmentFields,
+    pub service: Service,
+    pub price_cents: i64,
+}
+
+/// A visit; `staff` indexes the seed pickup workers.
+pub struct PickupPlan {
+    pub pickup_id: Uuid,
+    pub collected_at: DateTime<Utc>,
+    pub staff: usize,
+    pub scanned_label: bool,
+    pub notes: &'static str,
+    pub lines: Vec<LineRow>,
+}
+
+/// A call, visit, note or complaint; complaints with a resolution are resolved after recording.
+pub struct InteractionPlan {
+    pub kind: InteractionKind,
+    pub channel: Channel,
+    pub body: String,
+    pub occurred_at: DateTime<Utc>,
+    pub resolution: Option<&'static str>,
+}
+
+const SHANGHAI_HOURS: i64 = 8;
+const PICKUP_WORKERS: usize = 4;
+
+/// The per-customer random stream: customer `index` of `seed` is the same whatever the batch order.
+pub fn customer_rng(seed: u64, index: usize) -> StdRng {
+    let mut z = seed
+        ^ (index as u64)
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    StdRng::seed_from_u64(z ^ (z >> 31))
+}
+
+fn new_id(rng: &mut impl Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
+}
+
+/// A Shanghai working-hours moment on `day`, as UTC.
+fn at_local(rng: &mut impl Rng, day: NaiveDate) -> DateTime<Utc> {
+    let time =
+        NaiveTime::from_hms_opt(rng.gen_range(8..20), rng.gen_range(0..60), 0).unwrap_or_default();
+    (day.and_time(time) - chrono::Duration::hours(SHANGHAI_HOURS)).and_utc()
+}
+
+fn days(n: i64) -> chrono::Duration {
+    chrono::Duration::days(n)
+}
+
+const SURNAMES: &[&str] = &[
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma",
+    "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo",
+];
+const GIVEN: &[&str] = &[
+    "Wei", "Fang", "Na", "Min", "Jing", "Lei", "Jun", "Yan", "Hao", "Jie", "Tao", "Ying", "Hui",
+    "Qiang", "Xin", "Yu", "Ting", "Bo", "Lan", "Kai", "Mei", "Rui", "Xiaoming", "Jiayi", "Zihan",
+];
+const ROADS: &[&str] = &[
+    "Huaihai Rd",
+    "Yan'an Rd",
+    "Nanjing Rd",
+    "Hengshan Rd",
+    "Wukang Rd",
+    "Fuxing Rd",
+    "Changle Rd",
+    "Julu Rd",
+    "Xikang Rd",
+    "Zhaojiabang Rd",
+    "Century Ave",
+    "Zhangyang Rd",
+    "Dapu Rd",
+    "Tianyaoqiao Rd",
+    "Gubei Rd",
+];
+const BRANDS: &[&str] = &[
+    "Uniqlo",
+    "Zara",
+    "H&M",
+    "Bosideng",
+    "Canada Goose",
+    "Max Mara",
+    "Hugo Boss",
+    "Burberry",
+    "Ralph Lauren",
+    "Massimo Dutti",
+    "Ports",
+    "Ne Tiger",
+    "Li-Ning",
+    "Anta",
+    "COS",
+    "Muji",
+];
+const COLOURS: &[&str] = &[
+    "black", "navy", "grey", "white", "beige", "camel", "brown", "red", "blue", "green", "pink",
+    "cream",
+];
+const CONDITIONS: &[&str] = &[
+    "stain on collar",
+    "wine stain",
+    "pilling on sleeves",
+    "small tear on hem",
+    "faded at seams",
+    "oil mark",
+];
+const REPAIRS: &[&str] = &["loose button", "broken zip", "seam opened", "lining torn"];
+const PICKUP_NOTES: &[&str] = &[
+    "Left with concierge",
+    "Collected from neighbour",
+    "Customer asked for evening delivery",
+    "Bag left at door as agreed",
+];
+const COMPLAINTS: &[(&str, &str)] = &[
+    (
+        "Returned {kind} still has the stain",
+        "Recleaned free of charge",
+    ),
+    (
+        "Button missing on returned {kind}",
+        "Button replaced, apology call",
+    ),
+    (
+        "{kind} came back with shrunk sleeves",
+        "Compensated 50% of the garment value",
+    ),
+    ("Pickup was two hours late", "Route changed, apology call"),
+    (
+        "Wrong {kind} delivered",
+        "Swapped with the right garment the next day",
+    ),
+];
+const NOTES: &[&str] = &[
+    "Prefers evening pickups",
+    "Call before coming, baby sleeping",
+    "Gate code changes monthly",
+    "Asks for no plastic covers",
+    "Elderly, speak slowly",
+    "Wants receipts by e-mail",
+];
+const CALLS: &[&str] = &[
+    "Asked about storage for winter coats",
+    "Asked for a price list",
+    "Rescheduled the pickup",
+    "Asked about leather care",
+    "Asked when the coats come back",
+];
+
+use Category::{Children, Men, Women};
+use GarmentKind as K;
+use Material as M;
+use SeasonClass::{AllSeason, SpringAutumn, Summer, Winter};
+
+/// A kind of garment with the season and material pairs that fit it.
+struct Template {
+    kind: GarmentKind,
+    weight: u32,
+    who: &'static [Category],
+    variants: &'static [(SeasonClass, Material)],
+}
+
+#[rustfmt::skip]
+const CATALOGUE: &[Template] = &[
+    Template { kind: K::Coat, weight: 8, who: &[Men, Women], variants: &[(Winter, M::Wool), (Winter, M::Wool), (Winter, M::Cashmere), (Winter, M::Fur), (Winter, M::Leather)] },
+    Template { kind: K::Coat, weight: 2, who: &[Children], variants: &[(Winter, M::Wool), (Winter, M::Synthetic)] },
+    Template { kind: K::DownJacket, weight: 8, who: &[Men, Women, Children], variants: &[(Winter, M::Down)] },
+    Template { kind: K::Jacket, weight: 6, who: &[Men, Women, Children], variants: &[(SpringAutumn, M::Leather), (SpringAutumn, M::Suede), (SpringAutumn, M::Denim), (SpringAutumn, M::Synthetic), (SpringAutumn, M::Cotton)] },
+    Template { kind: K::Suit, weight: 5, who: &[Men, Women], variants: &[(AllSeason, M::Wool), (AllSeason, M::Blend), (Summer, M::Linen)] },
+    Template { kind: K::Blazer, weight: 4, who: &[Men, Women], variants: &[(SpringAutumn, M::Wool), (Summer, M::Linen), (AllSeason, M::Blend)] },
+    Template { kind: K::Trousers, weight: 8, who: &[Men, Women, Children], variants: &[(AllSeason, M::Wool), (AllSeason, M::Cotton), (Summer, M::Linen), (AllSeason, M::Blend)] },
+    Template { kind: K::Skirt, weight: 4, who: &[Women], variants: &[(Summer, M::Silk), (Summer, M::Linen), (Summer, M::Cotton), (AllSeason, M::Wool)] },
+    Template { kind: K::Dress, weight: 6, who: &[Women, Children], variants: &[(Summer, M::Silk), (Summer, M::Cotton), (Summer, M::Linen), (AllSeason, M::Blend)] },
+    Template { kind: K::Shirt, weight: 10, who: &[Men, Children], variants: &[(AllSeason, M::Cotton), (AllSeason, M::Cotton), (Summer, M::Linen), (AllSeason, M::Blend)] },
+    Template { kind: K::Blouse, weight: 6, who: &[Women], variants: &[(Summer, M::Silk), (AllSeason, M::Cotton), (AllSeason, M::Silk)] },
+    Template { kind: K::Sweater, weight: 7, who: &[Men, Women, Children], variants: &[(Winter, M::Wool), (Winter, M::Cashmere), (SpringAutumn, M::Cotton), (SpringAutumn, M::Wool)] },
+    Template { kind: K::TShirt, weight: 6, who: &[Men, Women, Children], variants: &[(Summer, M::Cotton)] },
+    Template { kind: K::Jeans, weight: 4, who: &[Men, Women, Children], variants: &[(AllSeason, M::Denim)] },
+    Template { kind: K::Scarf, weight: 3, who: &[Men, Women], variants: &[(Winter, M::Cashmere), (Winter, M::Wool), (SpringAutumn, M::Silk)] },
+    Template { kind: K::Tie, weight: 2, who: &[Men], variants: &[(AllSeason, M::Silk)] },
+    Template { kind: K::Uniform, weight: 4, who: &[Children], variants: &[(AllSeason, M::Blend), (AllSeason, M::Cotton)] },
+    Template { kind: K::Sportswear, weight: 3, who: &[Men, Women, Children], variants: &[(AllSeason, M::Synthetic)] },
+    Template { kind: K::Bedding, weight: 2, who: &[Men, Women], variants: &[(Winter, M::Down), (AllSeason, M::Cotton), (Summer, M::Silk)] },
+    Template { kind: K::Curtain, weight: 1, who: &[Men, Women], variants: &[(AllSeason, M::Linen), (AllSeason, M::Synthetic)] },
+];
+
+/// The usual service and price range (cents) for a garment: the company's price list.
+fn price_list(kind: GarmentKind, material: Material) -> (Service, i64, i64) {
+    match (kind, material) {
+        (_, M::Leather | M::Suede | M::Fur) => (Service::LeatherCare, 20_000, 40_000),
+        (K::Coat, _) => (Service::DryClean, 8_000, 20_000),
+        (K::DownJacket, _) => (Service::DryClean, 8_000, 16_000),
+        (K::Suit, _) => (Service::DryClean, 6_000, 12_000),
+        (K::Blazer | K::Jacket, _) => (Service::DryClean, 4_000, 9_000),
+        (K::Dress | K::Skirt | K::Blouse, M::Silk) => (Service::DryClean, 4_000, 9_000),
+        (K::Sweater | K::Scarf, M::Cashmere) => (Service::DryClean, 4_000, 8_000),
+        (K::Sweater | K::Scarf, _) => (Service::DryClean, 2_500, 5_000),
+        (K::Shirt | K::Blouse | K::Uniform, _) => (Service::WashAndPress, 1_500, 3_000),
+        (K::Trousers | K::Skirt | K::Dress, _) => (Service::DryClean, 2_000, 4_500),
+        (K::Tie, _) => (Service::DryClean, 1_500, 3_000),
+        (K::Bedding, _) => (Service::Wash, 5_000, 12_000),
+        (K::Curtain, _) => (Service::Wash, 4_000, 10_000),
+        _ => (Service::Wash, 1_000, 2_500),
+    }
+}
+
+fn size_for(rng: &mut impl Rng, who: Category, kind: GarmentKind, special: bool) -> Option<String> {
+    if matches!(kind, K::Scarf | K::Tie | K::Bedding | K::Curtain) {
+        return None;
+    }
+    let s = match (who, special, kind) {
+        (Children, false, _) => format!("{}", 100 + 10 * rng.gen_range(0..7)),
+        (Children, true, _) => format!("{} tall", 150 + 10 * rng.gen_range(0..3)),
+        (Men, false, K::Suit | K::Blazer) => format!("{}", 46 + 2 * rng.gen_range(0..5)),
+        (Men, true, K::Suit | K::Blazer) => {
+            format!("{}", [58, 60, 62, 102, 106][rng.gen_range(0..5)])
+        }
+        (Women, false, K::Suit | K::Blazer | K::Dress) => {
+            format!("{}", 34 + 2 * rng.gen_range(0..5))
+        }
+        (_, false, _) => ["S", "M", "L", "XL", "XXL"][rng.gen_range(0..5)].to_owned(),
+        (Women, true, _) => {
+            ["XXS petite", "3XL", "4XL", "XS petite", "L tall"][rng.gen_range(0..5)].to_owned()
+        }
+        (_, true, _) => {
+            ["3XL", "4XL", "5XL", "XL tall", "XXL tall"][rng.gen_range(0..5)].to_owned()
+        }
+    };
+    Some(s)
+}
+
+fn plan_garment(rng: &mut impl Rng, who: Category, special: bool) -> GarmentPlan {
+    let fits: Vec<&Template> = CATALOGUE.iter().filter(|t| t.who.contains(&who)).collect();
+    let total: u32 = fits.iter().map(|t| t.weight).sum();
+    let mut pick = rng.gen_range(0..total);
+    let template = fits
+        .iter()
+        .find(|t| {
+            if pick < t.weight {
+                true
+            } else {
+                pick -= t.weight;
+                false
+            }
+        })
+        .unwrap_or(&fits[0]);
+    let &(season_class, material) = template
+        .variants
+        .choose(rng)
+        .unwrap_or(&template.variants[0]);
+    let (service, lo, hi) = price_list(template.kind, material);
+    // Whole yuan, as a price list reads.
+    let price_cents = rng.gen_range(lo / 100..=hi / 100) * 100;
+    let special_size =
+        special && !matches!(template.kind, K::Scarf | K::Tie | K::Bedding | K::Curtain);
+    GarmentPlan {
+        garment_id: new_id(rng),
+        fields: GarmentFields {
+            category: who,
+            kind: template.kind,
+            season_class,
+            brand: rng
+                .gen_bool(0.8)
+                .then(|| BRANDS[rng.gen_range(0..BRANDS.len())].to_owned()),
+            cut: None,
+            size: size_for(rng, who, template.kind, special_size),
+            special_size,
+            material: Some(material),
+            colour: Some(COLOURS[rng.gen_range(0..COLOURS.len())].to_owned()),
+            tag_code: None,
+        },
+        service,
+        price_cents,
+    }
+}
+
+fn household(rng: &mut impl Rng) -> Vec<Category> {
+    let first = if rng.gen_bool(0.55) { Women } else { Men };
+    let partner = if first == Women { Men } else { Women };
+    match rng.gen_range(0..100) {
+        0..=34 => vec![first],
+        35..=64 => vec![first, partner],
+        65..=86 => vec![first, partner, Children],
+        _ => vec![first, partner, Children, Children],
+    }
+}
+
+/// The season worn in a month in Shanghai, for the everyday pickups.
+fn season_of(month: u32) -> SeasonClass {
+    match month {
+        12 | 1 | 2 => Winter,
+        6..=8 => Summer,
+        _ => SpringAutumn,
+    }
+}
+
+fn line_for(rng: &mut impl Rng, g: &GarmentPlan) -> LineRow {
+    if rng.gen_bool(0.03) {
+        return LineRow {
+            garment_id: g.garment_id,
+            service: Service::Repair,
+            price_cents: rng.gen_range(20..=60) * 100,
+            condition_notes: REPAIRS[rng.gen_range(0..REPAIRS.len())].to_owned(),
+        };
+    }
+    let (service, price_cents) = if g.service == Service::WashAndPress && rng.gen_bool(0.1) {
+        (Service::Press, (g.price_cents / 2).max(800))
+    } else {
+        (g.service, g.price_cents)
+    };
+    LineRow {
+        garment_id: g.garment_id,
+        service,
+        price_cents,
+        condition_notes: if rng.gen_bool(0.1) {
+            CONDITIONS[rng.gen_range(0..CONDITIONS.len())].to_owned()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// Plans one customer's household, wardrobe and history in `[today - years, today)`; pure, so it is unit-tested.
+pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> CustomerPlan {
+    let years = years.max(1);
+    let span = i64::from(years) * 365;
+    let range_start = today - days(span);
+    let customer_id = new_id(rng);
+
+    let start = if rng.gen_bool(0.75) {
+        range_start
+    } else {
+        range_start + days(rng.gen_range(0..span * 4 / 5))
+    };
+    let second_year = if years >= 2 {
+        today - days(365)
+    } else {
+        range_start + days(span / 2)
+    };
+    let churn_from = second_year.max(start + days(30));
+    let churned_on = (rng.gen_bool(0.15) && churn_from < today)
+        .then(|| churn_from + days(rng.gen_range(0..(today - churn_from).num_days())));
+    let end = churned_on.unwrap_or(today);
+
+    let members = household(rng);
+    // Special sizes cluster: a few households dress almost entirely in them, some more have one such member.
+    let special_customer = rng.gen_bool(0.06);
+    let special_member =
+        (!special_customer && rng.gen_bool(0.07)).then(|| rng.gen_range(0..members.len()));
+    let garment_count = if special_customer {
+        rng.gen_range(28..=40)
+    } else {
+        rng.gen_range(8..=40)
+    };
+    let garments: Vec<GarmentPlan> = (0..garment_count)
+        .map(|i| {
+            let m = if i < members.len() {
+                i
+            } else {
+                rng.gen_range(0..members.len())
+            };
+            let special = if special_customer {
+                rng.gen_bool(0.95)
+            } else {
+                special_member == Some(m) && rng.gen_bool(0.85)
+            };
+            plan_garment(rng, members[m], special)
+        })
+        .collect();
+
+    let surname = SURNAMES[rng.gen_range(0..SURNAMES.len())];
+    let given = GIVEN[rng.gen_range(0..GIVEN.len())];
+    let consent = rng.gen_bool(0.9);
+    let do_not_contact = rng.gen_bool(0.03);
+    let fields = CustomerFields {
+        name: format!("{surname} {given}"),
+        phone: Some(format!(
+            "+86 1{}{} {:04} {:04}",
+            rng.gen_range(3..=9),
+            rng.gen_range(0..10),
+            rng.gen_range(0..10_000),
+            rng.gen_range(0..10_000)
+        )),
+        address: Some(format!(
+            "Room {}{:02}, {} {}, Shanghai",
+            rng.gen_range(1..=32),
+            rng.gen_range(1..=8),
+            rng.gen_range(1..=999),
+            ROADS[rng.gen_range(0..ROADS.len())]
+        )),
+        notes: if special_customer {
+            "Wears special sizes".to_owned()
+        } else {
+            String::new()
+        },
+        label_consent_at: consent.then(|| at_local(rng, start)),
+        label_consent_method: consent.then(|| {
+            if rng.gen_bool(0.7) {
+                "signed form"
+            } else {
+                "verbal at door"
+            }
+            .to_owned()
+        }),
+        do_not_contact,
+    };
+    let door_code = consent.then(|| DoorCode::generate(rng));
+
+    // Seasonal habits: a personal day in the spring and autumn put-away windows, jittered each year.
+    let route = rng.gen_range(0..PICKUP_WORKERS);
+    let spring_day = rng.gen_range(0..92i64);
+    let autumn_day = rng.gen_range(0..91i64);
+    let regular_every = rng.gen_bool(0.65).then(|| rng.gen_range(14..=56i64));
+    let mut visits: Vec<(NaiveDate, &[SeasonClass])> = Vec::new();
+    for year in range_start.year()..=today.year() {
+        let windows: [(u32, i64, &[SeasonClass]); 2] =
+            [(3, spring_day, &[Winter]), (9, autumn_day, &[Summer])];
+        for (month, offset, seasons) in windows {
+            let Some(open) = NaiveDate::from_ymd_opt(year, month, 1) else {
+                continue;
+            };
+            let day = open + days((offset + rng.gen_range(-10..=10)).clamp(0, 90));
+            if day >= start && day < end && rng.gen_bool(0.85) {
+                visits.push((day, seasons));
+            }
+        }
+    }
+    let (every, jitter) = match regular_every {
+        Some(every) => (every, 30),
+        None => (rng.gen_range(60..=150), 40),
+    };
+    let mut day = start + days(rng.gen_range(0..every));
+    while day < end {
+        visits.push((day, &[]));
+        let step = every + rng.gen_range(-every * jitter / 100..=every * jitter / 100);
+        day += days(step.max(7));
+    }
+    visits.sort_by_key(|v| v.0);
+
+    let mut pickups = Vec::with_capacity(visits.len());
+    for (day, put_away) in visits {
+        let mut chosen: Vec<&GarmentPlan> = if put_away.is_empty() {
+            let now = season_of(day.month());
+            let pool: Vec<&GarmentPlan> = garments
+                .iter()
+                .filter(|g| g.fields.season_class == AllSeason || g.fields.season_class == now)
+                .collect();
+            let n = rng.gen_range(1..=5).min(pool.len());
+            pool.choose_multiple(rng, n).copied().collect()
+        } else {
+            garments
+                .iter()
+                .filter(|g| put_away.contains(&g.fields.season_class) && rng.gen_bool(0.85))
+                .collect()
+        };
+        if chosen.is_empty() {
+            continue;
+        }
+        chosen.sort_by_key(|g| g.garment_id);
+        let lines = chosen.into_iter().map(|g| line_for(rng, g)).collect();
+        pickups.push(PickupPlan {
+            pickup_id: new_id(rng),
+            collected_at: at_local(rng, day),
+            staff: if rng.gen_bool(0.8) {
+                route
+            } else {
+                rng.gen_range(0..PICKUP_WORKERS)
+            },
+            scanned_label: door_code.is_some() && rng.gen_bool(0.95),
+            notes: if rng.gen_bool(0.05) {
+                PICKUP_NOTES[rng.gen_range(0..PICKUP_NOTES.len())]
+            } else {
+                ""
+            },
+            lines,
+        });
+    }
+
+    pickups.sort_by_key(|p| p.collected_at);
+
+    let mut interactions = Vec::new();
+    if rng.gen_bool(0.08) {
+        if let Some(p) = pickups.choose(rng) {
+            let kind = garments
+                .iter()
+                .find(|g| {
+                    p.lines
+                        .first()
+                        .is_some_and(|l| l.garment_id == g.garment_id)
+                })
+                .map_or("garment", |g| kind_name(g.fields.kind));
+            let (body, resolution) = COMPLAINTS[rng.gen_range(0..COMPLAINTS.len())];
+            let occurred = (p.collected_at + days(rng.gen_range(2..=10))).min(end_instant(today));
+            interactions.push(InteractionPlan {
+                kind: InteractionKind::Complaint,
+                channel: if rng.gen_bool(0.6) {
+                    Channel::Phone
+                } else {
+                    Channel::App
+                },
+                body: body.replace("{kind}", kind),
+                occurred_at: occurred,
+                resolution: rng.gen_bool(0.65).then_some(resolution),
+            });
+        }
+    }
+    if rng.gen_bool(0.2) {
+        interactions.push(InteractionPlan {
+            kind: InteractionKind::Note,
+            channel: Channel::Other,
+            body: NOTES[rng.gen_range(0..NOTES.len())].to_owned(),
+            occurred_at: at_local(rng, start),
+            resolution: None,
+        });
+    }
+    if !do_not_contact {
+        for _ in 0..rng.gen_range(0..=2) {
+            let day = start + days(rng.gen_range(0..(end - start).num_days().max(1)));
+            interactions.push(InteractionPlan {
+                kind: InteractionKind::Call,
+                channel: Channel::Phone,
+                body: CALLS[rng.gen_range(0..CALLS.len())].to_owned(),
+                occurred_at: at_local(rng, day.min(today - days(1))),
+                resolution: None,
+            });
+        }
+    }
+
+    CustomerPlan {
+        customer_id,
+        fields,
+        door_code,
+        members,
+        garments,
+        pickups,
+        interactions,
+        start,
+        churned_on,
+    }
+}
+
+/// The last moment before `today` starts in Shanghai.
+fn end_instant(today: NaiveDate) -> DateTime<Utc> {
+    (today.and_time(NaiveTime::MIN) - chrono::Duration::hours(SHANGHAI_HOURS)).and_utc()
+        - chrono::Duration::minutes(1)
+}
+
+fn kind_name(kind: GarmentKind) -> &'static str {
+    match kind {
+        K::Coat => "coat",
+        K::Jacket => "jacket",
+        K::DownJacket => "down jacket",
+        K::Suit => "suit",
+        K::Blazer => "blazer",
+        K::Trousers => "trousers",
+        K::Skirt => "skirt",
+        K::Dress => "dress",
+        K::Shirt => "shirt",
+        K::Blouse => "blouse",
+        K::Sweater => "sweater",
+        K::TShirt => "T-shirt",
+        K::Jeans => "jeans",
+        K::Scarf => "scarf",
+        K::Tie => "tie",
+        K::Uniform => "uniform",
+        K::Sportswear => "sportswear",
+        K::Bedding => "duvet",
+        K::Curtain => "curtain",
+        K::Other => "garment",
+    }
+}
+
+/// The accounts the seeded pickups and interactions are recorded by.
+struct SeedStaff {
+    pickup: Vec<Uuid>,
+    dispatcher: Uuid,
+}
+
+/// Creates (or reuses, with a fresh unknown password) the seed staff accounts.
+async fn seed_staff(pool: &PgPool) -> anyhow::Result<SeedStaff> {
+    let mut accounts: Vec<(String, String, Role)> = (1..=PICKUP_WORKERS)
+        .map(|i| {
+            (
+                format!("seed-pickup-{i}"),
+                format!("Seed pickup worker {i}"),
+                Role::Pickup,
+            )
+        })
+        .collect();
+    accounts.push((
+        "seed-dispatcher".into(),
+        "Seed dispatcher".into(),
+        Role::Dispatcher,
+    ));
+    let mut ids = Vec::with_capacity(accounts.len());
+    for (username, display, role) in accounts {
+        let hash = tokio::task::spawn_blocking(|| auth::hash_password(&auth::generate_password()))
+            .await??;
+        ids.push(
+            staff::db::upsert_staff(pool, &username, &display, role, &hash)
+                .await?
+                .staff_id,
+        );
+    }
+    let dispatcher = ids.pop().context("no seed dispatcher")?;
+    Ok(SeedStaff {
+        pickup: ids,
+        dispatcher,
+    })
+}
+
+/// Writes one batch of customers in one transaction through the service's own SQL.
+async fn write_batch(
+    pool: &PgPool,
+    staff: &SeedStaff,
+    plans: &[CustomerPlan],
+) -> anyhow::Result<SeedCounts> {
+    let mut tx = pool.begin().await?;
+    let mut counts = SeedCounts::default();
+    for plan in plans {
+        let id = plan.customer_id;
+        insert_customer(&mut *tx, id, &plan.fields).await?;
+        if let Some(code) = &plan.door_code {
+            insert_label(&mut *tx, id, code.as_str(), staff.dispatcher).await?;
+        }
+        for g in &plan.garments {
+            insert_garment(&mut *tx, id, g.garment_id, &g.fields).await?;
+        }
+        for p in &plan.pickups {
+            let door_code = plan
+                .door_code
+                .as_ref()
+                .filter(|_| p.scanned_label)
+                .map(DoorCode::as_str);
+            let worker = staff.pickup[p.staff % staff.pickup.len()];
+            insert_pickup(
+                &mut *tx,
+                id,
+                p.pickup_id,
+                worker,
+                door_code,
+                p.collected_at,
+                p.notes,
+            )
+            .await?;
+            insert_lines(&mut *tx, id, p.pickup_id, &p.lines).await?;
+        }
+        for i in &plan.interactions {
+            let row = insert_interaction(
+                &mut *tx,
+                &NewInteraction {
+                    customer_id: id,
+                    staff_id: Some(staff.dispatcher),
+                    kind: i.kind,
+                    channel: i.channel,
+                    body: &i.body,
+                    occurred_at: i.occurred_at,
+                },
+            )
+            .await?;
+            if let Some(resolution) = i.resolution {
+                resolve_complaint(
+                    &mut *tx,
+                    id,
+                    row.interaction_id,
+                    staff.dispatcher,
+                    resolution,
+                )
+                .await?;
+            }
+        }
+        counts.add(&SeedCounts::of(plan));
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Seeds `opts.customers` customers into `pool`; refuses when this seed is already loaded (ids derive from it).
+pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummary> {
+    let started = Instant::now();
+    let SeedOptions {
+        customers,
+        years,
+        seed,
+        today,
+        ..
+    } = opts;
+    if customers == 0 {
+        anyhow::bail!("--customers must be at least 1");
+    }
+    let first = plan_customer(&mut customer_rng(seed, 0), today, years).customer_id;
+    if customer_exists(pool, first).await? {
+        anyhow::bail!(
+            "seed {seed} is already loaded into this database (customer {first} exists); \
+             use another --seed or a fresh database"
+        );
+    }
+    let staff = Arc::new(seed_staff(pool).await?);
+    let bar = if opts.progress {
+        let bar = ProgressBar::new(customers as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:40}] {pos}/{len} customers ({per_sec}, eta {eta})",
+            )?
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let batch = opts.batch_size.max(1);
+    let mut starts = (0..customers).step_by(batch);
+    let mut running = tokio::task::JoinSet::new();
+    let mut counts = SeedCounts::default();
+    loop {
+        while running.len() < opts.parallel.max(1) {
+            let Some(lo) = starts.next() else { break };
+            let hi = (lo + batch).min(customers);
+            let (pool, staff) = (pool.clone(), staff.clone());
+            running.spawn(async move {
+                let plans: Vec<CustomerPlan> = (lo..hi)
+                    .map(|i| plan_customer(&mut customer_rng(seed, i), today, years))
+                    .collect();
+                write_batch(&pool, &staff, &plans)
+                    .await
+                    .with_context(|| format!("writing customers {lo}..{hi}"))
+            });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let batch_counts = done??;
+        bar.inc(batch_counts.customers);
+        counts.add(&batch_counts);
+    }
+    bar.finish_and_clear();
+    Ok(SeedSummary {
+        counts,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn plans(n: usize, years: u32) -> Vec<CustomerPlan> {
+        (0..n)
+            .map(|i| plan_customer(&mut customer_rng(42, i), today(), years))
+            .collect()
+    }
+
+    #[test]
+    fn garment_mix_is_sane() {
+        let plans = plans(2000, 2);
+        let (mut total, mut special) = (0, 0);
+        for p in &plans {
+            assert!((8..=40).contains(&p.garments.len()));
+            assert!((1..=4).contains(&p.members.len()));
+            for g in &p.garments {
+                let f = &g.fields;
+                assert!(
+                    p.members.contains(&f.category),
+                    "garment of a household member"
+                );
+                assert!(g.price_cents > 0);
+                match (f.kind, f.material) {
+                    (K::DownJacket, m) => assert_eq!((m, f.season_class), (Some(M::Down), Winter)),
+                    (K::Coat, _) => assert_eq!(f.season_class, Winter),
+                    (_, Some(M::Fur)) => assert_eq!(f.season_class, Winter),
+                    (K::Dress, Some(M::Silk)) => assert_eq!(f.season_class, Summer),
+                    _ => {}
+                }
+                if matches!(f.material, Some(M::Leather | M::Suede | M::Fur)) {
+                    assert_eq!(g.service, Service::LeatherCare);
+                    assert!((20_000..=40_000).contains(&g.price_cents));
+                }
+                if matches!(f.kind, K::Dress | K::Skirt | K::Blouse) {
+                    assert_ne!(f.category, Men);
+                }
+                if f.kind == K::Tie {
+                    assert_eq!(f.category, Men);
+                }
+                total += 1;
+                special += usize::from(f.special_size);
+            }
+        }
+        let share = special as f64 / total as f64;
+        let with_any = plans
+            .iter()
+            .filter(|p| p.garments.iter().any(|g| g.fields.special_size))
+            .count();
+        assert!(
+            with_any < 2000 * 17 / 100,
+            "{with_any} customers own special sizes"
+        );
+        assert!((0.08..0.16).contains(&share), "special sizes {share}");
+        let specials = plans
+            .iter()
+            .filter(|p| {
+                p.garments.iter().filter(|g| g.fields.special_size).count() * 2 > p.garments.len()
+            })
+            .count();
+        assert!(
+            (80..=220).contains(&specials),
+            "{specials} special-size customers of 2000"
+        );
+    }
+
+    #[test]
+    fn pickups_stay_in_range_and_reference_own_garments() {
+        let from = (today() - days(2 * 365)).and_time(NaiveTime::MIN).and_utc()
+            - chrono::Duration::hours(8);
+        let to = end_instant(today());
+        for p in plans(500, 2) {
+            let own: Vec<Uuid> = p.garments.iter().map(|g| g.garment_id).collect();
+            let mut last = None;
+            for pk in &p.pickups {
+                assert!(
+                    pk.collected_at >= from && pk.collected_at <= to,
+                    "{}",
+                    pk.collected_at
+                );
+                assert!(
+                    last.is_none_or(|l| l <= pk.collected_at),
+                    "pickups in order"
+                );
+                last = Some(pk.collected_at);
+                assert!(!pk.lines.is_empty());
+                let mut ids: Vec<Uuid> = pk.lines.iter().map(|l| l.garment_id).collect();
+                ids.dedup();
+                assert_eq!(ids.len(), pk.lines.len(), "a garment once per pickup");
+                for l in &pk.lines {
+                    assert!(own.contains(&l.garment_id));
+                    assert!(l.price_cents > 0);
+                }
+            }
+            for i in &p.interactions {
+                assert!(i.occurred_at <= to);
+                assert!(i.resolution.is_none() || i.kind == InteractionKind::Complaint);
+            }
+        }
+    }
+
+    #[test]
+    fn churners_stop_in_the_second_year() {
+        let plans = plans(2000, 2);
+        let churners: Vec<&CustomerPlan> =
+            plans.iter().filter(|p| p.churned_on.is_some()).collect();
+        assert!(
+            (200..=400).contains(&churners.len()),
+            "{} churners",
+            churners.len()
+        );
+        for p in churners {
+            let churn = p.churned_on.unwrap();
+            assert!(churn >= today() - days(365) && churn < today());
+            let cut = (churn.and_time(NaiveTime::MIN) - chrono::Duration::hours(8)).and_utc();
+            assert!(p.pickups.iter().all(|pk| pk.collected_at < cut));
+        }
+    }
+
+    #[test]
+    fn seasonal_put_away_happens_in_spring_and_autumn() {
+        let plans = plans(300, 2);
+        let winter_in_spring = plans.iter().flat_map(|p| {
+            p.pickups.iter().filter(move |pk| {
+                let month = (pk.collected_at + chrono::Duration::hours(8)).month();
+                (3..=6).contains(&month)
+                    && pk
+                        .lines
+                        .iter()
+                        .filter(|l| {
+                            p.garments.iter().any(|g| {
+                                g.garment_id == l.garment_id && g.fields.season_class == Winter
+                            })
+                        })
+                        .count()
+                        >= 3
+            })
+        });
+        assert!(winter_in_spring.count() > 150);
+    }
+
+    #[test]
+    fn shares_of_customers_match_the_brief() {
+        let plans = plans(4000, 2);
+        let share = |f: &dyn Fn(&CustomerPlan) -> bool| {
+            plans.iter().filter(|p| f(p)).count() as f64 / 4000.0
+        };
+        let complaints = share(&|p| {
+            p.interactions
+                .iter()
+                .any(|i| i.kind == InteractionKind::Complaint)
+        });
+        assert!(
+            (0.05..0.11).contains(&complaints),
+            "complaints {complaints}"
+        );
+        let dnc = share(&|p| p.fields.do_not_contact);
+        assert!((0.015..0.05).contains(&dnc), "do not contact {dnc}");
+        let labelled = share(&|p| p.door_code.is_some() && p.fields.label_consent_at.is_some());
+        assert!((0.87..0.93).contains(&labelled), "labels {labelled}");
+    }
+
+    #[test]
+    fn same_seed_same_plan() {
+        let a = plan_customer(&mut customer_rng(9, 3), today(), 2);
+        let b = plan_customer(&mut customer_rng(9, 3), today(), 2);
+        let c = plan_customer(&mut customer_rng(10, 3), today(), 2);
+        assert_eq!(a.customer_id, b.customer_id);
+        assert_eq!(a.pickups.len(), b.pickups.len());
+        assert_eq!(
+            a.garments.last().map(|g| g.garment_id),
+            b.garments.last().map(|g| g.garment_id)
+        );
+        assert_ne!(a.customer_id, c.customer_id);
+    }
+}

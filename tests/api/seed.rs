@@ -1,0 +1,99 @@
+//! Tests of `doorstep seed`: a small company written through the service's SQL, reproducibly.
+
+use chrono::NaiveDate;
+use sqlx::PgPool;
+
+use doorstep::seed::{seed, SeedCounts, SeedOptions};
+
+fn options(seed: u64) -> SeedOptions {
+    SeedOptions {
+        today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        batch_size: 20,
+        parallel: 2,
+        ..SeedOptions::new(50, 1, seed)
+    }
+}
+
+async fn count(pool: &PgPool, table: &str) -> u64 {
+    let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    n as u64
+}
+
+async fn counts_in(pool: &PgPool) -> SeedCounts {
+    SeedCounts {
+        customers: count(pool, "customer").await,
+        garments: count(pool, "garment").await,
+        pickups: count(pool, "pickup").await,
+        lines: count(pool, "pickup_line").await,
+        interactions: count(pool, "interaction").await,
+        labels: count(pool, "door_label").await,
+    }
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
+    let first = seed(&pool, options(7)).await.unwrap();
+    let c = first.counts;
+    assert_eq!(
+        counts_in(&pool).await,
+        c,
+        "the summary counts the rows written"
+    );
+    assert_eq!(c.customers, 50);
+    assert!((50 * 8..=50 * 40).contains(&c.garments), "{c:?}");
+    assert!(c.pickups >= 50 * 3 && c.pickups <= 50 * 30, "{c:?}");
+    assert!(c.lines >= c.pickups && c.lines <= c.pickups * 40, "{c:?}");
+    assert!((35..=50).contains(&c.labels), "about 90% consent: {c:?}");
+    assert_eq!(
+        count(&pool, "staff").await,
+        5,
+        "four pickup workers and a dispatcher"
+    );
+
+    let bad_prices: i64 =
+        sqlx::query_scalar("select count(*) from pickup_line where price_cents <= 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(bad_prices, 0);
+    let out_of_range: i64 = sqlx::query_scalar(
+        "select count(*) from pickup
+          where collected_at < '2025-11-22T00:00:00+08:00' or collected_at >= '2026-11-23T00:00:00+08:00'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(out_of_range, 0);
+    let down_not_winter: i64 = sqlx::query_scalar(
+        "select count(*) from garment where kind = 'down_jacket' and (material <> 'down' or season_class <> 'winter')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(down_not_winter, 0);
+
+    let again = seed(&pool, options(7)).await.unwrap_err().to_string();
+    assert!(again.contains("already loaded"), "{again}");
+
+    sqlx::raw_sql(
+        "delete from pickup_line; delete from pickup; delete from interaction; delete from door_label;
+         delete from garment; delete from customer;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let rerun = seed(&pool, options(7)).await.unwrap();
+    assert_eq!(rerun.counts, c, "the same seed gives the same company");
+    assert_eq!(count(&pool, "staff").await, 5, "seed staff are reused");
+
+    let other = seed(&pool, options(8)).await.unwrap();
+    assert_ne!(other.counts, c);
+    assert_eq!(
+        count(&pool, "customer").await,
+        100,
+        "another seed adds to the same database"
+    );
+}
