@@ -872,7 +872,7 @@ mod tests {
     use super::*;
 
     fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        NaiveDate::from_ymd_opt(2026, 11, 23).expect("test input")
     }
 
     fn plans(n: usize, years: u32) -> Vec<CustomerPlan> {
@@ -984,7 +984,7 @@ mod tests {
             churners.len()
         );
         for p in churners {
-            let churn = p.churned_on.unwrap();
+            let churn = p.churned_on.expect("test input");
             assert!(churn >= today() - days(365) && churn < today());
             let cut = (churn.and_time(NaiveTime::MIN) - chrono::Duration::hours(8)).and_utc();
             assert!(p.pickups.iter().all(|pk| pk.collected_at < cut));

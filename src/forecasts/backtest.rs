@@ -201,7 +201,8 @@ mod tests {
 
     #[test]
     fn parses_a_valid_file() {
-        let s = parse_series("week_start,value\n2024-01-01,3\n2024-01-08,4.5\n\n").unwrap();
+        let s =
+            parse_series("week_start,value\n2024-01-01,3\n2024-01-08,4.5\n\n").expect("test input");
         assert_eq!(s.len(), 2);
         assert_eq!(s[1].1, 4.5);
     }
@@ -221,7 +222,7 @@ mod tests {
     #[test]
     fn reports_every_candidate_and_the_pick() {
         let mut csv = String::from("week_start,value\n");
-        let start = NaiveDate::from_ymd_opt(2019, 1, 7).unwrap();
+        let start = NaiveDate::from_ymd_opt(2019, 1, 7).expect("test input");
         for t in 0..260 {
             let w = 2.0 * std::f64::consts::PI * t as f64 / (365.25 / 7.0);
             let date = start + chrono::Duration::weeks(t);
@@ -232,8 +233,8 @@ mod tests {
         }
         let path =
             std::env::temp_dir().join(format!("doorstep-backtest-{}.csv", std::process::id()));
-        std::fs::write(&path, csv).unwrap();
-        let out = run_file(&path).unwrap();
+        std::fs::write(&path, csv).expect("test input");
+        let out = run_file(&path).expect("test input");
         let _ = std::fs::remove_file(&path);
         for c in Candidate::SEASONAL {
             assert!(out.contains(c.name()), "{out}");

@@ -508,26 +508,26 @@ mod tests {
 
     #[test]
     fn qr_png_decodes_to_the_code() {
-        let png = render_png(DOOR, CAPTION, LabelSymbology::Qr).unwrap();
+        let png = render_png(DOOR, CAPTION, LabelSymbology::Qr).expect("test label renders");
         assert_eq!(decode_png(&png, BarcodeFormat::QR_CODE), DOOR);
     }
 
     #[test]
     fn code128_png_decodes_to_the_code() {
-        let png = render_png(DOOR, CAPTION, LabelSymbology::Code128).unwrap();
+        let png = render_png(DOOR, CAPTION, LabelSymbology::Code128).expect("test label renders");
         assert_eq!(decode_png(&png, BarcodeFormat::CODE_128), DOOR);
     }
 
     #[test]
     fn qr_carries_non_ascii_text() {
-        let png = render_png("Zoë 🙂", "", LabelSymbology::Qr).unwrap();
+        let png = render_png("Zoë 🙂", "", LabelSymbology::Qr).expect("test label renders");
         assert_eq!(decode_png(&png, BarcodeFormat::QR_CODE), "Zoë 🙂");
     }
 
     #[test]
     fn png_is_grayscale_and_keeps_the_quiet_zone() {
-        let png = render_png(DOOR, CAPTION, LabelSymbology::Qr).unwrap();
-        let img = image::load_from_memory(&png).unwrap();
+        let png = render_png(DOOR, CAPTION, LabelSymbology::Qr).expect("test label renders");
+        let img = image::load_from_memory(&png).expect("test label renders");
         assert_eq!(img.color(), image::ColorType::L8);
         let img = img.to_luma8();
         let quiet = QR_QUIET_MODULES * QR_MODULE_PX;
@@ -536,8 +536,8 @@ mod tests {
 
     #[test]
     fn empty_caption_leaves_only_the_symbol() {
-        let png = render_png(DOOR, "  \n ", LabelSymbology::Qr).unwrap();
-        let img = image::load_from_memory(&png).unwrap();
+        let png = render_png(DOOR, "  \n ", LabelSymbology::Qr).expect("test label renders");
+        let img = image::load_from_memory(&png).expect("test label renders");
         // 21 modules (version 1) plus 4 quiet modules each side, 8 px apiece.
         assert_eq!((img.width(), img.height()), (29 * 8, 29 * 8));
     }
@@ -545,14 +545,14 @@ mod tests {
     #[test]
     fn svg_is_well_formed_looking_and_crisp() {
         for symbology in [LabelSymbology::Qr, LabelSymbology::Code128] {
-            let svg = render_svg(DOOR, CAPTION, symbology).unwrap();
+            let svg = render_svg(DOOR, CAPTION, symbology).expect("test label renders");
             assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
             assert!(svg.trim_end().ends_with("</svg>"));
             assert!(svg.contains("shape-rendering=\"crispEdges\""));
             assert!(svg.contains(">D7K3-QX9M-2PAF</text>") && svg.contains(">Doorstep</text>"));
             assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
             assert_eq!(svg.matches('<').count(), svg.matches('>').count());
-            let layout = Layout::new(DOOR, CAPTION, symbology).unwrap();
+            let layout = Layout::new(DOOR, CAPTION, symbology).expect("test label renders");
             assert!(svg.contains(&format!(
                 "viewBox=\"0 0 {} {}\"",
                 layout.width, layout.height
@@ -562,7 +562,7 @@ mod tests {
 
     #[test]
     fn svg_merges_horizontal_runs() {
-        let svg = render_svg(DOOR, "", LabelSymbology::Qr).unwrap();
+        let svg = render_svg(DOOR, "", LabelSymbology::Qr).expect("test label renders");
         // A finder pattern's top edge is one 7-module run.
         assert!(svg.contains(&format!(
             "width=\"{}\" height=\"{}\"",
@@ -570,7 +570,7 @@ mod tests {
             QR_MODULE_PX
         )));
         let dark: usize = Layout::new(DOOR, "", LabelSymbology::Qr)
-            .unwrap()
+            .expect("test label renders")
             .modules
             .iter()
             .filter(|&&m| m)
@@ -580,7 +580,8 @@ mod tests {
 
     #[test]
     fn svg_escapes_the_caption() {
-        let svg = render_svg(DOOR, "Tom & Jerry's <door> \"2F\"", LabelSymbology::Qr).unwrap();
+        let svg = render_svg(DOOR, "Tom & Jerry's <door> \"2F\"", LabelSymbology::Qr)
+            .expect("test label renders");
         assert!(svg.contains("Tom &amp; Jerry&apos;s &lt;door&gt; &quot;2F&quot;"));
         assert!(!svg.contains("<door>"));
     }
@@ -625,7 +626,7 @@ mod tests {
         struct Q {
             symbology: LabelSymbology,
         }
-        let q: Q = serde_json::from_str(r#"{"symbology":"code128"}"#).unwrap();
+        let q: Q = serde_json::from_str(r#"{"symbology":"code128"}"#).expect("test label renders");
         assert_eq!(q.symbology, LabelSymbology::Code128);
         assert_eq!(LabelSymbology::default(), LabelSymbology::Qr);
     }
