@@ -741,4 +741,22 @@ mod tests {
             "the load path uses the scaled decode"
         );
     }
+
+    #[test]
+    fn a_jpeg_claiming_a_large_size_without_the_data_fails_cleanly() {
+        let img = image::GrayImage::from_pixel(64, 48, image::Luma([200]));
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, ImageFormat::Jpeg).expect("encode");
+        let mut bytes = jpeg.into_inner();
+        // Rewrite the frame header (SOF0: FF C0, length, precision, height, width) to claim 4000x3000.
+        let sof = bytes
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("SOF0 marker");
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0x0B, 0xB8, 0x0F, 0xA0]);
+        let started = Instant::now();
+        let result = decode_photo(&bytes, &DecodeOptions::default(), &any);
+        assert!(result.is_err(), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
 }
