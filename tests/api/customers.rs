@@ -180,14 +180,8 @@ async fn any_staff_reads_a_customer(pool: PgPool) {
     app.get(&format!("/api/v1/customers/{MISSING}"), &token)
         .await
         .problem(StatusCode::NOT_FOUND);
-    app.send(
-        Method::GET,
-        &format!("/api/v1/customers/{ZHOU_MIN}"),
-        None,
-        None,
-    )
-    .await
-    .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &format!("/api/v1/customers/{ZHOU_MIN}"))
+        .await;
 }
 
 #[sqlx::test(
@@ -385,9 +379,7 @@ async fn search_matches_name_phone_digits_and_address(pool: PgPool) {
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["field"], "q");
-    app.send(Method::GET, &search("zhou"), None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &search("zhou")).await;
 }
 
 #[sqlx::test(
@@ -489,14 +481,8 @@ async fn card_has_pickups_wardrobe_and_open_complaints(pool: PgPool) {
     app.get(&format!("/api/v1/customers/{MISSING}/card"), &token)
         .await
         .problem(StatusCode::NOT_FOUND);
-    app.send(
-        Method::GET,
-        &format!("/api/v1/customers/{LIU_FANG}/card"),
-        None,
-        None,
-    )
-    .await
-    .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &format!("/api/v1/customers/{LIU_FANG}/card"))
+        .await;
 }
 
 #[sqlx::test(
@@ -557,9 +543,7 @@ async fn history_is_newest_first_and_paginated(pool: PgPool) {
     app.get(&format!("/api/v1/customers/{MISSING}/history"), &token)
         .await
         .problem(StatusCode::NOT_FOUND);
-    app.send(Method::GET, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &uri).await;
 }
 
 /// An unparsable id should name its path parameter, as `extract::Path` promises.

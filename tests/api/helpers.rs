@@ -148,6 +148,13 @@ impl TestApp {
         self.request(builder.body(body).unwrap()).await
     }
 
+    /// Asserts that a route refuses a caller without a session.
+    pub async fn assert_needs_session(&self, method: Method, uri: &str) {
+        self.send(method, uri, None, None)
+            .await
+            .problem(StatusCode::UNAUTHORIZED);
+    }
+
     pub async fn get(&self, uri: &str, token: &str) -> Reply {
         self.send(Method::GET, uri, Some(token), None).await
     }

@@ -198,12 +198,8 @@ async fn issuing_rejects_bad_requests_and_callers(pool: PgPool) {
     )
     .await
     .problem(StatusCode::NOT_FOUND);
-    app.send(Method::POST, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
-    app.send(Method::GET, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::POST, &uri).await;
+    app.assert_needs_session(Method::GET, &uri).await;
     for role in roles_below(Role::Dispatcher) {
         let t = app.login(role).await;
         app.post(&uri, &t, json!({}))
@@ -236,9 +232,7 @@ async fn revoking_ends_the_label(pool: PgPool) {
             .await
             .problem(StatusCode::FORBIDDEN);
     }
-    app.send(Method::DELETE, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::DELETE, &uri).await;
     let p = app
         .send(
             Method::DELETE,
@@ -343,9 +337,7 @@ async fn png_label_decodes_to_the_active_code(pool: PgPool) {
     app.get(&format!("/api/v1/customers/{MISSING}/label.png"), &token)
         .await
         .problem(StatusCode::NOT_FOUND);
-    app.send(Method::GET, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &uri).await;
     for role in roles_below(Role::Dispatcher) {
         let t = app.login(role).await;
         app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
@@ -379,9 +371,7 @@ async fn svg_label_carries_the_grouped_code(pool: PgPool) {
     app.get(&format!("/api/v1/customers/{MISSING}/label.svg"), &token)
         .await
         .problem(StatusCode::NOT_FOUND);
-    app.send(Method::GET, &uri, None, None)
-        .await
-        .problem(StatusCode::UNAUTHORIZED);
+    app.assert_needs_session(Method::GET, &uri).await;
     for role in roles_below(Role::Dispatcher) {
         let t = app.login(role).await;
         app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
