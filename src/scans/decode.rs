@@ -449,6 +449,16 @@ fn box_shrink(frame: &Frame, factor: u32) -> Frame {
 
 /// Unsharp mask (3x3 box, amount 2): steepens blurred edges before binarization.
 fn sharpen(frame: &Frame) -> Frame {
+    map_3x3_mean(frame, |p, mean| (p + 2 * (p - mean)).clamp(0, 255) as u8)
+}
+
+/// 3x3 mean filter, the cheapest denoise.
+fn smooth(frame: &Frame) -> Frame {
+    map_3x3_mean(frame, |_, mean| mean as u8)
+}
+
+/// Replaces each inner pixel by `f(pixel, mean of its 3x3 neighbourhood)`; the border is kept.
+fn map_3x3_mean(frame: &Frame, f: impl Fn(i32, i32) -> u8) -> Frame {
     let (w, h) = (frame.width as usize, frame.height as usize);
     let mut out = frame.luma.clone();
     for y in 1..h.saturating_sub(1) {
@@ -457,28 +467,7 @@ fn sharpen(frame: &Frame) -> Frame {
             for row in frame.luma[(y - 1) * w..(y + 2) * w].chunks_exact(w) {
                 sum += row[x - 1..x + 2].iter().map(|&p| i32::from(p)).sum::<i32>();
             }
-            let p = i32::from(frame.luma[y * w + x]);
-            out[y * w + x] = (p + 2 * (p - sum / 9)).clamp(0, 255) as u8;
-        }
-    }
-    Frame {
-        luma: out,
-        width: frame.width,
-        height: frame.height,
-    }
-}
-
-/// 3x3 mean filter, the cheapest denoise.
-fn smooth(frame: &Frame) -> Frame {
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let mut out = frame.luma.clone();
-    for y in 1..h.saturating_sub(1) {
-        for x in 1..w.saturating_sub(1) {
-            let mut sum = 0u32;
-            for row in frame.luma[(y - 1) * w..(y + 2) * w].chunks_exact(w) {
-                sum += row[x - 1..x + 2].iter().map(|&p| u32::from(p)).sum::<u32>();
-            }
-            out[y * w + x] = (sum / 9) as u8;
+            out[y * w + x] = f(i32::from(frame.luma[y * w + x]), sum / 9);
         }
     }
     Frame {

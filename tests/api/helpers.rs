@@ -110,21 +110,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        call(self.router.clone(), request).await
     }
 
     pub async fn send(
@@ -169,13 +155,7 @@ impl TestApp {
 
     /// POSTs a pickup with an Idempotency-Key.
     pub async fn post_pickup(&self, token: &str, key: &str, body: &Value) -> Reply {
-        let request = Request::post("/api/v1/pickups")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", key)
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        self.request(request).await
+        self.request(pickup_request(token, key, body)).await
     }
 
     /// POSTs a photo to /scans as multipart.
@@ -206,4 +186,33 @@ pub fn roles_below(role: Role) -> Vec<Role> {
         .into_iter()
         .filter(|r| !r.at_least(role))
         .collect()
+}
+
+/// Sends one request through a router and collects the whole answer.
+pub async fn call(router: Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A pickup POST as a worker's device sends it.
+pub fn pickup_request(token: &str, key: &str, body: &Value) -> Request<Body> {
+    Request::post("/api/v1/pickups")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap()
 }

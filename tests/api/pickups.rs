@@ -215,32 +215,10 @@ async fn concurrent_requests_with_one_key_record_once(pool: PgPool) {
 async fn futures_join(app: &TestApp, token: &str, body: &Value, n: usize) -> Vec<Reply> {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
-        let router = app.router.clone();
-        let request = Request::post("/api/v1/pickups")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", "same-key")
-            .body(Body::from(body.to_string()))
-            .unwrap();
-        set.spawn(async move {
-            use http_body_util::BodyExt;
-            use tower::ServiceExt;
-            let response = router.oneshot(request).await.unwrap();
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .unwrap()
-                .to_bytes()
-                .to_vec();
-            Reply {
-                status,
-                headers,
-                body,
-            }
-        });
+        set.spawn(call(
+            app.router.clone(),
+            pickup_request(token, "same-key", body),
+        ));
     }
     set.join_all().await
 }
