@@ -15,7 +15,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::error::AppError;
 use crate::scans::DecodePool;
-use crate::{auth, customers, garments, interactions, labels, pickups, scans, staff};
+use crate::{
+    auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, scans,
+    staff,
+};
 
 /// Settings the handlers need at run time.
 #[derive(Debug, Clone)]
@@ -23,6 +26,10 @@ pub struct Settings {
     pub session_ttl: chrono::Duration,
     pub max_photo_bytes: usize,
     pub request_timeout: Duration,
+    /// The company's local time; season windows and list days are local dates.
+    pub local_offset: chrono::FixedOffset,
+    /// Days after a call or visit during which a customer is left off reminder lists.
+    pub contact_cap_days: i64,
 }
 
 impl Default for Settings {
@@ -31,6 +38,8 @@ impl Default for Settings {
             session_ttl: chrono::Duration::hours(12),
             max_photo_bytes: 20 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            local_offset: crate::config::DEFAULT_OFFSET,
+            contact_cap_days: 14,
         }
     }
 }
@@ -46,6 +55,20 @@ pub struct AppState {
 impl FromRef<AppState> for PgPool {
     fn from_ref(state: &AppState) -> Self {
         state.pool.clone()
+    }
+}
+
+impl Settings {
+    /// Today in the company's local time.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.local_offset)
+            .date_naive()
+    }
+
+    /// The instant a local day begins.
+    pub fn start_of(&self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        (day.and_time(chrono::NaiveTime::MIN) - self.local_offset).and_utc()
     }
 }
 
@@ -72,6 +95,9 @@ pub fn router(state: AppState) -> Router {
         .merge(garments::router())
         .merge(interactions::router())
         .merge(labels::router())
+        .merge(calendar::router())
+        .merge(lists::router())
+        .merge(campaigns::router())
         .merge(pickups::router())
         .merge(scans::router(&state.settings))
         .fallback(|| async { AppError::NotFound("route") })

@@ -89,6 +89,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1500)]
         budget_ms: u64,
     },
+    /// Time every wardrobe list (first page and full export) on a seeded database.
+    Lists {
+        /// List day (default: today in Shanghai time).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Timed runs per list, after one warm-up.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Also print the query plans of the two big scans.
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        db: DbConfig,
+    },
 }
 
 #[derive(Subcommand)]
@@ -145,6 +159,20 @@ impl Cli {
                 println!("{}", crate::seed::seed(&pool, opts).await?);
                 Ok(())
             }
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Lists {
+                        on,
+                        runs,
+                        explain,
+                        db: cfg,
+                    },
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let b = crate::bench::lists::ListBench { on, runs, explain };
+                print!("{}", crate::bench::lists::run(&pool, &b).await?);
+                Ok(())
+            }
             Some(Command::Staff { command }) => staff_command(command).await,
             Some(Command::Bench {
                 command:
@@ -198,6 +226,8 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         session_ttl: chrono::Duration::hours(config.session_hours.clamp(1, 24 * 30)),
         max_photo_bytes: config.max_photo_bytes,
         request_timeout: std::time::Duration::from_secs(config.request_timeout_secs.max(1)),
+        local_offset: config.local_offset()?,
+        contact_cap_days: config.contact_cap_days.clamp(0, 365),
     };
     let state = AppState {
         pool,

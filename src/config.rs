@@ -65,12 +65,36 @@ pub struct ServeConfig {
     /// How long a login session lasts, in hours.
     #[arg(long, env = "DOORSTEP_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
+    /// The company's offset from UTC in hours (season windows and list days are local dates).
+    #[arg(
+        long,
+        env = "DOORSTEP_UTC_OFFSET_HOURS",
+        default_value_t = 8,
+        allow_negative_numbers = true
+    )]
+    pub utc_offset_hours: i32,
+    /// Days after a call or visit during which a customer is left off reminder lists.
+    #[arg(long, env = "DOORSTEP_CONTACT_CAP_DAYS", default_value_t = 14)]
+    pub contact_cap_days: i64,
     /// Longest a request may take before it is answered 408 (photo decoding has its own budget).
     #[arg(long, env = "DOORSTEP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 }
 
+/// Shanghai time, the default company offset.
+pub const DEFAULT_OFFSET: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(o) => o,
+    None => panic!("a fixed offset of 8 hours is valid"),
+};
+
 impl ServeConfig {
+    /// The company offset, checked to lie within ±14 hours.
+    pub fn local_offset(&self) -> anyhow::Result<chrono::FixedOffset> {
+        chrono::FixedOffset::east_opt(self.utc_offset_hours * 3600)
+            .filter(|_| self.utc_offset_hours.abs() <= 14)
+            .ok_or_else(|| anyhow::anyhow!("--utc-offset-hours must be between -14 and 14"))
+    }
+
     pub fn decode_budget(&self) -> Duration {
         Duration::from_millis(self.decode_budget_ms)
     }

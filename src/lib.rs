@@ -3,6 +3,8 @@
 pub mod app;
 pub mod auth;
 pub mod bench;
+pub mod calendar;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod customers;
@@ -16,6 +18,7 @@ pub mod garments;
 pub mod idempotency;
 pub mod interactions;
 pub mod labels;
+pub mod lists;
 pub mod pagination;
 pub mod pickups;
 pub mod scans;

@@ -38,7 +38,8 @@ pub struct LineRow {
     pub condition_notes: String,
 }
 
-/// Inserts all lines of a pickup in one statement, numbered from 1.
+/// Inserts all lines of a pickup in one statement, numbered from 1, and updates the garment and customer
+/// rollups the lists read in that same statement; the pickup row must already exist.
 pub async fn insert_lines(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -51,8 +52,35 @@ pub async fn insert_lines(
     let prices: Vec<i64> = lines.iter().map(|l| l.price_cents).collect();
     let notes: Vec<&str> = lines.iter().map(|l| l.condition_notes.as_str()).collect();
     sqlx::query(
-        "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
-         select $1, $2, * from unnest($3::int[], $4::uuid[], $5::text[], $6::bigint[], $7::text[])",
+        "with ins as (
+             insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
+             select $1, $2, * from unnest($3::int[], $4::uuid[], $5::text[], $6::bigint[], $7::text[])
+             returning line_no, garment_id, price_cents
+         ), p as (
+             select collected_at from pickup where customer_id = $1 and pickup_id = $2
+         ), per_garment as (
+             select distinct on (garment_id) garment_id, count(*) over (partition by garment_id) as n, price_cents
+               from ins order by garment_id, line_no desc
+         ), garments as (
+             update garment g
+                set times_cleaned = g.times_cleaned + pg.n,
+                    last_price_cents = case when g.last_cleaned_at is null or p.collected_at >= g.last_cleaned_at
+                                            then pg.price_cents else g.last_price_cents end,
+                    last_cleaned_at = greatest(g.last_cleaned_at, p.collected_at)
+               from per_garment pg, p
+              where g.customer_id = $1 and g.garment_id = pg.garment_id
+         )
+         insert into customer_stats as cs
+                (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
+         select $1, p.collected_at, p.collected_at, 1, t.total, t.total, t.total
+           from p, (select coalesce(sum(price_cents), 0)::bigint as total from ins) t
+         on conflict (customer_id) do update set
+             first_pickup_at = least(cs.first_pickup_at, excluded.first_pickup_at),
+             last_pickup_at = greatest(cs.last_pickup_at, excluded.last_pickup_at),
+             pickups = cs.pickups + 1,
+             spend_cents = cs.spend_cents + excluded.spend_cents,
+             recent_spend = decayed_add(cs.recent_spend, cs.last_pickup_at, excluded.spend_cents, excluded.last_pickup_at, 91),
+             long_spend = decayed_add(cs.long_spend, cs.last_pickup_at, excluded.spend_cents, excluded.last_pickup_at, 365)",
     )
     .bind(customer_id)
     .bind(pickup_id)

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -235,49 +235,7 @@ fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Opti
 }
 
 fn parse_body(headers: &HeaderMap, body: &Bytes) -> AppResult<NewPickup> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json {
-        return Err(AppError::problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the pickup as JSON with `Content-Type: application/json`",
-        )
-        .with_field("content-type"));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            AppError::problem(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "Malformed JSON",
-                inner.to_string(),
-            )
-            .with_field("body")
-        } else {
-            let message = inner.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m)
-                .to_owned();
-            let field = if path == "." {
-                message.split('`').nth(1).unwrap_or("body").to_owned()
-            } else {
-                path
-            };
-            AppError::invalid(field, message)
-        }
-    })
+    crate::extract::json_body(headers, body, "the pickup")
 }
 
 /// Records a visit with its itemised lines. Retries with the same Idempotency-Key answer the first response.

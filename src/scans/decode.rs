@@ -746,6 +746,7 @@ mod tests {
         let started = Instant::now();
         let result = decode_photo(&bytes, &DecodeOptions::default(), &any);
         assert!(result.is_err(), "{result:?}");
-        assert!(started.elapsed() < Duration::from_secs(3));
+        // A hang guard, not a speed goal: the budget check is what keeps this short.
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 }

@@ -3,13 +3,16 @@
 mod helpers;
 
 mod auth;
+mod campaigns;
 mod customers;
 mod decode;
 mod fixtures_gen;
 mod garments;
 mod interactions;
 mod labels;
+mod lists;
 mod pickups;
 mod scans;
 mod seed;
 mod staff;
+mod world;

@@ -80,7 +80,7 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
 
     sqlx::raw_sql(
         "delete from pickup_line; delete from pickup; delete from interaction; delete from door_label;
-         delete from garment; delete from customer;",
+         delete from garment; delete from customer_stats; delete from customer;",
     )
     .execute(&pool)
     .await

@@ -1,0 +1,499 @@
+//! SQL for campaigns, their entries, call outcomes, bookings and the follow-up report.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::Outcome;
+use crate::calendar::SeasonWindow;
+use crate::lists::{Listed, Rows};
+
+/// A campaign with its progress counts.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CampaignView {
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub list: String,
+    pub window_kind: Option<String>,
+    pub window_year: Option<i32>,
+    pub as_of: NaiveDate,
+    pub follow_until: NaiveDate,
+    pub params: serde_json::Value,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub entries: i64,
+    pub unassigned: i64,
+    pub open: i64,
+    pub booked: i64,
+}
+
+const CAMPAIGN: &str = "
+    select c.campaign_id, c.name, c.list, c.window_kind, c.window_year, c.as_of, c.follow_until, c.params,
+           c.created_by, c.created_at,
+           count(e.customer_id) as entries,
+           count(e.customer_id) filter (where e.assigned_to is null) as unassigned,
+           count(e.customer_id) filter (where e.status in ('open', 'no_answer', 'call_back')) as open,
+           count(e.customer_id) filter (where e.status = 'booked') as booked
+      from campaign c left join campaign_entry e on e.campaign_id = c.campaign_id";
+
+pub struct NewCampaign<'a> {
+    pub campaign_id: Uuid,
+    pub name: &'a str,
+    pub list: &'a str,
+    pub window: Option<&'a SeasonWindow>,
+    pub as_of: NaiveDate,
+    pub follow_until: NaiveDate,
+    pub params: &'a serde_json::Value,
+    pub created_by: Uuid,
+}
+
+pub struct NewEntry {
+    pub customer_id: Uuid,
+    pub rank: i32,
+    pub snapshot: serde_json::Value,
+    pub garment_ids: Vec<Uuid>,
+}
+
+/// Inserts the campaign and all its entries (one statement for the entries).
+pub async fn insert_campaign(
+    tx: &mut PgConnection,
+    c: &NewCampaign<'_>,
+    entries: &[NewEntry],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into campaign (campaign_id, name, list, window_kind, window_year, window_start, as_of,
+                               follow_until, params, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(c.campaign_id)
+    .bind(c.name)
+    .bind(c.list)
+    .bind(c.window.map(|w| w.kind.as_str()))
+    .bind(c.window.map(|w| w.year))
+    .bind(c.window.map(|w| w.starts_on))
+    .bind(c.as_of)
+    .bind(c.follow_until)
+    .bind(c.params)
+    .bind(c.created_by)
+    .execute(&mut *tx)
+    .await?;
+    let customers: Vec<Uuid> = entries.iter().map(|e| e.customer_id).collect();
+    let ranks: Vec<i32> = entries.iter().map(|e| e.rank).collect();
+    let snapshots: Vec<&serde_json::Value> = entries.iter().map(|e| &e.snapshot).collect();
+    // Garment ids travel as one text per entry: Postgres cannot unnest a ragged uuid[][] .
+    let garments: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let ids: Vec<String> = e.garment_ids.iter().map(Uuid::to_string).collect();
+            format!("{{{}}}", ids.join(","))
+        })
+        .collect();
+    sqlx::query(
+        "insert into campaign_entry (campaign_id, customer_id, rank, snapshot, garment_ids)
+         select $1, x.customer_id, x.rank, x.snapshot, x.garments::uuid[]
+           from unnest($2::uuid[], $3::int[], $4::jsonb[], $5::text[]) as x (customer_id, rank, snapshot, garments)",
+    )
+    .bind(c.campaign_id)
+    .bind(customers)
+    .bind(ranks)
+    .bind(snapshots)
+    .bind(garments)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn campaign(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+) -> sqlx::Result<Option<CampaignView>> {
+    sqlx::query_as(&format!(
+        "{CAMPAIGN} where c.campaign_id = $1 group by c.campaign_id"
+    ))
+    .bind(campaign_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn campaigns(
+    db: impl PgExecutor<'_>,
+    page: crate::pagination::PageRequest,
+) -> sqlx::Result<Vec<CampaignView>> {
+    sqlx::query_as(&format!(
+        "{CAMPAIGN} group by c.campaign_id order by c.created_at desc, c.campaign_id limit $1 offset $2"
+    ))
+    .bind(page.fetch())
+    .bind(page.offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Locks the campaign against concurrent assignment; returns its creator.
+pub async fn lock_campaign(tx: &mut PgConnection, campaign_id: Uuid) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar("select created_by from campaign where campaign_id = $1 for update")
+        .bind(campaign_id)
+        .fetch_optional(&mut *tx)
+        .await
+}
+
+/// Which of `ids` are active staff who may work call lists.
+pub async fn dispatchers_among(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select staff_id from staff where staff_id = any($1) and active and role in ('dispatcher', 'manager', 'admin')",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Entries to (re)assign, in rank order.
+pub async fn assignable(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+    customers: Option<&[Uuid]>,
+    reassign: bool,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "select customer_id from campaign_entry
+          where campaign_id = $1 and ($2::uuid[] is null or customer_id = any($2))
+            and ($3 or assigned_to is null)
+            and status in ('open', 'no_answer', 'call_back')
+          order by rank, customer_id",
+    )
+    .bind(campaign_id)
+    .bind(customers)
+    .bind(reassign)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn set_assignments(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+    customers: &[Uuid],
+    owners: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update campaign_entry e set assigned_to = x.owner
+           from unnest($2::uuid[], $3::uuid[]) as x (customer_id, owner)
+          where e.campaign_id = $1 and e.customer_id = x.customer_id",
+    )
+    .bind(campaign_id)
+    .bind(customers)
+    .bind(owners)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// An entry as a dispatcher works it: the frozen list row plus the customer's current contact details.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EntryView {
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    pub customer_id: Uuid,
+    pub rank: i32,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub do_not_contact: bool,
+    pub status: String,
+    pub assigned_to: Option<Uuid>,
+    pub call_back_at: Option<DateTime<Utc>>,
+    pub booked_for: Option<NaiveDate>,
+    pub attempts: i32,
+    pub last_outcome_at: Option<DateTime<Utc>>,
+    pub snapshot: serde_json::Value,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total: i64,
+}
+
+const ENTRY: &str = "
+    select e.campaign_id, ca.name as campaign_name, e.customer_id, e.rank, c.name, c.phone, c.address,
+           c.do_not_contact, e.status, e.assigned_to, e.call_back_at, e.booked_for, e.attempts,
+           e.last_outcome_at, e.snapshot, count(*) over () as total
+      from campaign_entry e
+      join campaign ca on ca.campaign_id = e.campaign_id
+      join customer c on c.customer_id = e.customer_id";
+
+/// Whose entries to show.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Anyone,
+    Unassigned,
+    Staff(Uuid),
+}
+
+pub async fn entries(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+    owner: Owner,
+    status: Option<&str>,
+    rows: Rows,
+) -> sqlx::Result<Listed<EntryView>> {
+    let (unassigned, staff) = match owner {
+        Owner::Anyone => (false, None),
+        Owner::Unassigned => (true, None),
+        Owner::Staff(id) => (false, Some(id)),
+    };
+    let items: Vec<EntryView> = sqlx::query_as(&format!(
+        "{ENTRY}
+          where e.campaign_id = $1 and (not $2 or e.assigned_to is null)
+            and ($3::uuid is null or e.assigned_to = $3) and ($4::text is null or e.status = $4)
+          order by e.rank, e.customer_id
+          limit $5 offset $6"
+    ))
+    .bind(campaign_id)
+    .bind(unassigned)
+    .bind(staff)
+    .bind(status)
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(db)
+    .await?;
+    Ok(Listed {
+        total: items.first().map_or(0, |e| e.total),
+        items,
+    })
+}
+
+/// A dispatcher's work: open entries of campaigns still running, due call-backs first, then by rank.
+pub async fn queue(
+    db: impl PgExecutor<'_>,
+    staff_id: Uuid,
+    today: NaiveDate,
+    rows: Rows,
+) -> sqlx::Result<Listed<EntryView>> {
+    let items: Vec<EntryView> = sqlx::query_as(&format!(
+        "{ENTRY}
+          where e.assigned_to = $1 and ca.follow_until >= $2 and not c.do_not_contact
+            and e.status in ('open', 'no_answer', 'call_back')
+          order by (e.status = 'call_back' and e.call_back_at <= now()) desc,
+                   (e.status = 'call_back') asc, e.call_back_at, ca.created_at, e.rank, e.customer_id
+          limit $3 offset $4"
+    ))
+    .bind(staff_id)
+    .bind(today)
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(db)
+    .await?;
+    Ok(Listed {
+        total: items.first().map_or(0, |e| e.total),
+        items,
+    })
+}
+
+pub async fn entry(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<EntryView>> {
+    sqlx::query_as(&format!(
+        "{ENTRY} where e.campaign_id = $1 and e.customer_id = $2"
+    ))
+    .bind(campaign_id)
+    .bind(customer_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The entry as locked for recording an outcome.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LockedEntry {
+    pub campaign_name: String,
+    pub assigned_to: Option<Uuid>,
+    pub do_not_contact: bool,
+}
+
+/// Locks the entry and the customer row, so two outcomes for one entry are recorded one after the other.
+pub async fn lock_entry(
+    tx: &mut PgConnection,
+    campaign_id: Uuid,
+    customer_id: Uuid,
+) -> sqlx::Result<Option<LockedEntry>> {
+    sqlx::query_as(
+        "select ca.name as campaign_name, e.assigned_to, c.do_not_contact
+           from campaign_entry e
+           join campaign ca on ca.campaign_id = e.campaign_id
+           join customer c on c.customer_id = e.customer_id
+          where e.campaign_id = $1 and e.customer_id = $2
+          for update of e, c",
+    )
+    .bind(campaign_id)
+    .bind(customer_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+pub struct NewOutcome<'a> {
+    pub campaign_id: Uuid,
+    pub customer_id: Uuid,
+    pub outcome: Outcome,
+    pub notes: &'a str,
+    pub call_back_at: Option<DateTime<Utc>>,
+    pub booked_for: Option<NaiveDate>,
+    pub staff_id: Uuid,
+    pub interaction_id: Uuid,
+}
+
+/// Appends the outcome and moves the entry to its new status.
+pub async fn insert_outcome(tx: &mut PgConnection, o: &NewOutcome<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into campaign_outcome (campaign_id, customer_id, outcome_no, outcome, notes, call_back_at,
+                                       booked_for, staff_id, interaction_id)
+         select $1, $2, coalesce(max(outcome_no), 0) + 1, $3, $4, $5, $6, $7, $8
+           from campaign_outcome where campaign_id = $1 and customer_id = $2",
+    )
+    .bind(o.campaign_id)
+    .bind(o.customer_id)
+    .bind(o.outcome)
+    .bind(o.notes)
+    .bind(o.call_back_at)
+    .bind(o.booked_for)
+    .bind(o.staff_id)
+    .bind(o.interaction_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update campaign_entry
+            set status = $3, call_back_at = $4, booked_for = $5, attempts = attempts + 1, last_outcome_at = now()
+          where campaign_id = $1 and customer_id = $2",
+    )
+    .bind(o.campaign_id)
+    .bind(o.customer_id)
+    .bind(o.outcome)
+    .bind(o.call_back_at)
+    .bind(o.booked_for)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_booking(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    day: NaiveDate,
+    staff_id: Uuid,
+    campaign_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into pickup_booking (customer_id, booking_id, booked_for, created_by, source)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(customer_id)
+    .bind(Uuid::new_v4())
+    .bind(day)
+    .bind(staff_id)
+    .bind(format!("campaign:{campaign_id}"))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_do_not_contact(db: impl PgExecutor<'_>, customer_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "update customer set do_not_contact = true, do_not_contact_at = coalesce(do_not_contact_at, now()),
+                updated_at = now()
+          where customer_id = $1",
+    )
+    .bind(customer_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One dispatcher's results (or the unassigned entries', or the total).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReportRow {
+    pub staff_id: Option<Uuid>,
+    pub display_name: Option<String>,
+    pub entries: i64,
+    pub worked: i64,
+    pub reached: i64,
+    pub booked: i64,
+    pub declined: i64,
+    pub never_contact: i64,
+    /// Pickups in the follow-up period that held at least one of the entry's listed garments
+    /// (any pickup, for lists without garments).
+    pub pickups: i64,
+    pub garments_cleaned: i64,
+    pub revenue_cents: i64,
+}
+
+impl ReportRow {
+    pub fn total() -> Self {
+        ReportRow {
+            staff_id: None,
+            display_name: Some("total".into()),
+            entries: 0,
+            worked: 0,
+            reached: 0,
+            booked: 0,
+            declined: 0,
+            never_contact: 0,
+            pickups: 0,
+            garments_cleaned: 0,
+            revenue_cents: 0,
+        }
+    }
+
+    pub fn plus(mut self, r: &ReportRow) -> Self {
+        self.entries += r.entries;
+        self.worked += r.worked;
+        self.reached += r.reached;
+        self.booked += r.booked;
+        self.declined += r.declined;
+        self.never_contact += r.never_contact;
+        self.pickups += r.pickups;
+        self.garments_cleaned += r.garments_cleaned;
+        self.revenue_cents += r.revenue_cents;
+        self
+    }
+}
+
+pub async fn report(
+    db: impl PgExecutor<'_>,
+    campaign_id: Uuid,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> sqlx::Result<Vec<ReportRow>> {
+    sqlx::query_as(
+        "select e.assigned_to as staff_id, s.display_name,
+                count(*) as entries,
+                count(*) filter (where e.attempts > 0) as worked,
+                count(*) filter (where exists (select 1 from campaign_outcome o where o.campaign_id = e.campaign_id
+                                                  and o.customer_id = e.customer_id and o.outcome <> 'no_answer')) as reached,
+                count(*) filter (where exists (select 1 from campaign_outcome o where o.campaign_id = e.campaign_id
+                                                  and o.customer_id = e.customer_id and o.outcome = 'booked')) as booked,
+                count(*) filter (where e.status = 'declined') as declined,
+                count(*) filter (where e.status = 'never_contact') as never_contact,
+                coalesce(sum(x.pickups), 0)::bigint as pickups,
+                coalesce(sum(x.garments), 0)::bigint as garments_cleaned,
+                coalesce(sum(x.revenue), 0)::bigint as revenue_cents
+           from campaign_entry e
+           left join staff s on s.staff_id = e.assigned_to
+           left join lateral (
+               select count(*) as pickups, sum(m.garments) as garments, sum(m.revenue) as revenue
+                 from (select p.pickup_id,
+                              case when cardinality(e.garment_ids) = 0 then count(*)
+                                   else count(*) filter (where pl.garment_id = any(e.garment_ids)) end as garments,
+                              sum(pl.price_cents) as revenue
+                         from pickup p
+                         join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+                        where p.customer_id = e.customer_id and p.collected_at >= $2 and p.collected_at < $3
+                        group by p.pickup_id) m
+                where m.garments > 0
+           ) x on true
+          where e.campaign_id = $1
+          group by e.assigned_to, s.display_name
+          order by s.display_name nulls last",
+    )
+    .bind(campaign_id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,414 @@
+//! Season-change reminders: who still has known, in-use garments of the outgoing season not yet sent this window.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{money, ranks, CsvRow, Listed, Output, Rows};
+use crate::app::{AppState, Settings};
+use crate::auth::{Authed, Dispatcher};
+use crate::calendar::{Calendar, SeasonWindow};
+use crate::domain::{Category, GarmentKind, Material, SeasonClass};
+use crate::error::{AppError, AppResult};
+use crate::extract::Query;
+
+/// A garment counts as in use when it was cleaned within this many days before the window.
+pub const IN_USE_DAYS: i64 = 730;
+/// Past windows looked at for a customer's own timing.
+const TIMING_YEARS: i32 = 3;
+/// A put-away pickup may come this many days before its window opens.
+const EARLY_DAYS: i64 = 14;
+
+/// What the reminder list is computed for.
+#[derive(Debug, Clone)]
+pub struct ReminderQuery {
+    pub window: SeasonWindow,
+    pub on: NaiveDate,
+    pub cap_days: i64,
+}
+
+/// A garment the customer has not sent yet this window.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OutstandingGarment {
+    #[serde(skip)]
+    pub customer_id: Uuid,
+    pub garment_id: Uuid,
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub brand: Option<String>,
+    pub size: Option<String>,
+    pub material: Option<Material>,
+    pub colour: Option<String>,
+    pub last_cleaned_at: Option<DateTime<Utc>>,
+    pub last_price_cents: Option<i64>,
+}
+
+/// When this customer usually sends this season's clothes, from their own past windows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UsualTiming {
+    /// Median days after the window opened.
+    pub offset_days: i64,
+    /// That offset applied to this window.
+    pub usual_date: NaiveDate,
+    /// Past windows the median is taken over.
+    pub windows_seen: usize,
+}
+
+/// One customer to call, with everything the caller needs and why they are where they are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReminderEntry {
+    pub rank: i64,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub outstanding: i64,
+    pub expected_value_cents: i64,
+    pub garments: Vec<OutstandingGarment>,
+    pub usual: Option<UsualTiming>,
+    pub tier: Option<String>,
+    pub open_complaint: bool,
+    pub reason: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    customer_id: Uuid,
+    name: String,
+    phone: Option<String>,
+    address: Option<String>,
+    outstanding: i64,
+    expected_value_cents: i64,
+    tier: Option<String>,
+    open_complaint: bool,
+    total: i64,
+}
+
+fn class_name(class: SeasonClass) -> &'static str {
+    match class {
+        SeasonClass::Winter => "winter",
+        SeasonClass::Summer => "summer",
+        SeasonClass::SpringAutumn => "spring/autumn",
+        SeasonClass::AllSeason => "all-season",
+    }
+}
+
+/// Computes the ranked reminder list: by expected value, then value tier, then customer.
+pub async fn compute(
+    pool: &PgPool,
+    settings: &Settings,
+    cal: &Calendar,
+    q: &ReminderQuery,
+    rows: Rows,
+) -> AppResult<Listed<ReminderEntry>> {
+    let window_start = settings.start_of(q.window.starts_on);
+    let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
+    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let found: Vec<Row> = sqlx::query_as(
+        "with outstanding as (
+             select g.customer_id, count(*) as outstanding,
+                    coalesce(sum(g.last_price_cents), 0)::bigint as expected_value_cents
+               from garment g
+              where g.season_class = $1 and g.last_cleaned_at >= $2 and g.last_cleaned_at < $3
+                and not exists (select 1 from storage_item si
+                                 where si.customer_id = g.customer_id and si.garment_id = g.garment_id
+                                   and si.released_at is null)
+              group by g.customer_id
+         )
+         select o.customer_id, c.name, c.phone, c.address, o.outstanding, o.expected_value_cents, v.tier,
+                exists (select 1 from interaction i where i.customer_id = o.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
+                count(*) over () as total
+           from outstanding o
+           join customer c on c.customer_id = o.customer_id
+           left join customer_value($4) v on v.customer_id = o.customer_id
+          where not c.do_not_contact
+            and not exists (select 1 from interaction i
+                             where i.customer_id = o.customer_id and i.kind in ('call', 'visit')
+                               and i.occurred_at > $4 - make_interval(days => $6) and i.occurred_at <= $4)
+            and not exists (select 1 from pickup_booking b
+                             where b.customer_id = o.customer_id and b.booked_for >= $5
+                               and not exists (select 1 from pickup p where p.customer_id = b.customer_id
+                                                  and p.collected_at >= b.created_at))
+          order by o.expected_value_cents desc, (v.r + v.f + v.m) desc nulls last, o.customer_id
+          limit $7 offset $8",
+    )
+    .bind(q.window.outgoing)
+    .bind(in_use_since)
+    .bind(window_start)
+    .bind(day_end)
+    .bind(q.on)
+    .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(pool)
+    .await?;
+    let total = found.first().map_or(0, |r| r.total);
+    let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
+
+    let garments: Vec<OutstandingGarment> = sqlx::query_as(
+        "select g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour,
+                g.last_cleaned_at, g.last_price_cents
+           from unnest($1::uuid[]) as ids (customer_id)
+           join garment g on g.customer_id = ids.customer_id
+          where g.season_class = $2 and g.last_cleaned_at >= $3 and g.last_cleaned_at < $4
+            and not exists (select 1 from storage_item si
+                             where si.customer_id = g.customer_id and si.garment_id = g.garment_id
+                               and si.released_at is null)
+          order by g.customer_id, g.last_price_cents desc nulls last, g.garment_id",
+    )
+    .bind(&ids)
+    .bind(q.window.outgoing)
+    .bind(in_use_since)
+    .bind(window_start)
+    .fetch_all(pool)
+    .await?;
+    let mut by_customer: HashMap<Uuid, Vec<OutstandingGarment>> = HashMap::new();
+    for g in garments {
+        by_customer.entry(g.customer_id).or_default().push(g);
+    }
+    let timing = usual_timing(pool, settings, cal, &q.window, &ids).await?;
+
+    let items = found
+        .into_iter()
+        .zip(ranks(rows))
+        .map(|(r, rank)| {
+            let usual = timing.get(&r.customer_id).cloned();
+            let reason = reason(&r, usual.as_ref(), q);
+            ReminderEntry {
+                rank,
+                garments: by_customer.remove(&r.customer_id).unwrap_or_default(),
+                usual,
+                customer_id: r.customer_id,
+                name: r.name,
+                phone: r.phone,
+                address: r.address,
+                outstanding: r.outstanding,
+                expected_value_cents: r.expected_value_cents,
+                tier: r.tier,
+                open_complaint: r.open_complaint,
+                reason,
+            }
+        })
+        .collect();
+    Ok(Listed { total, items })
+}
+
+fn reason(r: &Row, usual: Option<&UsualTiming>, q: &ReminderQuery) -> String {
+    let mut why = format!(
+        "{} {} garment{} outstanding, expected value {}",
+        r.outstanding,
+        class_name(q.window.outgoing),
+        if r.outstanding == 1 { "" } else { "s" },
+        money(r.expected_value_cents)
+    );
+    if let Some(u) = usual {
+        let late = (q.on - u.usual_date).num_days();
+        if late > 0 {
+            why.push_str(&format!(
+                "; usually sends them by {} ({late} days ago)",
+                u.usual_date
+            ));
+        } else {
+            why.push_str(&format!("; usually sends them around {}", u.usual_date));
+        }
+    }
+    if let Some(tier) = &r.tier {
+        why.push_str(&format!("; {tier} customer"));
+    }
+    if r.open_complaint {
+        why.push_str("; has an open complaint");
+    }
+    why
+}
+
+/// Median offset into the window of each customer's first put-away pickup of this season class in past windows.
+async fn usual_timing(
+    pool: &PgPool,
+    settings: &Settings,
+    cal: &Calendar,
+    window: &SeasonWindow,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, UsualTiming>> {
+    let past: Vec<SeasonWindow> = (1..=TIMING_YEARS)
+        .filter_map(|back| cal.window(&window.kind, window.year - back))
+        .collect();
+    if ids.is_empty() || past.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let starts: Vec<DateTime<Utc>> = past
+        .iter()
+        .map(|w| settings.start_of(w.starts_on - chrono::Duration::days(EARLY_DAYS)))
+        .collect();
+    let ends: Vec<DateTime<Utc>> = past
+        .iter()
+        .map(|w| settings.start_of(w.ends_on + chrono::Duration::days(1)))
+        .collect();
+    let firsts: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
+        "select p.customer_id, w.n, min(p.collected_at)
+           from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as w (start_at, end_at, n)
+           join unnest($1::uuid[]) as ids (customer_id) on true
+           join pickup p on p.customer_id = ids.customer_id
+                        and p.collected_at >= w.start_at and p.collected_at < w.end_at
+          where exists (select 1 from pickup_line pl
+                          join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+                         where pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+                           and g.season_class = $4)
+          group by p.customer_id, w.n",
+    )
+    .bind(ids)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(window.outgoing)
+    .fetch_all(pool)
+    .await?;
+    let mut offsets: HashMap<Uuid, Vec<i64>> = HashMap::new();
+    for (customer, n, first) in firsts {
+        let Some(w) = usize::try_from(n - 1).ok().and_then(|i| past.get(i)) else {
+            continue;
+        };
+        let local = first.with_timezone(&settings.local_offset).date_naive();
+        offsets
+            .entry(customer)
+            .or_default()
+            .push((local - w.starts_on).num_days());
+    }
+    Ok(offsets
+        .into_iter()
+        .map(|(customer, mut o)| {
+            o.sort_unstable();
+            let offset_days = o[o.len() / 2];
+            let usual_date = window.starts_on + chrono::Duration::days(offset_days);
+            (
+                customer,
+                UsualTiming {
+                    offset_days,
+                    usual_date,
+                    windows_seen: o.len(),
+                },
+            )
+        })
+        .collect())
+}
+
+impl CsvRow for ReminderEntry {
+    fn header() -> &'static [&'static str] {
+        &[
+            "rank",
+            "customer_id",
+            "name",
+            "phone",
+            "address",
+            "outstanding",
+            "expected_value",
+            "usual_date",
+            "tier",
+            "open_complaint",
+            "garments",
+            "reason",
+        ]
+    }
+
+    fn record(&self) -> Vec<String> {
+        let garments: Vec<String> = self
+            .garments
+            .iter()
+            .map(|g| {
+                let kind = serde_json::to_value(g.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                match &g.brand {
+                    Some(b) => format!("{kind} ({b})"),
+                    None => kind,
+                }
+            })
+            .collect();
+        vec![
+            self.rank.to_string(),
+            self.customer_id.to_string(),
+            self.name.clone(),
+            self.phone.clone().unwrap_or_default(),
+            self.address.clone().unwrap_or_default(),
+            self.outstanding.to_string(),
+            money(self.expected_value_cents),
+            self.usual
+                .as_ref()
+                .map(|u| u.usual_date.to_string())
+                .unwrap_or_default(),
+            self.tier.clone().unwrap_or_default(),
+            self.open_complaint.to_string(),
+            garments.join("; "),
+            self.reason.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Params {
+    window: Option<String>,
+    on: Option<NaiveDate>,
+    cap_days: Option<i64>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    window: &'a SeasonWindow,
+    cap_days: i64,
+}
+
+/// Builds the query from request parameters; shared with campaign creation.
+pub async fn query_from(
+    state: &AppState,
+    window: Option<&str>,
+    on: Option<NaiveDate>,
+    cap_days: Option<i64>,
+) -> AppResult<(Calendar, ReminderQuery)> {
+    let on = super::list_day(&state.settings, on)?;
+    let cap_days = cap_days.unwrap_or(state.settings.contact_cap_days);
+    if !(0..=365).contains(&cap_days) {
+        return Err(AppError::invalid("cap_days", "between 0 and 365 days"));
+    }
+    let cal = Calendar::load(&state.pool).await?;
+    let window = cal.pick("window", window, on, None)?;
+    if window.year < on.year() - 1 || window.year > on.year() + 1 {
+        return Err(AppError::invalid(
+            "window",
+            "must be within a year of the list day",
+        ));
+    }
+    Ok((
+        cal,
+        ReminderQuery {
+            window,
+            on,
+            cap_days,
+        },
+    ))
+}
+
+/// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
+pub(super) async fn handler(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let (cal, q) = query_from(&state, p.window.as_deref(), p.on, p.cap_days).await?;
+    let listed = compute(&state.pool, &state.settings, &cal, &q, output.rows()).await?;
+    let meta = Meta {
+        window: &q.window,
+        cap_days: q.cap_days,
+    };
+    super::respond("reminders", q.on, meta, &output, listed)
+}

@@ -1,0 +1,205 @@
+//! Special sizes: customers whose wardrobe is largely special sizes, for the catalogue.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{money, ranks, CsvRow, Listed, Output, Rows};
+use crate::app::{AppState, Settings};
+use crate::auth::{Authed, Dispatcher};
+use crate::error::{AppError, AppResult};
+use crate::extract::Query;
+
+/// What the special-size list is computed for.
+#[derive(Debug, Clone)]
+pub struct SizesQuery {
+    pub on: NaiveDate,
+    /// Smallest share of special-size garments in the wardrobe, 0 to 1.
+    pub threshold: f64,
+    /// Smallest wardrobe worth judging.
+    pub min_garments: i64,
+}
+
+/// One catalogue recipient with their sizes.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SizesEntry {
+    #[sqlx(skip)]
+    pub rank: i64,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub special_garments: i64,
+    pub garments: i64,
+    pub share: f64,
+    pub sizes: Vec<String>,
+    pub categories: Vec<String>,
+    pub kinds: Vec<String>,
+    pub tier: Option<String>,
+    pub yearly_spend_cents: Option<f64>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total: i64,
+    #[sqlx(skip)]
+    pub reason: String,
+}
+
+/// Computes the list: most special-size garments first, then by yearly spend.
+pub async fn compute(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &SizesQuery,
+    rows: Rows,
+) -> AppResult<Listed<SizesEntry>> {
+    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let mut found: Vec<SizesEntry> = sqlx::query_as(
+        "with sp as (
+             select customer_id, count(*) as special_garments,
+                    coalesce(array_agg(distinct size order by size) filter (where size is not null), '{}') as sizes,
+                    array_agg(distinct category order by category) as categories,
+                    array_agg(distinct kind order by kind) as kinds
+               from garment where special_size group by customer_id
+         ), tot as (
+             select g.customer_id, count(*) as garments
+               from sp join garment g on g.customer_id = sp.customer_id group by g.customer_id
+         )
+         select sp.customer_id, c.name, c.phone, c.address, sp.special_garments, tot.garments,
+                sp.special_garments::float8 / tot.garments as share, sp.sizes, sp.categories, sp.kinds,
+                v.tier, v.yearly_spend_cents, count(*) over () as total
+           from sp
+           join tot on tot.customer_id = sp.customer_id
+           join customer c on c.customer_id = sp.customer_id
+           left join customer_value($1) v on v.customer_id = sp.customer_id
+          where not c.do_not_contact and tot.garments >= $2 and sp.special_garments::float8 / tot.garments >= $3
+          order by sp.special_garments desc, v.yearly_spend_cents desc nulls last, sp.customer_id
+          limit $4 offset $5",
+    )
+    .bind(day_end)
+    .bind(q.min_garments)
+    .bind(q.threshold)
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(pool)
+    .await?;
+    let total = found.first().map_or(0, |r| r.total);
+    for (entry, rank) in found.iter_mut().zip(ranks(rows)) {
+        entry.rank = rank;
+        entry.reason = format!(
+            "{} of {} garments in special sizes ({:.0}%): {}",
+            entry.special_garments,
+            entry.garments,
+            entry.share * 100.0,
+            entry.sizes.join(", ")
+        );
+        if let Some(spend) = entry.yearly_spend_cents {
+            entry
+                .reason
+                .push_str(&format!("; spends about {} a year", money(spend as i64)));
+        }
+    }
+    Ok(Listed {
+        total,
+        items: found,
+    })
+}
+
+impl CsvRow for SizesEntry {
+    fn header() -> &'static [&'static str] {
+        &[
+            "rank",
+            "customer_id",
+            "name",
+            "phone",
+            "address",
+            "special_garments",
+            "garments",
+            "share",
+            "sizes",
+            "categories",
+            "kinds",
+            "tier",
+            "reason",
+        ]
+    }
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.rank.to_string(),
+            self.customer_id.to_string(),
+            self.name.clone(),
+            self.phone.clone().unwrap_or_default(),
+            self.address.clone().unwrap_or_default(),
+            self.special_garments.to_string(),
+            self.garments.to_string(),
+            format!("{:.2}", self.share),
+            self.sizes.join("; "),
+            self.categories.join("; "),
+            self.kinds.join("; "),
+            self.tier.clone().unwrap_or_default(),
+            self.reason.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Params {
+    on: Option<NaiveDate>,
+    threshold: Option<f64>,
+    min_garments: Option<i64>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Builds the query from request parameters; shared with campaign creation.
+pub fn query_from(
+    settings: &Settings,
+    on: Option<NaiveDate>,
+    threshold: Option<f64>,
+    min_garments: Option<i64>,
+) -> AppResult<SizesQuery> {
+    let on = super::list_day(settings, on)?;
+    let threshold = threshold.unwrap_or(0.3);
+    if !(threshold > 0.0 && threshold <= 1.0) {
+        return Err(AppError::invalid(
+            "threshold",
+            "a share above 0 and at most 1, e.g. 0.3",
+        ));
+    }
+    let min_garments = min_garments.unwrap_or(3);
+    if !(1..=1000).contains(&min_garments) {
+        return Err(AppError::invalid("min_garments", "between 1 and 1000"));
+    }
+    Ok(SizesQuery {
+        on,
+        threshold,
+        min_garments,
+    })
+}
+
+#[derive(Serialize)]
+struct Meta {
+    threshold: f64,
+    min_garments: i64,
+}
+
+/// `GET /api/v1/lists/special-sizes?threshold=0.3&min_garments=3`
+pub(super) async fn handler(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let q = query_from(&state.settings, p.on, p.threshold, p.min_garments)?;
+    let listed = compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let meta = Meta {
+        threshold: q.threshold,
+        min_garments: q.min_garments,
+    };
+    super::respond("special-sizes", q.on, meta, &output, listed)
+}

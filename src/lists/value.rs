@@ -1,0 +1,389 @@
+//! Customer value and lifecycle (RFM tiers against the whole base) and the at-risk list built on it.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{money, ranks, CsvRow, Listed, Output, Rows};
+use crate::app::{AppState, Settings};
+use crate::auth::{Authed, Dispatcher, Manager};
+use crate::error::{AppError, AppResult};
+use crate::extract::Query;
+
+pub const TIERS: &[&str] = &["platinum", "gold", "silver", "bronze"];
+pub const STAGES: &[&str] = &["new", "growing", "stable", "declining"];
+
+/// One customer's value and lifecycle on a day.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ValueEntry {
+    #[sqlx(skip)]
+    pub rank: i64,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub do_not_contact: bool,
+    pub tier: String,
+    pub stage: String,
+    pub r: i32,
+    pub f: i32,
+    pub m: i32,
+    pub pickups: i32,
+    pub spend_cents: i64,
+    pub first_pickup_at: DateTime<Utc>,
+    pub last_pickup_at: DateTime<Utc>,
+    pub recency_days: f64,
+    pub pickups_per_year: f64,
+    pub yearly_spend_cents: f64,
+    pub recent_yearly_cents: f64,
+    pub usual_interval_days: Option<f64>,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total: i64,
+}
+
+/// Filters of the value list.
+#[derive(Debug, Clone)]
+pub struct ValueQuery {
+    pub on: NaiveDate,
+    pub tier: Option<String>,
+    pub stage: Option<String>,
+}
+
+/// Computes the value list, best customers first.
+pub async fn compute_value(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &ValueQuery,
+    rows: Rows,
+) -> AppResult<Listed<ValueEntry>> {
+    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let mut found: Vec<ValueEntry> = sqlx::query_as(
+        "select v.customer_id, c.name, c.do_not_contact, v.tier, v.stage, v.r, v.f, v.m, v.pickups, v.spend_cents,
+                v.first_pickup_at, v.last_pickup_at, v.recency_days, v.pickups_per_year, v.yearly_spend_cents,
+                v.recent_yearly_cents, v.usual_interval_days, count(*) over () as total
+           from customer_value($1) v join customer c on c.customer_id = v.customer_id
+          where ($2::text is null or v.tier = $2) and ($3::text is null or v.stage = $3)
+          order by v.r + v.f + v.m desc, v.yearly_spend_cents desc, v.customer_id
+          limit $4 offset $5",
+    )
+    .bind(day_end)
+    .bind(&q.tier)
+    .bind(&q.stage)
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(pool)
+    .await?;
+    let total = found.first().map_or(0, |r| r.total);
+    for (e, rank) in found.iter_mut().zip(ranks(rows)) {
+        e.rank = rank;
+    }
+    Ok(Listed {
+        total,
+        items: found,
+    })
+}
+
+/// How many customers are in each tier and stage, for the manager's overview.
+pub async fn segments(
+    pool: &PgPool,
+    settings: &Settings,
+    on: NaiveDate,
+) -> AppResult<BTreeMap<String, BTreeMap<String, i64>>> {
+    let day_end = settings.start_of(on + chrono::Duration::days(1));
+    let counts: Vec<(String, String, i64)> =
+        sqlx::query_as("select tier, stage, count(*) from customer_value($1) group by tier, stage")
+            .bind(day_end)
+            .fetch_all(pool)
+            .await?;
+    let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (tier, stage, n) in counts {
+        out.entry(tier).or_default().insert(stage, n);
+    }
+    Ok(out)
+}
+
+impl CsvRow for ValueEntry {
+    fn header() -> &'static [&'static str] {
+        &[
+            "rank",
+            "customer_id",
+            "name",
+            "tier",
+            "stage",
+            "r",
+            "f",
+            "m",
+            "pickups",
+            "spend",
+            "last_pickup",
+            "recency_days",
+            "pickups_per_year",
+            "yearly_spend",
+            "recent_yearly_spend",
+        ]
+    }
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.rank.to_string(),
+            self.customer_id.to_string(),
+            self.name.clone(),
+            self.tier.clone(),
+            self.stage.clone(),
+            self.r.to_string(),
+            self.f.to_string(),
+            self.m.to_string(),
+            self.pickups.to_string(),
+            money(self.spend_cents),
+            self.last_pickup_at.date_naive().to_string(),
+            format!("{:.0}", self.recency_days),
+            format!("{:.1}", self.pickups_per_year),
+            money(self.yearly_spend_cents as i64),
+            money(self.recent_yearly_cents as i64),
+        ]
+    }
+
+    fn do_not_contact(&self) -> bool {
+        self.do_not_contact
+    }
+}
+
+/// A regular customer who has stopped coming, with what losing them costs.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+pub struct AtRiskEntry {
+    #[sqlx(skip)]
+    pub rank: i64,
+    pub customer_id: Uuid,
+    pub name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub tier: String,
+    pub pickups: i32,
+    pub last_pickup_at: DateTime<Utc>,
+    pub days_since: f64,
+    pub usual_interval_days: f64,
+    /// What they spent a year while they were coming.
+    pub yearly_loss_cents: i64,
+    pub open_complaint: bool,
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub total: i64,
+    #[sqlx(skip)]
+    pub reason: String,
+}
+
+/// Filters of the at-risk list.
+#[derive(Debug, Clone)]
+pub struct AtRiskQuery {
+    pub on: NaiveDate,
+    /// How many of their usual intervals must have passed.
+    pub factor: f64,
+    pub min_pickups: i32,
+}
+
+/// Computes the at-risk list: customers whose gap is far beyond their own rhythm, biggest loss first.
+pub async fn compute_at_risk(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &AtRiskQuery,
+    rows: Rows,
+) -> AppResult<Listed<AtRiskEntry>> {
+    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let mut found: Vec<AtRiskEntry> = sqlx::query_as(
+        "select v.customer_id, c.name, c.phone, c.address, v.tier, v.pickups, v.last_pickup_at,
+                v.recency_days as days_since, v.usual_interval_days,
+                (v.spend_cents * 365.0
+                  / (extract(epoch from v.last_pickup_at - v.first_pickup_at) / 86400.0 + v.usual_interval_days))::bigint
+                  as yearly_loss_cents,
+                exists (select 1 from interaction i where i.customer_id = v.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
+                count(*) over () as total
+           from customer_value($1) v join customer c on c.customer_id = v.customer_id
+          where not c.do_not_contact and v.pickups >= $2
+            and v.recency_days > $3 * greatest(v.usual_interval_days, 7)
+          order by yearly_loss_cents desc, v.customer_id
+          limit $4 offset $5",
+    )
+    .bind(day_end)
+    .bind(q.min_pickups)
+    .bind(q.factor)
+    .bind(rows.limit)
+    .bind(rows.offset)
+    .fetch_all(pool)
+    .await?;
+    let total = found.first().map_or(0, |r| r.total);
+    for (e, rank) in found.iter_mut().zip(ranks(rows)) {
+        e.rank = rank;
+        e.reason = format!(
+            "last pickup {:.0} days ago, usually every {:.0} days ({:.1}x their rhythm); spent about {} a year; {} customer{}",
+            e.days_since,
+            e.usual_interval_days,
+            e.days_since / e.usual_interval_days.max(1.0),
+            money(e.yearly_loss_cents),
+            e.tier,
+            if e.open_complaint { "; has an open complaint" } else { "" }
+        );
+    }
+    Ok(Listed {
+        total,
+        items: found,
+    })
+}
+
+impl CsvRow for AtRiskEntry {
+    fn header() -> &'static [&'static str] {
+        &[
+            "rank",
+            "customer_id",
+            "name",
+            "phone",
+            "address",
+            "tier",
+            "pickups",
+            "last_pickup",
+            "days_since",
+            "usual_interval_days",
+            "yearly_loss",
+            "open_complaint",
+            "reason",
+        ]
+    }
+
+    fn record(&self) -> Vec<String> {
+        vec![
+            self.rank.to_string(),
+            self.customer_id.to_string(),
+            self.name.clone(),
+            self.phone.clone().unwrap_or_default(),
+            self.address.clone().unwrap_or_default(),
+            self.tier.clone(),
+            self.pickups.to_string(),
+            self.last_pickup_at.date_naive().to_string(),
+            format!("{:.0}", self.days_since),
+            format!("{:.0}", self.usual_interval_days),
+            money(self.yearly_loss_cents),
+            self.open_complaint.to_string(),
+            self.reason.clone(),
+        ]
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ValueParams {
+    on: Option<NaiveDate>,
+    tier: Option<String>,
+    stage: Option<String>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ValueMeta {
+    tier: Option<String>,
+    stage: Option<String>,
+    segments: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// `GET /api/v1/lists/customer-value?tier=gold&stage=declining` (managers).
+pub(super) async fn value_handler(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Manager>,
+    headers: HeaderMap,
+    Query(p): Query<ValueParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let on = super::list_day(&state.settings, p.on)?;
+    if let Some(t) = p.tier.as_deref().filter(|t| !TIERS.contains(t)) {
+        return Err(AppError::invalid(
+            "tier",
+            format!("'{t}' is not one of {}", TIERS.join(", ")),
+        ));
+    }
+    if let Some(s) = p.stage.as_deref().filter(|s| !STAGES.contains(s)) {
+        return Err(AppError::invalid(
+            "stage",
+            format!("'{s}' is not one of {}", STAGES.join(", ")),
+        ));
+    }
+    let q = ValueQuery {
+        on,
+        tier: p.tier,
+        stage: p.stage,
+    };
+    let listed = compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
+    let segments = match output {
+        Output::Json(_) => segments(&state.pool, &state.settings, on).await?,
+        Output::Csv => BTreeMap::new(),
+    };
+    let meta = ValueMeta {
+        tier: q.tier,
+        stage: q.stage,
+        segments,
+    };
+    super::respond("customer-value", on, meta, &output, listed)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AtRiskParams {
+    on: Option<NaiveDate>,
+    factor: Option<f64>,
+    min_pickups: Option<i32>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Builds the query from request parameters; shared with campaign creation.
+pub fn at_risk_query(
+    settings: &Settings,
+    on: Option<NaiveDate>,
+    factor: Option<f64>,
+    min_pickups: Option<i32>,
+) -> AppResult<AtRiskQuery> {
+    let on = super::list_day(settings, on)?;
+    let factor = factor.unwrap_or(3.0);
+    if !(1.0..=20.0).contains(&factor) {
+        return Err(AppError::invalid(
+            "factor",
+            "between 1 and 20 usual intervals",
+        ));
+    }
+    let min_pickups = min_pickups.unwrap_or(3);
+    if !(2..=1000).contains(&min_pickups) {
+        return Err(AppError::invalid("min_pickups", "between 2 and 1000"));
+    }
+    Ok(AtRiskQuery {
+        on,
+        factor,
+        min_pickups,
+    })
+}
+
+#[derive(Serialize)]
+struct AtRiskMeta {
+    factor: f64,
+    min_pickups: i32,
+}
+
+/// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
+pub(super) async fn at_risk_handler(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<AtRiskParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let q = at_risk_query(&state.settings, p.on, p.factor, p.min_pickups)?;
+    let listed = compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
+    let meta = AtRiskMeta {
+        factor: q.factor,
+        min_pickups: q.min_pickups,
+    };
+    super::respond("at-risk", q.on, meta, &output, listed)
+}

@@ -1,0 +1,455 @@
+//! Campaigns: freezing a list, sharing it between dispatchers, call outcomes and the follow-up report.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use doorstep::domain::{GarmentKind as K, Material as M, Role, SeasonClass as S};
+
+use crate::helpers::TestApp;
+use crate::world::{ids, World};
+
+async fn post_keyed(
+    app: &TestApp,
+    uri: &str,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> crate::helpers::Reply {
+    let req = Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    app.request(req).await
+}
+
+struct Setup {
+    w: World,
+    /// Customers in rank order: values 400, 300, 200, 100.
+    customers: Vec<Uuid>,
+    coats: Vec<Uuid>,
+}
+
+async fn setup(pool: sqlx::PgPool) -> Setup {
+    let w = World::new(pool).await;
+    let mut customers = Vec::new();
+    let mut coats = Vec::new();
+    for (i, price) in [40_000, 30_000, 20_000, 10_000].into_iter().enumerate() {
+        let c = w.customer(&format!("Customer {i}")).await;
+        let coat = w
+            .garment(c, K::Coat, S::Winter, M::Wool, Some(("5XL", true)))
+            .await;
+        w.pickup(c, "2025-03-20", &[(coat, price)]).await;
+        customers.push(c);
+        coats.push(coat);
+    }
+    Setup {
+        w,
+        customers,
+        coats,
+    }
+}
+
+const CAMPAIGN: &str = "/api/v1/campaigns";
+
+fn spring_campaign() -> Value {
+    json!({"name": "Spring 2026 winter clothes", "list": "reminders", "window": "2026-spring", "on": "2026-04-15"})
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
+    let s = setup(pool).await;
+    let app = &s.w.app;
+    let (manager, _) = s.w.staff(Role::Manager).await;
+    let (d1, d1_id) = s.w.staff(Role::Dispatcher).await;
+    let (d2, d2_id) = s.w.staff(Role::Dispatcher).await;
+
+    // Freeze the list; a retry of the same request answers the same campaign and records nothing new.
+    let created = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign()).await;
+    let campaign = created.ok(StatusCode::CREATED);
+    assert_eq!(campaign["entries"], 4);
+    assert_eq!(campaign["follow_until"], "2026-05-31");
+    let retry = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign()).await;
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(
+        retry.ok(StatusCode::CREATED)["campaign_id"],
+        campaign["campaign_id"]
+    );
+    assert_eq!(app.count("select count(*) from campaign").await, 1);
+    let id = campaign["campaign_id"].as_str().unwrap().to_owned();
+
+    // The creator shares it between two dispatchers, in turn by rank.
+    let assigned = app
+        .post(
+            &format!("{CAMPAIGN}/{id}/assign"),
+            &d1,
+            json!({"staff_ids": [d1_id, d2_id]}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(assigned["assigned"][0]["entries"], 2);
+
+    // Each dispatcher sees only their own queue; the manager sees all of it.
+    let mine = app
+        .get(&format!("{CAMPAIGN}/{id}/entries"), &d1)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&mine), vec![s.customers[0], s.customers[2]]);
+    let theirs = app
+        .get(&format!("{CAMPAIGN}/{id}/entries?assigned_to=me"), &d2)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&theirs), vec![s.customers[1], s.customers[3]]);
+    // The queue holds campaigns still running: this spring's is over, a catalogue campaign made today is not.
+    let catalogue = post_keyed(
+        app,
+        CAMPAIGN,
+        &manager,
+        "c-2",
+        &json!({"name": "Catalogue", "list": "special_sizes", "min_garments": 1}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    let catalogue_id = catalogue["campaign_id"].as_str().unwrap();
+    app.post(
+        &format!("{CAMPAIGN}/{catalogue_id}/assign"),
+        &manager,
+        json!({"staff_ids": [d2_id]}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let queue = app.get("/api/v1/queue", &d2).await.ok(StatusCode::OK);
+    assert_eq!(ids(&queue), s.customers, "{queue:#}");
+    assert!(queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["campaign_id"] == catalogue_id));
+    assert_eq!(
+        app.get("/api/v1/queue", &d1).await.ok(StatusCode::OK)["total"],
+        0
+    );
+    app.get(&format!("{CAMPAIGN}/{id}/entries?assigned_to={d2_id}"), &d1)
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    let all = app
+        .get(&format!("{CAMPAIGN}/{id}/entries"), &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(all["total"], 4);
+
+    // d1 cannot record on d2's entry.
+    let outcome = |c: Uuid| format!("{CAMPAIGN}/{id}/entries/{c}/outcomes");
+    post_keyed(
+        app,
+        &outcome(s.customers[1]),
+        &d1,
+        "o-x",
+        &json!({"outcome": "no_answer"}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN);
+
+    // A booking: recorded once, with a call on the customer's history and a pickup booked.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let booking = json!({"outcome": "booked", "booked_for": (today + chrono::Duration::days(2)).to_string(), "notes": "gate code 1234"});
+    let entry = post_keyed(app, &outcome(s.customers[0]), &d1, "o-1", &booking)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(entry["status"], "booked");
+    let again = post_keyed(app, &outcome(s.customers[0]), &d1, "o-1", &booking).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(app.count("select count(*) from campaign_outcome").await, 1);
+    assert_eq!(app.count("select count(*) from pickup_booking").await, 1);
+    let calls = app
+        .count(&format!("select count(*) from interaction where customer_id = '{}' and kind = 'call' and body like '%gate code 1234%'", s.customers[0]))
+        .await;
+    assert_eq!(calls, 1);
+
+    // A call-back needs a time; no answer just counts the attempt.
+    let bad = post_keyed(
+        app,
+        &outcome(s.customers[2]),
+        &d1,
+        "o-2",
+        &json!({"outcome": "call_back"}),
+    )
+    .await;
+    assert_eq!(
+        bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
+        "call_back_at"
+    );
+    post_keyed(
+        app,
+        &outcome(s.customers[2]),
+        &d1,
+        "o-3",
+        &json!({"outcome": "no_answer"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    post_keyed(
+        app,
+        &outcome(s.customers[1]),
+        &d2,
+        "o-4",
+        &json!({"outcome": "declined", "notes": "uses another laundry"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+
+    // Booked customers leave the reminder list while their pickup is pending.
+    let list = app
+        .get(
+            "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15",
+            &d1,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert!(!ids(&list).contains(&s.customers[0]));
+
+    // The booked customer sends the listed coat plus a shirt: one pickup, one listed garment, all its revenue.
+    let shirt =
+        s.w.garment(s.customers[0], K::Shirt, S::AllSeason, M::Cotton, None)
+            .await;
+    s.w.pickup(
+        s.customers[0],
+        "2026-04-20",
+        &[(s.coats[0], 40_000), (shirt, 2_000)],
+    )
+    .await;
+    // A pickup after the window closed does not count.
+    s.w.pickup(s.customers[2], "2026-06-15", &[(s.coats[2], 20_000)])
+        .await;
+
+    let report = app
+        .get(&format!("{CAMPAIGN}/{id}/report"), &manager)
+        .await
+        .ok(StatusCode::OK);
+    let row = |staff: Uuid| {
+        report["dispatchers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["staff_id"] == staff.to_string())
+            .unwrap()
+            .clone()
+    };
+    let r1 = row(d1_id);
+    assert_eq!(
+        (
+            r1["entries"].as_i64(),
+            r1["worked"].as_i64(),
+            r1["reached"].as_i64()
+        ),
+        (Some(2), Some(2), Some(1))
+    );
+    assert_eq!(
+        (r1["booked"].as_i64(), r1["pickups"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (
+            r1["garments_cleaned"].as_i64(),
+            r1["revenue_cents"].as_i64()
+        ),
+        (Some(1), Some(42_000))
+    );
+    let r2 = row(d2_id);
+    assert_eq!(
+        (
+            r2["reached"].as_i64(),
+            r2["declined"].as_i64(),
+            r2["pickups"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+    assert_eq!(report["total"]["entries"], 4);
+    assert_eq!(report["total"]["revenue_cents"], 42_000);
+    app.get(&format!("{CAMPAIGN}/{id}/report"), &d1)
+        .await
+        .problem(StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::PgPool) {
+    let s = setup(pool).await;
+    let app = &s.w.app;
+    let (manager, manager_id) = s.w.staff(Role::Manager).await;
+    let id = post_keyed(app, CAMPAIGN, &manager, "c-1", &spring_campaign())
+        .await
+        .ok(StatusCode::CREATED)["campaign_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(
+        &format!("{CAMPAIGN}/{id}/assign"),
+        &manager,
+        json!({"staff_ids": [manager_id]}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let top = s.customers[0];
+    let lists = [
+        "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15",
+        "/api/v1/lists/storage-upsell?window=2025-spring&on=2025-05-01",
+        "/api/v1/lists/special-sizes?min_garments=1",
+        "/api/v1/lists/at-risk?factor=1&min_pickups=2",
+    ];
+    assert!(ids(&app.get(lists[0], &manager).await.ok(StatusCode::OK)).contains(&top));
+    assert!(ids(&app.get(lists[2], &manager).await.ok(StatusCode::OK)).contains(&top));
+
+    let uri = format!("{CAMPAIGN}/{id}/entries/{top}/outcomes");
+    post_keyed(
+        app,
+        &uri,
+        &manager,
+        "o-1",
+        &json!({"outcome": "never_contact", "notes": "asked us to stop calling"}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    let customer = app
+        .get(&format!("/api/v1/customers/{top}"), &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(customer["do_not_contact"], true);
+    for uri in lists {
+        let page = app.get(uri, &manager).await.ok(StatusCode::OK);
+        assert!(
+            !ids(&page).contains(&top),
+            "{uri} still lists a never-contact customer"
+        );
+    }
+    // No later campaign picks them up, the queue drops them, and no further call can be recorded.
+    let later = post_keyed(app, CAMPAIGN, &manager, "c-2", &spring_campaign())
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(later["entries"], 3);
+    let queue = app
+        .get("/api/v1/queue?limit=100", &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert!(!ids(&queue).contains(&top));
+    post_keyed(app, &uri, &manager, "o-2", &json!({"outcome": "no_answer"}))
+        .await
+        .problem(StatusCode::CONFLICT);
+    let csv = app
+        .get(&format!("{CAMPAIGN}/{id}/entries?format=csv"), &manager)
+        .await;
+    assert!(!String::from_utf8(csv.body)
+        .unwrap()
+        .contains(&top.to_string()));
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
+    let s = setup(pool).await;
+    let app = &s.w.app;
+    app.assert_needs_session(Method::GET, CAMPAIGN).await;
+    app.assert_needs_session(Method::GET, "/api/v1/queue").await;
+    let pickup = app.login(Role::Pickup).await;
+    post_keyed(app, CAMPAIGN, &pickup, "k", &spring_campaign())
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    app.get("/api/v1/queue", &pickup)
+        .await
+        .problem(StatusCode::FORBIDDEN);
+
+    let (d1, _) = s.w.staff(Role::Dispatcher).await;
+    let (d2, d2_id) = s.w.staff(Role::Dispatcher).await;
+    let bad = post_keyed(
+        app,
+        CAMPAIGN,
+        &d1,
+        "k1",
+        &json!({"name": "x", "list": "everyone"}),
+    )
+    .await;
+    assert_eq!(
+        bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
+        "list"
+    );
+    let bad = post_keyed(
+        app,
+        CAMPAIGN,
+        &d1,
+        "k2",
+        &json!({"name": " ", "list": "reminders"}),
+    )
+    .await;
+    assert_eq!(
+        bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
+        "name"
+    );
+    let bad = post_keyed(
+        app,
+        CAMPAIGN,
+        &d1,
+        "k3",
+        &json!({"name": "x", "list": "reminders", "window": "2026-nope"}),
+    )
+    .await;
+    assert_eq!(
+        bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
+        "window"
+    );
+    // Nothing was half-recorded by the refusals.
+    assert_eq!(app.count("select count(*) from campaign").await, 0);
+    let req = Request::post(CAMPAIGN)
+        .header(header::AUTHORIZATION, format!("Bearer {d1}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(spring_campaign().to_string()))
+        .unwrap();
+    app.request(req).await.problem(StatusCode::BAD_REQUEST);
+
+    let c = post_keyed(app, CAMPAIGN, &d1, "k4", &json!({"name": "Top two", "list": "reminders", "window": "2026-spring", "on": "2026-04-15", "max_entries": 2}))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(c["entries"], 2);
+    let id = c["campaign_id"].as_str().unwrap();
+    // Only the creator or a manager may assign; only dispatchers and up may be given entries.
+    app.post(
+        &format!("{CAMPAIGN}/{id}/assign"),
+        &d2,
+        json!({"staff_ids": [d2_id]}),
+    )
+    .await
+    .problem(StatusCode::FORBIDDEN);
+    let worker = s.w.worker;
+    let bad = app
+        .post(
+            &format!("{CAMPAIGN}/{id}/assign"),
+            &d1,
+            json!({"staff_ids": [d2_id, worker]}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["errors"][0]["field"], "staff_ids[1]");
+    app.get(&format!("{CAMPAIGN}/{}", Uuid::new_v4()), &d1)
+        .await
+        .problem(StatusCode::NOT_FOUND);
+
+    // Every other list can be frozen too.
+    for (k, list) in ["storage_upsell", "special_sizes", "at_risk"]
+        .into_iter()
+        .enumerate()
+    {
+        let body = json!({"name": list, "list": list, "window": if list == "storage_upsell" { Some("2025-spring") } else { None }, "on": "2025-05-01", "min_garments": 1, "factor": 1.0, "min_pickups": 2});
+        let body = if list == "storage_upsell" {
+            body
+        } else {
+            let mut b = body;
+            b.as_object_mut().unwrap().remove("window");
+            b
+        };
+        post_keyed(app, CAMPAIGN, &d1, &format!("l{k}"), &body)
+            .await
+            .ok(StatusCode::CREATED);
+    }
+    let all = app.get(CAMPAIGN, &d1).await.ok(StatusCode::OK);
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+}

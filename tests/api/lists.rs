@@ -1,0 +1,639 @@
+//! The wardrobe lists pinned on a hand-built company whose right answers are obvious.
+
+use axum::http::{header, Method, Request, StatusCode};
+use uuid::Uuid;
+
+use doorstep::domain::{GarmentKind as K, InteractionKind, Material as M, Role, SeasonClass as S};
+
+use crate::helpers::roles_below;
+use crate::world::{ids, World};
+
+/// The spring 2026 reminder world (window 2026-03-01..05-31, list day 2026-04-15).
+struct Spring {
+    w: World,
+    big: Uuid,
+    small: Uuid,
+    half_done: Uuid,
+    half_done_coat: Uuid,
+    stored: Uuid,
+    refused: Uuid,
+    called: Uuid,
+    complained: Uuid,
+    summer_only: Uuid,
+    long_gone: Uuid,
+}
+
+async fn spring(pool: sqlx::PgPool) -> Spring {
+    let w = World::new(pool).await;
+    let big = w.customer("Big Wardrobe").await;
+    let coat = w
+        .garment(big, K::Coat, S::Winter, M::Wool, Some(("4XL", true)))
+        .await;
+    let down = w
+        .garment(big, K::DownJacket, S::Winter, M::Down, Some(("4XL", true)))
+        .await;
+    let sweater = w
+        .garment(big, K::Sweater, S::Winter, M::Cashmere, Some(("M", false)))
+        .await;
+    w.pickup(
+        big,
+        "2025-03-20",
+        &[(coat, 20_000), (down, 15_000), (sweater, 4_000)],
+    )
+    .await;
+
+    let small = w.customer("Small Wardrobe").await;
+    let scarf = w.garment(small, K::Scarf, S::Winter, M::Wool, None).await;
+    w.pickup(small, "2025-04-10", &[(scarf, 3_000)]).await;
+
+    let half_done = w.customer("Half Done").await;
+    let half_done_coat = w
+        .garment(half_done, K::Coat, S::Winter, M::Wool, None)
+        .await;
+    let knit = w
+        .garment(half_done, K::Sweater, S::Winter, M::Wool, None)
+        .await;
+    w.pickup(
+        half_done,
+        "2025-03-15",
+        &[(half_done_coat, 18_000), (knit, 5_000)],
+    )
+    .await;
+    w.pickup(half_done, "2026-03-10", &[(half_done_coat, 18_000)])
+        .await;
+
+    let stored = w.customer("In Storage").await;
+    let fur = w.garment(stored, K::Coat, S::Winter, M::Fur, None).await;
+    w.pickup(stored, "2025-03-01", &[(fur, 40_000)]).await;
+    w.store(stored, &[fur]).await;
+
+    let refused = w.customer("=HYPERLINK(\"http://evil\")").await;
+    let r_coat = w
+        .garment(refused, K::Coat, S::Winter, M::Wool, Some(("5XL", true)))
+        .await;
+    w.pickup(refused, "2025-03-05", &[(r_coat, 90_000)]).await;
+    w.do_not_contact(refused).await;
+
+    let called = w.customer("Called Last Week").await;
+    let c_coat = w.garment(called, K::Coat, S::Winter, M::Wool, None).await;
+    w.pickup(called, "2025-03-25", &[(c_coat, 30_000)]).await;
+    w.interaction(called, InteractionKind::Call, "2026-04-10")
+        .await;
+
+    let complained = w.customer("Open Complaint").await;
+    let k_coat = w
+        .garment(complained, K::Jacket, S::Winter, M::Wool, None)
+        .await;
+    w.pickup(complained, "2025-04-01", &[(k_coat, 10_000)])
+        .await;
+    w.interaction(complained, InteractionKind::Complaint, "2026-01-05")
+        .await;
+
+    let summer_only = w.customer("Summer Only").await;
+    let tee = w
+        .garment(summer_only, K::TShirt, S::Summer, M::Cotton, None)
+        .await;
+    w.pickup(summer_only, "2025-09-01", &[(tee, 2_000)]).await;
+
+    let long_gone = w.customer("Long Gone").await;
+    let old = w
+        .garment(long_gone, K::Coat, S::Winter, M::Wool, None)
+        .await;
+    w.pickup(long_gone, "2023-01-01", &[(old, 25_000)]).await;
+
+    Spring {
+        w,
+        big,
+        small,
+        half_done,
+        half_done_coat,
+        stored,
+        refused,
+        called,
+        complained,
+        summer_only,
+        long_gone,
+    }
+}
+
+const REMINDERS: &str = "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15";
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn reminders_rank_by_expected_value_and_apply_every_rule(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let token = s.w.app.login(Role::Dispatcher).await;
+    let page = s.w.app.get(REMINDERS, &token).await.ok(StatusCode::OK);
+
+    // Ranked by expected value: 390.00, 100.00, 50.00, 30.00.
+    assert_eq!(
+        ids(&page),
+        vec![s.big, s.complained, s.half_done, s.small],
+        "{page:#}"
+    );
+    assert_eq!(page["total"], 4);
+    assert_eq!(page["window"]["id"], "2026-spring");
+    assert_eq!(page["cap_days"], 14);
+    let first = &page["items"][0];
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["outstanding"], 3);
+    assert_eq!(first["expected_value_cents"], 39_000);
+    assert_eq!(first["garments"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        first["garments"][0]["kind"], "coat",
+        "most valuable garment first"
+    );
+    // Their own timing: last spring they sent winter clothes 19 days into the window.
+    assert_eq!(first["usual"]["offset_days"], 19);
+    assert_eq!(first["usual"]["usual_date"], "2026-03-20");
+    assert!(
+        first["reason"]
+            .as_str()
+            .unwrap()
+            .contains("3 winter garments outstanding"),
+        "{first}"
+    );
+    assert_eq!(first["open_complaint"], false);
+
+    // Flagged, not hidden: the caller must know about the open complaint.
+    assert_eq!(page["items"][1]["open_complaint"], true);
+    assert!(page["items"][1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("open complaint"));
+
+    // A garment cleaned in this window is not outstanding; its sibling still is.
+    let half = &page["items"][2];
+    assert_eq!(half["outstanding"], 1);
+    assert!(half["garments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["garment_id"] != s.half_done_coat.to_string()));
+
+    for absent in [s.stored, s.refused, s.called, s.summer_only, s.long_gone] {
+        assert!(
+            !ids(&page).contains(&absent),
+            "{absent} should not be listed"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_frequency_cap_is_configurable(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let token = s.w.app.login(Role::Dispatcher).await;
+    // Called on 04-10: a 3-day cap lets them back in (second by value), a 6-day cap still keeps them out.
+    let page =
+        s.w.app
+            .get(&format!("{REMINDERS}&cap_days=3"), &token)
+            .await
+            .ok(StatusCode::OK);
+    assert_eq!(ids(&page)[1], s.called);
+    let page =
+        s.w.app
+            .get(&format!("{REMINDERS}&cap_days=6"), &token)
+            .await
+            .ok(StatusCode::OK);
+    assert!(!ids(&page).contains(&s.called));
+    s.w.app
+        .get(&format!("{REMINDERS}&cap_days=-1"), &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn stored_garments_are_never_outstanding(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let token = s.w.app.login(Role::Dispatcher).await;
+    // Store two of the big wardrobe's three garments: only the sweater stays outstanding.
+    let stored: Vec<Uuid> = sqlx::query_scalar(
+        "select garment_id from garment where customer_id = $1 and kind in ('coat', 'down_jacket')",
+    )
+    .bind(s.big)
+    .fetch_all(&s.w.app.pool)
+    .await
+    .unwrap();
+    s.w.store(s.big, &stored).await;
+    let page = s.w.app.get(REMINDERS, &token).await.ok(StatusCode::OK);
+    let big = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["customer_id"] == s.big.to_string())
+        .unwrap();
+    assert_eq!(big["outstanding"], 1);
+    assert_eq!(big["garments"][0]["kind"], "sweater");
+    // The upsell list does not offer storage for what is already stored either.
+    let up =
+        s.w.app
+            .get(
+                "/api/v1/lists/storage-upsell?window=2025-spring&on=2025-05-01",
+                &token,
+            )
+            .await
+            .ok(StatusCode::OK);
+    assert!(!ids(&up).contains(&s.stored));
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn do_not_contact_never_appears_in_an_export(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let manager = s.w.app.login(Role::Manager).await;
+    let exports = [
+        REMINDERS.to_owned(),
+        "/api/v1/lists/storage-upsell?window=2025-spring&on=2025-05-01".to_owned(),
+        "/api/v1/lists/special-sizes?threshold=0.5&min_garments=1&on=2026-04-15".to_owned(),
+        "/api/v1/lists/customer-value?on=2026-04-15".to_owned(),
+        "/api/v1/lists/at-risk?on=2026-04-15&factor=1&min_pickups=2".to_owned(),
+    ];
+    for uri in &exports {
+        let csv = s.w.app.get(&format!("{uri}&format=csv"), &manager).await;
+        assert_eq!(csv.status, StatusCode::OK, "{uri}");
+        assert_eq!(csv.content_type(), "text/csv; charset=utf-8");
+        let text = String::from_utf8(csv.body.clone()).unwrap();
+        assert!(
+            !text.contains(&s.refused.to_string()),
+            "{uri} exported a do-not-contact customer"
+        );
+        assert!(!text.contains("HYPERLINK"), "{uri}");
+    }
+    // The JSON value list shows them, flagged, so a manager's totals stay true.
+    let value =
+        s.w.app
+            .get(
+                "/api/v1/lists/customer-value?on=2026-04-15&limit=100",
+                &manager,
+            )
+            .await
+            .ok(StatusCode::OK);
+    let flagged = value["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["customer_id"] == s.refused.to_string())
+        .unwrap();
+    assert_eq!(flagged["do_not_contact"], true);
+    // The Accept header asks for CSV as well as ?format=csv does.
+    let req = Request::builder()
+        .method(Method::GET)
+        .uri(REMINDERS)
+        .header(header::AUTHORIZATION, format!("Bearer {manager}"))
+        .header(header::ACCEPT, "text/csv")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let csv = s.w.app.request(req).await;
+    let text = String::from_utf8(csv.body).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("rank,customer_id,name,phone"));
+    assert_eq!(lines.count(), 4);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn csv_cells_cannot_run_formulas(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    let evil = w.customer("=cmd|' /C calc'!A0").await;
+    let g = w
+        .garment(evil, K::Coat, S::Winter, M::Wool, Some(("5XL", true)))
+        .await;
+    w.pickup(evil, "2025-03-20", &[(g, 10_000)]).await;
+    let token = w.app.login(Role::Dispatcher).await;
+    let csv = w.app.get(&format!("{REMINDERS}&format=csv"), &token).await;
+    let text = String::from_utf8(csv.body).unwrap();
+    assert!(text.contains(",'=cmd|' /C calc'!A0,"), "{text}");
+    assert!(text.contains(",'+86 21 5555 0100,"), "{text}");
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn special_sizes_and_storage_upsell(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let token = s.w.app.login(Role::Dispatcher).await;
+    // Big: 2 of 3 garments special; the refused customer is all special but never listed.
+    let page =
+        s.w.app
+            .get(
+                "/api/v1/lists/special-sizes?threshold=0.5&min_garments=2&on=2026-04-15",
+                &token,
+            )
+            .await
+            .ok(StatusCode::OK);
+    assert_eq!(ids(&page), vec![s.big]);
+    assert_eq!(page["items"][0]["special_garments"], 2);
+    assert_eq!(page["items"][0]["sizes"], serde_json::json!(["4XL"]));
+    let page =
+        s.w.app
+            .get(
+                "/api/v1/lists/special-sizes?threshold=0.7&min_garments=2&on=2026-04-15",
+                &token,
+            )
+            .await
+            .ok(StatusCode::OK);
+    assert_eq!(page["total"], 0);
+    s.w.app
+        .get("/api/v1/lists/special-sizes?threshold=2", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Spring 2025: big (coat, down, cashmere) brings the most storage fee; each garment says why.
+    let up =
+        s.w.app
+            .get(
+                "/api/v1/lists/storage-upsell?window=2025-spring&on=2025-05-01&months=6",
+                &token,
+            )
+            .await
+            .ok(StatusCode::OK);
+    let order = ids(&up);
+    assert_eq!(order[0], s.big, "{up:#}");
+    let big = &up["items"][0];
+    assert_eq!(big["candidates"], 3);
+    // coat 25.00 + down 25.00 + cashmere 25.00 a month, for 6 months.
+    assert_eq!(big["estimated_fee_cents"], 45_000);
+    let whys: Vec<&str> = big["garments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["why"].as_str().unwrap())
+        .collect();
+    assert!(whys.iter().any(|w| w.starts_with("down:")), "{whys:?}");
+    assert!(whys.iter().any(|w| w.starts_with("cashmere:")), "{whys:?}");
+    assert!(!order.contains(&s.summer_only));
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn value_tiers_lifecycle_and_at_risk(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    // Steady: monthly all year up to the list day. Lapsed: monthly through 2025, then nothing.
+    let steady = w.customer("Steady").await;
+    let lapsed = w.customer("Lapsed").await;
+    let once = w.customer("Once").await;
+    let gs = w
+        .garment(steady, K::Shirt, S::AllSeason, M::Cotton, None)
+        .await;
+    let gl = w
+        .garment(lapsed, K::Shirt, S::AllSeason, M::Cotton, None)
+        .await;
+    let go = w
+        .garment(once, K::Shirt, S::AllSeason, M::Cotton, None)
+        .await;
+    for month in 1..=12 {
+        w.pickup(steady, &format!("2025-{month:02}-05"), &[(gs, 5_000)])
+            .await;
+        w.pickup(lapsed, &format!("2025-{month:02}-05"), &[(gl, 5_000)])
+            .await;
+    }
+    for month in 1..=4 {
+        w.pickup(steady, &format!("2026-{month:02}-05"), &[(gs, 5_000)])
+            .await;
+    }
+    w.pickup(once, "2026-04-01", &[(go, 1_000)]).await;
+
+    let manager = w.app.login(Role::Manager).await;
+    let value = w
+        .app
+        .get("/api/v1/lists/customer-value?on=2026-04-15", &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&value)[0], steady, "{value:#}");
+    let by_id = |id: Uuid| {
+        value["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["customer_id"] == id.to_string())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(once)["stage"], "new");
+    assert_eq!(by_id(lapsed)["stage"], "declining");
+    assert_eq!(by_id(steady)["stage"], "stable");
+    // 60.00 a month is 600.00 a year, whatever the decay constants.
+    let yearly = by_id(steady)["yearly_spend_cents"].as_f64().unwrap();
+    assert!((55_000.0..65_000.0).contains(&yearly), "{yearly}");
+    assert!(value["segments"].is_object());
+    let gold_only = w
+        .app
+        .get(
+            "/api/v1/lists/customer-value?on=2026-04-15&tier=platinum",
+            &manager,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert!(gold_only["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["tier"] == "platinum"));
+    w.app
+        .get("/api/v1/lists/customer-value?tier=diamond", &manager)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+
+    let dispatcher = w.app.login(Role::Dispatcher).await;
+    let risk = w
+        .app
+        .get("/api/v1/lists/at-risk?on=2026-04-15", &dispatcher)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&risk), vec![lapsed], "{risk:#}");
+    let entry = &risk["items"][0];
+    // 600.00 over 334 days plus one usual interval (~30 days): about 600 a year.
+    let loss = entry["yearly_loss_cents"].as_i64().unwrap();
+    assert!((55_000..65_000).contains(&loss), "{loss}");
+    assert!(
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .contains("usually every 30 days"),
+        "{entry}"
+    );
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn lists_check_roles_and_parameters(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    for uri in [
+        "/api/v1/lists/reminders",
+        "/api/v1/lists/storage-upsell",
+        "/api/v1/lists/special-sizes",
+        "/api/v1/lists/at-risk",
+        "/api/v1/lists/customer-value",
+    ] {
+        w.app.assert_needs_session(Method::GET, uri).await;
+        let needed = if uri.ends_with("customer-value") {
+            Role::Manager
+        } else {
+            Role::Dispatcher
+        };
+        for role in roles_below(needed) {
+            let token = w.app.login(role).await;
+            w.app.get(uri, &token).await.problem(StatusCode::FORBIDDEN);
+        }
+    }
+    let token = w.app.login(Role::Dispatcher).await;
+    let bad = w
+        .app
+        .get("/api/v1/lists/reminders?window=spring", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["errors"][0]["field"], "window", "{bad}");
+    let bad = w
+        .app
+        .get("/api/v1/lists/reminders?window=2026-monsoon", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.to_string().contains("spring"),
+        "names the kinds there are: {bad}"
+    );
+    // 20 May is in both the spring and the early-summer window: the caller must choose.
+    let bad = w
+        .app
+        .get("/api/v1/lists/reminders?on=2026-05-20", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.to_string().contains("2026-early_summer"), "{bad}");
+    w.app
+        .get("/api/v1/lists/reminders?on=2026-04-15", &token)
+        .await
+        .ok(StatusCode::OK);
+    w.app
+        .get("/api/v1/lists/reminders?on=2026-04-15&format=xml", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    w.app
+        .get("/api/v1/lists/reminders?on=2026-04-15&limit=0", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    w.app
+        .get("/api/v1/lists/reminders?on=not-a-date", &token)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn managers_edit_the_season_calendar(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    let manager = w.app.login(Role::Manager).await;
+    let dispatcher = w.app.login(Role::Dispatcher).await;
+    let cal = w
+        .app
+        .get("/api/v1/season-calendar?year=2026", &dispatcher)
+        .await
+        .ok(StatusCode::OK);
+    let spring = cal["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "spring")
+        .unwrap()
+        .clone();
+    assert_eq!(spring["starts_on"], "2026-03-01");
+    assert_eq!(spring["outgoing"], "winter");
+    assert_eq!(cal["windows"].as_array().unwrap().len(), 4);
+
+    let body = serde_json::json!({"starts_on": "2026-03-20", "ends_on": "2026-06-10"});
+    w.app
+        .send(
+            Method::PUT,
+            "/api/v1/season-calendar/2026/spring",
+            Some(&dispatcher),
+            Some(body.clone()),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+    let set = w
+        .app
+        .send(
+            Method::PUT,
+            "/api/v1/season-calendar/2026/spring",
+            Some(&manager),
+            Some(body),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(set["overridden"], true);
+    assert_eq!(set["ends_on"], "2026-06-10");
+    // A reminder list for the late spring now opens on 20 March.
+    let page = w
+        .app
+        .get(
+            "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15",
+            &dispatcher,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(page["window"]["starts_on"], "2026-03-20");
+    let bad = w
+        .app
+        .send(
+            Method::PUT,
+            "/api/v1/season-calendar/2026/spring",
+            Some(&manager),
+            Some(serde_json::json!({"starts_on": "2026-06-01", "ends_on": "2026-05-01"})),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["errors"][0]["field"], "ends_on");
+    w.app
+        .send(
+            Method::DELETE,
+            "/api/v1/season-calendar/2026/spring",
+            Some(&manager),
+            None,
+        )
+        .await;
+    let cal = w
+        .app
+        .get("/api/v1/season-calendar?year=2026", &dispatcher)
+        .await
+        .ok(StatusCode::OK);
+    assert!(cal["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["kind"] == "spring" && x["starts_on"] == "2026-03-01"));
+
+    // A new kind: a monsoon put-away for summer clothes, running into the next year.
+    let kind = w.app
+        .send(
+            Method::PUT,
+            "/api/v1/season-calendar/kinds/late_autumn",
+            Some(&manager),
+            Some(serde_json::json!({"name": "Late autumn", "outgoing": "summer", "start": "12-01", "end": "01-15"})),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(kind["window_kind"], "late_autumn");
+    let cal = w
+        .app
+        .get("/api/v1/season-calendar?year=2026", &dispatcher)
+        .await
+        .ok(StatusCode::OK);
+    let late = cal["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "late_autumn")
+        .unwrap()
+        .clone();
+    assert_eq!(late["ends_on"], "2027-01-15");
+    let bad = w.app
+        .send(
+            Method::PUT,
+            "/api/v1/season-calendar/kinds/x",
+            Some(&manager),
+            Some(serde_json::json!({"name": "", "outgoing": "summer", "start": "13-01", "end": "02-30"})),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["kind", "name", "start", "end"]);
+}
