@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::PgPoolOptions;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 use crate::config::{redact_url, DbConfig};
@@ -24,10 +26,14 @@ pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
             .context("creating the database")?;
         tracing::info!("created database");
     }
+    // The lists sort and hash tens of thousands of rows; 32 MB keeps that in memory instead of on disk.
+    let options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("bad database URL {}", redact_url(url)))?
+        .options([("work_mem", "32MB")]);
     let pool = PgPoolOptions::new()
         .max_connections(cfg.db_max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;

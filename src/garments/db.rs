@@ -102,6 +102,39 @@ pub async fn update_garment(
         .await
 }
 
+/// Recomputes which season classes the garment's pickups held, after its season class was corrected.
+pub async fn refresh_pickup_classes(
+    tx: &mut sqlx::PgConnection,
+    customer_id: Uuid,
+    garment_id: Uuid,
+) -> sqlx::Result<()> {
+    let pickups: Vec<Uuid> = sqlx::query_scalar(
+        "select distinct pickup_id from pickup_line where customer_id = $1 and garment_id = $2",
+    )
+    .bind(customer_id)
+    .bind(garment_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("delete from pickup_class where customer_id = $1 and pickup_id = any($2)")
+        .bind(customer_id)
+        .bind(&pickups)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
+         select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
+           from pickup_line pl
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+          where pl.customer_id = $1 and pl.pickup_id = any($2)",
+    )
+    .bind(customer_id)
+    .bind(&pickups)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Every garment of a customer with how many times it was cleaned and when last.
 pub async fn wardrobe(
     db: impl PgExecutor<'_>,

@@ -258,6 +258,9 @@ async fn update_garment(
     let updated = db::update_garment(&mut *tx, customer_id, garment_id, &fields)
         .await
         .on_constraint("garment_tag_code_key", tag_taken("tag_code"))?;
+    if fields.season_class != current.season_class {
+        db::refresh_pickup_classes(&mut tx, customer_id, garment_id).await?;
+    }
     tx.commit().await?;
     Ok(Json(updated))
 }

@@ -16,6 +16,9 @@ use crate::app::{AppState, Settings};
 use crate::error::{AppError, AppResult};
 use crate::pagination::PageParams;
 
+// List queries are sent unprepared (`persistent(false)`): a cached generic plan chosen for a 50-row page
+// is a poor plan for a 5,000-id export, and planning costs little next to these queries.
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/lists/reminders", get(reminders::handler))
@@ -201,6 +204,30 @@ pub fn money(cents: i64) -> String {
         grouped.push(ch);
     }
     format!("{sign}{grouped}.{:02}", c % 100)
+}
+
+/// Value tier and yearly spend of some customers on a day (the quintile cut points still come from the whole base).
+pub async fn tiers(
+    pool: &sqlx::PgPool,
+    settings: &Settings,
+    on: NaiveDate,
+    ids: &[uuid::Uuid],
+) -> sqlx::Result<std::collections::HashMap<uuid::Uuid, (String, f64)>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let day_end = settings.start_of(on + chrono::Duration::days(1));
+    let rows: Vec<(uuid::Uuid, String, f64)> =
+        sqlx::query_as("select customer_id, tier, yearly_spend_cents from customer_value($1, $2)")
+            .bind(day_end)
+            .bind(ids)
+            .persistent(false)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tier, spend)| (id, (tier, spend)))
+        .collect())
 }
 
 /// Row numbers of a page, from 1 for the first row of the list.

@@ -85,6 +85,7 @@ struct Row {
     address: Option<String>,
     outstanding: i64,
     expected_value_cents: i64,
+    #[sqlx(skip)]
     tier: Option<String>,
     open_complaint: bool,
     total: i64,
@@ -99,7 +100,7 @@ fn class_name(class: SeasonClass) -> &'static str {
     }
 }
 
-/// Computes the ranked reminder list: by expected value, then value tier, then customer.
+/// Computes the ranked reminder list: by expected value, then the customer's spend, then customer id.
 pub async fn compute(
     pool: &PgPool,
     settings: &Settings,
@@ -110,7 +111,7 @@ pub async fn compute(
     let window_start = settings.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
     let day_end = settings.start_of(q.on + chrono::Duration::days(1));
-    let found: Vec<Row> = sqlx::query_as(
+    let mut found: Vec<Row> = sqlx::query_as(
         "with outstanding as (
              select g.customer_id, count(*) as outstanding,
                     coalesce(sum(g.last_price_cents), 0)::bigint as expected_value_cents
@@ -121,13 +122,13 @@ pub async fn compute(
                                    and si.released_at is null)
               group by g.customer_id
          )
-         select o.customer_id, c.name, c.phone, c.address, o.outstanding, o.expected_value_cents, v.tier,
+         select o.customer_id, c.name, c.phone, c.address, o.outstanding, o.expected_value_cents,
                 exists (select 1 from interaction i where i.customer_id = o.customer_id
                            and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
                 count(*) over () as total
            from outstanding o
            join customer c on c.customer_id = o.customer_id
-           left join customer_value($4) v on v.customer_id = o.customer_id
+           left join customer_stats s on s.customer_id = o.customer_id
           where not c.do_not_contact
             and not exists (select 1 from interaction i
                              where i.customer_id = o.customer_id and i.kind in ('call', 'visit')
@@ -136,7 +137,7 @@ pub async fn compute(
                              where b.customer_id = o.customer_id and b.booked_for >= $5
                                and not exists (select 1 from pickup p where p.customer_id = b.customer_id
                                                   and p.collected_at >= b.created_at))
-          order by o.expected_value_cents desc, (v.r + v.f + v.m) desc nulls last, o.customer_id
+          order by o.expected_value_cents desc, s.spend_cents desc nulls last, o.customer_id
           limit $7 offset $8",
     )
     .bind(q.window.outgoing)
@@ -147,10 +148,15 @@ pub async fn compute(
     .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
     .bind(rows.limit)
     .bind(rows.offset)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
+    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
+    for r in &mut found {
+        r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
+    }
 
     let garments: Vec<OutstandingGarment> = sqlx::query_as(
         "select g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour,
@@ -167,6 +173,7 @@ pub async fn compute(
     .bind(q.window.outgoing)
     .bind(in_use_since)
     .bind(window_start)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let mut by_customer: HashMap<Uuid, Vec<OutstandingGarment>> = HashMap::new();
@@ -251,21 +258,18 @@ async fn usual_timing(
         .map(|w| settings.start_of(w.ends_on + chrono::Duration::days(1)))
         .collect();
     let firsts: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
-        "select p.customer_id, w.n, min(p.collected_at)
+        "select pc.customer_id, w.n, min(pc.collected_at)
            from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as w (start_at, end_at, n)
-           join unnest($1::uuid[]) as ids (customer_id) on true
-           join pickup p on p.customer_id = ids.customer_id
-                        and p.collected_at >= w.start_at and p.collected_at < w.end_at
-          where exists (select 1 from pickup_line pl
-                          join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-                         where pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-                           and g.season_class = $4)
-          group by p.customer_id, w.n",
+           join pickup_class pc on pc.season_class = $4
+                               and pc.collected_at >= w.start_at and pc.collected_at < w.end_at
+           join unnest($1::uuid[]) as ids (customer_id) on ids.customer_id = pc.customer_id
+          group by pc.customer_id, w.n",
     )
     .bind(ids)
     .bind(&starts)
     .bind(&ends)
     .bind(window.outgoing)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let mut offsets: HashMap<Uuid, Vec<i64>> = HashMap::new();

@@ -39,7 +39,9 @@ pub struct SizesEntry {
     pub sizes: Vec<String>,
     pub categories: Vec<String>,
     pub kinds: Vec<String>,
+    #[sqlx(skip)]
     pub tier: Option<String>,
+    #[sqlx(skip)]
     pub yearly_spend_cents: Option<f64>,
     #[serde(skip)]
     #[sqlx(default)]
@@ -69,13 +71,13 @@ pub async fn compute(
          )
          select sp.customer_id, c.name, c.phone, c.address, sp.special_garments, tot.garments,
                 sp.special_garments::float8 / tot.garments as share, sp.sizes, sp.categories, sp.kinds,
-                v.tier, v.yearly_spend_cents, count(*) over () as total
+                count(*) over () as total
            from sp
            join tot on tot.customer_id = sp.customer_id
            join customer c on c.customer_id = sp.customer_id
-           left join customer_value($1) v on v.customer_id = sp.customer_id
+           left join customer_stats s on s.customer_id = sp.customer_id and $1::timestamptz >= s.first_pickup_at
           where not c.do_not_contact and tot.garments >= $2 and sp.special_garments::float8 / tot.garments >= $3
-          order by sp.special_garments desc, v.yearly_spend_cents desc nulls last, sp.customer_id
+          order by sp.special_garments desc, s.spend_cents desc nulls last, sp.customer_id
           limit $4 offset $5",
     )
     .bind(day_end)
@@ -83,11 +85,18 @@ pub async fn compute(
     .bind(q.threshold)
     .bind(rows.limit)
     .bind(rows.offset)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let total = found.first().map_or(0, |r| r.total);
+    let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
+    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
     for (entry, rank) in found.iter_mut().zip(ranks(rows)) {
         entry.rank = rank;
+        if let Some((tier, spend)) = tiers.remove(&entry.customer_id) {
+            entry.tier = Some(tier);
+            entry.yearly_spend_cents = Some(spend);
+        }
         entry.reason = format!(
             "{} of {} garments in special sizes ({:.0}%): {}",
             entry.special_garments,

@@ -73,25 +73,40 @@ struct Row {
     address: Option<String>,
     candidates: i64,
     estimated_fee_cents: i64,
+    #[sqlx(skip)]
     tier: Option<String>,
     open_complaint: bool,
     total: i64,
 }
 
-/// The candidate garments with a fee estimate from the storage price list (most specific row wins).
-const CANDIDATES: &str = "
-    select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand,
-           g.last_cleaned_at,
-           (select sp.monthly_cents from storage_price sp
-             where (sp.kind is null or sp.kind = g.kind) and (sp.material is null or sp.material = g.material)
-             order by (sp.kind is not null)::int + (sp.material is not null)::int desc, sp.monthly_cents desc
-             limit 1) * $4 as estimated_fee_cents
-      from garment g
-     where g.last_cleaned_at >= $2 and g.last_cleaned_at < $3
-       and (g.season_class = 'winter' or g.material = any($5))
-       and not exists (select 1 from storage_item si where si.customer_id = g.customer_id
-                          and si.garment_id = g.garment_id and si.released_at is null)
-       and ($1::uuid[] is null or g.customer_id = any($1))";
+/// The candidate garments with a fee estimate from the storage price list (the most specific row wins, priced
+/// once per kind and material); `columns` are the garment columns kept and `filter` narrows the garments.
+fn candidates(columns: &str, filter: &str) -> String {
+    format!(
+        "with g0 as (
+             select g.kind, g.material, {columns}
+               from garment g
+              where g.last_cleaned_at >= $2 and g.last_cleaned_at < $3
+                and (g.season_class = 'winter' or g.material = any($5))
+                and not exists (select 1 from storage_item si where si.customer_id = g.customer_id
+                                   and si.garment_id = g.garment_id and si.released_at is null)
+                {filter}
+         ), priced as materialized (
+             select c.kind, c.material,
+                    coalesce((select sp.monthly_cents from storage_price sp
+                               where (sp.kind is null or sp.kind = c.kind)
+                                 and (sp.material is null or sp.material = c.material)
+                               order by (sp.kind is not null)::int + (sp.material is not null)::int desc,
+                                        sp.monthly_cents desc
+                               limit 1), 0) * $4 as estimated_fee_cents
+               from (select distinct kind, material from g0) c
+         ), c as (
+             select g0.*, priced.estimated_fee_cents
+               from g0 join priced on priced.kind = g0.kind
+                                  and coalesce(priced.material, '') = coalesce(g0.material, '')
+         )"
+    )
+}
 
 /// Computes the ranked upsell list: by the storage fee the candidates would bring, then customer.
 pub async fn compute(
@@ -102,47 +117,54 @@ pub async fn compute(
 ) -> AppResult<Listed<UpsellEntry>> {
     let from = settings.start_of(q.window.starts_on - chrono::Duration::days(q.lead_days));
     let until = settings.start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1));
-    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
     let delicate: Vec<&str> = DELICATE.to_vec();
     let sql = format!(
-        "with c as ({CANDIDATES}),
+        "{},
               per as (select customer_id, count(*) as candidates,
                              coalesce(sum(estimated_fee_cents), 0)::bigint as estimated_fee_cents
                         from c group by customer_id)
-         select per.customer_id, cu.name, cu.phone, cu.address, per.candidates, per.estimated_fee_cents, v.tier,
+         select per.customer_id, cu.name, cu.phone, cu.address, per.candidates, per.estimated_fee_cents,
                 exists (select 1 from interaction i where i.customer_id = per.customer_id
                            and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
                 count(*) over () as total
            from per
            join customer cu on cu.customer_id = per.customer_id
-           left join customer_value($6) v on v.customer_id = per.customer_id
           where not cu.do_not_contact
           order by per.estimated_fee_cents desc, per.candidates desc, per.customer_id
-          limit $7 offset $8"
+          limit $6 offset $7",
+        candidates("g.customer_id", "and $1::uuid[] is null")
     );
-    let found: Vec<Row> = sqlx::query_as(&sql)
+    let mut found: Vec<Row> = sqlx::query_as(&sql)
         .bind(None::<Vec<Uuid>>)
         .bind(from)
         .bind(until)
         .bind(q.months)
         .bind(&delicate)
-        .bind(day_end)
         .bind(rows.limit)
         .bind(rows.offset)
+        .persistent(false)
         .fetch_all(pool)
         .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
+    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
+    for r in &mut found {
+        r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
+    }
     let sql = format!(
-        "{CANDIDATES}
-         order by g.customer_id, estimated_fee_cents desc, g.garment_id"
+        "{} select * from c order by customer_id, estimated_fee_cents desc, garment_id",
+        candidates(
+            "g.customer_id, g.garment_id, g.category, g.season_class, g.brand, g.last_cleaned_at",
+            "and g.customer_id in (select unnest($1::uuid[]))"
+        )
     );
     let garments: Vec<Candidate> = sqlx::query_as(&sql)
-        .bind(Some(&ids))
+        .bind(&ids)
         .bind(from)
         .bind(until)
         .bind(q.months)
         .bind(&delicate)
+        .persistent(false)
         .fetch_all(pool)
         .await?;
     let mut by_customer: HashMap<Uuid, Vec<Candidate>> = HashMap::new();

@@ -76,6 +76,7 @@ pub async fn compute_value(
     .bind(&q.stage)
     .bind(rows.limit)
     .bind(rows.offset)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let total = found.first().map_or(0, |r| r.total);
@@ -98,6 +99,7 @@ pub async fn segments(
     let counts: Vec<(String, String, i64)> =
         sqlx::query_as("select tier, stage, count(*) from customer_value($1) group by tier, stage")
             .bind(day_end)
+            .persistent(false)
             .fetch_all(pool)
             .await?;
     let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
@@ -214,6 +216,7 @@ pub async fn compute_at_risk(
     .bind(q.factor)
     .bind(rows.limit)
     .bind(rows.offset)
+    .persistent(false)
     .fetch_all(pool)
     .await?;
     let total = found.first().map_or(0, |r| r.total);

@@ -69,6 +69,11 @@ pub async fn insert_lines(
                     last_cleaned_at = greatest(g.last_cleaned_at, p.collected_at)
                from per_garment pg, p
               where g.customer_id = $1 and g.garment_id = pg.garment_id
+         ), classes as (
+             insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
+             select distinct $1, g.season_class, p.collected_at, $2
+               from ins join garment g on g.customer_id = $1 and g.garment_id = ins.garment_id, p
+             on conflict do nothing
          )
          insert into customer_stats as cs
                 (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)

@@ -79,8 +79,8 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     assert!(again.contains("already loaded"), "{again}");
 
     sqlx::raw_sql(
-        "delete from pickup_line; delete from pickup; delete from interaction; delete from door_label;
-         delete from garment; delete from customer_stats; delete from customer;",
+        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
+         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
     )
     .execute(&pool)
     .await
