@@ -4,7 +4,7 @@ mod db;
 mod parse;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
@@ -216,7 +216,7 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         }
         let (rows, pickups) = (tally.rows, tally.pickups);
         report.rejections[first_rejection..].sort_by_key(|r| r.line);
-        tracing::info!(
+        tracing::debug!(
             file = ?kind,
             read = rows.read,
             inserted = rows.inserted,
@@ -333,8 +333,11 @@ struct Tally<'a> {
 }
 
 impl Tally<'_> {
-    fn reject(&mut self, line: u64, problems: Vec<Problem>) {
+    fn reject(&mut self, line: u64, mut problems: Vec<Problem>) {
         self.rows.rejected += 1;
+        if problems.is_empty() {
+            problems.push(Problem::new("row", "could not be read"));
+        }
         for p in problems {
             self.rejections.push(Rejection {
                 file: self.file.clone(),
@@ -393,7 +396,7 @@ fn keyed(
 
 impl<T> Row<T> {
     /// A row already in the database counts as imported even if it has problems now: it is never changed.
-    fn decide(self, existing: &std::collections::HashSet<String>) -> Decision<T> {
+    fn decide(self, existing: &HashSet<String>) -> Decision<T> {
         match (self.key, self.value) {
             (Some(k), _) if existing.contains(&k) => Decision::Already,
             (Some(k), Some(v)) if self.problems.is_empty() => Decision::Insert(self.line, k, v),
@@ -773,12 +776,10 @@ pub struct ImportArgs {
     /// Customers CSV: external_id,name,phone,address,notes,do_not_contact,label_consent_at,label_consent_method
     #[arg(long, value_name = "FILE")]
     customers: Option<PathBuf>,
-    /// Garments CSV: external_id,customer_external_id,category,kind,season_class,brand,cut,size,special_size,
-    /// material,colour,tag_code
+    /// Garments CSV: external_id,customer_external_id,category,kind,season_class,brand,cut,size,special_size,material,colour,tag_code
     #[arg(long, value_name = "FILE")]
     garments: Option<PathBuf>,
-    /// Pickup lines CSV, one row per garment: pickup_external_id,customer_external_id,collected_at,
-    /// garment_external_id,service,price,condition_notes
+    /// Pickup lines CSV, one row per garment: pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price,condition_notes
     #[arg(long, value_name = "FILE")]
     pickups: Option<PathBuf>,
     /// Write every rejected row to this file (`FILE:LINE: field: reason`); stderr shows the first 50.
