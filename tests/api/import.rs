@@ -22,15 +22,23 @@ fn fixtures() -> ImportOptions {
     }
 }
 
-/// A fresh folder for a test's own CSV files.
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("doorstep-import-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder for a test's own CSV files, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
+fn scratch() -> Scratch {
+    let dir = std::env::temp_dir().join(format!("doorstep-import-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+fn write(dir: &Scratch, name: &str, text: &str) -> PathBuf {
+    let path = dir.0.join(name);
     std::fs::write(&path, text).unwrap();
     path
 }
