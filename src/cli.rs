@@ -1,4 +1,4 @@
-//! The command line: serve (default), demo, migrate, seed, staff accounts, benchmarks and forecast backtests.
+//! The command line: serve (default), demo, migrate, seed, import, staff accounts, benchmarks and forecast backtests.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -59,6 +59,8 @@ enum Command {
         #[command(flatten)]
         db: DbConfig,
     },
+    /// Load a company's history from CSV files (customers, garments, pickup lines); reruns record nothing twice.
+    Import(crate::import::ImportArgs),
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -173,6 +175,7 @@ impl Cli {
                 print!("{}", crate::bench::lists::run(&pool, &b).await?);
                 Ok(())
             }
+            Some(Command::Import(args)) => crate::import::run(args).await,
             Some(Command::Staff { command }) => staff_command(command).await,
             Some(Command::Bench {
                 command:

@@ -16,6 +16,7 @@ pub mod extract;
 pub mod forecasts;
 pub mod garments;
 pub mod idempotency;
+pub mod import;
 pub mod interactions;
 pub mod labels;
 pub mod lists;

@@ -114,8 +114,8 @@ struct CustomerPatch {
     do_not_contact: Option<bool>,
 }
 
-/// Validates and normalises customer fields, collecting every problem at once.
-fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
+/// Validates and normalises customer fields, collecting every problem at once (also used by `doorstep import`).
+pub(crate) fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
     let mut errors = Vec::new();
     f.name = f.name.trim().to_owned();
     if f.name.is_empty() {

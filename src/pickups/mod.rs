@@ -107,8 +107,10 @@ struct CheckedLine {
     condition_notes: String,
 }
 
-const MAX_LINES: usize = 500;
-const MAX_PRICE_CENTS: i64 = 100_000_000;
+/// Limits of one pickup, shared with `doorstep import` so both refuse the same input.
+pub(crate) const MAX_LINES: usize = 500;
+pub(crate) const MAX_PRICE_CENTS: i64 = 100_000_000;
+pub(crate) const MAX_CONDITION_CHARS: usize = 1000;
 
 fn err(errors: &mut Vec<FieldError>, field: String, message: &str) {
     errors.push(FieldError {
@@ -175,7 +177,7 @@ fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Opti
             &mut errors,
             &at("condition"),
             line.condition.as_deref(),
-            1000,
+            MAX_CONDITION_CHARS,
         );
         let given = [
             line.garment_id.is_some(),

@@ -8,6 +8,7 @@ mod customers;
 mod decode;
 mod fixtures_gen;
 mod garments;
+mod import;
 mod interactions;
 mod labels;
 mod lists;
