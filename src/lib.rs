@@ -24,3 +24,4 @@ pub mod pickups;
 pub mod scans;
 pub mod seed;
 pub mod staff;
+pub mod storage;
