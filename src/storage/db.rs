@@ -21,6 +21,7 @@ pub struct StorageSettings {
     pub updated_by: Option<Uuid>,
 }
 
+/// The one settings row.
 pub async fn settings(db: impl PgExecutor<'_>) -> sqlx::Result<StorageSettings> {
     sqlx::query_as(
         "select insurance_rate_bp, cleaned_within_days, return_window_kind, updated_at, updated_by
@@ -30,6 +31,7 @@ pub async fn settings(db: impl PgExecutor<'_>) -> sqlx::Result<StorageSettings> 
     .await
 }
 
+/// Saves the settings and who changed them.
 pub async fn update_settings(
     db: impl PgExecutor<'_>,
     s: &StorageSettings,
@@ -67,12 +69,14 @@ const ZONE_USE: &str = "
       left join (select zone_id, count(*) as n from storage_item where released_at is null group by zone_id) u
              using (zone_id)";
 
+/// Every zone with its use, cold vaults first.
 pub async fn zones(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ZoneView>> {
     sqlx::query_as(&format!("{ZONE_USE} order by z.kind, z.zone_id"))
         .fetch_all(db)
         .await
 }
 
+/// One zone with its use.
 pub async fn zone(db: impl PgExecutor<'_>, zone_id: &str) -> sqlx::Result<Option<ZoneView>> {
     sqlx::query_as(&format!("{ZONE_USE} where z.zone_id = $1"))
         .bind(zone_id)
@@ -116,6 +120,7 @@ pub async fn lock_zone(tx: &mut PgConnection, zone_id: &str) -> sqlx::Result<Opt
     }
 }
 
+/// Creates a zone or changes it, recording who did.
 pub async fn upsert_zone(
     db: impl PgExecutor<'_>,
     zone_id: &str,
@@ -141,6 +146,7 @@ pub async fn upsert_zone(
     Ok(())
 }
 
+/// The whole price list (a few dozen rows at most), catch-all first.
 pub async fn prices(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PriceRow>> {
     sqlx::query_as(
         "select price_id, kind, material, monthly_cents from storage_price
@@ -173,6 +179,7 @@ pub async fn upsert_price(
     .await
 }
 
+/// Removes a price row and answers it.
 pub async fn delete_price(
     db: impl PgExecutor<'_>,
     price_id: i32,
@@ -263,6 +270,7 @@ pub struct NewItem {
     pub position: String,
 }
 
+/// Inserts an order as `accepted`.
 pub async fn insert_order(tx: &mut PgConnection, o: &NewOrder<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into storage_order (customer_id, order_id, receipt_no, status, term_months, insurance_rate_bp,
@@ -374,6 +382,7 @@ pub struct OrderRow {
     pub do_not_contact: bool,
 }
 
+/// One order of one customer, with the names a receipt prints.
 pub async fn order(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -437,6 +446,7 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Records the day the return delivery is booked for.
 pub async fn set_delivery(
     tx: &mut PgConnection,
     customer_id: Uuid,
@@ -454,6 +464,7 @@ pub async fn set_delivery(
     Ok(())
 }
 
+/// The items of some of a customer's orders, each with its garment and zone.
 pub async fn items_of(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -475,6 +486,7 @@ pub async fn items_of(
     .await
 }
 
+/// An order's events in the order they happened, with who recorded them.
 pub async fn events_of(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -503,7 +515,7 @@ pub struct OrderSummary {
     pub term_months: i32,
     pub planned_return_on: NaiveDate,
     pub delivery_booked_for: Option<NaiveDate>,
-    pub items: i64,
+    pub item_count: i64,
     pub declared_cents: i64,
     pub fee_cents: i64,
     pub premium_cents: i64,
@@ -522,7 +534,7 @@ pub async fn orders(
         "select o.customer_id, o.order_id, o.receipt_no, c.name as customer_name, o.status, o.term_months,
                 o.planned_return_on, o.delivery_booked_for,
                 (select count(*) from storage_item si
-                  where si.customer_id = o.customer_id and si.order_id = o.order_id) as items,
+                  where si.customer_id = o.customer_id and si.order_id = o.order_id) as item_count,
                 o.declared_cents, o.fee_cents, o.premium_cents, o.created_at
            from storage_order o join customer c using (customer_id)
           where ($1::uuid is null or o.customer_id = $1) and ($2::text is null or o.status = $2)
@@ -597,6 +609,7 @@ pub struct DueOrder {
     pub declared_cents: i64,
 }
 
+/// The open orders of these customers that are due back by `due_by`.
 pub async fn due_orders(
     db: impl PgExecutor<'_>,
     customers: &[Uuid],

@@ -50,6 +50,7 @@ impl Status {
         }
     }
 
+    /// The status as the API and the database spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Accepted => "accepted",
@@ -1215,9 +1216,9 @@ pub struct ReturnEntry {
     /// The earliest planned return of their open orders.
     pub due_on: NaiveDate,
     pub overdue: bool,
-    pub orders: i64,
+    pub order_count: i64,
     pub unbooked_orders: i64,
-    pub items: i64,
+    pub item_count: i64,
     pub declared_cents: i64,
     pub delivery_preference: String,
     pub storage_orders: Vec<ReturnOrder>,
@@ -1261,7 +1262,7 @@ impl CsvRow for ReturnEntry {
             self.due_on.to_string(),
             self.overdue.to_string(),
             join(&|o| vec![o.order.receipt_no.clone()]),
-            self.items.to_string(),
+            self.item_count.to_string(),
             join(&|o| o.items.iter().map(|i| i.description.clone()).collect()),
             money(self.declared_cents),
             self.delivery_preference.clone(),
@@ -1361,9 +1362,9 @@ pub async fn compute_returns(
                 do_not_contact: row.do_not_contact,
                 due_on: row.due_on,
                 overdue: row.due_on < today,
-                orders: row.orders,
+                order_count: row.orders,
                 unbooked_orders: row.unbooked_orders,
-                items: storage_orders.iter().map(|o| o.items.len() as i64).sum(),
+                item_count: storage_orders.iter().map(|o| o.items.len() as i64).sum(),
                 declared_cents: storage_orders
                     .iter()
                     .flat_map(|o| &o.items)

@@ -99,6 +99,7 @@ pub enum ZoneKind {
 }
 
 impl ZoneKind {
+    /// The kind as the API and the database spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             ZoneKind::ColdVault => "cold_vault",

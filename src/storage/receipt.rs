@@ -50,10 +50,10 @@ pub fn html(order: &OrderView) -> String {
     let e = |s: &str| escape(s);
     let mut rows = String::new();
     for (i, item) in order.items.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             rows,
             "<tr><td>{n}</td><td>{desc}{tag}</td><td>{place}</td><td class=\"num\">{declared}</td>\
-             <td class=\"num\">{fee}</td><td class=\"num\">{premium}</td></tr>\n",
+             <td class=\"num\">{fee}</td><td class=\"num\">{premium}</td></tr>",
             n = i + 1,
             desc = e(&item.description),
             tag = item

@@ -220,7 +220,7 @@ async fn an_order_is_priced_placed_and_recorded_once(pool: sqlx::PgPool) {
             .get(&orders_uri(c), &s.dispatcher)
             .await
             .ok(StatusCode::OK);
-    assert_eq!(listed["items"][0]["items"], 3);
+    assert_eq!(listed["items"][0]["item_count"], 3);
     assert_eq!(listed["items"][0]["receipt_no"], order["receipt_no"]);
 }
 
@@ -1004,7 +1004,7 @@ async fn the_return_list_ranks_by_due_date_and_books_deliveries(pool: sqlx::PgPo
     assert_eq!(first["rank"], 1);
     assert_eq!(first["due_on"], in_days(30));
     assert_eq!(first["delivery_preference"], "weekends only");
-    assert_eq!(first["items"], 1);
+    assert_eq!(first["item_count"], 1);
     assert_eq!(
         first["storage_orders"][0]["receipt_no"],
         orders[1]["receipt_no"]
