@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::scans::DecodePool;
 use crate::{
     auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, scans,
-    staff,
+    staff, storage,
 };
 
 /// Settings the handlers need at run time.
@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(lists::router())
         .merge(campaigns::router())
+        .merge(storage::router())
         .merge(pickups::router())
         .merge(scans::router(&state.settings))
         .fallback(|| async { AppError::NotFound("route") })

@@ -25,3 +25,4 @@ pub mod pickups;
 pub mod scans;
 pub mod seed;
 pub mod staff;
+pub mod storage;

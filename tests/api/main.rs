@@ -16,4 +16,5 @@ mod pickups;
 mod scans;
 mod seed;
 mod staff;
+mod storage;
 mod world;
