@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(lists::router())
         .merge(campaigns::router())
+        .merge(crate::forecasts::api::router())
         .merge(storage::router())
         .merge(pickups::router())
         .merge(scans::router(&state.settings))

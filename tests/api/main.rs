@@ -7,6 +7,7 @@ mod campaigns;
 mod customers;
 mod decode;
 mod fixtures_gen;
+mod forecasts;
 mod garments;
 mod import;
 mod interactions;

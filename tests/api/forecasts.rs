@@ -1,0 +1,195 @@
+//! The managers' forecast endpoints on seeded history.
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+
+use doorstep::domain::Role;
+use doorstep::seed::{seed, SeedOptions};
+
+use crate::helpers::{roles_below, TestApp};
+
+async fn seeded(pool: sqlx::PgPool, years: u32) -> TestApp {
+    let opts = SeedOptions {
+        batch_size: 40,
+        parallel: 2,
+        ..SeedOptions::new(120, years, 5)
+    };
+    seed(&pool, opts).await.unwrap();
+    TestApp::new(pool).await
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn intake_forecast_on_seeded_history(pool: sqlx::PgPool) {
+    let app = seeded(pool, 3).await;
+    let manager = app.login(Role::Manager).await;
+    let f = app
+        .get("/api/v1/forecasts/intake", &manager)
+        .await
+        .ok(StatusCode::OK);
+
+    assert!(num(&f["history_weeks"]) >= 150.0, "{}", f["history_weeks"]);
+    let total = &f["total"];
+    let weeks = total["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 26);
+    assert!(!total["model"].as_str().unwrap().is_empty());
+    assert!(
+        total["fallback_reason"].is_null(),
+        "three years is enough: {}",
+        total["fallback_reason"]
+    );
+    assert!(num(&total["backtest_mase"]) > 0.0);
+    assert!(total["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["model"] == "seasonal_naive"));
+    for w in weeks {
+        assert!(
+            num(&w["lo95"]) <= num(&w["lo80"]) && num(&w["lo80"]) <= num(&w["mean"]),
+            "{w}"
+        );
+        assert!(
+            num(&w["mean"]) <= num(&w["hi80"]) && num(&w["hi80"]) <= num(&w["hi95"]),
+            "{w}"
+        );
+    }
+    let width = |w: &Value| num(&w["hi95"]) - num(&w["lo95"]);
+    assert!(
+        width(&weeks[25]) >= width(&weeks[0]),
+        "intervals widen with the horizon"
+    );
+    // The series add up: the classes' weekly means sum to about the total's.
+    let classes = f["by_season_class"].as_object().unwrap();
+    assert_eq!(classes.len(), 4);
+    assert_eq!(f["by_category"].as_object().unwrap().len(), 3);
+    let sum: f64 = classes.values().map(|c| num(&c["weeks"][0]["mean"])).sum();
+    let t0 = num(&weeks[0]["mean"]);
+    assert!(
+        (sum - t0).abs() <= 0.35 * t0.max(10.0),
+        "classes {sum} vs total {t0}"
+    );
+    // The next put-away window's volume.
+    let next = &f["next_window"];
+    assert!(next["window"]["id"].is_string(), "{next}");
+    assert!(num(&next["outgoing_garments"]["mean"]) > 0.0);
+    assert!(num(&next["all_garments"]["hi80"]) >= num(&next["all_garments"]["mean"]));
+
+    app.get("/api/v1/forecasts/intake?weeks=0", &manager)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn short_history_falls_back_and_says_so(pool: sqlx::PgPool) {
+    let app = seeded(pool, 1).await;
+    let manager = app.login(Role::Manager).await;
+    let f = app
+        .get("/api/v1/forecasts/intake?weeks=8", &manager)
+        .await
+        .ok(StatusCode::OK);
+    let reason = f["total"]["fallback_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("seasonal models need 104"), "{f:#}");
+    assert_eq!(f["total"]["weeks"].as_array().unwrap().len(), 8);
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn storage_forecast_against_zone_capacity(pool: sqlx::PgPool) {
+    let app = seeded(pool, 2).await;
+    let manager = app.login(Role::Manager).await;
+    let f = app
+        .get("/api/v1/forecasts/storage", &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(f["window"]["outgoing"], "winter", "{f:#}");
+    // No storage history yet: no made-up take-up, only the candidates, and the reason.
+    assert_eq!(f["method"], "none");
+    assert!(f["fallback_reason"]
+        .as_str()
+        .unwrap()
+        .contains("take-up is unknown"));
+    assert!(f["expected_items"].is_null());
+    assert!(num(&f["candidate_garments"]["mean"]) > 0.0);
+    let zones = f["zones"].as_array().unwrap();
+    assert_eq!(zones.len(), 3);
+    let shares: f64 = zones.iter().map(|z| num(&z["share"])).sum();
+    assert!(
+        (shares - 1.0).abs() < 1e-6,
+        "zone shares add up to one: {shares}"
+    );
+
+    // Store some garments cleaned in the last spring window: the take-up is measured and applied.
+    let last_spring: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "select distinct on (g.customer_id) g.customer_id, g.garment_id from garment g
+          where g.season_class = 'winter' and g.last_cleaned_at is not null order by g.customer_id limit 5",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let spring = &f["window"]["starts_on"].as_str().unwrap()[..4];
+    let last_year: i32 = spring.parse::<i32>().unwrap() - 1;
+    let created = format!("{last_year}-04-15T04:00:00Z");
+    let staff: uuid::Uuid = sqlx::query_scalar("select staff_id from staff limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    for (i, (customer, garment)) in last_spring.iter().enumerate() {
+        let order = uuid::Uuid::new_v4();
+        sqlx::query(
+            "insert into storage_order (customer_id, order_id, receipt_no, status, term_months, insurance_rate_bp,
+                                        planned_return_on, fee_cents, premium_cents, declared_cents, created_by, created_at)
+             values ($1, $2, $3, 'in_storage', 6, 150, $4, 0, 0, 0, $5, $6::timestamptz)",
+        )
+        .bind(customer)
+        .bind(order)
+        .bind(format!("F-{i}"))
+        .bind(chrono::NaiveDate::from_ymd_opt(last_year, 11, 1).unwrap())
+        .bind(staff)
+        .bind(&created)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into storage_item (customer_id, order_id, garment_id, declared_cents, fee_cents, premium_cents, zone_id)
+             values ($1, $2, $3, 0, 0, 0, 'rack-a')",
+        )
+        .bind(customer)
+        .bind(order)
+        .bind(garment)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let f = app
+        .get("/api/v1/forecasts/storage", &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(f["method"], "take_up", "{f:#}");
+    let rate = num(&f["take_up"]);
+    assert!(rate > 0.0 && rate < 1.0, "{rate}");
+    let expected = num(&f["expected_items"]["mean"]);
+    let candidates = num(&f["candidate_garments"]["mean"]);
+    assert!((expected - candidates * rate).abs() < 1e-6);
+    let zone_sum: f64 = f["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| num(&z["expected_in"]["mean"]))
+        .sum();
+    assert!((zone_sum - expected).abs() < 1e-6 * expected.max(1.0));
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn forecasts_are_for_managers(pool: sqlx::PgPool) {
+    let app = TestApp::new(pool).await;
+    for uri in ["/api/v1/forecasts/intake", "/api/v1/forecasts/storage"] {
+        app.assert_needs_session(Method::GET, uri).await;
+        for role in roles_below(Role::Manager) {
+            let token = app.login(role).await;
+            app.get(uri, &token).await.problem(StatusCode::FORBIDDEN);
+        }
+    }
+}
