@@ -861,6 +861,14 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         counts.add(&batch_counts);
     }
     bar.finish_and_clear();
+    // A bulk load rewrites each customer's rollup row once per pickup: let the planner and the visibility
+    // map catch up before anyone times a list.
+    sqlx::raw_sql(
+        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer",
+    )
+    .execute(pool)
+    .await
+    .context("vacuuming after the seed")?;
     Ok(SeedSummary {
         counts,
         elapsed: started.elapsed(),

@@ -100,7 +100,7 @@ fn class_name(class: SeasonClass) -> &'static str {
     }
 }
 
-/// Computes the ranked reminder list: by expected value, then the customer's spend, then customer id.
+/// Computes the ranked reminder list: by expected value, then garments outstanding, then customer id.
 pub async fn compute(
     pool: &PgPool,
     settings: &Settings,
@@ -121,24 +121,29 @@ pub async fn compute(
                                  where si.customer_id = g.customer_id and si.garment_id = g.garment_id
                                    and si.released_at is null)
               group by g.customer_id
+         ), skip as (
+             select customer_id from customer where do_not_contact
+             union
+             select customer_id from interaction
+              where kind in ('call', 'visit') and occurred_at > $4 - make_interval(days => $6) and occurred_at <= $4
+             union
+             select b.customer_id from pickup_booking b
+              where b.booked_for >= $5
+                and not exists (select 1 from pickup p where p.customer_id = b.customer_id
+                                   and p.collected_at >= b.created_at)
+         ), page as (
+             select o.*, count(*) over () as total
+               from outstanding o
+              where not exists (select 1 from skip where skip.customer_id = o.customer_id)
+              order by o.expected_value_cents desc, o.outstanding desc, o.customer_id
+              limit $7 offset $8
          )
-         select o.customer_id, c.name, c.phone, c.address, o.outstanding, o.expected_value_cents,
-                exists (select 1 from interaction i where i.customer_id = o.customer_id
+         select p.customer_id, c.name, c.phone, c.address, p.outstanding, p.expected_value_cents,
+                exists (select 1 from interaction i where i.customer_id = p.customer_id
                            and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
-                count(*) over () as total
-           from outstanding o
-           join customer c on c.customer_id = o.customer_id
-           left join customer_stats s on s.customer_id = o.customer_id
-          where not c.do_not_contact
-            and not exists (select 1 from interaction i
-                             where i.customer_id = o.customer_id and i.kind in ('call', 'visit')
-                               and i.occurred_at > $4 - make_interval(days => $6) and i.occurred_at <= $4)
-            and not exists (select 1 from pickup_booking b
-                             where b.customer_id = o.customer_id and b.booked_for >= $5
-                               and not exists (select 1 from pickup p where p.customer_id = b.customer_id
-                                                  and p.collected_at >= b.created_at))
-          order by o.expected_value_cents desc, s.spend_cents desc nulls last, o.customer_id
-          limit $7 offset $8",
+                p.total
+           from page p join customer c on c.customer_id = p.customer_id
+          order by p.expected_value_cents desc, p.outstanding desc, p.customer_id",
     )
     .bind(q.window.outgoing)
     .bind(in_use_since)

@@ -50,14 +50,13 @@ pub struct SizesEntry {
     pub reason: String,
 }
 
-/// Computes the list: most special-size garments first, then by yearly spend.
+/// Computes the list: most special-size garments first, then the highest share.
 pub async fn compute(
     pool: &PgPool,
     settings: &Settings,
     q: &SizesQuery,
     rows: Rows,
 ) -> AppResult<Listed<SizesEntry>> {
-    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
     let mut found: Vec<SizesEntry> = sqlx::query_as(
         "with sp as (
              select customer_id, count(*) as special_garments,
@@ -65,22 +64,22 @@ pub async fn compute(
                     array_agg(distinct category order by category) as categories,
                     array_agg(distinct kind order by kind) as kinds
                from garment where special_size group by customer_id
-         ), tot as (
-             select g.customer_id, count(*) as garments
-               from sp join garment g on g.customer_id = sp.customer_id group by g.customer_id
+         ), page as (
+             select sp.*, tot.garments, sp.special_garments::float8 / tot.garments as share,
+                    count(*) over () as total
+               from sp
+               cross join lateral (select count(*) as garments from garment g
+                                    where g.customer_id = sp.customer_id) tot
+              where tot.garments >= $1 and sp.special_garments::float8 / tot.garments >= $2
+                and not exists (select 1 from customer d where d.customer_id = sp.customer_id and d.do_not_contact)
+              order by sp.special_garments desc, share desc, sp.customer_id
+              limit $3 offset $4
          )
-         select sp.customer_id, c.name, c.phone, c.address, sp.special_garments, tot.garments,
-                sp.special_garments::float8 / tot.garments as share, sp.sizes, sp.categories, sp.kinds,
-                count(*) over () as total
-           from sp
-           join tot on tot.customer_id = sp.customer_id
-           join customer c on c.customer_id = sp.customer_id
-           left join customer_stats s on s.customer_id = sp.customer_id and $1::timestamptz >= s.first_pickup_at
-          where not c.do_not_contact and tot.garments >= $2 and sp.special_garments::float8 / tot.garments >= $3
-          order by sp.special_garments desc, s.spend_cents desc nulls last, sp.customer_id
-          limit $4 offset $5",
+         select page.customer_id, c.name, c.phone, c.address, page.special_garments, page.garments, page.share,
+                page.sizes, page.categories, page.kinds, page.total
+           from page join customer c on c.customer_id = page.customer_id
+          order by page.special_garments desc, page.share desc, page.customer_id",
     )
-    .bind(day_end)
     .bind(q.min_garments)
     .bind(q.threshold)
     .bind(rows.limit)

@@ -122,7 +122,18 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     .await
     .ok(StatusCode::OK);
     let queue = app.get("/api/v1/queue", &d2).await.ok(StatusCode::OK);
-    assert_eq!(ids(&queue), s.customers, "{queue:#}");
+    let mut queued = ids(&queue);
+    let ranks: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rank"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ranks, [1, 2, 3, 4], "in rank order: {queue:#}");
+    queued.sort();
+    let mut expected = s.customers.clone();
+    expected.sort();
+    assert_eq!(queued, expected);
     assert!(queue["items"]
         .as_array()
         .unwrap()
