@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn passwords_verify_and_dummy_hash_parses() {
-        let hash = hash_password("correct horse battery").unwrap();
+        let hash = hash_password("correct horse battery").expect("test data");
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong", &hash));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());

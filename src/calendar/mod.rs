@@ -437,33 +437,39 @@ mod tests {
             overrides: vec![Override {
                 window_kind: "spring".into(),
                 year: 2027,
-                starts_on: NaiveDate::from_ymd_opt(2027, 3, 20).unwrap(),
-                ends_on: NaiveDate::from_ymd_opt(2027, 6, 10).unwrap(),
+                starts_on: NaiveDate::from_ymd_opt(2027, 3, 20).expect("test data"),
+                ends_on: NaiveDate::from_ymd_opt(2027, 6, 10).expect("test data"),
             }],
         }
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+        NaiveDate::from_ymd_opt(y, m, day).expect("test data")
     }
 
     #[test]
     fn defaults_overrides_and_year_wrap() {
         let c = cal();
-        let w = c.window("spring", 2026).unwrap();
+        let w = c.window("spring", 2026).expect("test data");
         assert_eq!(
             (w.starts_on, w.ends_on, w.overridden),
             (d(2026, 3, 1), d(2026, 5, 31), false)
         );
-        let w = c.window("spring", 2027).unwrap();
+        let w = c.window("spring", 2027).expect("test data");
         assert_eq!(
             (w.starts_on, w.ends_on, w.overridden),
             (d(2027, 3, 20), d(2027, 6, 10), true)
         );
-        let w = c.window("early_winter", 2026).unwrap();
+        let w = c.window("early_winter", 2026).expect("test data");
         assert_eq!(w.ends_on, d(2027, 1, 15));
-        assert_eq!(c.window("leap", 2026).unwrap().starts_on, d(2026, 2, 28));
-        assert_eq!(c.window("leap", 2028).unwrap().starts_on, d(2028, 2, 29));
+        assert_eq!(
+            c.window("leap", 2026).expect("test data").starts_on,
+            d(2026, 2, 28)
+        );
+        assert_eq!(
+            c.window("leap", 2028).expect("test data").starts_on,
+            d(2028, 2, 29)
+        );
     }
 
     #[test]
@@ -472,15 +478,22 @@ mod tests {
         let open: Vec<String> = c.open_on(d(2027, 1, 5)).into_iter().map(|w| w.id).collect();
         assert_eq!(open, ["2026-early_winter"]);
         assert_eq!(
-            c.pick("window", None, d(2026, 4, 1), None).unwrap().id,
+            c.pick("window", None, d(2026, 4, 1), None)
+                .expect("test data")
+                .id,
             "2026-spring"
         );
         assert!(c.pick("window", None, d(2026, 7, 1), None).is_err());
-        assert_eq!(c.parse_id("window", "2025-spring").unwrap().year, 2025);
+        assert_eq!(
+            c.parse_id("window", "2025-spring").expect("test data").year,
+            2025
+        );
         assert!(c.parse_id("window", "spring").is_err());
         assert!(c.parse_id("window", "2025-monsoon").is_err());
         assert_eq!(
-            c.latest_of(SeasonClass::Winter, d(2026, 2, 1)).unwrap().id,
+            c.latest_of(SeasonClass::Winter, d(2026, 2, 1))
+                .expect("test data")
+                .id,
             "2025-spring"
         );
     }

@@ -199,7 +199,7 @@ mod tests {
                         continue;
                     }
                     bytes[pos] = c;
-                    let typo = String::from_utf8(bytes).unwrap();
+                    let typo = String::from_utf8(bytes).expect("test data");
                     assert_eq!(
                         DoorCode::parse(&typo),
                         Err(CodeError::CheckFailed),
@@ -223,7 +223,7 @@ mod tests {
                 }
                 bytes.swap(pos, pos + 1);
                 swaps += 1;
-                if DoorCode::parse(std::str::from_utf8(&bytes).unwrap()).is_err() {
+                if DoorCode::parse(std::str::from_utf8(&bytes).expect("test data")).is_err() {
                     caught += 1;
                 }
             }

@@ -105,11 +105,11 @@ mod tests {
     #[test]
     fn vocabulary_uses_snake_case() {
         assert_eq!(
-            serde_json::to_string(&SeasonClass::SpringAutumn).unwrap(),
+            serde_json::to_string(&SeasonClass::SpringAutumn).expect("test data"),
             "\"spring_autumn\""
         );
         assert_eq!(
-            serde_json::from_str::<GarmentKind>("\"down_jacket\"").unwrap(),
+            serde_json::from_str::<GarmentKind>("\"down_jacket\"").expect("test data"),
             GarmentKind::DownJacket
         );
     }

@@ -598,7 +598,7 @@ mod tests {
 
     #[test]
     fn weeks_start_on_monday_and_dense_fills_gaps() {
-        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let d = |s: &str| s.parse::<NaiveDate>().expect("test data");
         assert_eq!(monday(d("2026-11-23")), d("2026-11-23"));
         assert_eq!(monday(d("2026-11-29")), d("2026-11-23"));
         let points: BTreeMap<NaiveDate, f64> =

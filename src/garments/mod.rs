@@ -275,7 +275,7 @@ mod tests {
         let g: NewGarment = serde_json::from_value(serde_json::json!({
             "category": "women", "kind": "coat", "season_class": "winter", "tag_code": "G123", "brand": "  "
         }))
-        .unwrap();
+        .expect("test data");
         let f = g.check("lines[0].garment", &mut errors);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "lines[0].garment.tag_code");

@@ -632,7 +632,7 @@ mod tests {
 
     #[test]
     fn columns_in_any_order_and_case() {
-        let h = header(&CUSTOMERS, "\u{feff}Name, external_id ,phone").unwrap();
+        let h = header(&CUSTOMERS, "\u{feff}Name, external_id ,phone").expect("test data");
         let (cells, problems) = row(&h, "Wang Wei,C-1,+86 138 0000 0001");
         assert!(problems.is_empty());
         assert_eq!(cells.get("external_id"), "C-1");
@@ -644,24 +644,28 @@ mod tests {
     fn header_errors_name_the_columns() {
         let e = header(&CUSTOMERS, "external_id,name,color,name")
             .err()
-            .unwrap();
+            .expect("test data");
         assert!(e.contains("unknown column 'color'"), "{e}");
         assert!(e.contains("'name' appears twice"), "{e}");
-        let e = header(&GARMENTS, "external_id,kind").err().unwrap();
+        let e = header(&GARMENTS, "external_id,kind")
+            .err()
+            .expect("test data");
         assert!(
             e.contains(
                 "missing required column 'customer_external_id', 'category', 'season_class'"
             ),
             "{e}"
         );
-        let e = header(&CUSTOMERS, "external_id;name").err().unwrap();
+        let e = header(&CUSTOMERS, "external_id;name")
+            .err()
+            .expect("test data");
         assert!(e.contains("';'"), "{e}");
         assert!(header(&CUSTOMERS, "").is_err());
     }
 
     #[test]
     fn shape_and_unnamed_columns() {
-        let h = header(&CUSTOMERS, "external_id,name,").unwrap();
+        let h = header(&CUSTOMERS, "external_id,name,").expect("test data");
         assert!(row(&h, "C-1,Li Na,").1.is_empty());
         let (_, p) = row(&h, "C-1,Li Na,oops");
         assert_eq!(p[0].field, "row");
@@ -757,10 +761,10 @@ mod tests {
             &CUSTOMERS,
             "external_id,name,phone,label_consent_at,label_consent_method,do_not_contact",
         )
-        .unwrap();
+        .expect("test data");
         let mut p = Vec::new();
         let (cells, _) = row(&h, "C-1, Li Na ,021 5555 0101,2026-03-01,signed form,no");
-        let f = customer(&cells, offset(), &mut p).unwrap();
+        let f = customer(&cells, offset(), &mut p).expect("test data");
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(f.name, "Li Na");
         assert_eq!(f.label_consent_method.as_deref(), Some("signed form"));
@@ -780,7 +784,7 @@ mod tests {
             &GARMENTS,
             "external_id,customer_external_id,category,kind,season_class,material,tag_code,brand",
         )
-        .unwrap();
+        .expect("test data");
         let mut p = Vec::new();
         let (cells, _) = row(
             &h,
@@ -788,7 +792,7 @@ mod tests {
         );
         let g = garment(&cells, &mut p);
         assert!(p.is_empty(), "{p:?}");
-        let f = g.fields.unwrap();
+        let f = g.fields.expect("test data");
         assert_eq!(
             (f.kind, f.material),
             (GarmentKind::DownJacket, Some(Material::Down))
@@ -820,7 +824,7 @@ mod tests {
 
     #[test]
     fn pickup_lines_must_agree() {
-        let h = header(&PICKUPS, "pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price").unwrap();
+        let h = header(&PICKUPS, "pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price").expect("test data");
         let now = Utc::now();
         let line = |n: u64, s: &str| {
             let (cells, mut problems) = row(&h, s);

@@ -1517,7 +1517,8 @@ mod tests {
         ];
         let coat = garment(GarmentKind::Coat, Some(Material::Wool));
         let fur = garment(GarmentKind::Coat, Some(Material::Fur));
-        let placed = place_items(&[item(None), item(None)], &[&coat, &coat], &zones).unwrap();
+        let placed =
+            place_items(&[item(None), item(None)], &[&coat, &coat], &zones).expect("test data");
         let ids: Vec<&str> = placed.iter().map(|p| p.zone_id.as_str()).collect();
         assert_eq!(ids, ["rack-a", "rack-b"]);
 

@@ -168,20 +168,32 @@ mod tests {
     fn the_most_specific_row_wins() {
         let l = list();
         assert_eq!(
-            price_for(&l, K::Coat, Some(M::Cashmere)).unwrap().price_id,
+            price_for(&l, K::Coat, Some(M::Cashmere))
+                .expect("test data")
+                .price_id,
             4
         );
         assert_eq!(
             price_for(&l, K::Sweater, Some(M::Cashmere))
-                .unwrap()
+                .expect("test data")
                 .price_id,
             5
         );
-        assert_eq!(price_for(&l, K::Coat, Some(M::Wool)).unwrap().price_id, 3);
-        assert_eq!(price_for(&l, K::Scarf, None).unwrap().price_id, 1);
+        assert_eq!(
+            price_for(&l, K::Coat, Some(M::Wool))
+                .expect("test data")
+                .price_id,
+            3
+        );
+        assert_eq!(
+            price_for(&l, K::Scarf, None).expect("test data").price_id,
+            1
+        );
         // Kind-only and material-only rows tie on specificity: the dearer one wins.
         assert_eq!(
-            price_for(&l, K::Coat, Some(M::Fur)).unwrap().monthly_cents,
+            price_for(&l, K::Coat, Some(M::Fur))
+                .expect("test data")
+                .monthly_cents,
             6000
         );
         assert!(price_for(&l[1..], K::Scarf, None).is_none());

@@ -588,7 +588,7 @@ mod tests {
         use crate::domain::{Category, GarmentKind, Material, SeasonClass};
         use chrono::{NaiveDate, Utc};
         use uuid::Uuid;
-        let day = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 3, 20).expect("test data");
         let item = |n: usize| super::super::ItemView {
             order_id: Uuid::nil(),
             garment_id: Uuid::new_v4(),
@@ -658,7 +658,7 @@ mod tests {
             .and_then(|n| n.parse().ok())
             .expect("xref count");
         for (id, line) in lines.skip(1).take(count - 1).enumerate() {
-            let offset: usize = line[..10].parse().unwrap();
+            let offset: usize = line[..10].parse().expect("test data");
             let expected = format!("{} 0 obj", id + 1);
             assert!(
                 pdf[offset..].starts_with(expected.as_bytes()),
@@ -699,7 +699,7 @@ mod tests {
             .nth(1)
             .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next())
             .and_then(|n| n.parse().ok())
-            .unwrap();
+            .expect("test data");
         assert!(count >= 4, "{count} pages");
         assert!(text.contains("(Storage receipt ST2026-000042  -  page 4)"));
     }

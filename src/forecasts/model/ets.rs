@@ -166,7 +166,7 @@ mod tests {
             .map(|i| 100.0 + 20.0 * (i as f64 * 0.4).sin())
             .collect();
         let y: Vec<f64> = (0..260).map(|t| pat[t % 52]).collect();
-        let f = holt_winters_damped(&y, 52, 52).unwrap();
+        let f = holt_winters_damped(&y, 52, 52).expect("test data");
         for (h, v) in f.iter().enumerate() {
             assert!((v - pat[(260 + h) % 52]).abs() < 0.5, "h={h} {v}");
         }
