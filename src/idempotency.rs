@@ -121,3 +121,17 @@ pub async fn save(
     .await?;
     Ok(())
 }
+
+/// Ends an idempotent write: stores `answer` under the key in the same transaction, commits, and answers 201.
+pub async fn commit_created<T: serde::Serialize>(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    staff_id: Uuid,
+    key: &str,
+    hash: &[u8],
+    answer: &T,
+) -> AppResult<Response> {
+    let body = serde_json::to_value(answer).map_err(|e| AppError::Internal(e.into()))?;
+    save(&mut tx, staff_id, key, hash, StatusCode::CREATED, &body).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}

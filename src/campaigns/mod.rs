@@ -5,7 +5,7 @@ pub mod db;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -277,19 +277,9 @@ async fn create_campaign(
     let view = db::campaign(&mut *tx, campaign_id)
         .await?
         .ok_or(AppError::NotFound("campaign"))?;
-    let body = serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?;
-    idempotency::save(
-        &mut tx,
-        staff.staff_id,
-        &key.0,
-        &hash,
-        StatusCode::CREATED,
-        &body,
-    )
-    .await?;
-    tx.commit().await?;
+    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &view).await?;
     tracing::info!(%campaign_id, entries = snap.entries.len(), "campaign created");
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
@@ -636,18 +626,8 @@ async fn record_outcome(
     let entry = db::entry(&mut *tx, campaign_id, customer_id)
         .await?
         .ok_or(AppError::NotFound("campaign entry"))?;
-    let body = serde_json::to_value(&entry).map_err(|e| AppError::Internal(e.into()))?;
-    idempotency::save(
-        &mut tx,
-        staff.staff_id,
-        &key.0,
-        &hash,
-        StatusCode::CREATED,
-        &body,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &entry).await?;
+    Ok(response)
 }
 
 #[derive(Debug, Serialize)]

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -333,19 +333,9 @@ async fn record_pickup(
         garments_created: created,
         lines,
     };
-    let body = serde_json::to_value(&record).map_err(|e| AppError::Internal(e.into()))?;
-    idempotency::save(
-        &mut tx,
-        staff.staff_id,
-        &key.0,
-        &hash,
-        StatusCode::CREATED,
-        &body,
-    )
-    .await?;
-    tx.commit().await?;
+    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &record).await?;
     tracing::info!(garments = record.lines.len(), created, "pickup recorded");
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(response)
 }
 
 /// Resolves existing-garment and tag references to ids of this customer's garments (None for new garments).

@@ -918,19 +918,9 @@ async fn create_order(
     let view = order_view(&mut tx, &state.settings, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
-    let body = serde_json::to_value(&view).map_err(|e| AppError::Internal(e.into()))?;
-    idempotency::save(
-        &mut tx,
-        staff.staff_id,
-        &key.0,
-        &hash,
-        StatusCode::CREATED,
-        &body,
-    )
-    .await?;
-    tx.commit().await?;
+    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &view).await?;
     tracing::info!(items = view.items.len(), "storage order accepted");
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
