@@ -168,13 +168,7 @@ impl IntoResponse for AppError {
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Not allowed for your role",
-                format!(
-                    "this needs the {} role or higher",
-                    serde_json::to_value(needed)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                ),
+                format!("this needs the {} role or higher", needed.name()),
                 None,
                 None,
                 &[],

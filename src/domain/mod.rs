@@ -11,6 +11,19 @@ macro_rules! vocabulary {
         #[serde(rename_all = "snake_case")]
         #[sqlx(type_name = "text", rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in the order declared: for tables computed over the whole vocabulary.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The snake_case name stored in the database and sent in JSON.
+            pub fn name(self) -> String {
+                serde_json::to_value(self)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            }
+        }
     };
 }
 

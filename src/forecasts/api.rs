@@ -212,10 +212,7 @@ const INTERVAL_NOTE: &str = "weekly intervals come from the chosen model's backt
 horizon; window totals add the weekly half-widths, as if weekly errors moved together (a cautious bound)";
 
 fn class_key(c: SeasonClass) -> String {
-    serde_json::to_value(c)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    c.name()
 }
 
 /// Forecasts every series; runs the model fitting off the async runtime.

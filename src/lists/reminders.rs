@@ -329,10 +329,7 @@ impl CsvRow for ReminderEntry {
             .garments
             .iter()
             .map(|g| {
-                let kind = serde_json::to_value(g.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let kind = g.kind.name();
                 match &g.brand {
                     Some(b) => format!("{kind} ({b})"),
                     None => kind,
