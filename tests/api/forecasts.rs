@@ -75,8 +75,23 @@ async fn intake_forecast_on_seeded_history(pool: sqlx::PgPool) {
     // The next put-away window's volume.
     let next = &f["next_window"];
     assert!(next["window"]["id"].is_string(), "{next}");
-    assert!(num(&next["outgoing_garments"]["mean"]) > 0.0);
-    assert!(num(&next["all_garments"]["hi80"]) >= num(&next["all_garments"]["mean"]));
+    // Late in an open window the outgoing class may rightly be forecast at nothing more, so the checks hold on
+    // any day: some volume in all, the outgoing class a part of it, each with its interval around the mean.
+    assert!(num(&next["weeks_covered"]) >= 1.0, "{next}");
+    assert!(num(&next["all_garments"]["mean"]) > 0.0, "{next}");
+    let outgoing = &next["outgoing_garments"];
+    assert!(num(&outgoing["mean"]) >= 0.0, "{next}");
+    assert!(
+        num(&outgoing["mean"]) <= num(&next["all_garments"]["mean"]),
+        "{next}"
+    );
+    for t in [&next["all_garments"], outgoing] {
+        assert!(
+            num(&t["lo80"]) <= num(&t["mean"]) && num(&t["mean"]) <= num(&t["hi80"]),
+            "{next}"
+        );
+        assert!(num(&t["hi80"]) <= num(&t["hi95"]), "{next}");
+    }
 
     app.get("/api/v1/forecasts/intake?weeks=0", &manager)
         .await
