@@ -211,6 +211,12 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
             "\ncustomer_value (RFM over the whole base):\n  {}",
             plan.join("\n  ")
         )?;
+        let plan = storage_upsell::explain_page(pool, &settings, &uq, page).await?;
+        writeln!(
+            out,
+            "\nstorage-upsell page (candidates summed per customer):\n  {}",
+            plan.join("\n  ")
+        )?;
     }
     Ok(out)
 }

@@ -7,7 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments, PgPool};
 use uuid::Uuid;
 
 use super::{money, ranks, CsvRow, Listed, Output, Rows};
@@ -17,6 +18,7 @@ use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
 use crate::extract::Query;
+use crate::storage::pricing::{price_for, PriceRow};
 
 /// Materials that suffer in a humid summer at home, whatever their season class.
 pub const DELICATE: &[&str] = &["fur", "leather", "suede", "down", "cashmere", "silk"];
@@ -79,45 +81,108 @@ struct Row {
     total: i64,
 }
 
-/// The candidate garments with a fee estimate from the storage price list (an exact kind-and-material row,
-/// else the dearer of the kind-only and material-only rows, else the catch-all); `columns` are the garment
-/// columns kept and `filter` narrows the garments. Plain joins keep the scan parallel and free of subplans.
-fn candidates(columns: &str, filter: &str) -> String {
+/// The candidate test, written exactly as the partial index `garment_upsell_idx` is, so the planner uses it.
+pub fn candidate_filter() -> String {
+    let delicate: Vec<String> = DELICATE.iter().map(|m| format!("'{m}'")).collect();
     format!(
-        "with c as (
-             select {columns},
-                    coalesce(e.monthly_cents, greatest(k.monthly_cents, m.monthly_cents), d.monthly_cents, 0) * $4
-                        as estimated_fee_cents
-               from garment g
-               left join storage_price e on e.kind = g.kind and e.material = g.material
-               left join storage_price k on k.kind = g.kind and k.material is null
-               left join storage_price m on m.kind is null and m.material = g.material
-               left join storage_price d on d.kind is null and d.material is null
-              where g.last_cleaned_at >= $2 and g.last_cleaned_at < $3
-                and (g.season_class = 'winter' or g.material = any($5))
-                and not exists (select 1 from storage_item si where si.customer_id = g.customer_id
-                                   and si.garment_id = g.garment_id and si.released_at is null)
-                {filter}
-         )"
+        "(g.season_class = 'winter' or g.material in ({}))",
+        delicate.join(", ")
     )
 }
 
-/// Computes the ranked upsell list: by the storage fee the candidates would bring, then customer.
-pub async fn compute(
-    pool: &PgPool,
-    settings: &Settings,
-    q: &UpsellQuery,
-    rows: Rows,
-) -> AppResult<Listed<UpsellEntry>> {
-    let from = settings.start_of(q.window.starts_on - chrono::Duration::days(q.lead_days));
-    let until = settings.start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1));
-    let delicate: Vec<&str> = DELICATE.to_vec();
-    let sql = format!(
-        "{},
-              per as (select customer_id, count(*) as candidates,
-                             coalesce(sum(estimated_fee_cents), 0)::bigint as estimated_fee_cents
-                        from c group by customer_id),
-         page as (
+/// The storage fee for `months` of every kind and material (`''` for none), priced once in Rust by the same
+/// rule as an order (`pricing::price_for`) and sent as three arrays, so SQL joins a small table per garment.
+struct FeeTable {
+    kinds: Vec<String>,
+    materials: Vec<String>,
+    fees: Vec<i64>,
+}
+
+impl FeeTable {
+    fn new(prices: &[PriceRow], months: i64) -> FeeTable {
+        let mut t = FeeTable {
+            kinds: Vec::new(),
+            materials: Vec::new(),
+            fees: Vec::new(),
+        };
+        let materials = std::iter::once(None).chain(Material::ALL.iter().copied().map(Some));
+        for material in materials {
+            for &kind in GarmentKind::ALL {
+                let monthly = price_for(prices, kind, material).map_or(0, |p| p.monthly_cents);
+                t.kinds.push(kind.name());
+                t.materials
+                    .push(material.map(Material::name).unwrap_or_default());
+                t.fees.push(monthly.saturating_mul(months));
+            }
+        }
+        t
+    }
+}
+
+/// `fee (kind, material, fee_cents)` from the bound arrays `$1, $2, $3`.
+const FEE_CTE: &str = "fee as (select * from unnest($1::text[], $2::text[], $3::bigint[])
+                                    as f (kind, material, fee_cents))";
+
+/// What both upsell queries bind first: the fee table (`$1..$3`) and the cleaning period (`$4, $5`).
+struct Scan {
+    fees: FeeTable,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+impl Scan {
+    async fn new(pool: &PgPool, settings: &Settings, q: &UpsellQuery) -> sqlx::Result<Scan> {
+        Ok(Scan {
+            fees: FeeTable::new(&crate::storage::db::prices(pool).await?, q.months),
+            from: settings.start_of(q.window.starts_on - chrono::Duration::days(q.lead_days)),
+            until: settings.start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1)),
+        })
+    }
+
+    fn args(&self) -> Result<PgArguments, sqlx::error::BoxDynError> {
+        let mut args = PgArguments::default();
+        args.add(&self.fees.kinds)?;
+        args.add(&self.fees.materials)?;
+        args.add(&self.fees.fees)?;
+        args.add(self.from)?;
+        args.add(self.until)?;
+        Ok(args)
+    }
+
+    /// The page query's arguments: the scan's, then limit `$6` and offset `$7`.
+    fn page_args(&self, rows: Rows) -> sqlx::Result<PgArguments> {
+        let mut args = self.args().map_err(sqlx::Error::Encode)?;
+        args.add(rows.limit).map_err(sqlx::Error::Encode)?;
+        args.add(rows.offset).map_err(sqlx::Error::Encode)?;
+        Ok(args)
+    }
+}
+
+/// The ranked page of customers. Every candidate is summed per customer, then the few already in an open
+/// storage order are taken off again: one aggregate over an index-only scan, no per-garment probe of storage.
+fn page_sql() -> String {
+    let filter = candidate_filter();
+    format!(
+        "with {FEE_CTE},
+         cand as (
+             select g.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
+               from garment g join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
+              where g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {filter}
+              group by g.customer_id
+         ), stored as (
+             select g.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
+               from storage_item si
+               join garment g on g.customer_id = si.customer_id and g.garment_id = si.garment_id
+               join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
+              where si.released_at is null
+                and g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {filter}
+              group by g.customer_id
+         ), per as (
+             select c.customer_id, c.n - coalesce(s.n, 0) as candidates,
+                    (c.fee_cents - coalesce(s.fee_cents, 0))::bigint as estimated_fee_cents
+               from cand c left join stored s on s.customer_id = c.customer_id
+              where c.n > coalesce(s.n, 0)
+         ), page as (
              select per.*, count(*) over () as total
                from per
               where not exists (select 1 from customer d where d.customer_id = per.customer_id and d.do_not_contact)
@@ -129,17 +194,37 @@ pub async fn compute(
                            and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
                 page.total
            from page join customer cu on cu.customer_id = page.customer_id
-          order by page.estimated_fee_cents desc, page.candidates desc, page.customer_id",
-        candidates("g.customer_id", "and $1::uuid[] is null")
+          order by page.estimated_fee_cents desc, page.candidates desc, page.customer_id"
+    )
+}
+
+/// The page query's plan as it ran (`EXPLAIN ANALYZE`), for `doorstep bench lists --explain`.
+pub async fn explain_page(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &UpsellQuery,
+    rows: Rows,
+) -> sqlx::Result<Vec<String>> {
+    let scan = Scan::new(pool, settings, q).await?;
+    let sql = format!(
+        "explain (analyze, costs off, timing off, summary on) {}",
+        page_sql()
     );
-    let mut found: Vec<Row> = sqlx::query_as(&sql)
-        .bind(None::<Vec<Uuid>>)
-        .bind(from)
-        .bind(until)
-        .bind(q.months)
-        .bind(&delicate)
-        .bind(rows.limit)
-        .bind(rows.offset)
+    sqlx::query_scalar_with(&sql, scan.page_args(rows)?)
+        .persistent(false)
+        .fetch_all(pool)
+        .await
+}
+
+/// Computes the ranked upsell list: by the storage fee the candidates would bring, then customer.
+pub async fn compute(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &UpsellQuery,
+    rows: Rows,
+) -> AppResult<Listed<UpsellEntry>> {
+    let scan = Scan::new(pool, settings, q).await?;
+    let mut found: Vec<Row> = sqlx::query_as_with(&page_sql(), scan.page_args(rows)?)
         .persistent(false)
         .fetch_all(pool)
         .await?;
@@ -150,18 +235,21 @@ pub async fn compute(
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
     let sql = format!(
-        "{} select * from c order by customer_id, estimated_fee_cents desc, garment_id",
-        candidates(
-            "g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand, g.last_cleaned_at",
-            "and g.customer_id in (select unnest($1::uuid[]))"
-        )
+        "with {FEE_CTE}
+         select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand,
+                g.last_cleaned_at, f.fee_cents as estimated_fee_cents
+           from unnest($6::uuid[]) as ids (customer_id)
+           join garment g on g.customer_id = ids.customer_id
+           join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
+          where g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {}
+            and not exists (select 1 from storage_item si where si.customer_id = g.customer_id
+                               and si.garment_id = g.garment_id and si.released_at is null)
+          order by g.customer_id, estimated_fee_cents desc, g.garment_id",
+        candidate_filter()
     );
-    let garments: Vec<Candidate> = sqlx::query_as(&sql)
-        .bind(&ids)
-        .bind(from)
-        .bind(until)
-        .bind(q.months)
-        .bind(&delicate)
+    let mut args = scan.args().map_err(sqlx::Error::Encode)?;
+    args.add(&ids).map_err(sqlx::Error::Encode)?;
+    let garments: Vec<Candidate> = sqlx::query_as_with(&sql, args)
         .persistent(false)
         .fetch_all(pool)
         .await?;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use doorstep::domain::{GarmentKind as K, InteractionKind, Material as M, Role, SeasonClass as S};
 
 use crate::helpers::roles_below;
-use crate::world::{ids, World};
+use crate::world::{entry, ids, World};
 
 /// The spring 2026 reminder world (window 2026-03-01..05-31, list day 2026-04-15).
 struct Spring {
@@ -215,12 +215,7 @@ async fn stored_garments_are_never_outstanding(pool: sqlx::PgPool) {
     .unwrap();
     s.w.store(s.big, &stored).await;
     let page = s.w.app.get(REMINDERS, &token).await.ok(StatusCode::OK);
-    let big = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["customer_id"] == s.big.to_string())
-        .unwrap();
+    let big = entry(&page, s.big).unwrap();
     assert_eq!(big["outstanding"], 1);
     assert_eq!(big["garments"][0]["kind"], "sweater");
     // The upsell list does not offer storage for what is already stored either.
@@ -233,6 +228,36 @@ async fn stored_garments_are_never_outstanding(pool: sqlx::PgPool) {
             .await
             .ok(StatusCode::OK);
     assert!(!ids(&up).contains(&s.stored));
+    // Big stored its coat and down jacket: only the cashmere sweater is left to offer, 25.00 a month.
+    let big = entry(&up, s.big).unwrap();
+    assert_eq!(big["candidates"], 1, "{big:#}");
+    assert_eq!(big["estimated_fee_cents"], 15_000);
+    assert_eq!(big["garments"].as_array().unwrap().len(), 1);
+    assert_eq!(big["garments"][0]["kind"], "sweater");
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_upsell_scan_reads_its_partial_index(pool: sqlx::PgPool) {
+    // The migration's index predicate and the list's filter are written in two places; if they drift apart
+    // the planner can no longer prove the index applies and the list scans every garment.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("set enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let sql = format!(
+        "explain select g.customer_id, g.kind, g.material from garment g
+          where g.last_cleaned_at >= now() - interval '120 days' and g.last_cleaned_at < now() and {}",
+        doorstep::lists::storage_upsell::candidate_filter()
+    );
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("garment_upsell_idx")),
+        "{plan:#?}"
+    );
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
@@ -266,12 +291,7 @@ async fn do_not_contact_never_appears_in_an_export(pool: sqlx::PgPool) {
             )
             .await
             .ok(StatusCode::OK);
-    let flagged = value["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["customer_id"] == s.refused.to_string())
-        .unwrap();
+    let flagged = entry(&value, s.refused).unwrap();
     assert_eq!(flagged["do_not_contact"], true);
     // The Accept header asks for CSV as well as ?format=csv does.
     let req = Request::builder()
@@ -397,15 +417,7 @@ async fn value_tiers_lifecycle_and_at_risk(pool: sqlx::PgPool) {
         .await
         .ok(StatusCode::OK);
     assert_eq!(ids(&value)[0], steady, "{value:#}");
-    let by_id = |id: Uuid| {
-        value["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["customer_id"] == id.to_string())
-            .unwrap()
-            .clone()
-    };
+    let by_id = |id: Uuid| entry(&value, id).unwrap().clone();
     assert_eq!(by_id(once)["stage"], "new");
     assert_eq!(by_id(lapsed)["stage"], "declining");
     assert_eq!(by_id(steady)["stage"], "stable");

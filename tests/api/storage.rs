@@ -906,14 +906,7 @@ async fn stored_garments_leave_the_reminder_list(pool: sqlx::PgPool) {
     s.w.pickup(c, "2025-03-20", &[(coat, 20_000), (down, 15_000)])
         .await;
     const REMINDERS: &str = "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15";
-    let entry = |page: &Value| {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["customer_id"] == c.to_string())
-            .cloned()
-    };
+    let entry = |page: &Value| crate::world::entry(page, c).cloned();
     let before =
         s.w.app
             .get(REMINDERS, &s.dispatcher)

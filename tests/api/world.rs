@@ -181,3 +181,12 @@ pub fn ids(page: &Value) -> Vec<Uuid> {
         .map(|i| i["customer_id"].as_str().unwrap().parse().unwrap())
         .collect()
 }
+
+/// A customer's entry on a list page, if listed.
+pub fn entry<'a>(page: &'a Value, customer: Uuid) -> Option<&'a Value> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {page}"))
+        .iter()
+        .find(|i| i["customer_id"] == customer.to_string())
+}
