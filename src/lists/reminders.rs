@@ -111,16 +111,21 @@ pub async fn compute(
     let window_start = settings.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
     let day_end = settings.start_of(q.on + chrono::Duration::days(1));
-    let mut found: Vec<Row> = sqlx::query_as(
+    let cleaned = super::cleaned_as_of(
+        "g.customer_id, g.garment_id",
+        "g.season_class = $1",
+        ("$2", "$3", "$4"),
+        true,
+    );
+    let held = super::held_on("$4");
+    let sql = format!(
         "with outstanding as (
-             select g.customer_id, count(*) as outstanding,
-                    coalesce(sum(g.last_price_cents), 0)::bigint as expected_value_cents
-               from garment g
-              where g.season_class = $1 and g.last_cleaned_at >= $2 and g.last_cleaned_at < $3
-                and not exists (select 1 from storage_item si
-                                 where si.customer_id = g.customer_id and si.garment_id = g.garment_id
-                                   and si.released_at is null)
-              group by g.customer_id
+             select c.customer_id, count(*) as outstanding,
+                    coalesce(sum(c.price_cents), 0)::bigint as expected_value_cents
+               from ({cleaned}) c
+              where not exists (select 1 from ({held}) h
+                                 where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
+              group by c.customer_id
          ), skip as (
              select customer_id from customer where do_not_contact
              union
@@ -143,19 +148,20 @@ pub async fn compute(
                            and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
                 p.total
            from page p join customer c on c.customer_id = p.customer_id
-          order by p.expected_value_cents desc, p.outstanding desc, p.customer_id",
-    )
-    .bind(q.window.outgoing)
-    .bind(in_use_since)
-    .bind(window_start)
-    .bind(day_end)
-    .bind(q.on)
-    .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
-    .bind(rows.limit)
-    .bind(rows.offset)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
+          order by p.expected_value_cents desc, p.outstanding desc, p.customer_id"
+    );
+    let mut found: Vec<Row> = sqlx::query_as(&sql)
+        .bind(q.window.outgoing)
+        .bind(in_use_since)
+        .bind(window_start)
+        .bind(day_end)
+        .bind(q.on)
+        .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
+        .bind(rows.limit)
+        .bind(rows.offset)
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
     let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
@@ -163,24 +169,30 @@ pub async fn compute(
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
 
-    let garments: Vec<OutstandingGarment> = sqlx::query_as(
-        "select g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour,
-                g.last_cleaned_at, g.last_price_cents
-           from unnest($1::uuid[]) as ids (customer_id)
-           join garment g on g.customer_id = ids.customer_id
-          where g.season_class = $2 and g.last_cleaned_at >= $3 and g.last_cleaned_at < $4
-            and not exists (select 1 from storage_item si
-                             where si.customer_id = g.customer_id and si.garment_id = g.garment_id
-                               and si.released_at is null)
-          order by g.customer_id, g.last_price_cents desc nulls last, g.garment_id",
-    )
-    .bind(&ids)
-    .bind(q.window.outgoing)
-    .bind(in_use_since)
-    .bind(window_start)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
+    let cleaned = super::cleaned_as_of(
+        "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
+        "g.season_class = $2 and g.customer_id = any($1)",
+        ("$3", "$4", "$5"),
+        true,
+    );
+    let held = super::held_on("$5");
+    let sql = format!(
+        "select c.customer_id, c.garment_id, c.category, c.kind, c.brand, c.size, c.material, c.colour,
+                c.cleaned_at as last_cleaned_at, c.price_cents as last_price_cents
+           from ({cleaned}) c
+          where not exists (select 1 from ({held}) h
+                             where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
+          order by c.customer_id, c.price_cents desc nulls last, c.garment_id"
+    );
+    let garments: Vec<OutstandingGarment> = sqlx::query_as(&sql)
+        .bind(&ids)
+        .bind(q.window.outgoing)
+        .bind(in_use_since)
+        .bind(window_start)
+        .bind(day_end)
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
     let mut by_customer: HashMap<Uuid, Vec<OutstandingGarment>> = HashMap::new();
     for g in garments {
         by_customer.entry(g.customer_id).or_default().push(g);

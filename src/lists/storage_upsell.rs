@@ -123,11 +123,13 @@ impl FeeTable {
 const FEE_CTE: &str = "fee as (select * from unnest($1::text[], $2::text[], $3::bigint[])
                                     as f (kind, material, fee_cents))";
 
-/// What both upsell queries bind first: the fee table (`$1..$3`) and the cleaning period (`$4, $5`).
+/// What both upsell queries bind first: the fee table (`$1..$3`), the cleaning period (`$4, $5`) and the end of
+/// the list day (`$6`).
 struct Scan {
     fees: FeeTable,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    day_end: DateTime<Utc>,
 }
 
 impl Scan {
@@ -136,6 +138,7 @@ impl Scan {
             fees: FeeTable::new(&crate::storage::db::prices(pool).await?, q.months),
             from: settings.start_of(q.window.starts_on - chrono::Duration::days(q.lead_days)),
             until: settings.start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1)),
+            day_end: settings.start_of(q.on + chrono::Duration::days(1)),
         })
     }
 
@@ -146,10 +149,11 @@ impl Scan {
         args.add(&self.fees.fees)?;
         args.add(self.from)?;
         args.add(self.until)?;
+        args.add(self.day_end)?;
         Ok(args)
     }
 
-    /// The page query's arguments: the scan's, then limit `$6` and offset `$7`.
+    /// The page query's arguments: the scan's, then limit `$7` and offset `$8`.
     fn page_args(&self, rows: Rows) -> sqlx::Result<PgArguments> {
         let mut args = self.args().map_err(sqlx::Error::Encode)?;
         args.add(rows.limit).map_err(sqlx::Error::Encode)?;
@@ -158,25 +162,30 @@ impl Scan {
     }
 }
 
-/// The ranked page of customers. Every candidate is summed per customer, then the few already in an open
-/// storage order are taken off again: one aggregate over an index-only scan, no per-garment probe of storage.
+/// The ranked page of customers. Every candidate is summed per customer, then the few in storage on the list
+/// day are summed apart and taken off: one aggregate over an index-only scan, no per-garment probe of storage.
 fn page_sql() -> String {
     let filter = candidate_filter();
+    let period = ("$4", "$5", "$6");
+    let columns = "g.customer_id, g.garment_id, g.kind, g.material";
+    let cleaned = super::cleaned_as_of(columns, &filter, period, false);
+    let held = super::held_on("$6");
+    let cleaned_held = super::cleaned_as_of(
+        columns,
+        &format!("{filter} and (g.customer_id, g.garment_id) in ({held})"),
+        period,
+        false,
+    );
     format!(
         "with {FEE_CTE},
          cand as (
-             select g.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
-               from garment g join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
-              where g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {filter}
-              group by g.customer_id
+             select c.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
+               from ({cleaned}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
+              group by c.customer_id
          ), stored as (
-             select g.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
-               from storage_item si
-               join garment g on g.customer_id = si.customer_id and g.garment_id = si.garment_id
-               join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
-              where si.released_at is null
-                and g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {filter}
-              group by g.customer_id
+             select c.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
+               from ({cleaned_held}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
+              group by c.customer_id
          ), per as (
              select c.customer_id, c.n - coalesce(s.n, 0) as candidates,
                     (c.fee_cents - coalesce(s.fee_cents, 0))::bigint as estimated_fee_cents
@@ -187,7 +196,7 @@ fn page_sql() -> String {
                from per
               where not exists (select 1 from customer d where d.customer_id = per.customer_id and d.do_not_contact)
               order by per.estimated_fee_cents desc, per.candidates desc, per.customer_id
-              limit $6 offset $7
+              limit $7 offset $8
          )
          select page.customer_id, cu.name, cu.phone, cu.address, page.candidates, page.estimated_fee_cents,
                 exists (select 1 from interaction i where i.customer_id = page.customer_id
@@ -234,18 +243,22 @@ pub async fn compute(
     for r in &mut found {
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
+    let cleaned = super::cleaned_as_of(
+        "g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand",
+        &format!("{} and g.customer_id = any($7)", candidate_filter()),
+        ("$4", "$5", "$6"),
+        false,
+    );
+    let held = super::held_on("$6");
     let sql = format!(
         "with {FEE_CTE}
-         select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand,
-                g.last_cleaned_at, f.fee_cents as estimated_fee_cents
-           from unnest($6::uuid[]) as ids (customer_id)
-           join garment g on g.customer_id = ids.customer_id
-           join fee f on f.kind = g.kind and f.material = coalesce(g.material, '')
-          where g.last_cleaned_at >= $4 and g.last_cleaned_at < $5 and {}
-            and not exists (select 1 from storage_item si where si.customer_id = g.customer_id
-                               and si.garment_id = g.garment_id and si.released_at is null)
-          order by g.customer_id, estimated_fee_cents desc, g.garment_id",
-        candidate_filter()
+         select c.customer_id, c.garment_id, c.category, c.kind, c.season_class, c.material, c.brand,
+                c.cleaned_at as last_cleaned_at, f.fee_cents as estimated_fee_cents
+           from ({cleaned}) c
+           join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
+          where not exists (select 1 from ({held}) h
+                             where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
+          order by c.customer_id, estimated_fee_cents desc, c.garment_id"
     );
     let mut args = scan.args().map_err(sqlx::Error::Encode)?;
     args.add(&ids).map_err(sqlx::Error::Encode)?;

@@ -65,7 +65,7 @@ async fn spring(pool: sqlx::PgPool) -> Spring {
     let stored = w.customer("In Storage").await;
     let fur = w.garment(stored, K::Coat, S::Winter, M::Fur, None).await;
     w.pickup(stored, "2025-03-01", &[(fur, 40_000)]).await;
-    w.store(stored, &[fur]).await;
+    w.store(stored, "2025-03-02", &[fur]).await;
 
     let refused = w.customer("=HYPERLINK(\"http://evil\")").await;
     let r_coat = w
@@ -213,7 +213,7 @@ async fn stored_garments_are_never_outstanding(pool: sqlx::PgPool) {
     .fetch_all(&s.w.app.pool)
     .await
     .unwrap();
-    s.w.store(s.big, &stored).await;
+    s.w.store(s.big, "2025-04-20", &stored).await;
     let page = s.w.app.get(REMINDERS, &token).await.ok(StatusCode::OK);
     let big = entry(&page, s.big).unwrap();
     assert_eq!(big["outstanding"], 1);
@@ -234,6 +234,54 @@ async fn stored_garments_are_never_outstanding(pool: sqlx::PgPool) {
     assert_eq!(big["estimated_fee_cents"], 15_000);
     assert_eq!(big["garments"].as_array().unwrap().len(), 1);
     assert_eq!(big["garments"][0]["kind"], "sweater");
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_list_for_a_past_day_is_the_list_of_that_day(pool: sqlx::PgPool) {
+    let s = spring(pool).await;
+    let token = s.w.app.login(Role::Dispatcher).await;
+    // After the list day the small wardrobe sends its scarf (at a new price) and the big one stores its coat.
+    let scarf: Uuid = sqlx::query_scalar("select garment_id from garment where customer_id = $1")
+        .bind(s.small)
+        .fetch_one(&s.w.app.pool)
+        .await
+        .unwrap();
+    s.w.pickup(s.small, "2026-05-02", &[(scarf, 3_500)]).await;
+    let coat: Uuid = sqlx::query_scalar(
+        "select garment_id from garment where customer_id = $1 and kind = 'coat'",
+    )
+    .bind(s.big)
+    .fetch_one(&s.w.app.pool)
+    .await
+    .unwrap();
+    s.w.store(s.big, "2026-05-03", &[coat]).await;
+
+    // On 04-15 neither had happened: the scarf is outstanding at its old price, the coat at home.
+    let page = s.w.app.get(REMINDERS, &token).await.ok(StatusCode::OK);
+    assert_eq!(
+        ids(&page),
+        vec![s.big, s.complained, s.half_done, s.small],
+        "{page:#}"
+    );
+    let small = entry(&page, s.small).unwrap();
+    assert_eq!(small["expected_value_cents"], 3_000);
+    assert_eq!(
+        small["garments"][0]["last_cleaned_at"],
+        "2025-04-10T04:00:00Z"
+    );
+    assert_eq!(entry(&page, s.big).unwrap()["outstanding"], 3);
+
+    // On 05-10 both had: the scarf was sent this window and the coat is in storage.
+    let later =
+        s.w.app
+            .get(
+                "/api/v1/lists/reminders?window=2026-spring&on=2026-05-10",
+                &token,
+            )
+            .await
+            .ok(StatusCode::OK);
+    assert!(!ids(&later).contains(&s.small), "{later:#}");
+    assert_eq!(entry(&later, s.big).unwrap()["outstanding"], 2);
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]

@@ -129,18 +129,20 @@ impl World {
             .unwrap();
     }
 
-    /// Puts garments into an open storage order, as the warehouse would.
-    pub async fn store(&self, customer: Uuid, garments: &[Uuid]) {
+    /// Puts garments into an open storage order taken on `day`, as the warehouse would.
+    pub async fn store(&self, customer: Uuid, day: &str, garments: &[Uuid]) {
         let order = Uuid::new_v4();
         sqlx::query(
             "insert into storage_order (customer_id, order_id, receipt_no, status, term_months, insurance_rate_bp,
-                                        planned_return_on, fee_cents, premium_cents, declared_cents, created_by)
-             values ($1, $2, $3, 'in_storage', 6, 150, '2026-11-01', 0, 0, 0, $4)",
+                                        planned_return_on, fee_cents, premium_cents, declared_cents, created_by,
+                                        created_at)
+             values ($1, $2, $3, 'in_storage', 6, 150, '2026-11-01', 0, 0, 0, $4, $5)",
         )
         .bind(customer)
         .bind(order)
         .bind(format!("T-{}", order.simple()))
         .bind(self.worker)
+        .bind(at(day))
         .execute(&self.app.pool)
         .await
         .unwrap();
