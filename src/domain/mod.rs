@@ -102,32 +102,6 @@ pub fn non_blank(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn roles_are_ordered() {
-        assert!(Role::Admin.at_least(Role::Dispatcher));
-        assert!(Role::Dispatcher.at_least(Role::Pickup));
-        assert!(!Role::Pickup.at_least(Role::Dispatcher));
-        assert_eq!("manager".parse::<Role>(), Ok(Role::Manager));
-        assert!("boss".parse::<Role>().is_err());
-    }
-
-    #[test]
-    fn vocabulary_uses_snake_case() {
-        assert_eq!(
-            serde_json::to_string(&SeasonClass::SpringAutumn).expect("test data"),
-            "\"spring_autumn\""
-        );
-        assert_eq!(
-            serde_json::from_str::<GarmentKind>("\"down_jacket\"").expect("test data"),
-            GarmentKind::DownJacket
-        );
-    }
-}
-
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
 pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -151,5 +125,31 @@ pub fn check_len(
                 message: format!("at most {max} characters"),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Admin.at_least(Role::Dispatcher));
+        assert!(Role::Dispatcher.at_least(Role::Pickup));
+        assert!(!Role::Pickup.at_least(Role::Dispatcher));
+        assert_eq!("manager".parse::<Role>(), Ok(Role::Manager));
+        assert!("boss".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn vocabulary_uses_snake_case() {
+        assert_eq!(
+            serde_json::to_string(&SeasonClass::SpringAutumn).expect("test data"),
+            "\"spring_autumn\""
+        );
+        assert_eq!(
+            serde_json::from_str::<GarmentKind>("\"down_jacket\"").expect("test data"),
+            GarmentKind::DownJacket
+        );
     }
 }

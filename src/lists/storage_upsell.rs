@@ -431,3 +431,59 @@ pub(super) async fn handler(
     };
     super::respond("storage-upsell", q.on, meta, &output, listed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        price_id: i32,
+        kind: Option<GarmentKind>,
+        material: Option<Material>,
+        cents: i64,
+    ) -> PriceRow {
+        PriceRow {
+            price_id,
+            kind,
+            material,
+            monthly_cents: cents,
+        }
+    }
+
+    fn fee(t: &FeeTable, kind: &str, material: &str) -> i64 {
+        let i = (0..t.kinds.len())
+            .find(|&i| t.kinds[i] == kind && t.materials[i] == material)
+            .unwrap_or_else(|| panic!("no fee for {kind}/{material}"));
+        t.fees[i]
+    }
+
+    #[test]
+    fn the_fee_table_prices_every_kind_and_material_as_an_order_would() {
+        let prices = [
+            row(1, None, None, 1_500),
+            row(2, None, Some(Material::Fur), 6_000),
+            row(3, Some(GarmentKind::Coat), None, 2_500),
+            row(4, Some(GarmentKind::Suit), Some(Material::Wool), 2_200),
+        ];
+        let t = FeeTable::new(&prices, 6);
+        assert_eq!(
+            t.kinds.len(),
+            GarmentKind::ALL.len() * (Material::ALL.len() + 1)
+        );
+        // The dearer of a kind-only and a material-only row: a fur coat pays the fur rate.
+        assert_eq!(fee(&t, "coat", "fur"), 36_000);
+        assert_eq!(fee(&t, "coat", ""), 15_000);
+        assert_eq!(fee(&t, "suit", "wool"), 13_200);
+        assert_eq!(fee(&t, "scarf", "silk"), 9_000);
+        assert_eq!(FeeTable::new(&[], 6).fees.iter().sum::<i64>(), 0);
+    }
+
+    #[test]
+    fn the_candidate_filter_names_every_delicate_material() {
+        let f = candidate_filter();
+        assert!(f.starts_with("(g.season_class = 'winter' or g.material in ("));
+        for m in DELICATE {
+            assert!(f.contains(&format!("'{m}'")), "{f}");
+        }
+    }
+}

@@ -185,7 +185,7 @@ pub fn ids(page: &Value) -> Vec<Uuid> {
 }
 
 /// A customer's entry on a list page, if listed.
-pub fn entry<'a>(page: &'a Value, customer: Uuid) -> Option<&'a Value> {
+pub fn entry(page: &Value, customer: Uuid) -> Option<&Value> {
     page["items"]
         .as_array()
         .unwrap_or_else(|| panic!("no items in {page}"))
