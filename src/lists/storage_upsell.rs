@@ -162,35 +162,24 @@ impl Scan {
     }
 }
 
-/// The ranked page of customers. Every candidate is summed per customer, then the few in storage on the list
-/// day are summed apart and taken off: one aggregate over an index-only scan, no per-garment probe of storage.
+/// The ranked page of customers: candidates from an index-only scan, priced by a hash join on the fee table,
+/// the few in storage on the list day dropped by a hash anti-join, then one aggregate per customer.
 fn page_sql() -> String {
-    let filter = candidate_filter();
-    let period = ("$4", "$5", "$6");
-    let columns = "g.customer_id, g.garment_id, g.kind, g.material";
-    let cleaned = super::cleaned_as_of(columns, &filter, period, false);
-    let held = super::held_on("$6");
-    let cleaned_held = super::cleaned_as_of(
-        columns,
-        &format!("{filter} and (g.customer_id, g.garment_id) in ({held})"),
-        period,
+    let cleaned = super::cleaned_as_of(
+        "g.customer_id, g.garment_id, g.kind, g.material",
+        &candidate_filter(),
+        ("$4", "$5", "$6"),
         false,
     );
+    let held = super::held_on("$6");
     format!(
         "with {FEE_CTE},
-         cand as (
-             select c.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
+         held as materialized ({held}),
+         per as (
+             select c.customer_id, count(*) as candidates, sum(f.fee_cents)::bigint as estimated_fee_cents
                from ({cleaned}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
+              where not exists (select 1 from held h where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
               group by c.customer_id
-         ), stored as (
-             select c.customer_id, count(*) as n, sum(f.fee_cents) as fee_cents
-               from ({cleaned_held}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
-              group by c.customer_id
-         ), per as (
-             select c.customer_id, c.n - coalesce(s.n, 0) as candidates,
-                    (c.fee_cents - coalesce(s.fee_cents, 0))::bigint as estimated_fee_cents
-               from cand c left join stored s on s.customer_id = c.customer_id
-              where c.n > coalesce(s.n, 0)
          ), page as (
              select per.*, count(*) over () as total
                from per
