@@ -214,7 +214,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
         let plan = storage_upsell::explain_page(pool, &settings, &uq, page).await?;
         writeln!(
             out,
-            "\nstorage-upsell page (candidates summed per customer):\n  {}",
+            "\nstorage-upsell page (storable garments priced and summed per customer):\n  {}",
             plan.join("\n  ")
         )?;
     }

@@ -163,7 +163,8 @@ impl Scan {
 }
 
 /// The ranked page of customers: candidates from an index-only scan, priced by a hash join on the fee table,
-/// the few in storage on the list day dropped by a hash anti-join, then one aggregate per customer.
+/// the few in storage on the list day dropped by a hashed `not in` (garment ids are random UUIDs, unique across
+/// customers), then one aggregate per customer.
 fn page_sql() -> String {
     let cleaned = super::cleaned_as_of(
         "g.customer_id, g.garment_id, g.kind, g.material",
@@ -178,7 +179,7 @@ fn page_sql() -> String {
          per as (
              select c.customer_id, count(*) as candidates, sum(f.fee_cents)::bigint as estimated_fee_cents
                from ({cleaned}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
-              where not exists (select 1 from held h where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
+              where c.garment_id not in (select h.garment_id from held h)
               group by c.customer_id
          ), page as (
              select per.*, count(*) over () as total
