@@ -864,9 +864,8 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
     // A bulk load rewrites each garment's and customer's rollup row once per pickup, leaving the tables and
     // their indexes several times their size (customer_stats 10x at 100k customers), which a plain vacuum
     // does not give back. The database is new and nobody else uses it yet: rewrite them compactly, as a
-    // company's tables look after routine vacuuming, so the lists are timed on representative data.
-    // The rewrite leaves the visibility map empty, so index-only scans would visit the heap: the plain vacuum
-    // after it sets the map again.
+    // company's tables look after routine vacuuming, so the lists are timed on representative data. The
+    // rewrite leaves the visibility map empty (index-only scans would visit the heap): the plain vacuum sets it.
     sqlx::raw_sql("vacuum (full) customer_stats, garment")
         .execute(pool)
         .await

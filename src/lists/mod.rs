@@ -179,10 +179,11 @@ fn csv_response<T: CsvRow>(list: &str, on: NaiveDate, items: &[T]) -> AppResult<
 }
 
 /// SQL selecting `columns` of the garments `g` narrowed by `filter` whose last cleaning before `day_end` fell in
-/// `[from, to)`, with that cleaning as `cleaned_at` (and its price as `price_cents` when `with_price`). The
-/// garment rollups answer for garments not cleaned since the list day; the few cleaned after it are looked up in
-/// their pickup history, so a list asked for a past day is the list of that day.
-pub fn cleaned_as_of(
+/// `[from, to)` and that were not in storage then, with that cleaning as `cleaned_at` (and its price as
+/// `price_cents` when `with_price`). The garment rollups answer for garments not cleaned since the list day; the
+/// few cleaned after it are looked up in their pickup history, so a list asked for a past day is the list of that
+/// day. Stored garments are dropped by a hashed `not in` (garment ids are random UUIDs, unique across customers).
+pub fn unstored_as_of(
     columns: &str,
     filter: &str,
     (from, to, day_end): (&str, &str, &str),
@@ -193,6 +194,7 @@ pub fn cleaned_as_of(
     } else {
         ("", "")
     };
+    let filter = format!("{filter} and g.garment_id not in ({})", held_on(day_end));
     format!(
         "select {columns}, g.last_cleaned_at as cleaned_at{price_now}
            from garment g
@@ -213,11 +215,11 @@ pub fn cleaned_as_of(
     )
 }
 
-/// SQL selecting `(customer_id, garment_id)` of the garments in storage on the list day: on an order taken
-/// before `day_end` and not released by then.
-pub fn held_on(day_end: &str) -> String {
+/// SQL selecting the ids of the garments in storage on the list day: on an order taken before `day_end` and not
+/// released by then.
+fn held_on(day_end: &str) -> String {
     format!(
-        "select si.customer_id, si.garment_id
+        "select si.garment_id
            from storage_item si
            join storage_order o on o.customer_id = si.customer_id and o.order_id = si.order_id
           where o.created_at < {day_end} and (si.released_at is null or si.released_at >= {day_end})"

@@ -111,20 +111,17 @@ pub async fn compute(
     let window_start = settings.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
     let day_end = settings.start_of(q.on + chrono::Duration::days(1));
-    let cleaned = super::cleaned_as_of(
+    let cleaned = super::unstored_as_of(
         "g.customer_id, g.garment_id",
         "g.season_class = $1",
         ("$2", "$3", "$4"),
         true,
     );
-    let held = super::held_on("$4");
     let sql = format!(
         "with outstanding as (
              select c.customer_id, count(*) as outstanding,
                     coalesce(sum(c.price_cents), 0)::bigint as expected_value_cents
                from ({cleaned}) c
-              where not exists (select 1 from ({held}) h
-                                 where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
               group by c.customer_id
          ), skip as (
              select customer_id from customer where do_not_contact
@@ -169,19 +166,16 @@ pub async fn compute(
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
 
-    let cleaned = super::cleaned_as_of(
+    let cleaned = super::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
         "g.season_class = $2 and g.customer_id = any($1)",
         ("$3", "$4", "$5"),
         true,
     );
-    let held = super::held_on("$5");
     let sql = format!(
         "select c.customer_id, c.garment_id, c.category, c.kind, c.brand, c.size, c.material, c.colour,
                 c.cleaned_at as last_cleaned_at, c.price_cents as last_price_cents
            from ({cleaned}) c
-          where not exists (select 1 from ({held}) h
-                             where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
           order by c.customer_id, c.price_cents desc nulls last, c.garment_id"
     );
     let garments: Vec<OutstandingGarment> = sqlx::query_as(&sql)

@@ -162,24 +162,20 @@ impl Scan {
     }
 }
 
-/// The ranked page of customers: candidates from an index-only scan, priced by a hash join on the fee table,
-/// the few in storage on the list day dropped by a hashed `not in` (garment ids are random UUIDs, unique across
-/// customers), then one aggregate per customer.
+/// The ranked page of customers: unstored candidates from an index-only scan, priced by a hash join on the fee
+/// table, then one aggregate per customer.
 fn page_sql() -> String {
-    let cleaned = super::cleaned_as_of(
+    let cleaned = super::unstored_as_of(
         "g.customer_id, g.garment_id, g.kind, g.material",
         &candidate_filter(),
         ("$4", "$5", "$6"),
         false,
     );
-    let held = super::held_on("$6");
     format!(
         "with {FEE_CTE},
-         held as materialized ({held}),
          per as (
              select c.customer_id, count(*) as candidates, sum(f.fee_cents)::bigint as estimated_fee_cents
                from ({cleaned}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
-              where c.garment_id not in (select h.garment_id from held h)
               group by c.customer_id
          ), page as (
              select per.*, count(*) over () as total
@@ -233,21 +229,18 @@ pub async fn compute(
     for r in &mut found {
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
-    let cleaned = super::cleaned_as_of(
+    let cleaned = super::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand",
         &format!("{} and g.customer_id = any($7)", candidate_filter()),
         ("$4", "$5", "$6"),
         false,
     );
-    let held = super::held_on("$6");
     let sql = format!(
         "with {FEE_CTE}
          select c.customer_id, c.garment_id, c.category, c.kind, c.season_class, c.material, c.brand,
                 c.cleaned_at as last_cleaned_at, f.fee_cents as estimated_fee_cents
            from ({cleaned}) c
            join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
-          where not exists (select 1 from ({held}) h
-                             where h.customer_id = c.customer_id and h.garment_id = c.garment_id)
           order by c.customer_id, estimated_fee_cents desc, c.garment_id"
     );
     let mut args = scan.args().map_err(sqlx::Error::Encode)?;
