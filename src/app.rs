@@ -1,10 +1,9 @@
-//! Application state, the router that merges every feature, its tower layers, and serving with graceful shutdown.
+//! The composition root: the router that merges every feature, its tower layers, and serving with graceful shutdown.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, MatchedPath, Request};
+use axum::extract::{MatchedPath, Request};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -14,74 +13,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::error::AppError;
-use crate::scans::DecodePool;
+use crate::state::AppState;
 use crate::{
-    auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, scans,
-    staff, storage,
+    auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, profile,
+    scans, staff, storage,
 };
-
-/// Settings the handlers need at run time.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub session_ttl: chrono::Duration,
-    pub max_photo_bytes: usize,
-    pub request_timeout: Duration,
-    /// The company's local time; season windows and list days are local dates.
-    pub local_offset: chrono::FixedOffset,
-    /// Days after a call or visit during which a customer is left off reminder lists.
-    pub contact_cap_days: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            session_ttl: chrono::Duration::hours(12),
-            max_photo_bytes: 20 * 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            local_offset: crate::config::DEFAULT_OFFSET,
-            contact_cap_days: 14,
-        }
-    }
-}
-
-/// Everything a handler can reach: the pool, the photo decoder and the settings.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub decoder: DecodePool,
-    pub settings: Arc<Settings>,
-}
-
-impl FromRef<AppState> for PgPool {
-    fn from_ref(state: &AppState) -> Self {
-        state.pool.clone()
-    }
-}
-
-impl Settings {
-    /// Today in the company's local time.
-    pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now()
-            .with_timezone(&self.local_offset)
-            .date_naive()
-    }
-
-    /// The instant a local day begins.
-    pub fn start_of(&self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
-        (day.and_time(chrono::NaiveTime::MIN) - self.local_offset).and_utc()
-    }
-}
-
-impl AppState {
-    /// State with default settings and a decoder sized to the machine, as tests and tools use it.
-    pub fn new(pool: PgPool) -> Self {
-        AppState {
-            pool,
-            decoder: DecodePool::default(),
-            settings: Arc::new(Settings::default()),
-        }
-    }
-}
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
@@ -92,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(staff::router())
         .merge(customers::router())
+        .merge(profile::router())
         .merge(garments::router())
         .merge(interactions::router())
         .merge(labels::router())
@@ -125,12 +62,7 @@ async fn healthz() -> &'static str {
 async fn readyz(
     axum::extract::State(pool): axum::extract::State<PgPool>,
 ) -> Result<&'static str, AppError> {
-    match tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("select 1").execute(&pool),
-    )
-    .await
-    {
+    match tokio::time::timeout(Duration::from_secs(2), crate::db::ping(&pool)).await {
         Ok(Ok(_)) => Ok("ready"),
         _ => Err(AppError::problem(
             StatusCode::SERVICE_UNAVAILABLE,

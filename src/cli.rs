@@ -7,11 +7,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::app::{self, AppState, Settings};
+use crate::app;
 use crate::config::{DbConfig, ServeConfig};
+use crate::decode::pool::DecodePool;
+use crate::decode::DecodeOptions;
 use crate::domain::Role;
-use crate::scans::decode::DecodeOptions;
-use crate::scans::DecodePool;
+use crate::state::{AppState, Settings};
 use crate::{auth, db, demo, staff};
 
 #[derive(Parser)]
@@ -21,6 +22,7 @@ use crate::{auth, db, demo, staff};
     about = "Field-service backend for door-to-door laundry pickup",
     args_conflicts_with_subcommands = true
 )]
+/// The command line of the `doorstep` binary.
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -137,6 +139,7 @@ enum StaffCommand {
 }
 
 impl Cli {
+    /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             None => serve(self.serve, false).await,
@@ -229,7 +232,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         session_ttl: chrono::Duration::hours(config.session_hours.clamp(1, 24 * 30)),
         max_photo_bytes: config.max_photo_bytes,
         request_timeout: std::time::Duration::from_secs(config.request_timeout_secs.max(1)),
-        local_offset: config.local_offset()?,
+        clock: crate::domain::clock::CompanyClock::new(config.local_offset()?),
         contact_cap_days: config.contact_cap_days.clamp(0, 365),
     };
     let state = AppState {
@@ -276,7 +279,7 @@ async fn staff_command(command: StaffCommand) -> anyhow::Result<()> {
             password_stdin,
             db: cfg,
         } => {
-            let username = staff::check_username(&username).map_err(anyhow::Error::msg)?;
+            let username = crate::domain::username::Username::parse_for_person(&username)?;
             let (password, generated) = if password_stdin {
                 let mut p = String::new();
                 std::io::stdin()
@@ -292,7 +295,7 @@ async fn staff_command(command: StaffCommand) -> anyhow::Result<()> {
                 auth::hash_password(&password).map(|h| (h, password))
             })
             .await??;
-            let display = name.unwrap_or_else(|| username.clone());
+            let display = name.unwrap_or_else(|| username.to_string());
             let account = staff::db::insert_staff(&pool, &username, &display, role, &hash.0)
                 .await
                 .map_err(|e| match &e {

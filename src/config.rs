@@ -46,7 +46,7 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeConfig {
     #[command(flatten)]
-    pub db: DbConfig,
+    pub(crate) db: DbConfig,
     /// Address and port to listen on.
     #[arg(long, env = "DOORSTEP_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -81,12 +81,6 @@ pub struct ServeConfig {
     pub request_timeout_secs: u64,
 }
 
-/// Shanghai time, the default company offset.
-pub const DEFAULT_OFFSET: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
-    Some(o) => o,
-    None => panic!("a fixed offset of 8 hours is valid"),
-};
-
 impl ServeConfig {
     /// The company offset, checked to lie within ±14 hours.
     pub fn local_offset(&self) -> anyhow::Result<chrono::FixedOffset> {
@@ -95,10 +89,12 @@ impl ServeConfig {
             .ok_or_else(|| anyhow::anyhow!("--utc-offset-hours must be between -14 and 14"))
     }
 
+    /// Wall-time budget for one photo.
     pub fn decode_budget(&self) -> Duration {
         Duration::from_millis(self.decode_budget_ms)
     }
 
+    /// Photos decoded at once (at least one).
     pub fn decode_workers(&self) -> usize {
         self.decode_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))

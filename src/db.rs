@@ -39,3 +39,8 @@ pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
     MIGRATOR.run(&pool).await.context("applying migrations")?;
     Ok(pool)
 }
+
+/// One round trip to the database, for readiness checks.
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("select 1").execute(pool).await.map(|_| ())
+}

@@ -10,9 +10,9 @@ const DEMO_SQL: &str = include_str!("../fixtures/demo.sql");
 
 /// A demo account and its fresh password.
 pub struct DemoLogin {
-    pub username: &'static str,
-    pub role: Role,
-    pub password: String,
+    pub(crate) username: &'static str,
+    pub(crate) role: Role,
+    pub(crate) password: String,
 }
 
 /// Loads the demo data (idempotent) and resets the demo accounts' passwords; returns the logins.
@@ -38,7 +38,8 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Vec<DemoLogin>> {
     let mut tx = pool.begin().await?;
     sqlx::raw_sql(DEMO_SQL).execute(&mut *tx).await?;
     for ((username, display, role), hash) in accounts.into_iter().zip(&hashes) {
-        upsert_staff(&mut *tx, username, display, role, hash).await?;
+        let username = crate::domain::username::Username::parse(username)?;
+        upsert_staff(&mut *tx, &username, display, role, hash).await?;
     }
     tx.commit().await?;
     Ok(logins)

@@ -6,44 +6,48 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sqlx::error::DatabaseError;
 
+pub use crate::domain::FieldError;
 use crate::domain::Role;
-
-/// One bad field of a request, with a message a person can act on.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
 
 /// A client error other than validation: its status, a stable slug, and what to tell the user.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub status: StatusCode,
-    pub slug: &'static str,
-    pub title: &'static str,
-    pub detail: String,
-    pub field: Option<String>,
-    pub hint: Option<String>,
-    pub retry_after: Option<u64>,
+    pub(crate) status: StatusCode,
+    pub(crate) slug: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) detail: String,
+    pub(crate) field: Option<String>,
+    pub(crate) hint: Option<String>,
+    pub(crate) retry_after: Option<u64>,
 }
 
 /// Errors a handler can return; client errors carry their message, internal ones are logged and hidden.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// No valid session (401).
     #[error("authentication required")]
     Unauthorized,
     #[error("the {needed:?} role or higher is required")]
-    Forbidden { needed: Role },
+    /// Signed in, but the role is too low (403).
+    Forbidden {
+        /// The lowest role that may do this.
+        needed: Role,
+    },
+    /// The named thing does not exist (404).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Bad fields, each named (422).
     #[error("invalid request")]
     Invalid(Vec<FieldError>),
+    /// Any other client error, with its status.
     #[error("{}", .0.detail)]
     Problem(Box<Problem>),
+    /// A fault on our side: logged, answered without detail (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
+/// What handlers return.
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
@@ -78,6 +82,7 @@ impl AppError {
         AppError::problem(StatusCode::CONFLICT, "conflict", "Conflict", detail).with_field(field)
     }
 
+    /// Names the field at fault.
     pub fn with_field(mut self, field: &str) -> Self {
         if let AppError::Problem(p) = &mut self {
             p.field = Some(field.to_owned());
@@ -85,6 +90,7 @@ impl AppError {
         self
     }
 
+    /// Adds what the worker can do next.
     pub fn with_hint(mut self, hint: &str) -> Self {
         if let AppError::Problem(p) = &mut self {
             p.hint = Some(hint.to_owned());
@@ -92,6 +98,7 @@ impl AppError {
         self
     }
 
+    /// Tells the client when to retry.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         if let AppError::Problem(p) = &mut self {
             p.retry_after = Some(seconds);
@@ -232,6 +239,7 @@ impl IntoResponse for AppError {
 
 /// Maps a unique or foreign-key violation to a client error where the query is called.
 pub trait ResultExt<T> {
+    /// Maps a violation of constraint `name` to the error `f` makes; other errors pass through.
     fn on_constraint(
         self,
         name: &str,

@@ -1,5 +1,7 @@
 //! Doorstep: a field-service backend for door-to-door laundry pickup.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod auth;
 pub mod bench;
@@ -9,9 +11,11 @@ pub mod cli;
 pub mod config;
 pub mod customers;
 pub mod db;
+pub mod decode;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod forecasts;
 pub mod garments;
@@ -22,7 +26,9 @@ pub mod labels;
 pub mod lists;
 pub mod pagination;
 pub mod pickups;
+pub mod profile;
 pub mod scans;
 pub mod seed;
 pub mod staff;
+pub mod state;
 pub mod storage;

@@ -7,18 +7,19 @@ use crate::error::{AppError, AppResult};
 /// Paging as the client asks for it (`?limit=&offset=`).
 #[derive(Debug, Default, Deserialize)]
 pub struct PageParams {
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
+    pub(crate) limit: Option<i64>,
+    pub(crate) offset: Option<i64>,
 }
 
 /// Checked paging: 1–100 items (default 20) from a non-negative offset.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
-    pub limit: i64,
-    pub offset: i64,
+    pub(crate) limit: i64,
+    pub(crate) offset: i64,
 }
 
 impl PageParams {
+    /// Checks the paging (limit 1-100, default 20; offset not negative).
     pub fn check(&self) -> AppResult<PageRequest> {
         let limit = self.limit.unwrap_or(20);
         if !(1..=100).contains(&limit) {
@@ -57,8 +58,8 @@ impl PageRequest {
 /// One page of a list, with the offset of the next page if there is one.
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
-    pub items: Vec<T>,
-    pub limit: i64,
-    pub offset: i64,
-    pub next_offset: Option<i64>,
+    pub(crate) items: Vec<T>,
+    pub(crate) limit: i64,
+    pub(crate) offset: i64,
+    pub(crate) next_offset: Option<i64>,
 }

@@ -12,7 +12,7 @@ use image::imageops::FilterType;
 use image::{Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 
-use crate::scans::decode::{decode_photo, DecodeError, DecodeOptions};
+use crate::decode::{decode_photo, DecodeError, DecodeOptions};
 
 /// Formats benchmarked by default: the ones Doorstep reads.
 pub const DEFAULT_FORMATS: [&str; 3] = ["qrcode", "code128", "datamatrix"];

@@ -6,16 +6,17 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
-use crate::app::Settings;
 use crate::calendar::Calendar;
 use crate::domain::SeasonClass;
-use crate::lists::{reminders, special_sizes, storage_upsell, value, Rows};
+use crate::export::Rows;
+use crate::lists::{reminders, special_sizes, storage_upsell, value};
+use crate::state::Settings;
 
 /// What to time.
 #[derive(Debug, Clone)]
 pub struct ListBench {
-    pub on: Option<NaiveDate>,
-    pub runs: usize,
+    pub(crate) on: Option<NaiveDate>,
+    pub(crate) runs: usize,
     /// Also print each list's main query plan (EXPLAIN ANALYZE, summarised).
     pub explain: bool,
 }
@@ -65,7 +66,7 @@ where
 /// Runs the benchmark and returns the printed report.
 pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     let settings = Settings::default();
-    let on = b.on.unwrap_or_else(|| settings.today());
+    let on = b.on.unwrap_or_else(|| settings.clock.today());
     let cal = Calendar::load(pool).await?;
     let window = cal
         .open_on(on)
@@ -182,7 +183,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
         writeln!(out, "{}", t.line())?;
     }
     if b.explain {
-        let start = settings.start_of(window.starts_on);
+        let start = settings.clock.start_of(window.starts_on);
         let plan: Vec<String> = sqlx::query_scalar(
             "explain (analyze, costs off, timing off, summary on)
              select g.customer_id, count(*), sum(g.last_price_cents) from garment g
@@ -199,7 +200,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
             "\nreminders' outstanding-garment scan:\n  {}",
             plan.join("\n  ")
         )?;
-        let day_end = settings.start_of(on + chrono::Duration::days(1));
+        let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
         let plan: Vec<String> = sqlx::query_scalar(
             "explain (analyze, costs off, timing off, summary on) select count(*) from customer_value($1)",
         )

@@ -1,33 +1,31 @@
 //! The season calendar: put-away windows by kind, with per-year overrides managers may set.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::Router;
+mod api;
+pub mod db;
+
+pub use api::router;
+
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
-use sqlx::PgExecutor;
 
-use crate::app::AppState;
-use crate::auth::{AnyStaff, Authed, Manager};
 use crate::domain::SeasonClass;
-use crate::error::{AppError, AppResult, FieldError};
-use crate::extract::{Json, Path, Query};
+use crate::error::{AppError, AppResult};
 
 /// A kind of put-away window with its default dates (month and day, every year).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct WindowKind {
-    pub window_kind: String,
-    pub name: String,
-    pub outgoing: SeasonClass,
-    pub start_month: i16,
-    pub start_day: i16,
-    pub end_month: i16,
-    pub end_day: i16,
+    pub(crate) window_kind: String,
+    pub(crate) name: String,
+    pub(crate) outgoing: SeasonClass,
+    pub(crate) start_month: i16,
+    pub(crate) start_day: i16,
+    pub(crate) end_month: i16,
+    pub(crate) end_day: i16,
 }
 
+/// A manager's dates for one year of a window kind.
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct Override {
+pub struct Override {
     window_kind: String,
     year: i32,
     starts_on: NaiveDate,
@@ -37,12 +35,12 @@ struct Override {
 /// One put-away window of one year, e.g. `2026-spring`: the dates every list and campaign works from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeasonWindow {
-    pub id: String,
-    pub kind: String,
-    pub year: i32,
-    pub name: String,
-    pub outgoing: SeasonClass,
-    pub starts_on: NaiveDate,
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) year: i32,
+    pub(crate) name: String,
+    pub(crate) outgoing: SeasonClass,
+    pub(crate) starts_on: NaiveDate,
     /// Last day of the window (inclusive).
     pub ends_on: NaiveDate,
     /// True when a manager set this year's dates instead of the default.
@@ -50,6 +48,7 @@ pub struct SeasonWindow {
 }
 
 impl SeasonWindow {
+    /// Whether `day` falls in the window (both ends included).
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.starts_on <= day && day <= self.ends_on
     }
@@ -78,21 +77,7 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    pub async fn load(db: &sqlx::PgPool) -> sqlx::Result<Self> {
-        let kinds = sqlx::query_as(
-            "select window_kind, name, outgoing, start_month, start_day, end_month, end_day
-               from season_window_kind order by start_month, start_day, window_kind",
-        )
-        .fetch_all(db)
-        .await?;
-        let overrides = sqlx::query_as(
-            "select window_kind, year, starts_on, ends_on from season_window_override",
-        )
-        .fetch_all(db)
-        .await?;
-        Ok(Calendar { kinds, overrides })
-    }
-
+    /// Every window kind, in calendar order.
     pub fn kinds(&self) -> &[WindowKind] {
         &self.kinds
     }
@@ -219,199 +204,6 @@ impl Calendar {
             .filter(|w| w.outgoing == outgoing && w.starts_on <= day)
             .max_by_key(|w| w.starts_on)
     }
-}
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/season-calendar", get(show_calendar))
-        .route("/api/v1/season-calendar/kinds/{kind}", put(put_kind))
-        .route(
-            "/api/v1/season-calendar/{year}/{kind}",
-            put(put_override).delete(delete_override),
-        )
-}
-
-#[derive(Debug, Deserialize)]
-struct YearParams {
-    year: Option<i32>,
-}
-
-#[derive(Debug, Serialize)]
-struct CalendarView {
-    year: i32,
-    windows: Vec<SeasonWindow>,
-    kinds: Vec<WindowKind>,
-}
-
-async fn show_calendar(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
-    Query(params): Query<YearParams>,
-) -> AppResult<Json<CalendarView>> {
-    let year = params.year.unwrap_or_else(|| state.settings.today().year());
-    if !(2000..=2200).contains(&year) {
-        return Err(AppError::invalid("year", "a year between 2000 and 2200"));
-    }
-    let cal = Calendar::load(&state.pool).await?;
-    Ok(Json(CalendarView {
-        year,
-        windows: cal.year(year),
-        kinds: cal.kinds,
-    }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KindRequest {
-    name: String,
-    outgoing: SeasonClass,
-    /// `MM-DD`
-    start: String,
-    /// `MM-DD`, inclusive; before `start` means the window runs into the next year.
-    end: String,
-}
-
-fn month_day(errors: &mut Vec<FieldError>, field: &str, value: &str) -> (i16, i16) {
-    let parsed = value
-        .split_once('-')
-        .and_then(|(m, d)| Some((m.parse::<i16>().ok()?, d.parse::<i16>().ok()?)))
-        .filter(|&(m, d)| day_in(2024, m, d).is_some_and(|date| date.day() as i16 == d));
-    parsed.unwrap_or_else(|| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message: "a month and day as MM-DD, e.g. 03-15".to_owned(),
-        });
-        (1, 1)
-    })
-}
-
-/// Creates or changes a window kind and its default dates.
-async fn put_kind(
-    State(state): State<AppState>,
-    Authed(staff, _): Authed<Manager>,
-    Path(kind): Path<String>,
-    Json(req): Json<KindRequest>,
-) -> AppResult<Json<WindowKind>> {
-    let mut errors = Vec::new();
-    let valid_kind = kind.len() >= 2
-        && kind.len() <= 31
-        && kind.starts_with(|c: char| c.is_ascii_lowercase())
-        && kind
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !valid_kind {
-        errors.push(FieldError {
-            field: "kind".into(),
-            message: "2 to 31 lower-case letters, digits or _ starting with a letter".into(),
-        });
-    }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "1 to 200 characters".into(),
-        });
-    }
-    let (sm, sd) = month_day(&mut errors, "start", &req.start);
-    let (em, ed) = month_day(&mut errors, "end", &req.end);
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let saved = sqlx::query_as(
-        "insert into season_window_kind (window_kind, name, outgoing, start_month, start_day, end_month, end_day, updated_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (window_kind) do update set name = excluded.name, outgoing = excluded.outgoing,
-             start_month = excluded.start_month, start_day = excluded.start_day, end_month = excluded.end_month,
-             end_day = excluded.end_day, updated_by = excluded.updated_by, updated_at = now()
-         returning window_kind, name, outgoing, start_month, start_day, end_month, end_day",
-    )
-    .bind(&kind)
-    .bind(name)
-    .bind(req.outgoing)
-    .bind(sm)
-    .bind(sd)
-    .bind(em)
-    .bind(ed)
-    .bind(staff.staff_id)
-    .fetch_one(&state.pool)
-    .await?;
-    Ok(Json(saved))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OverrideRequest {
-    starts_on: NaiveDate,
-    ends_on: NaiveDate,
-}
-
-/// Sets one year's dates for a window kind (a late spring, say).
-async fn put_override(
-    State(state): State<AppState>,
-    Authed(staff, _): Authed<Manager>,
-    Path((year, kind)): Path<(i32, String)>,
-    Json(req): Json<OverrideRequest>,
-) -> AppResult<Json<SeasonWindow>> {
-    if !(2000..=2200).contains(&year) {
-        return Err(AppError::invalid("year", "a year between 2000 and 2200"));
-    }
-    if req.starts_on.year() != year {
-        return Err(AppError::invalid(
-            "starts_on",
-            format!("must fall in {year}"),
-        ));
-    }
-    if req.ends_on < req.starts_on || (req.ends_on - req.starts_on).num_days() > 200 {
-        return Err(AppError::invalid(
-            "ends_on",
-            "must be on or after starts_on, at most 200 days later",
-        ));
-    }
-    if !kind_exists(&state.pool, &kind).await? {
-        return Err(AppError::NotFound("window kind"));
-    }
-    sqlx::query(
-        "insert into season_window_override (window_kind, year, starts_on, ends_on, updated_by)
-         values ($1, $2, $3, $4, $5)
-         on conflict (window_kind, year) do update set starts_on = excluded.starts_on,
-             ends_on = excluded.ends_on, updated_by = excluded.updated_by, updated_at = now()",
-    )
-    .bind(&kind)
-    .bind(year)
-    .bind(req.starts_on)
-    .bind(req.ends_on)
-    .bind(staff.staff_id)
-    .execute(&state.pool)
-    .await?;
-    let cal = Calendar::load(&state.pool).await?;
-    cal.window(&kind, year)
-        .map(Json)
-        .ok_or(AppError::NotFound("window kind"))
-}
-
-/// Goes back to the default dates for one year.
-async fn delete_override(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Manager>,
-    Path((year, kind)): Path<(i32, String)>,
-) -> AppResult<StatusCode> {
-    let done =
-        sqlx::query("delete from season_window_override where window_kind = $1 and year = $2")
-            .bind(&kind)
-            .bind(year)
-            .execute(&state.pool)
-            .await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound("override"));
-    }
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn kind_exists(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("select exists (select 1 from season_window_kind where window_kind = $1)")
-        .bind(kind)
-        .fetch_one(db)
-        .await
 }
 
 #[cfg(test)]

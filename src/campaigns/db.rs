@@ -7,25 +7,25 @@ use uuid::Uuid;
 
 use super::Outcome;
 use crate::calendar::SeasonWindow;
-use crate::lists::{Listed, Rows};
+use crate::export::{Listed, Rows};
 
 /// A campaign with its progress counts.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CampaignView {
-    pub campaign_id: Uuid,
-    pub name: String,
-    pub list: String,
-    pub window_kind: Option<String>,
-    pub window_year: Option<i32>,
-    pub as_of: NaiveDate,
-    pub follow_until: NaiveDate,
-    pub params: serde_json::Value,
-    pub created_by: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub entries: i64,
-    pub unassigned: i64,
-    pub open: i64,
-    pub booked: i64,
+    pub(crate) campaign_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) list: String,
+    pub(crate) window_kind: Option<String>,
+    pub(crate) window_year: Option<i32>,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) follow_until: NaiveDate,
+    pub(crate) params: serde_json::Value,
+    pub(crate) created_by: Uuid,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) entries: i64,
+    pub(crate) unassigned: i64,
+    pub(crate) open: i64,
+    pub(crate) booked: i64,
 }
 
 const CAMPAIGN: &str = "
@@ -37,22 +37,24 @@ const CAMPAIGN: &str = "
            count(e.customer_id) filter (where e.status = 'booked') as booked
       from campaign c left join campaign_entry e on e.campaign_id = c.campaign_id";
 
+/// A campaign to create.
 pub struct NewCampaign<'a> {
-    pub campaign_id: Uuid,
-    pub name: &'a str,
-    pub list: &'a str,
-    pub window: Option<&'a SeasonWindow>,
-    pub as_of: NaiveDate,
-    pub follow_until: NaiveDate,
-    pub params: &'a serde_json::Value,
-    pub created_by: Uuid,
+    pub(crate) campaign_id: Uuid,
+    pub(crate) name: &'a str,
+    pub(crate) list: &'a str,
+    pub(crate) window: Option<&'a SeasonWindow>,
+    pub(crate) as_of: NaiveDate,
+    pub(crate) follow_until: NaiveDate,
+    pub(crate) params: &'a serde_json::Value,
+    pub(crate) created_by: Uuid,
 }
 
+/// One frozen list row to store as an entry.
 pub struct NewEntry {
-    pub customer_id: Uuid,
-    pub rank: i32,
-    pub snapshot: serde_json::Value,
-    pub garment_ids: Vec<Uuid>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) rank: i32,
+    pub(crate) snapshot: serde_json::Value,
+    pub(crate) garment_ids: Vec<Uuid>,
 }
 
 /// Inserts the campaign and all its entries (one statement for the entries).
@@ -104,6 +106,7 @@ pub async fn insert_campaign(
     Ok(())
 }
 
+/// One campaign with its entry counts.
 pub async fn campaign(
     db: impl PgExecutor<'_>,
     campaign_id: Uuid,
@@ -116,6 +119,7 @@ pub async fn campaign(
     .await
 }
 
+/// Every campaign, newest first, with entry counts.
 pub async fn campaigns(
     db: impl PgExecutor<'_>,
     page: crate::pagination::PageRequest,
@@ -168,6 +172,7 @@ pub async fn assignable(
     .await
 }
 
+/// Assigns entries to staff (campaign entry -> staff member).
 pub async fn set_assignments(
     db: impl PgExecutor<'_>,
     campaign_id: Uuid,
@@ -190,24 +195,24 @@ pub async fn set_assignments(
 /// An entry as a dispatcher works it: the frozen list row plus the customer's current contact details.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EntryView {
-    pub campaign_id: Uuid,
-    pub campaign_name: String,
-    pub customer_id: Uuid,
-    pub rank: i32,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub do_not_contact: bool,
-    pub status: String,
-    pub assigned_to: Option<Uuid>,
-    pub call_back_at: Option<DateTime<Utc>>,
-    pub booked_for: Option<NaiveDate>,
-    pub attempts: i32,
-    pub last_outcome_at: Option<DateTime<Utc>>,
-    pub snapshot: serde_json::Value,
+    pub(crate) campaign_id: Uuid,
+    pub(crate) campaign_name: String,
+    pub(crate) customer_id: Uuid,
+    pub(crate) rank: i32,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) do_not_contact: bool,
+    pub(crate) status: String,
+    pub(crate) assigned_to: Option<Uuid>,
+    pub(crate) call_back_at: Option<DateTime<Utc>>,
+    pub(crate) booked_for: Option<NaiveDate>,
+    pub(crate) attempts: i32,
+    pub(crate) last_outcome_at: Option<DateTime<Utc>>,
+    pub(crate) snapshot: serde_json::Value,
     #[serde(skip)]
     #[sqlx(default)]
-    pub total: i64,
+    pub(crate) total: i64,
 }
 
 const ENTRY: &str = "
@@ -221,11 +226,15 @@ const ENTRY: &str = "
 /// Whose entries to show.
 #[derive(Debug, Clone, Copy)]
 pub enum Owner {
+    /// Every entry.
     Anyone,
+    /// Entries nobody works yet.
     Unassigned,
+    /// Entries of one staff member.
     Staff(Uuid),
 }
 
+/// A page of a campaign's entries by rank.
 pub async fn entries(
     db: impl PgExecutor<'_>,
     campaign_id: Uuid,
@@ -286,6 +295,7 @@ pub async fn queue(
     })
 }
 
+/// One entry of a campaign.
 pub async fn entry(
     db: impl PgExecutor<'_>,
     campaign_id: Uuid,
@@ -303,9 +313,9 @@ pub async fn entry(
 /// The entry as locked for recording an outcome.
 #[derive(Debug, sqlx::FromRow)]
 pub struct LockedEntry {
-    pub campaign_name: String,
-    pub assigned_to: Option<Uuid>,
-    pub do_not_contact: bool,
+    pub(crate) campaign_name: String,
+    pub(crate) assigned_to: Option<Uuid>,
+    pub(crate) do_not_contact: bool,
 }
 
 /// Locks the entry and the customer row, so two outcomes for one entry are recorded one after the other.
@@ -328,15 +338,16 @@ pub async fn lock_entry(
     .await
 }
 
+/// A call outcome to record.
 pub struct NewOutcome<'a> {
-    pub campaign_id: Uuid,
-    pub customer_id: Uuid,
-    pub outcome: Outcome,
-    pub notes: &'a str,
-    pub call_back_at: Option<DateTime<Utc>>,
-    pub booked_for: Option<NaiveDate>,
-    pub staff_id: Uuid,
-    pub interaction_id: Uuid,
+    pub(crate) campaign_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) outcome: Outcome,
+    pub(crate) notes: &'a str,
+    pub(crate) call_back_at: Option<DateTime<Utc>>,
+    pub(crate) booked_for: Option<NaiveDate>,
+    pub(crate) staff_id: Uuid,
+    pub(crate) interaction_id: Uuid,
 }
 
 /// Appends the outcome and moves the entry to its new status.
@@ -372,6 +383,7 @@ pub async fn insert_outcome(tx: &mut PgConnection, o: &NewOutcome<'_>) -> sqlx::
     Ok(())
 }
 
+/// Books a pickup for a day (from a call outcome).
 pub async fn insert_booking(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -393,6 +405,7 @@ pub async fn insert_booking(
     Ok(())
 }
 
+/// Marks a customer never to be contacted again.
 pub async fn set_do_not_contact(db: impl PgExecutor<'_>, customer_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "update customer set do_not_contact = true, do_not_contact_at = coalesce(do_not_contact_at, now()),
@@ -408,22 +421,23 @@ pub async fn set_do_not_contact(db: impl PgExecutor<'_>, customer_id: Uuid) -> s
 /// One dispatcher's results (or the unassigned entries', or the total).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
-    pub staff_id: Option<Uuid>,
-    pub display_name: Option<String>,
-    pub entries: i64,
-    pub worked: i64,
-    pub reached: i64,
-    pub booked: i64,
-    pub declined: i64,
-    pub never_contact: i64,
+    pub(crate) staff_id: Option<Uuid>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) entries: i64,
+    pub(crate) worked: i64,
+    pub(crate) reached: i64,
+    pub(crate) booked: i64,
+    pub(crate) declined: i64,
+    pub(crate) never_contact: i64,
     /// Pickups in the follow-up period that held at least one of the entry's listed garments
     /// (any pickup, for lists without garments).
     pub pickups: i64,
-    pub garments_cleaned: i64,
-    pub revenue_cents: i64,
+    pub(crate) garments_cleaned: i64,
+    pub(crate) revenue_cents: i64,
 }
 
 impl ReportRow {
+    /// An empty total row, to add dispatchers' rows to.
     pub fn total() -> Self {
         ReportRow {
             staff_id: None,
@@ -440,6 +454,7 @@ impl ReportRow {
         }
     }
 
+    /// This total with one dispatcher's row added.
     pub fn plus(mut self, r: &ReportRow) -> Self {
         self.entries += r.entries;
         self.worked += r.worked;
@@ -454,6 +469,7 @@ impl ReportRow {
     }
 }
 
+/// Per-dispatcher figures of a campaign.
 pub async fn report(
     db: impl PgExecutor<'_>,
     campaign_id: Uuid,

@@ -12,14 +12,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{Authed, Dispatcher, Manager, Staff};
 use crate::calendar::SeasonWindow;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::export::{self, CsvRow, Output, Rows};
 use crate::extract::{json_body, Json, Path, Query};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::lists::{self, CsvRow, Output, Rows};
+use crate::lists;
+use crate::state::AppState;
 
 pub use db::{CampaignView, EntryView, ReportRow};
 
@@ -27,13 +28,18 @@ pub use db::{CampaignView, EntryView, ReportRow};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListKind {
+    /// Season-change reminders.
     Reminders,
+    /// Storage offers.
     StorageUpsell,
+    /// The special-size catalogue.
     SpecialSizes,
+    /// Regulars who stopped coming.
     AtRisk,
 }
 
 impl ListKind {
+    /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             ListKind::Reminders => "reminders",
@@ -49,9 +55,13 @@ impl ListKind {
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Outcome {
+    /// Nobody answered.
     NoAnswer,
+    /// Call again at an agreed time.
     CallBack,
+    /// A pickup was booked.
     Booked,
+    /// Not interested this time.
     Declined,
     /// The customer asked never to be contacted again: sets do-not-contact at once.
     NeverContact,
@@ -69,6 +79,7 @@ impl Outcome {
     }
 }
 
+/// The campaign and queue routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -464,7 +475,7 @@ async fn list_entries(
         output.rows(),
     )
     .await?;
-    lists::respond(
+    export::respond(
         "campaign-entries",
         campaign.as_of,
         serde_json::json!({ "campaign": campaign }),
@@ -481,9 +492,9 @@ async fn my_queue(
     Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let output = Output::from_request(&headers, None, q.limit, q.offset)?;
-    let today = state.settings.today();
+    let today = state.settings.clock.today();
     let listed = db::queue(&state.pool, staff.staff_id, today, output.rows()).await?;
-    lists::respond(
+    export::respond(
         "queue",
         today,
         serde_json::json!({ "staff_id": staff.staff_id }),
@@ -518,7 +529,7 @@ async fn record_outcome(
         return Err(AppError::invalid("notes", "at most 2000 characters"));
     }
     let now = Utc::now();
-    let today = state.settings.today();
+    let today = state.settings.clock.today();
     match req.outcome {
         Outcome::CallBack => match req.call_back_at {
             None => return Err(AppError::invalid("call_back_at", "say when to call back")),
@@ -648,9 +659,10 @@ async fn report(
     let campaign = db::campaign(&state.pool, campaign_id)
         .await?
         .ok_or(AppError::NotFound("campaign"))?;
-    let from = state.settings.start_of(campaign.as_of);
+    let from = state.settings.clock.start_of(campaign.as_of);
     let until = state
         .settings
+        .clock
         .start_of(campaign.follow_until + chrono::Duration::days(1));
     let rows = db::report(&state.pool, campaign_id, from, until).await?;
     let total = rows.iter().fold(ReportRow::total(), |acc, r| acc.plus(r));

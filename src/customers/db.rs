@@ -5,23 +5,52 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::Customer;
+use crate::domain::phone::Phone;
 use crate::pagination::PageRequest;
 
 const COLUMNS: &str =
     "customer_id, name, phone, address, notes, label_consent_at, label_consent_method, \
                        do_not_contact, do_not_contact_at, created_at, updated_at";
 
-/// Fields of a customer as validated by the handler, ready to store.
-pub struct CustomerFields {
+/// Fields of a customer as a request or an import row gives them, before checking.
+#[derive(Debug, Clone)]
+pub struct CustomerDraft {
+    /// The name as typed.
     pub name: String,
+    /// The phone number as typed.
     pub phone: Option<String>,
+    /// The address as typed.
     pub address: Option<String>,
+    /// Free notes.
     pub notes: String,
+    /// When consent to a door label was given.
     pub label_consent_at: Option<DateTime<Utc>>,
+    /// How consent was given.
     pub label_consent_method: Option<String>,
+    /// Never on call lists or exports.
     pub do_not_contact: bool,
 }
 
+/// Fields of a customer as validated by `check_fields`, ready to store.
+#[derive(Debug, Clone)]
+pub struct CustomerFields {
+    /// The name, trimmed.
+    pub name: String,
+    /// The checked phone number.
+    pub phone: Option<Phone>,
+    /// The address, trimmed.
+    pub address: Option<String>,
+    /// Free notes.
+    pub notes: String,
+    /// When consent to a door label was given.
+    pub label_consent_at: Option<DateTime<Utc>>,
+    /// How consent was given.
+    pub label_consent_method: Option<String>,
+    /// Never on call lists or exports.
+    pub do_not_contact: bool,
+}
+
+/// Inserts a checked customer.
 pub async fn insert_customer(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -45,6 +74,7 @@ pub async fn insert_customer(
     .await
 }
 
+/// A customer by id.
 pub async fn fetch_customer(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Customer>> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from customer where customer_id = $1"
@@ -67,6 +97,7 @@ pub async fn fetch_customer_for_update(
     .await
 }
 
+/// Writes a customer's checked fields; the do-not-contact time follows the flag.
 pub async fn update_customer(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -127,6 +158,14 @@ fn escape_like(s: &str) -> String {
 /// Whether the customer exists (for child resources).
 pub async fn customer_exists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists (select 1 from customer where customer_id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// Locks a customer against deletion for the rest of the transaction; false when there is no such customer.
+pub async fn lock_customer(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select exists (select 1 from customer where customer_id = $1 for share)")
         .bind(id)
         .fetch_one(db)
         .await

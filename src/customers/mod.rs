@@ -1,7 +1,6 @@
-//! Customers: create, read, update, search, and the customer card a worker sees at the door.
+//! Customers: create, read, update and search the people the company serves.
 
 pub mod db;
-mod history;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,58 +10,32 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AnyStaff, Authed, Dispatcher};
+use crate::domain::phone::Phone;
 use crate::domain::{check_len, double_option, non_blank};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
-use crate::{garments, interactions, pickups};
-use db::CustomerFields;
+use crate::state::AppState;
+use db::{CustomerDraft, CustomerFields};
 
 /// A customer as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Customer {
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub notes: String,
-    pub label_consent_at: Option<DateTime<Utc>>,
-    pub label_consent_method: Option<String>,
-    pub do_not_contact: bool,
-    pub do_not_contact_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<Phone>,
+    pub(crate) address: Option<String>,
+    pub(crate) notes: String,
+    pub(crate) label_consent_at: Option<DateTime<Utc>>,
+    pub(crate) label_consent_method: Option<String>,
+    pub(crate) do_not_contact: bool,
+    pub(crate) do_not_contact_at: Option<DateTime<Utc>>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// Everything a pickup worker needs at the door, in one answer.
-#[derive(Debug, Serialize)]
-pub struct CustomerCard {
-    pub customer: Customer,
-    pub last_pickups: Vec<pickups::PickupSummary>,
-    pub wardrobe: Vec<garments::WardrobeGroup>,
-    pub open_complaints: Vec<interactions::Interaction>,
-}
-
-/// Assembles the card; `None` when the customer does not exist.
-pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
-    // One connection for the four small reads: a scan never holds more than one.
-    let mut conn = pool.acquire().await?;
-    let Some(customer) = db::fetch_customer(&mut *conn, customer_id).await? else {
-        return Ok(None);
-    };
-    let last_pickups = pickups::db::recent_pickups(&mut *conn, customer_id, 5).await?;
-    let wardrobe = garments::group_wardrobe(garments::db::wardrobe(&mut *conn, customer_id).await?);
-    let open_complaints = interactions::db::open_complaints(&mut *conn, customer_id).await?;
-    Ok(Some(CustomerCard {
-        customer,
-        last_pickups,
-        wardrobe,
-        open_complaints,
-    }))
-}
-
+/// The customer routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -73,19 +46,14 @@ pub fn router() -> Router<AppState> {
             "/api/v1/customers/{customer_id}",
             get(get_customer).patch(update_customer),
         )
-        .route("/api/v1/customers/{customer_id}/card", get(get_card))
-        .route(
-            "/api/v1/customers/{customer_id}/history",
-            get(history::get_history),
-        )
 }
 
 /// Consent to a label on the door: when and how it was given.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
-    pub given_at: DateTime<Utc>,
-    pub method: String,
+    pub(crate) given_at: DateTime<Utc>,
+    pub(crate) method: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,7 +83,7 @@ struct CustomerPatch {
 }
 
 /// Validates and normalises customer fields, collecting every problem at once (also used by `doorstep import`).
-pub(crate) fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
+pub(crate) fn check_fields(mut f: CustomerDraft) -> AppResult<CustomerFields> {
     let mut errors = Vec::new();
     f.name = f.name.trim().to_owned();
     if f.name.is_empty() {
@@ -125,21 +93,17 @@ pub(crate) fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
         });
     }
     check_len(&mut errors, "name", Some(&f.name), 200);
-    f.phone = non_blank(f.phone.take());
-    if let Some(phone) = &f.phone {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        if !phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-            || !(5..=20).contains(&digits)
-        {
+    let phone = match non_blank(f.phone.take()).map(|p| Phone::parse(&p)) {
+        None => None,
+        Some(Ok(phone)) => Some(phone),
+        Some(Err(rule)) => {
             errors.push(FieldError {
                 field: "phone".into(),
-                message: "a phone number has 5 to 20 digits and only + - ( ) . or spaces besides"
-                    .into(),
+                message: rule.into(),
             });
+            None
         }
-    }
+    };
     f.address = non_blank(f.address.take());
     check_len(&mut errors, "address", f.address.as_deref(), 500);
     check_len(&mut errors, "notes", Some(&f.notes), 4000);
@@ -163,11 +127,18 @@ pub(crate) fn check_fields(mut f: CustomerFields) -> AppResult<CustomerFields> {
         f.label_consent_method.as_deref(),
         200,
     );
-    if errors.is_empty() {
-        Ok(f)
-    } else {
-        Err(AppError::Invalid(errors))
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
     }
+    Ok(CustomerFields {
+        name: f.name,
+        phone,
+        address: f.address,
+        notes: f.notes,
+        label_consent_at: f.label_consent_at,
+        label_consent_method: f.label_consent_method,
+        do_not_contact: f.do_not_contact,
+    })
 }
 
 #[tracing::instrument(skip_all)]
@@ -176,7 +147,7 @@ async fn create_customer(
     Authed(_, _): Authed<Dispatcher>,
     Json(req): Json<NewCustomer>,
 ) -> AppResult<(StatusCode, Json<Customer>)> {
-    let fields = check_fields(CustomerFields {
+    let fields = check_fields(CustomerDraft {
         name: req.name,
         phone: req.phone,
         address: req.address,
@@ -201,17 +172,6 @@ async fn get_customer(
         .ok_or(AppError::NotFound("customer"))
 }
 
-async fn get_card(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
-    Path(customer_id): Path<Uuid>,
-) -> AppResult<Json<CustomerCard>> {
-    load_card(&state.pool, customer_id)
-        .await?
-        .map(Json)
-        .ok_or(AppError::NotFound("customer"))
-}
-
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn update_customer(
     State(state): State<AppState>,
@@ -228,9 +188,11 @@ async fn update_customer(
         Some(None) => (None, None),
         Some(Some(c)) => (Some(c.given_at), Some(c.method)),
     };
-    let fields = check_fields(CustomerFields {
+    let fields = check_fields(CustomerDraft {
         name: patch.name.unwrap_or(current.name),
-        phone: patch.phone.unwrap_or(current.phone),
+        phone: patch
+            .phone
+            .unwrap_or_else(|| current.phone.as_ref().map(|p| p.to_string())),
         address: patch.address.unwrap_or(current.address),
         notes: patch.notes.unwrap_or(current.notes),
         label_consent_at: consent_at,

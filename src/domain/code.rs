@@ -14,14 +14,27 @@ pub const CODE_LEN: usize = 1 + BODY_LEN + 1;
 /// Why a scanned or typed code was rejected before any lookup.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
+    /// Nothing was typed or scanned.
     #[error("the code is empty")]
     Empty,
     #[error("a code has {expected} characters, this one has {found}")]
-    WrongLength { expected: usize, found: usize },
+    /// Too many or too few characters.
+    WrongLength {
+        /// Characters a code has.
+        expected: usize,
+        /// Characters given.
+        found: usize,
+    },
+    /// A character that no code contains.
     #[error("'{0}' cannot appear in a code")]
     InvalidCharacter(char),
     #[error("this is not a {expected} code")]
-    WrongKind { expected: &'static str },
+    /// A valid code of the other kind (a tag where a door label was expected).
+    WrongKind {
+        /// The kind expected, in words.
+        expected: &'static str,
+    },
+    /// The check character does not match.
     #[error("the check character does not match: the code was misread or mistyped")]
     CheckFailed,
 }
@@ -29,7 +42,9 @@ pub enum CodeError {
 /// What a code identifies; the prefix letter tells them apart and is covered by the check character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeKind {
+    /// A door label (`D...`).
     Door,
+    /// A garment tag (`G...`).
     Tag,
 }
 
@@ -135,6 +150,7 @@ macro_rules! code_type {
                 parse_kind(input, $kind).map(Self)
             }
 
+            /// The canonical code (upper case, no separators).
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -154,12 +170,16 @@ macro_rules! code_type {
 }
 
 /// The code on a customer's door label.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type)]
+#[serde(transparent)]
+#[sqlx(transparent)]
 pub struct DoorCode(String);
 code_type!(DoorCode, CodeKind::Door);
 
 /// The code on a permanent garment tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type)]
+#[serde(transparent)]
+#[sqlx(transparent)]
 pub struct TagCode(String);
 code_type!(TagCode, CodeKind::Tag);
 

@@ -1,12 +1,17 @@
 //! Domain vocabulary: codes, garment descriptions, services and contact kinds, parsed once at the edge.
 
+pub mod clock;
 pub mod code;
+pub mod money;
+pub mod phone;
+pub mod username;
 
 use serde::{Deserialize, Serialize};
 
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$meta])*
+        #[allow(missing_docs, reason = "a vocabulary's variants are its words")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
         #[serde(rename_all = "snake_case")]
         #[sqlx(type_name = "text", rename_all = "snake_case")]
@@ -97,6 +102,15 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// One bad field of a request, with a message a person can act on.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, as the request names it (`lines[2].price_cents`).
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub message: String,
+}
+
 /// Trims a free-text field; blank means absent.
 pub fn non_blank(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
@@ -112,15 +126,10 @@ where
 }
 
 /// Checks a free-text field's length, naming the field when it is too long.
-pub fn check_len(
-    errors: &mut Vec<crate::error::FieldError>,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) {
+pub fn check_len(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>, max: usize) {
     if let Some(v) = value {
         if v.chars().count() > max {
-            errors.push(crate::error::FieldError {
+            errors.push(FieldError {
                 field: field.to_owned(),
                 message: format!("at most {max} characters"),
             });

@@ -4,6 +4,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::{Garment, GarmentFields, WardrobeItem};
+use crate::domain::code::TagCode;
 
 const COLUMNS: &str =
     "customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size, \
@@ -42,6 +43,7 @@ pub async fn fetch_garment_for_update(
     .await
 }
 
+/// Inserts a checked garment.
 pub async fn insert_garment(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -59,6 +61,7 @@ pub async fn insert_garment(
         .await
 }
 
+/// A customer's garment by id.
 pub async fn fetch_garment(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -73,9 +76,10 @@ pub async fn fetch_garment(
     .await
 }
 
+/// The garment carrying a tag.
 pub async fn fetch_garment_by_tag(
     db: impl PgExecutor<'_>,
-    tag_code: &str,
+    tag_code: &TagCode,
 ) -> sqlx::Result<Option<Garment>> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from garment where tag_code = $1"
@@ -85,6 +89,7 @@ pub async fn fetch_garment_by_tag(
     .await
 }
 
+/// Writes a garment's checked description.
 pub async fn update_garment(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,

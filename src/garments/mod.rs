@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AnyStaff, Authed};
 use crate::domain::code::TagCode;
 use crate::domain::{
@@ -17,24 +16,25 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult, FieldError, ResultExt};
 use crate::extract::{Json, Path};
+use crate::state::AppState;
 
 /// A garment as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Garment {
-    pub customer_id: Uuid,
-    pub garment_id: Uuid,
-    pub category: Category,
-    pub kind: GarmentKind,
-    pub season_class: SeasonClass,
-    pub brand: Option<String>,
-    pub cut: Option<String>,
-    pub size: Option<String>,
-    pub special_size: bool,
-    pub material: Option<Material>,
-    pub colour: Option<String>,
-    pub tag_code: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) garment_id: Uuid,
+    pub(crate) category: Category,
+    pub(crate) kind: GarmentKind,
+    pub(crate) season_class: SeasonClass,
+    pub(crate) brand: Option<String>,
+    pub(crate) cut: Option<String>,
+    pub(crate) size: Option<String>,
+    pub(crate) special_size: bool,
+    pub(crate) material: Option<Material>,
+    pub(crate) colour: Option<String>,
+    pub(crate) tag_code: Option<TagCode>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 /// A garment with its cleaning record.
@@ -42,20 +42,20 @@ pub struct Garment {
 pub struct WardrobeItem {
     #[sqlx(flatten)]
     #[serde(flatten)]
-    pub garment: Garment,
-    pub times_cleaned: i64,
-    pub last_cleaned_at: Option<DateTime<Utc>>,
+    pub(crate) garment: Garment,
+    pub(crate) times_cleaned: i64,
+    pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
 }
 
 /// The garments of one season class and category, as the wardrobe summary shows them.
 #[derive(Debug, Serialize)]
 pub struct WardrobeGroup {
-    pub season_class: SeasonClass,
-    pub category: Category,
-    pub garment_count: usize,
-    pub times_cleaned: i64,
-    pub last_cleaned_at: Option<DateTime<Utc>>,
-    pub garments: Vec<WardrobeItem>,
+    pub(crate) season_class: SeasonClass,
+    pub(crate) category: Category,
+    pub(crate) garment_count: usize,
+    pub(crate) times_cleaned: i64,
+    pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
+    pub(crate) garments: Vec<WardrobeItem>,
 }
 
 /// Groups wardrobe rows (ordered by season class, then category) into summary groups.
@@ -87,32 +87,42 @@ pub fn group_wardrobe(items: Vec<WardrobeItem>) -> Vec<WardrobeGroup> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewGarment {
-    pub category: Category,
-    pub kind: GarmentKind,
-    pub season_class: SeasonClass,
-    pub brand: Option<String>,
-    pub cut: Option<String>,
-    pub size: Option<String>,
+    pub(crate) category: Category,
+    pub(crate) kind: GarmentKind,
+    pub(crate) season_class: SeasonClass,
+    pub(crate) brand: Option<String>,
+    pub(crate) cut: Option<String>,
+    pub(crate) size: Option<String>,
     #[serde(default)]
-    pub special_size: bool,
-    pub material: Option<Material>,
-    pub colour: Option<String>,
-    pub tag_code: Option<String>,
+    pub(crate) special_size: bool,
+    pub(crate) material: Option<Material>,
+    pub(crate) colour: Option<String>,
+    pub(crate) tag_code: Option<String>,
 }
 
 /// Checked garment fields, ready to store.
 #[derive(Debug, Clone)]
 pub struct GarmentFields {
+    /// Whose clothes.
     pub category: Category,
+    /// What it is.
     pub kind: GarmentKind,
+    /// When it is worn.
     pub season_class: SeasonClass,
+    /// Brand, as written on the label.
     pub brand: Option<String>,
+    /// Cut or fit.
     pub cut: Option<String>,
+    /// Size, as written on the label.
     pub size: Option<String>,
+    /// A size outside the usual range (the special-size catalogue).
     pub special_size: bool,
+    /// Main material.
     pub material: Option<Material>,
+    /// Colour.
     pub colour: Option<String>,
-    pub tag_code: Option<String>,
+    /// Its permanent tag, once tagged.
+    pub tag_code: Option<TagCode>,
 }
 
 impl NewGarment {
@@ -147,10 +157,10 @@ impl NewGarment {
     }
 }
 
-fn check_tag(tag: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+fn check_tag(tag: Option<String>, field: &str, errors: &mut Vec<FieldError>) -> Option<TagCode> {
     let tag = tag?;
     match TagCode::parse(&tag) {
-        Ok(code) => Some(code.as_str().to_owned()),
+        Ok(code) => Some(code),
         Err(e) => {
             errors.push(FieldError {
                 field: field.to_owned(),
@@ -166,6 +176,7 @@ pub fn tag_taken(field: &str) -> impl FnOnce(Box<dyn sqlx::error::DatabaseError>
     move |_| AppError::conflict(field, "this garment tag is already on another garment")
 }
 
+/// The garment and wardrobe routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -246,7 +257,9 @@ async fn update_garment(
         special_size: patch.special_size.unwrap_or(current.special_size),
         material: patch.material.unwrap_or(current.material),
         colour: patch.colour.unwrap_or(current.colour),
-        tag_code: patch.tag_code.unwrap_or(current.tag_code),
+        tag_code: patch
+            .tag_code
+            .unwrap_or_else(|| current.tag_code.as_ref().map(|t| t.to_string())),
     }
     .check("", &mut errors);
     if !errors.is_empty() {

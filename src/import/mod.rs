@@ -66,7 +66,7 @@ impl Default for ImportOptions {
             pickups: None,
             dry_run: false,
             batch_size: 500,
-            offset: crate::config::DEFAULT_OFFSET,
+            offset: crate::domain::clock::DEFAULT_OFFSET,
             progress: false,
         }
     }

@@ -14,14 +14,21 @@ const COLUMNS: &str =
 
 /// A contact to record.
 pub struct NewInteraction<'a> {
+    /// The customer.
     pub customer_id: Uuid,
+    /// Who recorded it (none for imported history).
     pub staff_id: Option<Uuid>,
+    /// Call, visit, complaint or note.
     pub kind: InteractionKind,
+    /// How it happened.
     pub channel: Channel,
+    /// What was said.
     pub body: &'a str,
+    /// When it happened.
     pub occurred_at: DateTime<Utc>,
 }
 
+/// Records an interaction.
 pub async fn insert_interaction(
     db: impl PgExecutor<'_>,
     i: &NewInteraction<'_>,
@@ -41,6 +48,7 @@ pub async fn insert_interaction(
     .await
 }
 
+/// A page of a customer's interactions, newest first.
 pub async fn list_interactions(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -61,6 +69,7 @@ pub async fn list_interactions(
     .await
 }
 
+/// A customer's complaints still open, newest first.
 pub async fn open_complaints(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -93,5 +102,20 @@ pub async fn resolve_complaint(
     .bind(staff_id)
     .bind(resolution)
     .fetch_optional(db)
+    .await
+}
+
+/// The given interactions of a customer, in no particular order.
+pub async fn interactions_by_ids(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Interaction>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from interaction where customer_id = $1 and interaction_id = any($2)"
+    ))
+    .bind(customer_id)
+    .bind(ids)
+    .fetch_all(db)
     .await
 }

@@ -10,29 +10,30 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AnyStaff, Authed};
 use crate::domain::{Channel, InteractionKind};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
 
 /// One recorded contact with a customer.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Interaction {
-    pub customer_id: Uuid,
-    pub interaction_id: Uuid,
-    pub staff_id: Option<Uuid>,
-    pub kind: InteractionKind,
-    pub channel: Channel,
-    pub body: String,
-    pub occurred_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub resolved_by: Option<Uuid>,
-    pub resolution: Option<String>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) interaction_id: Uuid,
+    pub(crate) staff_id: Option<Uuid>,
+    pub(crate) kind: InteractionKind,
+    pub(crate) channel: Channel,
+    pub(crate) body: String,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) resolved_at: Option<DateTime<Utc>>,
+    pub(crate) resolved_by: Option<Uuid>,
+    pub(crate) resolution: Option<String>,
 }
 
+/// The interaction routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(

@@ -12,25 +12,26 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{Authed, Dispatcher};
 use crate::domain::code::DoorCode;
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::extract::{Json, Path, Query};
+use crate::state::AppState;
 use render::LabelSymbology;
 
 /// A door label as stored.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DoorLabel {
-    pub customer_id: Uuid,
-    pub door_label_id: Uuid,
-    pub code: String,
-    pub issued_at: DateTime<Utc>,
-    pub issued_by: Option<Uuid>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_reason: Option<String>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) door_label_id: Uuid,
+    pub(crate) code: DoorCode,
+    pub(crate) issued_at: DateTime<Utc>,
+    pub(crate) issued_by: Option<Uuid>,
+    pub(crate) revoked_at: Option<DateTime<Utc>>,
+    pub(crate) revoked_reason: Option<String>,
 }
 
+/// The door-label routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
@@ -79,7 +80,7 @@ async fn issue_label(
     )
     .await?;
     let code = DoorCode::generate(&mut rand::thread_rng());
-    let label = db::insert_label(&mut *tx, customer_id, code.as_str(), staff.staff_id)
+    let label = db::insert_label(&mut *tx, customer_id, &code, staff.staff_id)
         .await
         .on_constraint("door_label_code_key", |_| {
             AppError::conflict("code", "a code collision occurred; issue the label again")
@@ -132,11 +133,10 @@ struct RenderParams {
 }
 
 async fn active_code(state: &AppState, customer_id: Uuid) -> AppResult<DoorCode> {
-    let label = db::active_label(&state.pool, customer_id)
+    db::active_label(&state.pool, customer_id)
         .await?
-        .ok_or(AppError::NotFound("active door label"))?;
-    DoorCode::parse(&label.code)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored door code does not parse: {e}")))
+        .map(|label| label.code)
+        .ok_or(AppError::NotFound("active door label"))
 }
 
 fn render_error(e: render::RenderError) -> AppError {

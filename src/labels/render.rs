@@ -8,18 +8,23 @@ use rxing::{BarcodeFormat, EncodeHints, MultiFormatWriter, Writer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelSymbology {
+    /// QR Code.
     #[default]
     Qr,
+    /// Code 128.
     Code128,
 }
 
 /// Why a label could not be drawn; `Encode` and `Caption` are the caller's input, `Image` is ours.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// The barcode could not be encoded.
     #[error("cannot encode as a barcode: {0}")]
     Encode(String),
+    /// The caption could not be drawn.
     #[error("caption does not fit on a label: {0}")]
     Caption(String),
+    /// The image could not be written.
     #[error("could not write the image: {0}")]
     Image(String),
 }

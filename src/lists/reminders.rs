@@ -2,21 +2,17 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{money, ranks, CsvRow, Listed, Output, Rows};
-use crate::app::{AppState, Settings};
-use crate::auth::{Authed, Dispatcher};
 use crate::calendar::{Calendar, SeasonWindow};
+use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::extract::Query;
+use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::state::{AppState, Settings};
 
 /// A garment counts as in use when it was cleaned within this many days before the window.
 pub const IN_USE_DAYS: i64 = 730;
@@ -28,25 +24,25 @@ const EARLY_DAYS: i64 = 14;
 /// What the reminder list is computed for.
 #[derive(Debug, Clone)]
 pub struct ReminderQuery {
-    pub window: SeasonWindow,
-    pub on: NaiveDate,
-    pub cap_days: i64,
+    pub(crate) window: SeasonWindow,
+    pub(crate) on: NaiveDate,
+    pub(crate) cap_days: i64,
 }
 
 /// A garment the customer has not sent yet this window.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct OutstandingGarment {
     #[serde(skip)]
-    pub customer_id: Uuid,
-    pub garment_id: Uuid,
-    pub category: Category,
-    pub kind: GarmentKind,
-    pub brand: Option<String>,
-    pub size: Option<String>,
-    pub material: Option<Material>,
-    pub colour: Option<String>,
-    pub last_cleaned_at: Option<DateTime<Utc>>,
-    pub last_price_cents: Option<i64>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) garment_id: Uuid,
+    pub(crate) category: Category,
+    pub(crate) kind: GarmentKind,
+    pub(crate) brand: Option<String>,
+    pub(crate) size: Option<String>,
+    pub(crate) material: Option<Material>,
+    pub(crate) colour: Option<String>,
+    pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
+    pub(crate) last_price_cents: Option<i64>,
 }
 
 /// When this customer usually sends this season's clothes, from their own past windows.
@@ -63,18 +59,18 @@ pub struct UsualTiming {
 /// One customer to call, with everything the caller needs and why they are where they are.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReminderEntry {
-    pub rank: i64,
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub outstanding: i64,
-    pub expected_value_cents: i64,
-    pub garments: Vec<OutstandingGarment>,
-    pub usual: Option<UsualTiming>,
-    pub tier: Option<String>,
-    pub open_complaint: bool,
-    pub reason: String,
+    pub(crate) rank: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) outstanding: i64,
+    pub(crate) expected_value_cents: i64,
+    pub(crate) garments: Vec<OutstandingGarment>,
+    pub(crate) usual: Option<UsualTiming>,
+    pub(crate) tier: Option<String>,
+    pub(crate) open_complaint: bool,
+    pub(crate) reason: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -108,10 +104,10 @@ pub async fn compute(
     q: &ReminderQuery,
     rows: Rows,
 ) -> AppResult<Listed<ReminderEntry>> {
-    let window_start = settings.start_of(q.window.starts_on);
+    let window_start = settings.clock.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
-    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
-    let cleaned = super::unstored_as_of(
+    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
+    let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id",
         "g.season_class = $1",
         ("$2", "$3", "$4"),
@@ -161,12 +157,12 @@ pub async fn compute(
         .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
+    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
     for r in &mut found {
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
 
-    let cleaned = super::unstored_as_of(
+    let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
         "g.season_class = $2 and g.customer_id = any($1)",
         ("$3", "$4", "$5"),
@@ -262,11 +258,19 @@ async fn usual_timing(
     }
     let starts: Vec<DateTime<Utc>> = past
         .iter()
-        .map(|w| settings.start_of(w.starts_on - chrono::Duration::days(EARLY_DAYS)))
+        .map(|w| {
+            settings
+                .clock
+                .start_of(w.starts_on - chrono::Duration::days(EARLY_DAYS))
+        })
         .collect();
     let ends: Vec<DateTime<Utc>> = past
         .iter()
-        .map(|w| settings.start_of(w.ends_on + chrono::Duration::days(1)))
+        .map(|w| {
+            settings
+                .clock
+                .start_of(w.ends_on + chrono::Duration::days(1))
+        })
         .collect();
     let firsts: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
         "select pc.customer_id, w.n, min(pc.collected_at)
@@ -288,7 +292,7 @@ async fn usual_timing(
         let Some(w) = usize::try_from(n - 1).ok().and_then(|i| past.get(i)) else {
             continue;
         };
-        let local = first.with_timezone(&settings.local_offset).date_naive();
+        let local = first.with_timezone(&settings.clock.offset).date_naive();
         offsets
             .entry(customer)
             .or_default()
@@ -362,22 +366,6 @@ impl CsvRow for ReminderEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct Params {
-    window: Option<String>,
-    on: Option<NaiveDate>,
-    cap_days: Option<i64>,
-    format: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Meta<'a> {
-    window: &'a SeasonWindow,
-    cap_days: i64,
-}
-
 /// Builds the query from request parameters; shared with campaign creation.
 pub async fn query_from(
     state: &AppState,
@@ -406,21 +394,4 @@ pub async fn query_from(
             cap_days,
         },
     ))
-}
-
-/// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
-pub(super) async fn handler(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
-    headers: HeaderMap,
-    Query(p): Query<Params>,
-) -> AppResult<Response> {
-    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let (cal, q) = query_from(&state, p.window.as_deref(), p.on, p.cap_days).await?;
-    let listed = compute(&state.pool, &state.settings, &cal, &q, output.rows()).await?;
-    let meta = Meta {
-        window: &q.window,
-        cap_days: q.cap_days,
-    };
-    super::respond("reminders", q.on, meta, &output, listed)
 }

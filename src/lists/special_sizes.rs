@@ -1,23 +1,19 @@
 //! Special sizes: customers whose wardrobe is largely special sizes, for the catalogue.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{money, ranks, CsvRow, Listed, Output, Rows};
-use crate::app::{AppState, Settings};
-use crate::auth::{Authed, Dispatcher};
+use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
-use crate::extract::Query;
+use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::state::Settings;
 
 /// What the special-size list is computed for.
 #[derive(Debug, Clone)]
 pub struct SizesQuery {
-    pub on: NaiveDate,
+    pub(crate) on: NaiveDate,
     /// Smallest share of special-size garments in the wardrobe, 0 to 1.
     pub threshold: f64,
     /// Smallest wardrobe worth judging.
@@ -28,26 +24,26 @@ pub struct SizesQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SizesEntry {
     #[sqlx(skip)]
-    pub rank: i64,
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub special_garments: i64,
-    pub garments: i64,
-    pub share: f64,
-    pub sizes: Vec<String>,
-    pub categories: Vec<String>,
-    pub kinds: Vec<String>,
+    pub(crate) rank: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) special_garments: i64,
+    pub(crate) garments: i64,
+    pub(crate) share: f64,
+    pub(crate) sizes: Vec<String>,
+    pub(crate) categories: Vec<String>,
+    pub(crate) kinds: Vec<String>,
     #[sqlx(skip)]
-    pub tier: Option<String>,
+    pub(crate) tier: Option<String>,
     #[sqlx(skip)]
-    pub yearly_spend_cents: Option<f64>,
+    pub(crate) yearly_spend_cents: Option<f64>,
     #[serde(skip)]
     #[sqlx(default)]
-    pub total: i64,
+    pub(crate) total: i64,
     #[sqlx(skip)]
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Computes the list: most special-size garments first, then the highest share.
@@ -89,7 +85,7 @@ pub async fn compute(
     .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
+    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
     for (entry, rank) in found.iter_mut().zip(ranks(rows)) {
         entry.rank = rank;
         if let Some((tier, spend)) = tiers.remove(&entry.customer_id) {
@@ -153,16 +149,6 @@ impl CsvRow for SizesEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct Params {
-    on: Option<NaiveDate>,
-    threshold: Option<f64>,
-    min_garments: Option<i64>,
-    format: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 /// Builds the query from request parameters; shared with campaign creation.
 pub fn query_from(
     settings: &Settings,
@@ -187,27 +173,4 @@ pub fn query_from(
         threshold,
         min_garments,
     })
-}
-
-#[derive(Serialize)]
-struct Meta {
-    threshold: f64,
-    min_garments: i64,
-}
-
-/// `GET /api/v1/lists/special-sizes?threshold=0.3&min_garments=3`
-pub(super) async fn handler(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
-    headers: HeaderMap,
-    Query(p): Query<Params>,
-) -> AppResult<Response> {
-    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let q = query_from(&state.settings, p.on, p.threshold, p.min_garments)?;
-    let listed = compute(&state.pool, &state.settings, &q, output.rows()).await?;
-    let meta = Meta {
-        threshold: q.threshold,
-        min_garments: q.min_garments,
-    };
-    super::respond("special-sizes", q.on, meta, &output, listed)
 }

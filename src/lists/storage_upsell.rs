@@ -2,32 +2,25 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgArguments;
 use sqlx::{Arguments, PgPool};
 use uuid::Uuid;
 
-use super::{money, ranks, CsvRow, Listed, Output, Rows};
-use crate::app::{AppState, Settings};
-use crate::auth::{Authed, Dispatcher};
 use crate::calendar::{Calendar, SeasonWindow};
+use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::extract::Query;
-use crate::storage::pricing::{price_for, PriceRow};
-
-/// Materials that suffer in a humid summer at home, whatever their season class.
-pub const DELICATE: &[&str] = &["fur", "leather", "suede", "down", "cashmere", "silk"];
+use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::state::{AppState, Settings};
+use crate::storage::pricing::{price_for, PriceRow, DELICATE};
 
 /// What the upsell list is computed for.
 #[derive(Debug, Clone)]
 pub struct UpsellQuery {
-    pub window: SeasonWindow,
-    pub on: NaiveDate,
+    pub(crate) window: SeasonWindow,
+    pub(crate) on: NaiveDate,
     /// Cleanings this many days before the window opens count too.
     pub lead_days: i64,
     /// Storage term the fee estimate is for.
@@ -38,33 +31,33 @@ pub struct UpsellQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Candidate {
     #[serde(skip)]
-    pub customer_id: Uuid,
-    pub garment_id: Uuid,
-    pub category: Category,
-    pub kind: GarmentKind,
-    pub season_class: SeasonClass,
-    pub material: Option<Material>,
-    pub brand: Option<String>,
-    pub last_cleaned_at: Option<DateTime<Utc>>,
-    pub estimated_fee_cents: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) garment_id: Uuid,
+    pub(crate) category: Category,
+    pub(crate) kind: GarmentKind,
+    pub(crate) season_class: SeasonClass,
+    pub(crate) material: Option<Material>,
+    pub(crate) brand: Option<String>,
+    pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
+    pub(crate) estimated_fee_cents: i64,
     #[sqlx(skip)]
-    pub why: String,
+    pub(crate) why: String,
 }
 
 /// One customer to offer storage to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UpsellEntry {
-    pub rank: i64,
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub candidates: i64,
-    pub estimated_fee_cents: i64,
-    pub garments: Vec<Candidate>,
-    pub tier: Option<String>,
-    pub open_complaint: bool,
-    pub reason: String,
+    pub(crate) rank: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) candidates: i64,
+    pub(crate) estimated_fee_cents: i64,
+    pub(crate) garments: Vec<Candidate>,
+    pub(crate) tier: Option<String>,
+    pub(crate) open_complaint: bool,
+    pub(crate) reason: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -136,9 +129,13 @@ impl Scan {
     async fn new(pool: &PgPool, settings: &Settings, q: &UpsellQuery) -> sqlx::Result<Scan> {
         Ok(Scan {
             fees: FeeTable::new(&crate::storage::db::prices(pool).await?, q.months),
-            from: settings.start_of(q.window.starts_on - chrono::Duration::days(q.lead_days)),
-            until: settings.start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1)),
-            day_end: settings.start_of(q.on + chrono::Duration::days(1)),
+            from: settings
+                .clock
+                .start_of(q.window.starts_on - chrono::Duration::days(q.lead_days)),
+            until: settings
+                .clock
+                .start_of(q.window.ends_on.min(q.on) + chrono::Duration::days(1)),
+            day_end: settings.clock.start_of(q.on + chrono::Duration::days(1)),
         })
     }
 
@@ -165,7 +162,7 @@ impl Scan {
 /// The ranked page of customers: unstored candidates from an index-only scan, priced by a hash join on the fee
 /// table, then one aggregate per customer.
 fn page_sql() -> String {
-    let cleaned = super::unstored_as_of(
+    let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.kind, g.material",
         &candidate_filter(),
         ("$4", "$5", "$6"),
@@ -225,11 +222,11 @@ pub async fn compute(
         .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::tiers(pool, settings, q.on, &ids).await?;
+    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
     for r in &mut found {
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }
-    let cleaned = super::unstored_as_of(
+    let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.material, g.brand",
         &format!("{} and g.customer_id = any($7)", candidate_filter()),
         ("$4", "$5", "$6"),
@@ -304,7 +301,7 @@ fn why(g: &Candidate, settings: &Settings) -> String {
     match g.last_cleaned_at {
         Some(at) => format!(
             "{risk}; cleaned {}",
-            at.with_timezone(&settings.local_offset).date_naive()
+            at.with_timezone(&settings.clock.offset).date_naive()
         ),
         None => risk.to_owned(),
     }
@@ -345,17 +342,6 @@ impl CsvRow for UpsellEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct Params {
-    window: Option<String>,
-    on: Option<NaiveDate>,
-    lead_days: Option<i64>,
-    months: Option<i64>,
-    format: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 /// Builds the query from request parameters; shared with campaign creation.
 pub async fn query_from(
     state: &AppState,
@@ -388,31 +374,6 @@ pub async fn query_from(
         lead_days,
         months,
     })
-}
-
-#[derive(Serialize)]
-struct Meta<'a> {
-    window: &'a SeasonWindow,
-    lead_days: i64,
-    months: i64,
-}
-
-/// `GET /api/v1/lists/storage-upsell?window=2026-spring&on=2026-04-20`
-pub(super) async fn handler(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
-    headers: HeaderMap,
-    Query(p): Query<Params>,
-) -> AppResult<Response> {
-    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let q = query_from(&state, p.window.as_deref(), p.on, p.lead_days, p.months).await?;
-    let listed = compute(&state.pool, &state.settings, &q, output.rows()).await?;
-    let meta = Meta {
-        window: &q.window,
-        lead_days: q.lead_days,
-        months: q.months,
-    };
-    super::respond("storage-upsell", q.on, meta, &output, listed)
 }
 
 #[cfg(test)]

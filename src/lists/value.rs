@@ -2,56 +2,54 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{money, ranks, CsvRow, Listed, Output, Rows};
-use crate::app::{AppState, Settings};
-use crate::auth::{Authed, Dispatcher, Manager};
+use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
-use crate::extract::Query;
+use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::state::Settings;
 
+/// Value tiers, best first.
 pub const TIERS: &[&str] = &["platinum", "gold", "silver", "bronze"];
+/// Lifecycle stages.
 pub const STAGES: &[&str] = &["new", "growing", "stable", "declining"];
 
 /// One customer's value and lifecycle on a day.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ValueEntry {
     #[sqlx(skip)]
-    pub rank: i64,
-    pub customer_id: Uuid,
-    pub name: String,
-    pub do_not_contact: bool,
-    pub tier: String,
-    pub stage: String,
-    pub r: i32,
-    pub f: i32,
-    pub m: i32,
-    pub pickups: i32,
-    pub spend_cents: i64,
-    pub first_pickup_at: DateTime<Utc>,
-    pub last_pickup_at: DateTime<Utc>,
-    pub recency_days: f64,
-    pub pickups_per_year: f64,
-    pub yearly_spend_cents: f64,
-    pub recent_yearly_cents: f64,
-    pub usual_interval_days: Option<f64>,
+    pub(crate) rank: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) do_not_contact: bool,
+    pub(crate) tier: String,
+    pub(crate) stage: String,
+    pub(crate) r: i32,
+    pub(crate) f: i32,
+    pub(crate) m: i32,
+    pub(crate) pickups: i32,
+    pub(crate) spend_cents: i64,
+    pub(crate) first_pickup_at: DateTime<Utc>,
+    pub(crate) last_pickup_at: DateTime<Utc>,
+    pub(crate) recency_days: f64,
+    pub(crate) pickups_per_year: f64,
+    pub(crate) yearly_spend_cents: f64,
+    pub(crate) recent_yearly_cents: f64,
+    pub(crate) usual_interval_days: Option<f64>,
     #[serde(skip)]
     #[sqlx(default)]
-    pub total: i64,
+    pub(crate) total: i64,
 }
 
 /// Filters of the value list.
 #[derive(Debug, Clone)]
 pub struct ValueQuery {
-    pub on: NaiveDate,
-    pub tier: Option<String>,
-    pub stage: Option<String>,
+    pub(crate) on: NaiveDate,
+    pub(crate) tier: Option<String>,
+    pub(crate) stage: Option<String>,
 }
 
 /// Computes the value list, best customers first.
@@ -61,7 +59,7 @@ pub async fn compute_value(
     q: &ValueQuery,
     rows: Rows,
 ) -> AppResult<Listed<ValueEntry>> {
-    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     let mut found: Vec<ValueEntry> = sqlx::query_as(
         "select v.customer_id, c.name, c.do_not_contact, v.tier, v.stage, v.r, v.f, v.m, v.pickups, v.spend_cents,
                 v.first_pickup_at, v.last_pickup_at, v.recency_days, v.pickups_per_year, v.yearly_spend_cents,
@@ -95,7 +93,7 @@ pub async fn segments(
     settings: &Settings,
     on: NaiveDate,
 ) -> AppResult<BTreeMap<String, BTreeMap<String, i64>>> {
-    let day_end = settings.start_of(on + chrono::Duration::days(1));
+    let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
     let counts: Vec<(String, String, i64)> =
         sqlx::query_as("select tier, stage, count(*) from customer_value($1) group by tier, stage")
             .bind(day_end)
@@ -159,33 +157,33 @@ impl CsvRow for ValueEntry {
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AtRiskEntry {
     #[sqlx(skip)]
-    pub rank: i64,
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub tier: String,
-    pub pickups: i32,
-    pub last_pickup_at: DateTime<Utc>,
-    pub days_since: f64,
-    pub usual_interval_days: f64,
+    pub(crate) rank: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) tier: String,
+    pub(crate) pickups: i32,
+    pub(crate) last_pickup_at: DateTime<Utc>,
+    pub(crate) days_since: f64,
+    pub(crate) usual_interval_days: f64,
     /// What they spent a year while they were coming.
     pub yearly_loss_cents: i64,
-    pub open_complaint: bool,
+    pub(crate) open_complaint: bool,
     #[serde(skip)]
     #[sqlx(default)]
-    pub total: i64,
+    pub(crate) total: i64,
     #[sqlx(skip)]
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Filters of the at-risk list.
 #[derive(Debug, Clone)]
 pub struct AtRiskQuery {
-    pub on: NaiveDate,
+    pub(crate) on: NaiveDate,
     /// How many of their usual intervals must have passed.
     pub factor: f64,
-    pub min_pickups: i32,
+    pub(crate) min_pickups: i32,
 }
 
 /// Computes the at-risk list: customers whose gap is far beyond their own rhythm, biggest loss first.
@@ -195,7 +193,7 @@ pub async fn compute_at_risk(
     q: &AtRiskQuery,
     rows: Rows,
 ) -> AppResult<Listed<AtRiskEntry>> {
-    let day_end = settings.start_of(q.on + chrono::Duration::days(1));
+    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     let mut found: Vec<AtRiskEntry> = sqlx::query_as(
         "select v.customer_id, c.name, c.phone, c.address, v.tier, v.pickups, v.last_pickup_at,
                 v.recency_days as days_since, v.usual_interval_days,
@@ -276,72 +274,6 @@ impl CsvRow for AtRiskEntry {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct ValueParams {
-    on: Option<NaiveDate>,
-    tier: Option<String>,
-    stage: Option<String>,
-    format: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct ValueMeta {
-    tier: Option<String>,
-    stage: Option<String>,
-    segments: BTreeMap<String, BTreeMap<String, i64>>,
-}
-
-/// `GET /api/v1/lists/customer-value?tier=gold&stage=declining` (managers).
-pub(super) async fn value_handler(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Manager>,
-    headers: HeaderMap,
-    Query(p): Query<ValueParams>,
-) -> AppResult<Response> {
-    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let on = super::list_day(&state.settings, p.on)?;
-    if let Some(t) = p.tier.as_deref().filter(|t| !TIERS.contains(t)) {
-        return Err(AppError::invalid(
-            "tier",
-            format!("'{t}' is not one of {}", TIERS.join(", ")),
-        ));
-    }
-    if let Some(s) = p.stage.as_deref().filter(|s| !STAGES.contains(s)) {
-        return Err(AppError::invalid(
-            "stage",
-            format!("'{s}' is not one of {}", STAGES.join(", ")),
-        ));
-    }
-    let q = ValueQuery {
-        on,
-        tier: p.tier,
-        stage: p.stage,
-    };
-    let listed = compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
-    let segments = match output {
-        Output::Json(_) => segments(&state.pool, &state.settings, on).await?,
-        Output::Csv => BTreeMap::new(),
-    };
-    let meta = ValueMeta {
-        tier: q.tier,
-        stage: q.stage,
-        segments,
-    };
-    super::respond("customer-value", on, meta, &output, listed)
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct AtRiskParams {
-    on: Option<NaiveDate>,
-    factor: Option<f64>,
-    min_pickups: Option<i32>,
-    format: Option<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 /// Builds the query from request parameters; shared with campaign creation.
 pub fn at_risk_query(
     settings: &Settings,
@@ -366,27 +298,4 @@ pub fn at_risk_query(
         factor,
         min_pickups,
     })
-}
-
-#[derive(Serialize)]
-struct AtRiskMeta {
-    factor: f64,
-    min_pickups: i32,
-}
-
-/// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
-pub(super) async fn at_risk_handler(
-    State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
-    headers: HeaderMap,
-    Query(p): Query<AtRiskParams>,
-) -> AppResult<Response> {
-    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let q = at_risk_query(&state.settings, p.on, p.factor, p.min_pickups)?;
-    let listed = compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
-    let meta = AtRiskMeta {
-        factor: q.factor,
-        min_pickups: q.min_pickups,
-    };
-    super::respond("at-risk", q.on, meta, &output, listed)
 }

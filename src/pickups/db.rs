@@ -5,14 +5,16 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::{PickupLineView, PickupSummary};
+use crate::domain::code::{DoorCode, TagCode};
 use crate::domain::Service;
 
+/// Inserts a pickup; answers when it was received.
 pub async fn insert_pickup(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
     pickup_id: Uuid,
     staff_id: Uuid,
-    door_code: Option<&str>,
+    door_code: Option<&DoorCode>,
     collected_at: DateTime<Utc>,
     notes: &str,
 ) -> sqlx::Result<DateTime<Utc>> {
@@ -32,9 +34,13 @@ pub async fn insert_pickup(
 
 /// One line to insert.
 pub struct LineRow {
+    /// The garment.
     pub garment_id: Uuid,
+    /// The work done.
     pub service: Service,
+    /// Its price, in fen.
     pub price_cents: i64,
+    /// What the worker noticed (stains, damage).
     pub condition_notes: String,
 }
 
@@ -117,8 +123,8 @@ pub async fn owned_garments(
 /// Owner and garment of each known tag among `tags`.
 pub async fn garments_by_tags(
     db: impl PgExecutor<'_>,
-    tags: &[String],
-) -> sqlx::Result<Vec<(String, Uuid, Uuid)>> {
+    tags: &[TagCode],
+) -> sqlx::Result<Vec<(TagCode, Uuid, Uuid)>> {
     sqlx::query_as("select tag_code, customer_id, garment_id from garment where tag_code = any($1)")
         .bind(tags)
         .fetch_all(db)
@@ -129,7 +135,7 @@ pub async fn garments_by_tags(
 pub async fn door_code_belongs(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
-    code: &str,
+    code: &DoorCode,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "select exists (select 1 from door_label where customer_id = $1 and code = $2)",
@@ -173,6 +179,25 @@ pub async fn lines_of(
            from pickup_line pl join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
           where pl.customer_id = $1 and pl.pickup_id = any($2)
           order by pl.pickup_id, pl.line_no",
+    )
+    .bind(customer_id)
+    .bind(pickup_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Summaries (line counts and totals) of the given pickups of a customer.
+pub async fn summaries_of(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    pickup_ids: &[Uuid],
+) -> sqlx::Result<Vec<PickupSummary>> {
+    sqlx::query_as(
+        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
+                count(pl.line_no) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
+           from pickup p left join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+          where p.customer_id = $1 and p.pickup_id = any($2)
+          group by p.customer_id, p.pickup_id",
     )
     .bind(customer_id)
     .bind(pickup_ids)

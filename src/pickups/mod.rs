@@ -14,60 +14,61 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AnyStaff, Authed};
-use crate::domain::code::DoorCode;
+use crate::domain::code::{DoorCode, TagCode};
 use crate::domain::{check_len, Category, GarmentKind, SeasonClass, Service};
 use crate::error::{AppError, AppResult, FieldError, ResultExt};
 use crate::garments::{self, GarmentFields, NewGarment};
 use crate::idempotency::{self, IdempotencyKey};
+use crate::state::AppState;
 
 /// A pickup in a customer's list: when, how many garments, how much.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PickupSummary {
-    pub pickup_id: Uuid,
-    pub collected_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub staff_id: Uuid,
-    pub notes: String,
-    pub line_count: i64,
-    pub total_cents: i64,
+    pub(crate) pickup_id: Uuid,
+    pub(crate) collected_at: DateTime<Utc>,
+    pub(crate) received_at: DateTime<Utc>,
+    pub(crate) staff_id: Uuid,
+    pub(crate) notes: String,
+    pub(crate) line_count: i64,
+    pub(crate) total_cents: i64,
 }
 
 /// One line of a pickup with the garment it concerns.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PickupLineView {
     #[serde(skip)]
-    pub pickup_id: Uuid,
-    pub line_no: i32,
-    pub garment_id: Uuid,
-    pub service: Service,
-    pub price_cents: i64,
-    pub condition_notes: String,
-    pub category: Category,
-    pub kind: GarmentKind,
-    pub season_class: SeasonClass,
-    pub brand: Option<String>,
-    pub size: Option<String>,
-    pub colour: Option<String>,
-    pub tag_code: Option<String>,
+    pub(crate) pickup_id: Uuid,
+    pub(crate) line_no: i32,
+    pub(crate) garment_id: Uuid,
+    pub(crate) service: Service,
+    pub(crate) price_cents: i64,
+    pub(crate) condition_notes: String,
+    pub(crate) category: Category,
+    pub(crate) kind: GarmentKind,
+    pub(crate) season_class: SeasonClass,
+    pub(crate) brand: Option<String>,
+    pub(crate) size: Option<String>,
+    pub(crate) colour: Option<String>,
+    pub(crate) tag_code: Option<TagCode>,
 }
 
 /// The answer to a recorded pickup.
 #[derive(Debug, Serialize)]
 pub struct PickupRecord {
-    pub pickup_id: Uuid,
-    pub customer_id: Uuid,
-    pub staff_id: Uuid,
-    pub door_code: Option<String>,
-    pub collected_at: DateTime<Utc>,
-    pub received_at: DateTime<Utc>,
-    pub notes: String,
-    pub total_cents: i64,
-    pub garments_created: usize,
-    pub lines: Vec<PickupLineView>,
+    pub(crate) pickup_id: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) staff_id: Uuid,
+    pub(crate) door_code: Option<DoorCode>,
+    pub(crate) collected_at: DateTime<Utc>,
+    pub(crate) received_at: DateTime<Utc>,
+    pub(crate) notes: String,
+    pub(crate) total_cents: i64,
+    pub(crate) garments_created: usize,
+    pub(crate) lines: Vec<PickupLineView>,
 }
 
+/// The pickup route.
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/pickups", post(record_pickup))
 }
@@ -96,7 +97,7 @@ struct NewLine {
 /// Which garment a line is about, once checked.
 enum GarmentRef {
     Existing(Uuid),
-    Tag(String),
+    Tag(TagCode),
     New(Box<GarmentFields>),
 }
 
@@ -120,7 +121,7 @@ fn err(errors: &mut Vec<FieldError>, field: String, message: &str) {
 }
 
 /// Everything that can be checked without the database, every bad line and field at once.
-fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Option<String>)> {
+fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Option<DoorCode>)> {
     let mut errors = Vec::new();
     if req.lines.is_empty() {
         err(
@@ -152,7 +153,7 @@ fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Opti
     {
         None => None,
         Some(raw) => match DoorCode::parse(raw) {
-            Ok(code) => Some(code.as_str().to_owned()),
+            Ok(code) => Some(code),
             Err(e) => {
                 errors.push(FieldError {
                     field: "door_code".into(),
@@ -191,8 +192,8 @@ fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Opti
             &line.garment,
         ) {
             (1, Some(id), _, _) => Some(GarmentRef::Existing(*id)),
-            (1, _, Some(tag), _) => match crate::domain::code::TagCode::parse(tag) {
-                Ok(code) => Some(GarmentRef::Tag(code.as_str().to_owned())),
+            (1, _, Some(tag), _) => match TagCode::parse(tag) {
+                Ok(code) => Some(GarmentRef::Tag(code)),
                 Err(e) => {
                     errors.push(FieldError {
                         field: at("garment_tag"),
@@ -256,13 +257,7 @@ async fn record_pickup(
         return Ok(replay);
     }
     let customer_id = req.customer_id;
-    let exists: bool = sqlx::query_scalar(
-        "select exists (select 1 from customer where customer_id = $1 for share)",
-    )
-    .bind(customer_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !exists {
+    if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
         return Err(AppError::invalid("customer_id", "no such customer"));
     }
     let mut errors = Vec::new();
@@ -314,7 +309,7 @@ async fn record_pickup(
         customer_id,
         pickup_id,
         staff.staff_id,
-        door_code.as_deref(),
+        door_code.as_ref(),
         req.collected_at,
         notes,
     )
@@ -355,7 +350,7 @@ async fn resolve_garments(
             }
         })
         .collect();
-    let tags: Vec<String> = lines
+    let tags: Vec<TagCode> = lines
         .iter()
         .filter_map(|l| match &l.garment {
             GarmentRef::Tag(t) => Some(t.clone()),
@@ -367,7 +362,7 @@ async fn resolve_garments(
         .await?
         .into_iter()
         .collect();
-    let by_tag: HashMap<String, (Uuid, Uuid)> = db::garments_by_tags(&mut *tx, &tags)
+    let by_tag: HashMap<TagCode, (Uuid, Uuid)> = db::garments_by_tags(&mut *tx, &tags)
         .await?
         .into_iter()
         .map(|(t, c, g)| (t, (c, g)))

@@ -1,116 +1,23 @@
 //! Scans: a door label or garment tag from a phone photo or a USB scanner, resolved to the customer card.
 
-pub mod decode;
-
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 
-use crate::app::{AppState, Settings};
 use crate::auth::{AnyStaff, Authed};
-use crate::customers::{self, CustomerCard};
+use crate::decode::pool::{no_barcode, RETAKE_HINT};
+use crate::decode::Symbology;
 use crate::domain::code::{CodeError, DoorCode, TagCode};
 use crate::error::{AppError, AppResult};
 use crate::extract::Json;
 use crate::garments::{self, Garment};
-use decode::{DecodeError, DecodeOptions, DecodeOutcome, Symbology};
+use crate::profile::{self, CustomerCard};
+use crate::state::{AppState, Settings};
 
-/// Runs photo decoding off the async runtime on a bounded pool: at most `workers` at once and `queue` waiting;
-/// beyond that scans answer 503 with Retry-After instead of queueing without bound.
-#[derive(Clone)]
-pub struct DecodePool {
-    admit: Arc<Semaphore>,
-    run: Arc<Semaphore>,
-    options: Arc<DecodeOptions>,
-}
-
-impl Default for DecodePool {
-    fn default() -> Self {
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        DecodePool::new(workers, 8, DecodeOptions::default())
-    }
-}
-
-impl DecodePool {
-    pub fn new(workers: usize, queue: usize, options: DecodeOptions) -> Self {
-        let workers = workers.max(1);
-        DecodePool {
-            admit: Arc::new(Semaphore::new(workers + queue)),
-            run: Arc::new(Semaphore::new(workers)),
-            options: Arc::new(options),
-        }
-    }
-
-    /// Decodes a photo, preferring a valid door code among several barcodes.
-    pub async fn decode(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
-        let admitted = self.admit.clone().try_acquire_owned().map_err(|_| {
-            AppError::problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "decoder-busy",
-                "Decoder busy",
-                "too many photos are being decoded right now; retry in a moment",
-            )
-            .with_retry_after(2)
-        })?;
-        let running = self
-            .run
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-        let options = self.options.clone();
-        // The permits move into the blocking task: a client that hangs up does not free a busy decoder.
-        let outcome = tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, running);
-            decode::decode_photo(&photo, &options, &|text: &str| {
-                DoorCode::parse(text).is_ok()
-            })
-        })
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("decode task failed: {e}")))?;
-        outcome.map_err(decode_error)
-    }
-}
-
-const RETAKE_HINT: &str = "retake the photo closer to the label, flat on, with the whole label in the frame and no glare; or type the code under the barcode";
-
-fn decode_error(e: DecodeError) -> AppError {
-    match e {
-        DecodeError::NotAnImage => AppError::problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not-an-image",
-            "Not an image",
-            "the photo is not a JPEG, PNG or WebP image",
-        )
-        .with_field("photo"),
-        DecodeError::TooLarge { what } => AppError::problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "photo-too-large",
-            "Photo too large",
-            format!("the photo is too large: {what}"),
-        )
-        .with_field("photo"),
-        DecodeError::NoBarcode | DecodeError::TimedOut => no_barcode(),
-    }
-}
-
-fn no_barcode() -> AppError {
-    AppError::problem(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "no-barcode",
-        "No barcode found",
-        "no Doorstep label could be read in the photo",
-    )
-    .with_field("photo")
-    .with_hint(RETAKE_HINT)
-}
-
+/// The scan route, with room for a photo in its body limit.
 pub fn router(settings: &Settings) -> Router<AppState> {
     Router::new()
         .route("/api/v1/scans", post(scan))
@@ -127,23 +34,25 @@ struct KeyboardScan {
 #[derive(Debug, Serialize, Clone, Copy)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanSource {
+    /// Decoded from a photo.
     Photo,
+    /// Typed, or sent by a USB or Bluetooth scanner.
     Keyboard,
 }
 
 /// What a scan resolved to.
 #[derive(Debug, Serialize)]
 pub struct ScanResult {
-    pub code: String,
-    pub kind: &'static str,
-    pub source: ScanSource,
+    pub(crate) code: String,
+    pub(crate) kind: &'static str,
+    pub(crate) source: ScanSource,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbology: Option<Symbology>,
+    pub(crate) symbology: Option<Symbology>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decode_ms: Option<u64>,
+    pub(crate) decode_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub garment: Option<Garment>,
-    pub customer: CustomerCard,
+    pub(crate) garment: Option<Garment>,
+    pub(crate) customer: CustomerCard,
 }
 
 /// A code parsed as a door label or garment tag.
@@ -239,7 +148,7 @@ async fn scan(
     };
     let (customer_id, garment, code_text, kind) = match code {
         ScannedCode::Door(code) => {
-            let label = crate::labels::db::label_by_code(&state.pool, code.as_str()).await?;
+            let label = crate::labels::db::label_by_code(&state.pool, &code).await?;
             match label {
                 Some(l) if l.revoked_at.is_none() => {
                     (l.customer_id, None, code.to_string(), "door_label")
@@ -265,7 +174,7 @@ async fn scan(
             }
         }
         ScannedCode::Tag(code) => {
-            match garments::db::fetch_garment_by_tag(&state.pool, code.as_str()).await? {
+            match garments::db::fetch_garment_by_tag(&state.pool, &code).await? {
                 Some(g) => (g.customer_id, Some(g), code.to_string(), "garment_tag"),
                 None => {
                     return Err(AppError::problem(
@@ -279,7 +188,7 @@ async fn scan(
             }
         }
     };
-    let customer = customers::load_card(&state.pool, customer_id)
+    let customer = profile::load_card(&state.pool, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
     Ok(Json(ScanResult {

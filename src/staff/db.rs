@@ -1,50 +1,65 @@
-//! SQL for staff accounts.
+//! SQL for staff accounts (compile-checked against the schema; see `.sqlx/`).
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::StaffAccount;
+use crate::domain::username::Username;
 use crate::domain::Role;
 
-const COLUMNS: &str = "staff_id, username, display_name, role, active, created_at, updated_at";
-
+/// Creates an active account.
 pub async fn insert_staff(
     db: impl PgExecutor<'_>,
-    username: &str,
+    username: &Username,
     display_name: &str,
     role: Role,
     password_hash: &str,
 ) -> sqlx::Result<StaffAccount> {
-    sqlx::query_as(&format!(
-        "insert into staff (staff_id, username, display_name, role, password_hash) values ($1, $2, $3, $4, $5) returning {COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(username)
-    .bind(display_name)
-    .bind(role)
-    .bind(password_hash)
+    sqlx::query_as!(
+        StaffAccount,
+        r#"insert into staff (staff_id, username, display_name, role, password_hash)
+           values ($1, $2, $3, $4, $5)
+           returning staff_id, username as "username: Username", display_name, role as "role: Role",
+                     active, created_at, updated_at"#,
+        Uuid::new_v4(),
+        username.as_str(),
+        display_name,
+        role.name(),
+        password_hash,
+    )
     .fetch_one(db)
     .await
 }
 
+/// Every account by username.
 pub async fn list_staff(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<StaffAccount>> {
-    sqlx::query_as(&format!("select {COLUMNS} from staff order by username"))
-        .fetch_all(db)
-        .await
+    sqlx::query_as!(
+        StaffAccount,
+        r#"select staff_id, username as "username: Username", display_name, role as "role: Role",
+                  active, created_at, updated_at
+             from staff order by username"#
+    )
+    .fetch_all(db)
+    .await
 }
 
+/// An account, locked for a change.
 pub async fn fetch_staff_for_update(
     db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> sqlx::Result<Option<StaffAccount>> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from staff where staff_id = $1 for update"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        StaffAccount,
+        r#"select staff_id, username as "username: Username", display_name, role as "role: Role",
+                  active, created_at, updated_at
+             from staff where staff_id = $1 for update"#,
+        id
+    )
     .fetch_optional(db)
     .await
 }
 
+/// Changes an account's name, role or activity.
 pub async fn update_staff(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -52,49 +67,58 @@ pub async fn update_staff(
     role: Role,
     active: bool,
 ) -> sqlx::Result<StaffAccount> {
-    sqlx::query_as(&format!(
-        "update staff set display_name = $2, role = $3, active = $4, updated_at = now() where staff_id = $1 returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(display_name)
-    .bind(role)
-    .bind(active)
+    sqlx::query_as!(
+        StaffAccount,
+        r#"update staff set display_name = $2, role = $3, active = $4, updated_at = now()
+            where staff_id = $1
+        returning staff_id, username as "username: Username", display_name, role as "role: Role",
+                  active, created_at, updated_at"#,
+        id,
+        display_name,
+        role.name(),
+        active,
+    )
     .fetch_one(db)
     .await
 }
 
+/// Sets a new password hash.
 pub async fn set_password(
     db: impl PgExecutor<'_>,
     id: Uuid,
     password_hash: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("update staff set password_hash = $2, updated_at = now() where staff_id = $1")
-        .bind(id)
-        .bind(password_hash)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "update staff set password_hash = $2, updated_at = now() where staff_id = $1",
+        id,
+        password_hash
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Sets the password of `username`, creating the account with `role` if it does not exist.
 pub async fn upsert_staff(
     db: impl PgExecutor<'_>,
-    username: &str,
+    username: &Username,
     display_name: &str,
     role: Role,
     password_hash: &str,
 ) -> sqlx::Result<StaffAccount> {
-    sqlx::query_as(&format!(
-        "insert into staff (staff_id, username, display_name, role, password_hash) values ($1, $2, $3, $4, $5)
-         on conflict (username) do update set password_hash = excluded.password_hash, role = excluded.role,
-                                              active = true, updated_at = now()
-         returning {COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(username)
-    .bind(display_name)
-    .bind(role)
-    .bind(password_hash)
+    sqlx::query_as!(
+        StaffAccount,
+        r#"insert into staff (staff_id, username, display_name, role, password_hash) values ($1, $2, $3, $4, $5)
+           on conflict (username) do update set password_hash = excluded.password_hash, role = excluded.role,
+                                                active = true, updated_at = now()
+           returning staff_id, username as "username: Username", display_name, role as "role: Role",
+                     active, created_at, updated_at"#,
+        Uuid::new_v4(),
+        username.as_str(),
+        display_name,
+        role.name(),
+        password_hash,
+    )
     .fetch_one(db)
     .await
 }

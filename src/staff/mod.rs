@@ -10,41 +10,37 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{self, Admin, Authed};
+use crate::domain::username::Username;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult, FieldError, ResultExt};
 use crate::extract::{Json, Path};
+use crate::state::AppState;
 
 /// A staff account as administrators see it (never the password hash).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StaffAccount {
+    /// The account.
     pub staff_id: Uuid,
-    pub username: String,
+    /// Sign-in name, lower case.
+    pub username: Username,
+    /// Name shown to colleagues.
     pub display_name: String,
+    /// What the account may do.
     pub role: Role,
+    /// Deactivated accounts cannot sign in.
     pub active: bool,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
+/// The staff administration routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{staff_id}", patch(update_staff))
-}
-
-/// Checks a username: 3–64 characters of letters, digits, `.`, `_` or `-`.
-pub fn check_username(username: &str) -> Result<String, &'static str> {
-    let u = username.trim().to_lowercase();
-    if !(3..=64).contains(&u.len())
-        || !u
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-    {
-        return Err("a username has 3 to 64 letters, digits, '.', '_' or '-'");
-    }
-    Ok(u)
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,11 +69,11 @@ async fn create_staff(
     Json(req): Json<NewStaff>,
 ) -> AppResult<(StatusCode, Json<StaffAccount>)> {
     let mut errors = Vec::new();
-    let username = check_username(&req.username)
-        .map_err(|m| {
+    let username = Username::parse_for_person(&req.username)
+        .map_err(|e| {
             errors.push(FieldError {
                 field: "username".into(),
-                message: m.into(),
+                message: e.to_string(),
             })
         })
         .ok();
@@ -95,7 +91,7 @@ async fn create_staff(
     let Some(username) = username.filter(|_| errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
-    let display_name = display_name.unwrap_or_else(|| username.clone());
+    let display_name = display_name.unwrap_or_else(|| username.to_string());
     let password_hash = hash(req.password).await?;
     let account = db::insert_staff(
         &state.pool,

@@ -14,11 +14,11 @@ use crate::domain::{GarmentKind, Material};
 /// The settings new orders start from.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StorageSettings {
-    pub insurance_rate_bp: i32,
-    pub cleaned_within_days: Option<i32>,
-    pub return_window_kind: String,
-    pub updated_at: DateTime<Utc>,
-    pub updated_by: Option<Uuid>,
+    pub(crate) insurance_rate_bp: i32,
+    pub(crate) cleaned_within_days: Option<i32>,
+    pub(crate) return_window_kind: String,
+    pub(crate) updated_at: DateTime<Utc>,
+    pub(crate) updated_by: Option<Uuid>,
 }
 
 /// The one settings row.
@@ -54,12 +54,12 @@ pub async fn update_settings(
 /// A zone with how many places it has and how many hold an item now.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ZoneView {
-    pub zone_id: String,
-    pub name: String,
-    pub kind: ZoneKind,
-    pub capacity: i32,
-    pub in_use: i64,
-    pub free: i64,
+    pub(crate) zone_id: String,
+    pub(crate) name: String,
+    pub(crate) kind: ZoneKind,
+    pub(crate) capacity: i32,
+    pub(crate) in_use: i64,
+    pub(crate) free: i64,
 }
 
 const ZONE_USE: &str = "
@@ -195,11 +195,11 @@ pub async fn delete_price(
 /// A garment offered for storage, with its cleaning record.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GarmentForStorage {
-    pub garment_id: Uuid,
-    pub kind: GarmentKind,
-    pub material: Option<Material>,
-    pub times_cleaned: i32,
-    pub last_cleaned_at: Option<DateTime<Utc>>,
+    pub(crate) garment_id: Uuid,
+    pub(crate) kind: GarmentKind,
+    pub(crate) material: Option<Material>,
+    pub(crate) times_cleaned: i32,
+    pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
 }
 
 /// The customer's garments among `ids`, locked so that two orders for one garment take turns.
@@ -246,28 +246,28 @@ pub async fn next_receipt_no(db: impl PgExecutor<'_>, year: i32) -> sqlx::Result
 
 /// An order's own fields, ready to insert.
 pub struct NewOrder<'a> {
-    pub customer_id: Uuid,
-    pub order_id: Uuid,
-    pub receipt_no: &'a str,
-    pub term_months: i32,
-    pub insurance_rate_bp: i32,
-    pub planned_return_on: NaiveDate,
-    pub delivery_preference: &'a str,
-    pub notes: &'a str,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
-    pub declared_cents: i64,
-    pub created_by: Uuid,
+    pub(crate) customer_id: Uuid,
+    pub(crate) order_id: Uuid,
+    pub(crate) receipt_no: &'a str,
+    pub(crate) term_months: i32,
+    pub(crate) insurance_rate_bp: i32,
+    pub(crate) planned_return_on: NaiveDate,
+    pub(crate) delivery_preference: &'a str,
+    pub(crate) notes: &'a str,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
+    pub(crate) declared_cents: i64,
+    pub(crate) created_by: Uuid,
 }
 
 /// One item, ready to insert.
 pub struct NewItem {
-    pub garment_id: Uuid,
-    pub declared_cents: i64,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
-    pub zone_id: String,
-    pub position: String,
+    pub(crate) garment_id: Uuid,
+    pub(crate) declared_cents: i64,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
+    pub(crate) zone_id: String,
+    pub(crate) position: String,
 }
 
 /// Inserts an order as `accepted`.
@@ -360,26 +360,26 @@ pub async fn insert_event(
 /// An order's own columns with its customer and the staff member who accepted it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrderRow {
-    pub customer_id: Uuid,
-    pub order_id: Uuid,
-    pub receipt_no: String,
-    pub status: Status,
-    pub term_months: i32,
-    pub insurance_rate_bp: i32,
-    pub planned_return_on: NaiveDate,
-    pub delivery_preference: String,
-    pub notes: String,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
-    pub declared_cents: i64,
-    pub created_at: DateTime<Utc>,
-    pub created_by: Uuid,
-    pub created_by_name: String,
-    pub delivery_booked_for: Option<NaiveDate>,
-    pub customer_name: String,
-    pub customer_phone: Option<String>,
-    pub customer_address: Option<String>,
-    pub do_not_contact: bool,
+    pub(crate) customer_id: Uuid,
+    pub(crate) order_id: Uuid,
+    pub(crate) receipt_no: String,
+    pub(crate) status: Status,
+    pub(crate) term_months: i32,
+    pub(crate) insurance_rate_bp: i32,
+    pub(crate) planned_return_on: NaiveDate,
+    pub(crate) delivery_preference: String,
+    pub(crate) notes: String,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
+    pub(crate) declared_cents: i64,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) created_by: Uuid,
+    pub(crate) created_by_name: String,
+    pub(crate) delivery_booked_for: Option<NaiveDate>,
+    pub(crate) customer_name: String,
+    pub(crate) customer_phone: Option<String>,
+    pub(crate) customer_address: Option<String>,
+    pub(crate) do_not_contact: bool,
 }
 
 /// One order of one customer, with the names a receipt prints.
@@ -507,19 +507,19 @@ pub async fn events_of(
 /// An order in a list: its figures without the items.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct OrderSummary {
-    pub customer_id: Uuid,
-    pub order_id: Uuid,
-    pub receipt_no: String,
-    pub customer_name: String,
-    pub status: Status,
-    pub term_months: i32,
-    pub planned_return_on: NaiveDate,
-    pub delivery_booked_for: Option<NaiveDate>,
-    pub item_count: i64,
-    pub declared_cents: i64,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
-    pub created_at: DateTime<Utc>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) order_id: Uuid,
+    pub(crate) receipt_no: String,
+    pub(crate) customer_name: String,
+    pub(crate) status: Status,
+    pub(crate) term_months: i32,
+    pub(crate) planned_return_on: NaiveDate,
+    pub(crate) delivery_booked_for: Option<NaiveDate>,
+    pub(crate) item_count: i64,
+    pub(crate) declared_cents: i64,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
+    pub(crate) created_at: DateTime<Utc>,
 }
 
 /// Orders newest first, of one customer or all, optionally of one status; `limit + 1` rows for paging.
@@ -552,15 +552,15 @@ pub async fn orders(
 /// One customer with open orders due back by the list's day.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueRow {
-    pub customer_id: Uuid,
-    pub name: String,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub do_not_contact: bool,
-    pub due_on: NaiveDate,
-    pub orders: i64,
-    pub unbooked_orders: i64,
-    pub total: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) do_not_contact: bool,
+    pub(crate) due_on: NaiveDate,
+    pub(crate) orders: i64,
+    pub(crate) unbooked_orders: i64,
+    pub(crate) total: i64,
 }
 
 /// Customers whose open orders are due back by `due_by`, earliest due first; `booked` keeps only customers
@@ -599,14 +599,14 @@ pub async fn due_customers(
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DueOrder {
     #[serde(skip)]
-    pub customer_id: Uuid,
-    pub order_id: Uuid,
-    pub receipt_no: String,
-    pub status: Status,
-    pub planned_return_on: NaiveDate,
-    pub delivery_booked_for: Option<NaiveDate>,
-    pub delivery_preference: String,
-    pub declared_cents: i64,
+    pub(crate) customer_id: Uuid,
+    pub(crate) order_id: Uuid,
+    pub(crate) receipt_no: String,
+    pub(crate) status: Status,
+    pub(crate) planned_return_on: NaiveDate,
+    pub(crate) delivery_booked_for: Option<NaiveDate>,
+    pub(crate) delivery_preference: String,
+    pub(crate) declared_cents: i64,
 }
 
 /// The open orders of these customers that are due back by `due_by`.
@@ -659,26 +659,26 @@ pub async fn items_by_order(
 /// Storage figures of a group of orders (a season, a month, a zone).
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
 pub struct Figures {
-    pub orders: i64,
-    pub items: i64,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
-    pub revenue_cents: i64,
-    pub declared_cents: i64,
+    pub(crate) orders: i64,
+    pub(crate) items: i64,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
+    pub(crate) revenue_cents: i64,
+    pub(crate) declared_cents: i64,
     /// Items of these orders still in storage now, and the value declared for them.
     pub held_items: i64,
-    pub held_declared_cents: i64,
-    pub returned_orders: i64,
+    pub(crate) held_declared_cents: i64,
+    pub(crate) returned_orders: i64,
 }
 
 /// A row of the revenue report: a month or a zone and its figures.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct GroupFigures {
-    pub group: String,
-    pub label: String,
+    pub(crate) group: String,
+    pub(crate) label: String,
     #[sqlx(flatten)]
     #[serde(flatten)]
-    pub figures: Figures,
+    pub(crate) figures: Figures,
 }
 
 const FIGURES: &str = "

@@ -4,13 +4,16 @@ use serde::Serialize;
 
 use crate::domain::{GarmentKind, Material};
 
+/// Materials that suffer in a humid summer at home, whatever their season class.
+pub const DELICATE: &[&str] = &["fur", "leather", "suede", "down", "cashmere", "silk"];
+
 /// One row of the storage price list: a monthly fee for a garment kind and/or material (`None` matches any).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PriceRow {
-    pub price_id: i32,
-    pub kind: Option<GarmentKind>,
-    pub material: Option<Material>,
-    pub monthly_cents: i64,
+    pub(crate) price_id: i32,
+    pub(crate) kind: Option<GarmentKind>,
+    pub(crate) material: Option<Material>,
+    pub(crate) monthly_cents: i64,
 }
 
 impl PriceRow {
@@ -64,9 +67,9 @@ pub fn premium_cents(declared_cents: i64, rate_bp: i32) -> Option<i64> {
 /// What one item costs, as the receipt and the order record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ItemCharge {
-    pub monthly_cents: i64,
-    pub fee_cents: i64,
-    pub premium_cents: i64,
+    pub(crate) monthly_cents: i64,
+    pub(crate) fee_cents: i64,
+    pub(crate) premium_cents: i64,
 }
 
 /// Charges one item: fee for the term and premium on its declared value.

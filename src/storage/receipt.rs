@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use super::OrderView;
-use crate::lists::money;
+use crate::domain::money::money;
 
 /// The sentence every receipt carries, word for word, in both formats.
 pub const LIABILITY: &str =

@@ -185,8 +185,9 @@ fn homography(from: [(f64, f64); 4], to: [(f64, f64); 4]) -> [f64; 8] {
         for row in 0..8 {
             if row != col {
                 let f = a[row][col] / a[col][col];
-                for k in col..9 {
-                    a[row][k] -= f * a[col][k];
+                let pivot_row = a[col];
+                for (k, v) in a[row].iter_mut().enumerate().skip(col) {
+                    *v -= f * pivot_row[k];
                 }
             }
         }

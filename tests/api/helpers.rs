@@ -8,8 +8,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use doorstep::app::{self, AppState};
+use doorstep::app;
 use doorstep::domain::Role;
+use doorstep::state::AppState;
 
 pub const PASSWORD: &str = "test-password-123";
 
@@ -92,6 +93,7 @@ impl TestApp {
             uuid::Uuid::new_v4().simple()
         );
         let hash = doorstep::auth::hash_password(PASSWORD).unwrap();
+        let username = doorstep::domain::username::Username::parse(&username).unwrap();
         doorstep::staff::db::insert_staff(&self.pool, &username, "Test", role, &hash)
             .await
             .unwrap();

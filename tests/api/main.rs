@@ -1,5 +1,7 @@
 //! The one integration-test binary: every endpoint against a real, per-test PostgreSQL database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 mod helpers;
 
 mod auth;

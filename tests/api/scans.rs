@@ -236,8 +236,8 @@ async fn scans_need_a_session(pool: PgPool) {
 
 #[tokio::test]
 async fn a_saturated_decoder_answers_503_with_retry_after() {
-    use doorstep::scans::decode::DecodeOptions;
-    use doorstep::scans::DecodePool;
+    use doorstep::decode::pool::DecodePool;
+    use doorstep::decode::DecodeOptions;
     let pool = DecodePool::new(1, 0, DecodeOptions::default());
     // A large noisy photo keeps the only decoder busy for a while.
     let mut rng = rand::thread_rng();

@@ -905,7 +905,7 @@ async fn stored_garments_leave_the_reminder_list(pool: sqlx::PgPool) {
             .await;
     // The orders below are taken today, so the list is asked for today: the latest spring window that has
     // opened, with the garments cleaned the spring before it.
-    let today = doorstep::app::Settings::default().today();
+    let today = doorstep::state::Settings::default().clock.today();
     let year = if today.month() >= 3 {
         today.year()
     } else {

@@ -31,7 +31,7 @@ impl World {
         let hash = doorstep::auth::hash_password(crate::helpers::PASSWORD).unwrap();
         let worker = doorstep::staff::db::insert_staff(
             &app.pool,
-            "world-worker",
+            &doorstep::domain::username::Username::parse("world-worker").unwrap(),
             "Worker",
             Role::Pickup,
             &hash,
@@ -46,7 +46,7 @@ impl World {
         let id = Uuid::new_v4();
         let fields = CustomerFields {
             name: name.into(),
-            phone: Some("+86 21 5555 0100".into()),
+            phone: doorstep::domain::phone::Phone::parse("+86 21 5555 0100").ok(),
             address: Some("1 Test Lane".into()),
             notes: String::new(),
             label_consent_at: None,

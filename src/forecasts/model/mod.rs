@@ -31,29 +31,29 @@ const Z95: f64 = 1.959_963_985;
 /// A point forecast with 80% and 95% prediction intervals, one value per week ahead.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Forecast {
-    pub model: String,
-    pub mean: Vec<f64>,
-    pub lo80: Vec<f64>,
-    pub hi80: Vec<f64>,
-    pub lo95: Vec<f64>,
-    pub hi95: Vec<f64>,
+    pub(crate) model: String,
+    pub(crate) mean: Vec<f64>,
+    pub(crate) lo80: Vec<f64>,
+    pub(crate) hi80: Vec<f64>,
+    pub(crate) lo95: Vec<f64>,
+    pub(crate) hi95: Vec<f64>,
 }
 
 /// One candidate's score in the selection backtest (mean over rolling origins).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelScore {
-    pub model: String,
-    pub mase: f64,
-    pub smape: f64,
+    pub(crate) model: String,
+    pub(crate) mase: f64,
+    pub(crate) smape: f64,
 }
 
 /// The model chosen for a series, why, how every candidate scored, and its forecast.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Selection {
-    pub chosen: String,
-    pub fallback_reason: Option<String>,
-    pub scores: Vec<ModelScore>,
-    pub forecast: Forecast,
+    pub(crate) chosen: String,
+    pub(crate) fallback_reason: Option<String>,
+    pub(crate) scores: Vec<ModelScore>,
+    pub(crate) forecast: Forecast,
 }
 
 /// Anything that turns a weekly history into a forecast with intervals.

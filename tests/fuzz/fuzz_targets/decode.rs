@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use doorstep::scans::decode::{decode_photo, DecodeOptions};
+use doorstep::decode::{decode_photo, DecodeOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

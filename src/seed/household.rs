@@ -1,119 +1,30 @@
-//! `doorstep seed`: a deterministic, realistic laundry company (households, wardrobes, seasonal habits) for demos, tests and benchmarks.
+//! The household model of the seed: who lives behind a door, what they wear and how they use the laundry (pure).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::customers::db::{customer_exists, insert_customer, CustomerFields};
+use crate::customers::db::CustomerFields;
 use crate::domain::code::DoorCode;
+use crate::domain::phone::Phone;
 use crate::domain::{
-    Category, Channel, GarmentKind, InteractionKind, Material, Role, SeasonClass, Service,
+    Category, Channel, GarmentKind, InteractionKind, Material, SeasonClass, Service,
 };
-use crate::garments::db::insert_garment;
 use crate::garments::GarmentFields;
-use crate::interactions::db::{insert_interaction, resolve_complaint, NewInteraction};
-use crate::labels::db::insert_label;
-use crate::pickups::db::{insert_lines, insert_pickup, LineRow};
-use crate::{auth, staff};
-
-/// What to generate; `today` is a parameter so tests and reruns see the same calendar.
-#[derive(Debug, Clone)]
-pub struct SeedOptions {
-    pub customers: usize,
-    pub years: u32,
-    pub seed: u64,
-    /// Last day of the history (exclusive), in Shanghai time.
-    pub today: NaiveDate,
-    /// Customers written per transaction.
-    pub batch_size: usize,
-    /// Batches written at once, each on its own connection.
-    pub parallel: usize,
-    pub progress: bool,
-}
-
-impl SeedOptions {
-    /// Defaults for the command line: history up to today, 200 customers per transaction, 4 writers.
-    pub fn new(customers: usize, years: u32, seed: u64) -> Self {
-        Self {
-            customers,
-            years,
-            seed,
-            today: (Utc::now() + chrono::Duration::hours(SHANGHAI_HOURS)).date_naive(),
-            batch_size: 200,
-            parallel: 4,
-            progress: false,
-        }
-    }
-}
-
-/// Rows written, so callers and tests can check what a seed produced.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct SeedCounts {
-    pub customers: u64,
-    pub garments: u64,
-    pub pickups: u64,
-    pub lines: u64,
-    pub interactions: u64,
-    pub labels: u64,
-}
-
-impl SeedCounts {
-    fn add(&mut self, o: &SeedCounts) {
-        self.customers += o.customers;
-        self.garments += o.garments;
-        self.pickups += o.pickups;
-        self.lines += o.lines;
-        self.interactions += o.interactions;
-        self.labels += o.labels;
-    }
-
-    fn of(plan: &CustomerPlan) -> Self {
-        Self {
-            customers: 1,
-            garments: plan.garments.len() as u64,
-            pickups: plan.pickups.len() as u64,
-            lines: plan.pickups.iter().map(|p| p.lines.len() as u64).sum(),
-            interactions: plan.interactions.len() as u64,
-            labels: u64::from(plan.door_code.is_some()),
-        }
-    }
-}
-
-/// The outcome of a seed run, printed by the CLI.
-#[derive(Debug, Clone, Copy)]
-pub struct SeedSummary {
-    pub counts: SeedCounts,
-    pub elapsed: Duration,
-}
-
-impl std::fmt::Display for SeedSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let c = &self.counts;
-        write!(
-            f,
-            "seeded {} customers, {} garments, {} pickups, {} lines, {} interactions, {} door labels in {:.1?}",
-            c.customers, c.garments, c.pickups, c.lines, c.interactions, c.labels, self.elapsed
-        )
-    }
-}
+use crate::pickups::db::LineRow;
 
 /// One customer's whole history, planned without touching the database.
 pub struct CustomerPlan {
-    pub customer_id: Uuid,
-    pub fields: CustomerFields,
-    pub door_code: Option<DoorCode>,
+    pub(crate) customer_id: Uuid,
+    pub(crate) fields: CustomerFields,
+    pub(crate) door_code: Option<DoorCode>,
+    /// Who lives there: the categories of clothes the household wears.
     pub members: Vec<Category>,
-    pub garments: Vec<GarmentPlan>,
-    pub pickups: Vec<PickupPlan>,
-    pub interactions: Vec<InteractionPlan>,
+    pub(crate) garments: Vec<GarmentPlan>,
+    pub(crate) pickups: Vec<PickupPlan>,
+    pub(crate) interactions: Vec<InteractionPlan>,
     /// First day of the customer's history (the range start, or when they joined).
     pub start: NaiveDate,
     /// Set for churners: no pickups on or after this day.
@@ -122,33 +33,35 @@ pub struct CustomerPlan {
 
 /// A garment and what cleaning it costs at this company.
 pub struct GarmentPlan {
-    pub garment_id: Uuid,
-    pub fields: GarmentFields,
-    pub service: Service,
-    pub price_cents: i64,
+    pub(crate) garment_id: Uuid,
+    pub(crate) fields: GarmentFields,
+    pub(crate) service: Service,
+    pub(crate) price_cents: i64,
 }
 
 /// A visit; `staff` indexes the seed pickup workers.
 pub struct PickupPlan {
-    pub pickup_id: Uuid,
-    pub collected_at: DateTime<Utc>,
-    pub staff: usize,
-    pub scanned_label: bool,
-    pub notes: &'static str,
-    pub lines: Vec<LineRow>,
+    pub(crate) pickup_id: Uuid,
+    pub(crate) collected_at: DateTime<Utc>,
+    pub(crate) staff: usize,
+    pub(crate) scanned_label: bool,
+    pub(crate) notes: &'static str,
+    pub(crate) lines: Vec<LineRow>,
 }
 
 /// A call, visit, note or complaint; complaints with a resolution are resolved after recording.
 pub struct InteractionPlan {
-    pub kind: InteractionKind,
-    pub channel: Channel,
-    pub body: String,
-    pub occurred_at: DateTime<Utc>,
-    pub resolution: Option<&'static str>,
+    pub(crate) kind: InteractionKind,
+    pub(crate) channel: Channel,
+    pub(crate) body: String,
+    pub(crate) occurred_at: DateTime<Utc>,
+    pub(crate) resolution: Option<&'static str>,
 }
 
-const SHANGHAI_HOURS: i64 = 8;
-const PICKUP_WORKERS: usize = 4;
+/// Shanghai time, in which the seeded company works.
+pub(super) const SHANGHAI_HOURS: i64 = 8;
+/// Pickup workers (routes) of the seeded company.
+pub(super) const PICKUP_WORKERS: usize = 4;
 
 /// The per-customer random stream: customer `index` of `seed` is the same whatever the batch order.
 pub fn customer_rng(seed: u64, index: usize) -> StdRng {
@@ -500,13 +413,14 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     let do_not_contact = rng.gen_bool(0.03);
     let fields = CustomerFields {
         name: format!("{surname} {given}"),
-        phone: Some(format!(
+        phone: Phone::parse(&format!(
             "+86 1{}{} {:04} {:04}",
             rng.gen_range(3..=9),
             rng.gen_range(0..10),
             rng.gen_range(0..10_000),
             rng.gen_range(0..10_000)
-        )),
+        ))
+        .ok(),
         address: Some(format!(
             "Room {}{:02}, {} {}, Shanghai",
             rng.gen_range(1..=32),
@@ -694,192 +608,6 @@ fn kind_name(kind: GarmentKind) -> &'static str {
         K::Curtain => "curtain",
         K::Other => "garment",
     }
-}
-
-/// The accounts the seeded pickups and interactions are recorded by.
-struct SeedStaff {
-    pickup: Vec<Uuid>,
-    dispatcher: Uuid,
-}
-
-/// Creates (or reuses, with a fresh unknown password) the seed staff accounts.
-async fn seed_staff(pool: &PgPool) -> anyhow::Result<SeedStaff> {
-    let mut accounts: Vec<(String, String, Role)> = (1..=PICKUP_WORKERS)
-        .map(|i| {
-            (
-                format!("seed-pickup-{i}"),
-                format!("Seed pickup worker {i}"),
-                Role::Pickup,
-            )
-        })
-        .collect();
-    accounts.push((
-        "seed-dispatcher".into(),
-        "Seed dispatcher".into(),
-        Role::Dispatcher,
-    ));
-    let mut ids = Vec::with_capacity(accounts.len());
-    for (username, display, role) in accounts {
-        let hash = tokio::task::spawn_blocking(|| auth::hash_password(&auth::generate_password()))
-            .await??;
-        ids.push(
-            staff::db::upsert_staff(pool, &username, &display, role, &hash)
-                .await?
-                .staff_id,
-        );
-    }
-    let dispatcher = ids.pop().context("no seed dispatcher")?;
-    Ok(SeedStaff {
-        pickup: ids,
-        dispatcher,
-    })
-}
-
-/// Writes one batch of customers in one transaction through the service's own SQL.
-async fn write_batch(
-    pool: &PgPool,
-    staff: &SeedStaff,
-    plans: &[CustomerPlan],
-) -> anyhow::Result<SeedCounts> {
-    let mut tx = pool.begin().await?;
-    let mut counts = SeedCounts::default();
-    for plan in plans {
-        let id = plan.customer_id;
-        insert_customer(&mut *tx, id, &plan.fields).await?;
-        if let Some(code) = &plan.door_code {
-            insert_label(&mut *tx, id, code.as_str(), staff.dispatcher).await?;
-        }
-        for g in &plan.garments {
-            insert_garment(&mut *tx, id, g.garment_id, &g.fields).await?;
-        }
-        for p in &plan.pickups {
-            let door_code = plan
-                .door_code
-                .as_ref()
-                .filter(|_| p.scanned_label)
-                .map(DoorCode::as_str);
-            let worker = staff.pickup[p.staff % staff.pickup.len()];
-            insert_pickup(
-                &mut *tx,
-                id,
-                p.pickup_id,
-                worker,
-                door_code,
-                p.collected_at,
-                p.notes,
-            )
-            .await?;
-            insert_lines(&mut *tx, id, p.pickup_id, &p.lines).await?;
-        }
-        for i in &plan.interactions {
-            let row = insert_interaction(
-                &mut *tx,
-                &NewInteraction {
-                    customer_id: id,
-                    staff_id: Some(staff.dispatcher),
-                    kind: i.kind,
-                    channel: i.channel,
-                    body: &i.body,
-                    occurred_at: i.occurred_at,
-                },
-            )
-            .await?;
-            if let Some(resolution) = i.resolution {
-                resolve_complaint(
-                    &mut *tx,
-                    id,
-                    row.interaction_id,
-                    staff.dispatcher,
-                    resolution,
-                )
-                .await?;
-            }
-        }
-        counts.add(&SeedCounts::of(plan));
-    }
-    tx.commit().await?;
-    Ok(counts)
-}
-
-/// Seeds `opts.customers` customers into `pool`; refuses when this seed is already loaded (ids derive from it).
-pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummary> {
-    let started = Instant::now();
-    let SeedOptions {
-        customers,
-        years,
-        seed,
-        today,
-        ..
-    } = opts;
-    if customers == 0 {
-        anyhow::bail!("--customers must be at least 1");
-    }
-    let first = plan_customer(&mut customer_rng(seed, 0), today, years).customer_id;
-    if customer_exists(pool, first).await? {
-        anyhow::bail!(
-            "seed {seed} is already loaded into this database (customer {first} exists); \
-             use another --seed or a fresh database"
-        );
-    }
-    let staff = Arc::new(seed_staff(pool).await?);
-    let bar = if opts.progress {
-        let bar = ProgressBar::new(customers as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} customers ({per_sec}, eta {eta})",
-            )?
-            .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-
-    let batch = opts.batch_size.max(1);
-    let mut starts = (0..customers).step_by(batch);
-    let mut running = tokio::task::JoinSet::new();
-    let mut counts = SeedCounts::default();
-    loop {
-        while running.len() < opts.parallel.max(1) {
-            let Some(lo) = starts.next() else { break };
-            let hi = (lo + batch).min(customers);
-            let (pool, staff) = (pool.clone(), staff.clone());
-            running.spawn(async move {
-                let plans: Vec<CustomerPlan> = (lo..hi)
-                    .map(|i| plan_customer(&mut customer_rng(seed, i), today, years))
-                    .collect();
-                write_batch(&pool, &staff, &plans)
-                    .await
-                    .with_context(|| format!("writing customers {lo}..{hi}"))
-            });
-        }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        let batch_counts = done??;
-        bar.inc(batch_counts.customers);
-        counts.add(&batch_counts);
-    }
-    bar.finish_and_clear();
-    // A bulk load rewrites each garment's and customer's rollup row once per pickup, leaving the tables and
-    // their indexes several times their size (customer_stats 10x at 100k customers), which a plain vacuum
-    // does not give back. The database is new and nobody else uses it yet: rewrite them compactly, as a
-    // company's tables look after routine vacuuming, so the lists are timed on representative data. The
-    // rewrite leaves the visibility map empty (index-only scans would visit the heap): the plain vacuum sets it.
-    sqlx::raw_sql("vacuum (full) customer_stats, garment")
-        .execute(pool)
-        .await
-        .context("compacting the rollups after the seed")?;
-    sqlx::raw_sql(
-        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer",
-    )
-    .execute(pool)
-    .await
-    .context("vacuuming after the seed")?;
-    Ok(SeedSummary {
-        counts,
-        elapsed: started.elapsed(),
-    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Staff sign-in: argon2 password hashes, revocable server-side sessions, and role-checking extractors.
 
+pub mod db;
+
 use std::marker::PhantomData;
 
 use argon2::password_hash::{
@@ -15,25 +17,26 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::extract::Json;
+use crate::state::AppState;
 
 /// The signed-in member of staff behind a request.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Staff {
-    pub staff_id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
+    pub(crate) staff_id: Uuid,
+    pub(crate) username: String,
+    pub(crate) display_name: String,
+    pub(crate) role: Role,
 }
 
 /// A role a route needs, as a type, so the requirement is visible in the handler's signature.
 pub trait RoleNeeded: Send + Sync {
+    /// The lowest role that may pass.
     const ROLE: Role;
 }
 
@@ -73,7 +76,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(AppError::Unauthorized)?;
         let pool = PgPool::from_ref(state);
-        let staff = staff_for_token(&pool, &token_hash(token))
+        let staff = db::staff_for_token(&pool, &token_hash(token))
             .await?
             .ok_or(AppError::Unauthorized)?;
         if !staff.role.at_least(R::ROLE) {
@@ -95,17 +98,6 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
-}
-
-async fn staff_for_token(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<Staff>> {
-    sqlx::query_as(
-        "select s.staff_id, s.username, s.display_name, s.role
-           from staff_session ss join staff s using (staff_id)
-          where ss.token_hash = $1 and ss.revoked_at is null and ss.expires_at > now() and s.active",
-    )
-    .bind(hash)
-    .fetch_optional(db)
-    .await
 }
 
 /// Hashes a password with argon2id and a random salt (slow on purpose: call off the async runtime).
@@ -141,6 +133,7 @@ pub fn generate_password() -> String {
     hex::encode(bytes)
 }
 
+/// The sign-in routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
@@ -161,9 +154,8 @@ struct LoginResponse {
     staff: Staff,
 }
 
-#[derive(sqlx::FromRow)]
-struct Credentials {
-    #[sqlx(flatten)]
+/// A staff member with their password hash, for sign-in only.
+pub struct Credentials {
     staff: Staff,
     password_hash: String,
 }
@@ -176,12 +168,7 @@ async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let creds: Option<Credentials> = sqlx::query_as(
-        "select staff_id, username, display_name, role, password_hash from staff where username = $1 and active",
-    )
-    .bind(req.username.trim().to_lowercase())
-    .fetch_optional(&state.pool)
-    .await?;
+    let creds = db::credentials(&state.pool, &req.username.trim().to_lowercase()).await?;
     let hash = creds
         .as_ref()
         .map_or(DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
@@ -202,12 +189,13 @@ async fn login(
     rand::thread_rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
     let expires_at = Utc::now() + state.settings.session_ttl;
-    sqlx::query("insert into staff_session (token_hash, staff_id, expires_at) values ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(creds.staff.staff_id)
-        .bind(expires_at)
-        .execute(&state.pool)
-        .await?;
+    db::insert_session(
+        &state.pool,
+        &token_hash(&token),
+        creds.staff.staff_id,
+        expires_at,
+    )
+    .await?;
     tracing::info!(staff_id = %creds.staff.staff_id, "signed in");
     Ok(Json(LoginResponse {
         token,
@@ -221,13 +209,8 @@ async fn logout(
     parts: BearerToken,
 ) -> AppResult<StatusCode> {
     let token = parts.0.ok_or(AppError::Unauthorized)?;
-    let done = sqlx::query(
-        "update staff_session set revoked_at = now() where token_hash = $1 and revoked_at is null",
-    )
-    .bind(token_hash(&token))
-    .execute(&state.pool)
-    .await?;
-    if done.rows_affected() == 0 {
+    let revoked = db::revoke_session(&state.pool, &token_hash(&token)).await?;
+    if !revoked {
         return Err(AppError::Unauthorized);
     }
     Ok(StatusCode::NO_CONTENT)
@@ -248,16 +231,7 @@ async fn me(Authed(staff, _): Authed<AnyStaff>) -> Json<Staff> {
     Json(staff)
 }
 
-/// Ends every session of a staff member (on deactivation or password change).
-pub async fn revoke_sessions(db: impl PgExecutor<'_>, staff_id: Uuid) -> sqlx::Result<u64> {
-    let done = sqlx::query(
-        "update staff_session set revoked_at = now() where staff_id = $1 and revoked_at is null",
-    )
-    .bind(staff_id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
-}
+pub use db::revoke_sessions;
 
 #[cfg(test)]
 mod tests {

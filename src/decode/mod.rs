@@ -1,5 +1,7 @@
 //! Pure photo decoding: image bytes in, barcodes out (no HTTP, no SQL).
 
+pub mod pool;
+
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -14,8 +16,11 @@ use rxing::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Symbology {
+    /// QR Code (door labels and garment tags).
     QrCode,
+    /// Code 128 (labels printed by older systems).
     Code128,
+    /// Data Matrix (small garment tags).
     DataMatrix,
 }
 
@@ -43,7 +48,9 @@ impl Symbology {
 pub struct DecodeOptions {
     /// No new attempt starts once this much time has passed (a running attempt can't be stopped).
     pub budget: Duration,
+    /// Largest file accepted, in bytes.
     pub max_bytes: usize,
+    /// Largest image accepted, in pixels.
     pub max_pixels: u64,
 }
 
@@ -60,16 +67,20 @@ impl Default for DecodeOptions {
 /// One barcode read from a photo.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Decoded {
+    /// The decoded text.
     pub text: String,
+    /// The barcode's symbology.
     pub symbology: Symbology,
 }
 
 /// What a decode found: the first accepted code, if any, and every distinct code seen on the way.
 #[derive(Debug, Clone)]
 pub struct DecodeOutcome {
+    /// The first code the caller's predicate accepted.
     pub accepted: Option<Decoded>,
     /// Distinct codes in the order found, the accepted one included; never empty.
     pub seen: Vec<Decoded>,
+    /// Wall time spent.
     pub elapsed: Duration,
     /// Reader passes run (one binarized frame read for one symbology).
     pub attempts: u32,
@@ -78,12 +89,19 @@ pub struct DecodeOutcome {
 /// Why a photo gave no code; each maps to one HTTP answer (415, 413, 422, 422).
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// The bytes are not a JPEG, PNG or WebP image.
     #[error("not a JPEG, PNG or WebP image")]
     NotAnImage,
     #[error("image too large: {what}")]
-    TooLarge { what: String },
+    /// The file or image is too large for the limits.
+    TooLarge {
+        /// What was too large, in words.
+        what: String,
+    },
+    /// No barcode could be read.
     #[error("no barcode found in the photo")]
     NoBarcode,
+    /// The budget ran out before a code was read.
     #[error("no barcode found within the time budget")]
     TimedOut,
 }

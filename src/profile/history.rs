@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::db;
 use crate::auth::{AnyStaff, Authed};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Json, Path, Query};
-use crate::interactions::Interaction;
+use crate::interactions::{self, Interaction};
 use crate::pagination::{Page, PageParams};
 use crate::pickups::{self, PickupLineView, PickupSummary};
+use crate::state::AppState;
 
 /// One entry of the history: a pickup or an interaction.
 #[derive(Debug, Serialize)]
@@ -32,12 +33,14 @@ pub enum HistoryEntry {
     },
 }
 
+/// Paging of the history.
 #[derive(Debug, Deserialize)]
 pub struct HistoryParams {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+/// `GET /api/v1/customers/{id}/history`: pickups and interactions, newest first.
 pub async fn get_history(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -49,56 +52,28 @@ pub async fn get_history(
         offset: params.offset,
     }
     .check()?;
-    if !super::db::customer_exists(&state.pool, customer_id).await? {
+    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }
-    let keys: Vec<(bool, Uuid)> = sqlx::query_as(
-        "select true, pickup_id, collected_at as at from pickup where customer_id = $1
-         union all
-         select false, interaction_id, occurred_at from interaction where customer_id = $1
-         order by 3 desc, 2
-         limit $2 offset $3",
-    )
-    .bind(customer_id)
-    .bind(page.fetch())
-    .bind(page.offset)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|(is_pickup, id, _): (bool, Uuid, DateTime<Utc>)| (is_pickup, id))
-    .collect();
+    let keys = db::history_keys(&state.pool, customer_id, page.fetch(), page.offset).await?;
     let pickup_ids: Vec<Uuid> = keys.iter().filter(|k| k.0).map(|k| k.1).collect();
     let interaction_ids: Vec<Uuid> = keys.iter().filter(|k| !k.0).map(|k| k.1).collect();
-    let mut summaries: HashMap<Uuid, PickupSummary> = sqlx::query_as::<_, PickupSummary>(
-        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
-                count(pl.line_no) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
-           from pickup p left join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-          where p.customer_id = $1 and p.pickup_id = any($2)
-          group by p.customer_id, p.pickup_id",
-    )
-    .bind(customer_id)
-    .bind(&pickup_ids)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|s| (s.pickup_id, s))
-    .collect();
+    let mut summaries: HashMap<Uuid, PickupSummary> =
+        pickups::db::summaries_of(&state.pool, customer_id, &pickup_ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.pickup_id, s))
+            .collect();
     let mut lines: HashMap<Uuid, Vec<PickupLineView>> = HashMap::new();
     for line in pickups::db::lines_of(&state.pool, customer_id, &pickup_ids).await? {
         lines.entry(line.pickup_id).or_default().push(line);
     }
-    let mut interactions: HashMap<Uuid, Interaction> = sqlx::query_as::<_, Interaction>(
-        "select customer_id, interaction_id, staff_id, kind, channel, body, occurred_at, created_at, resolved_at,
-                resolved_by, resolution
-           from interaction where customer_id = $1 and interaction_id = any($2)",
-    )
-    .bind(customer_id)
-    .bind(&interaction_ids)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|i| (i.interaction_id, i))
-    .collect();
+    let mut interactions: HashMap<Uuid, Interaction> =
+        interactions::db::interactions_by_ids(&state.pool, customer_id, &interaction_ids)
+            .await?
+            .into_iter()
+            .map(|i| (i.interaction_id, i))
+            .collect();
     let entries = keys
         .into_iter()
         .filter_map(|(is_pickup, id)| {

@@ -1,0 +1,185 @@
+//! The list output kit shared by every list and export: JSON pages, CSV attachments with defused cells.
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::pagination::PageParams;
+
+/// Which rows a list query returns: one page, or everything (for CSV exports and campaign snapshots).
+#[derive(Debug, Clone, Copy)]
+pub struct Rows {
+    pub(crate) limit: Option<i64>,
+    pub(crate) offset: i64,
+}
+
+impl Rows {
+    /// Every row.
+    pub const ALL: Rows = Rows {
+        limit: None,
+        offset: 0,
+    };
+}
+
+/// A computed list: its rows and how many there are in all.
+#[derive(Debug)]
+pub struct Listed<T> {
+    pub(crate) total: i64,
+    pub(crate) items: Vec<T>,
+}
+
+/// A list row that can also be a CSV record.
+pub trait CsvRow {
+    /// The CSV column names.
+    fn header() -> &'static [&'static str];
+    /// One row's cells, in header order.
+    fn record(&self) -> Vec<String>;
+    /// Do-not-contact customers never leave the service in an export.
+    fn do_not_contact(&self) -> bool {
+        false
+    }
+}
+
+/// How the caller wants the list: a JSON page or a CSV export of every row.
+pub enum Output {
+    /// One page of JSON.
+    Json(crate::pagination::PageRequest),
+    /// Every row as CSV.
+    Csv,
+}
+
+impl Output {
+    /// CSV when `format=csv` or the Accept header asks for text/csv; otherwise a checked JSON page.
+    pub fn from_request(
+        headers: &HeaderMap,
+        format: Option<&str>,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> AppResult<Output> {
+        let accept_csv = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"));
+        match format {
+            Some("csv") => return Ok(Output::Csv),
+            Some("json") => {}
+            Some(_) => return Err(AppError::invalid("format", "json or csv")),
+            None if accept_csv => return Ok(Output::Csv),
+            None => {}
+        }
+        Ok(Output::Json(PageParams { limit, offset }.check()?))
+    }
+
+    /// Which rows to compute for this output.
+    pub fn rows(&self) -> Rows {
+        match self {
+            Output::Json(p) => Rows {
+                limit: Some(p.limit),
+                offset: p.offset,
+            },
+            Output::Csv => Rows::ALL,
+        }
+    }
+}
+
+/// A JSON page of a list with what it was computed for.
+#[derive(Debug, Serialize)]
+pub struct ListPage<T, M> {
+    pub(crate) list: &'static str,
+    pub(crate) on: NaiveDate,
+    #[serde(flatten)]
+    pub(crate) meta: M,
+    pub(crate) total: i64,
+    pub(crate) items: Vec<T>,
+    pub(crate) limit: i64,
+    pub(crate) offset: i64,
+    pub(crate) next_offset: Option<i64>,
+}
+
+/// Answers a computed list as the caller asked: a JSON page with `meta`, or a CSV attachment.
+pub fn respond<T: Serialize + CsvRow, M: Serialize>(
+    list: &'static str,
+    on: NaiveDate,
+    meta: M,
+    output: &Output,
+    listed: Listed<T>,
+) -> AppResult<Response> {
+    match output {
+        Output::Csv => csv_response(list, on, &listed.items),
+        Output::Json(page) => {
+            let next = page.offset + listed.items.len() as i64;
+            Ok(axum::Json(ListPage {
+                list,
+                on,
+                meta,
+                total: listed.total,
+                limit: page.limit,
+                offset: page.offset,
+                next_offset: (next < listed.total).then_some(next),
+                items: listed.items,
+            })
+            .into_response())
+        }
+    }
+}
+
+/// Makes a cell safe to open in a spreadsheet: text that a spreadsheet would run as a formula gets a `'` first.
+pub fn csv_cell(value: &str) -> String {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '|') => format!("'{value}"),
+        _ => value.to_owned(),
+    }
+}
+
+fn csv_response<T: CsvRow>(list: &str, on: NaiveDate, items: &[T]) -> AppResult<Response> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
+        out.write_record(T::header())?;
+        for item in items.iter().filter(|i| !i.do_not_contact()) {
+            out.write_record(item.record().iter().map(|c| csv_cell(c)))?;
+        }
+        out.flush()?;
+        Ok(())
+    };
+    write(&mut out).map_err(|e| AppError::Internal(e.into()))?;
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv buffer: {e}")))?;
+    let disposition = format!("attachment; filename=\"{list}-{on}.csv\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.into()))?,
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Row numbers of a page, from 1 for the first row of the list.
+pub fn ranks(rows: Rows) -> impl Iterator<Item = i64> {
+    (rows.offset + 1)..
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_cell("+86 21 5555"), "'+86 21 5555");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-1+2"), "'-1+2");
+        assert_eq!(csv_cell("Wang Fang"), "Wang Fang");
+        assert_eq!(csv_cell(""), "");
+    }
+}

@@ -1,0 +1,125 @@
+//! SQL behind the forecasts: weekly intake, storage intake and what storage holds and gives back.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgExecutor;
+
+use crate::domain::{GarmentKind, Material, SeasonClass};
+use crate::storage::pricing::DELICATE;
+
+/// Garments cleaned per company-time week (from Monday), by season class and category, before `until`.
+pub async fn weekly_intake(
+    db: impl PgExecutor<'_>,
+    offset_secs: f64,
+    until: DateTime<Utc>,
+) -> sqlx::Result<Vec<(NaiveDate, SeasonClass, String, i64)>> {
+    sqlx::query_as(
+        "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date as week,
+                g.season_class, g.category, count(*)
+           from pickup_line pl
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          where p.collected_at < $2
+          group by 1, 2, 3",
+    )
+    .bind(offset_secs)
+    .bind(until)
+    .persistent(false)
+    .fetch_all(db)
+    .await
+}
+
+/// Garments that qualify for storage cleaned in `[from, to)`, by kind and material.
+pub async fn candidates_by_kind(
+    db: impl PgExecutor<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<Vec<(GarmentKind, Option<Material>, i64)>> {
+    sqlx::query_as(
+        "select g.kind, g.material, count(*)
+           from pickup_line pl
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          where p.collected_at >= $1 and p.collected_at < $2
+            and (g.season_class = 'winter' or g.material = any($3))
+          group by 1, 2",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(DELICATE)
+    .persistent(false)
+    .fetch_all(db)
+    .await
+}
+
+/// Items accepted into storage per company-time week, before `until`.
+pub async fn weekly_stored(
+    db: impl PgExecutor<'_>,
+    offset_secs: f64,
+    until: DateTime<Utc>,
+) -> sqlx::Result<Vec<(NaiveDate, i64)>> {
+    sqlx::query_as(
+        "select date_trunc('week', o.created_at + make_interval(secs => $1))::date, count(*)
+           from storage_item i join storage_order o on o.customer_id = i.customer_id and o.order_id = i.order_id
+          where o.created_at < $2
+          group by 1",
+    )
+    .bind(offset_secs)
+    .bind(until)
+    .fetch_all(db)
+    .await
+}
+
+/// Garments that could be stored (winter class or a delicate material) cleaned per week, before `until`.
+pub async fn weekly_qualifying(
+    db: impl PgExecutor<'_>,
+    offset_secs: f64,
+    until: DateTime<Utc>,
+) -> sqlx::Result<Vec<(NaiveDate, i64)>> {
+    sqlx::query_as(
+        "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date, count(*)
+           from pickup_line pl
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          where p.collected_at < $2 and (g.season_class = 'winter' or g.material = any($3))
+          group by 1",
+    )
+    .bind(offset_secs)
+    .bind(until)
+    .bind(DELICATE)
+    .persistent(false)
+    .fetch_all(db)
+    .await
+}
+
+/// Items taken into storage by orders created in `[from, to)`.
+pub async fn stored_between(
+    db: impl PgExecutor<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from storage_item i join storage_order o
+             on o.customer_id = i.customer_id and o.order_id = i.order_id
+          where o.created_at >= $1 and o.created_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(db)
+    .await
+}
+
+/// Items still held per zone whose order is planned back before `day`.
+pub async fn due_back_by_zone(
+    db: impl PgExecutor<'_>,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "select i.zone_id, count(*) from storage_item i
+           join storage_order o on o.customer_id = i.customer_id and o.order_id = i.order_id
+          where i.released_at is null and o.planned_return_on < $1
+          group by 1",
+    )
+    .bind(day)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,222 @@
+//! The list routes: parse the request, compute the list, answer a JSON page or a CSV export.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::value::{self, ValueQuery, STAGES, TIERS};
+use super::{list_day, reminders, special_sizes, storage_upsell};
+use crate::auth::{Authed, Dispatcher, Manager};
+use crate::calendar::SeasonWindow;
+use crate::error::{AppError, AppResult};
+use crate::export::{respond, Output};
+use crate::extract::Query;
+use crate::state::AppState;
+
+/// The list routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/lists/reminders", get(reminders_list))
+        .route("/api/v1/lists/storage-upsell", get(storage_upsell_list))
+        .route("/api/v1/lists/special-sizes", get(special_sizes_list))
+        .route("/api/v1/lists/customer-value", get(customer_value_list))
+        .route("/api/v1/lists/at-risk", get(at_risk_list))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReminderParams {
+    window: Option<String>,
+    on: Option<NaiveDate>,
+    cap_days: Option<i64>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ReminderMeta<'a> {
+    window: &'a SeasonWindow,
+    cap_days: i64,
+}
+
+/// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
+async fn reminders_list(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<ReminderParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let (cal, q) = reminders::query_from(&state, p.window.as_deref(), p.on, p.cap_days).await?;
+    let listed = reminders::compute(&state.pool, &state.settings, &cal, &q, output.rows()).await?;
+    let meta = ReminderMeta {
+        window: &q.window,
+        cap_days: q.cap_days,
+    };
+    respond("reminders", q.on, meta, &output, listed)
+}
+
+#[derive(Debug, Deserialize)]
+struct UpsellParams {
+    window: Option<String>,
+    on: Option<NaiveDate>,
+    lead_days: Option<i64>,
+    months: Option<i64>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct UpsellMeta<'a> {
+    window: &'a SeasonWindow,
+    lead_days: i64,
+    months: i64,
+}
+
+/// `GET /api/v1/lists/storage-upsell?window=2026-spring&on=2026-04-20`
+async fn storage_upsell_list(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<UpsellParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let q = storage_upsell::query_from(&state, p.window.as_deref(), p.on, p.lead_days, p.months)
+        .await?;
+    let listed = storage_upsell::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let meta = UpsellMeta {
+        window: &q.window,
+        lead_days: q.lead_days,
+        months: q.months,
+    };
+    respond("storage-upsell", q.on, meta, &output, listed)
+}
+
+#[derive(Debug, Deserialize)]
+struct SizesParams {
+    on: Option<NaiveDate>,
+    threshold: Option<f64>,
+    min_garments: Option<i64>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct SizesMeta {
+    threshold: f64,
+    min_garments: i64,
+}
+
+/// `GET /api/v1/lists/special-sizes?threshold=0.3&min_garments=3`
+async fn special_sizes_list(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<SizesParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let q = special_sizes::query_from(&state.settings, p.on, p.threshold, p.min_garments)?;
+    let listed = special_sizes::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let meta = SizesMeta {
+        threshold: q.threshold,
+        min_garments: q.min_garments,
+    };
+    respond("special-sizes", q.on, meta, &output, listed)
+}
+
+#[derive(Debug, Deserialize)]
+struct ValueParams {
+    on: Option<NaiveDate>,
+    tier: Option<String>,
+    stage: Option<String>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct ValueMeta {
+    tier: Option<String>,
+    stage: Option<String>,
+    segments: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// `GET /api/v1/lists/customer-value?tier=gold&stage=declining` (managers).
+async fn customer_value_list(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Manager>,
+    headers: HeaderMap,
+    Query(p): Query<ValueParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let on = list_day(&state.settings, p.on)?;
+    if let Some(t) = p.tier.as_deref().filter(|t| !TIERS.contains(t)) {
+        return Err(AppError::invalid(
+            "tier",
+            format!("'{t}' is not one of {}", TIERS.join(", ")),
+        ));
+    }
+    if let Some(s) = p.stage.as_deref().filter(|s| !STAGES.contains(s)) {
+        return Err(AppError::invalid(
+            "stage",
+            format!("'{s}' is not one of {}", STAGES.join(", ")),
+        ));
+    }
+    let q = ValueQuery {
+        on,
+        tier: p.tier,
+        stage: p.stage,
+    };
+    let listed = value::compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
+    let segments = match output {
+        Output::Json(_) => value::segments(&state.pool, &state.settings, on).await?,
+        Output::Csv => BTreeMap::new(),
+    };
+    let meta = ValueMeta {
+        tier: q.tier,
+        stage: q.stage,
+        segments,
+    };
+    respond("customer-value", on, meta, &output, listed)
+}
+
+#[derive(Debug, Deserialize)]
+struct AtRiskParams {
+    on: Option<NaiveDate>,
+    factor: Option<f64>,
+    min_pickups: Option<i32>,
+    format: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct AtRiskMeta {
+    factor: f64,
+    min_pickups: i32,
+}
+
+/// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
+async fn at_risk_list(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Query(p): Query<AtRiskParams>,
+) -> AppResult<Response> {
+    let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
+    let q = value::at_risk_query(&state.settings, p.on, p.factor, p.min_pickups)?;
+    let listed = value::compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
+    let meta = AtRiskMeta {
+        factor: q.factor,
+        min_pickups: q.min_pickups,
+    };
+    respond("at-risk", q.on, meta, &output, listed)
+}

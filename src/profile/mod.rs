@@ -1,0 +1,66 @@
+//! A customer's composed views over garments, pickups and interactions: the door card and the history.
+
+pub mod db;
+mod history;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::auth::{AnyStaff, Authed};
+use crate::customers::Customer;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+use crate::{garments, interactions, pickups};
+
+/// The card and history routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/customers/{customer_id}/card", get(get_card))
+        .route(
+            "/api/v1/customers/{customer_id}/history",
+            get(history::get_history),
+        )
+}
+
+/// Everything a pickup worker needs at the door, in one answer.
+#[derive(Debug, Serialize)]
+pub struct CustomerCard {
+    pub(crate) customer: Customer,
+    pub(crate) last_pickups: Vec<pickups::PickupSummary>,
+    pub(crate) wardrobe: Vec<garments::WardrobeGroup>,
+    pub(crate) open_complaints: Vec<interactions::Interaction>,
+}
+
+/// Assembles the card; `None` when the customer does not exist.
+pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
+    // One connection for the four small reads: a scan never holds more than one.
+    let mut conn = pool.acquire().await?;
+    let Some(customer) = crate::customers::db::fetch_customer(&mut *conn, customer_id).await?
+    else {
+        return Ok(None);
+    };
+    let last_pickups = pickups::db::recent_pickups(&mut *conn, customer_id, 5).await?;
+    let wardrobe = garments::group_wardrobe(garments::db::wardrobe(&mut *conn, customer_id).await?);
+    let open_complaints = interactions::db::open_complaints(&mut *conn, customer_id).await?;
+    Ok(Some(CustomerCard {
+        customer,
+        last_pickups,
+        wardrobe,
+        open_complaints,
+    }))
+}
+
+async fn get_card(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+) -> AppResult<Json<CustomerCard>> {
+    load_card(&state.pool, customer_id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("customer"))
+}

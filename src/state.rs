@@ -1,0 +1,71 @@
+//! What every handler can reach: the database pool, the photo decoder and the run-time settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::decode::pool::DecodePool;
+use crate::domain::clock::CompanyClock;
+
+/// Settings the handlers need at run time.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a sign-in lasts.
+    pub session_ttl: chrono::Duration,
+    /// Largest photo a scan accepts, in bytes.
+    pub max_photo_bytes: usize,
+    /// Longest a request may run before it is answered 408.
+    pub request_timeout: Duration,
+    /// The company's local time; season windows and list days are local dates.
+    pub clock: CompanyClock,
+    /// Days after a call or visit during which a customer is left off reminder lists.
+    pub contact_cap_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_ttl: chrono::Duration::hours(12),
+            max_photo_bytes: 20 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            clock: CompanyClock::default(),
+            contact_cap_days: 14,
+        }
+    }
+}
+
+/// Everything a handler can reach: the pool, the photo decoder and the settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub pool: PgPool,
+    /// The bounded photo-decoding pool.
+    pub decoder: DecodePool,
+    /// Run-time settings.
+    pub settings: Arc<Settings>,
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> Self {
+        state.pool.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Settings> {
+    fn from_ref(state: &AppState) -> Self {
+        state.settings.clone()
+    }
+}
+
+impl AppState {
+    /// State with default settings and a decoder sized to the machine, as tests and tools use it.
+    pub fn new(pool: PgPool) -> Self {
+        AppState {
+            pool,
+            decoder: DecodePool::default(),
+            settings: Arc::new(Settings::default()),
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! Storage orders: taking garments in, moving orders through their states, deliveries and receipts.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::pricing::{self, ZoneKind};
+use super::rules::{check_order, next_window_start, place_items, push, NewOrderRequest};
+use super::*;
+use crate::auth::{AnyStaff, Authed, Dispatcher};
+use crate::calendar::Calendar;
+use crate::domain::check_len;
+use crate::error::{AppError, AppResult, ResultExt};
+use crate::extract::{json_body, Json, Path, Query};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::pagination::{Page, PageParams};
+use crate::state::AppState;
+
+/// Orders, their moves, deliveries and receipts.
+pub(super) fn routes() -> Router<AppState> {
+    const ORDER: &str = "/api/v1/customers/{customer_id}/storage-orders/{order_id}";
+    Router::new()
+        .route("/api/v1/storage/orders", get(list_all_orders))
+        .route(
+            "/api/v1/customers/{customer_id}/storage-orders",
+            get(list_orders).post(create_order),
+        )
+        .route(ORDER, get(show_order))
+        .route(&format!("{ORDER}/status"), post(change_status))
+        .route(&format!("{ORDER}/delivery"), post(book_delivery))
+        .route(&format!("{ORDER}/receipt.html"), get(receipt_html))
+        .route(&format!("{ORDER}/receipt.pdf"), get(receipt_pdf))
+}
+
+/// Takes garments into storage: one order, its items and its first event in one transaction, once per key.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id, order_id))]
+async fn create_order(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<Dispatcher>,
+    Path(customer_id): Path<Uuid>,
+    key: IdempotencyKey,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let hash = idempotency::request_hash(&body);
+    let req: NewOrderRequest = json_body(&headers, &body, "the storage order")?;
+    let today = state.settings.clock.today();
+    check_order(&req, today)?;
+    let calendar = Calendar::load(&state.pool).await?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        return Ok(replay);
+    }
+    if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
+        return Err(AppError::NotFound("customer"));
+    }
+    let settings = db::settings(&mut *tx).await?;
+    let rate_bp = req.insurance_rate_bp.unwrap_or(settings.insurance_rate_bp);
+    let planned_return_on = match req.planned_return_on {
+        Some(day) => day,
+        None => {
+            next_window_start(&calendar, &settings.return_window_kind, today).ok_or_else(|| {
+                AppError::invalid(
+                    "planned_return_on",
+                    format!(
+                        "the season calendar has no '{}' window to return by: give a date",
+                        settings.return_window_kind
+                    ),
+                )
+            })?
+        }
+    };
+
+    // The garments: this customer's, cleaned (recently enough), and in no other open order.
+    let ids: Vec<Uuid> = req.items.iter().map(|i| i.garment_id).collect();
+    let found = db::lock_garments(&mut tx, customer_id, &ids).await?;
+    let by_id: HashMap<Uuid, &db::GarmentForStorage> =
+        found.iter().map(|g| (g.garment_id, g)).collect();
+    let cleaned_since = settings.cleaned_within_days.map(|d| {
+        state
+            .settings
+            .clock
+            .start_of(today - chrono::Duration::days(i64::from(d)))
+    });
+    let mut errors = Vec::new();
+    let mut garments = Vec::with_capacity(req.items.len());
+    for (i, item) in req.items.iter().enumerate() {
+        let field = format!("items[{i}].garment_id");
+        let Some(g) = by_id.get(&item.garment_id) else {
+            push(&mut errors, field, "no such garment for this customer");
+            continue;
+        };
+        match (g.times_cleaned, g.last_cleaned_at) {
+            (0, _) | (_, None) => push(
+                &mut errors,
+                field,
+                "this garment has not been cleaned by us: it is cleaned before it is stored",
+            ),
+            (_, Some(at)) if cleaned_since.is_some_and(|since| at < since) => push(
+                &mut errors,
+                field,
+                format!(
+                    "last cleaned on {}, more than {} days ago: it is cleaned again before it is stored",
+                    local_day(&state.settings, at),
+                    settings.cleaned_within_days.unwrap_or_default()
+                ),
+            ),
+            _ => {}
+        }
+        garments.push(*g);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let open: HashMap<Uuid, String> = db::open_items(&mut *tx, customer_id, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some((i, receipt)) = req
+        .items
+        .iter()
+        .enumerate()
+        .find_map(|(i, item)| open.get(&item.garment_id).map(|r| (i, r)))
+    {
+        return Err(AppError::conflict(
+            &format!("items[{i}].garment_id"),
+            format!("this garment is already in storage on receipt {receipt}: a garment can be in one open order only"),
+        ));
+    }
+
+    // Prices, places, charges.
+    let prices = db::prices(&mut *tx).await?;
+    let named: Vec<String> = req
+        .items
+        .iter()
+        .filter_map(|i| i.zone_id.as_deref().map(|z| z.trim().to_owned()))
+        .collect();
+    let kinds: Vec<ZoneKind> = req
+        .items
+        .iter()
+        .zip(&garments)
+        .filter(|(i, _)| i.zone_id.is_none())
+        .map(|(_, g)| pricing::default_zone_kind(g.kind, g.material))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let zones = db::lock_zones(&mut tx, &named, &kinds).await?;
+    let placements = place_items(&req.items, &garments, &zones)?;
+    let mut rows = Vec::with_capacity(req.items.len());
+    for (i, ((item, g), place)) in req.items.iter().zip(&garments).zip(placements).enumerate() {
+        let price = pricing::price_for(&prices, g.kind, g.material).ok_or_else(|| {
+            AppError::conflict(
+                &format!("items[{i}].garment_id"),
+                format!(
+                    "the storage price list has no price for a {} of {}: a manager adds one",
+                    words(&g.kind),
+                    g.material.as_ref().map_or("any material".to_owned(), words)
+                ),
+            )
+        })?;
+        let charge = pricing::charge(
+            price.monthly_cents,
+            req.term_months,
+            item.declared_value_cents,
+            rate_bp,
+        )
+        .ok_or_else(|| AppError::invalid(format!("items[{i}]"), "the charge is too large"))?;
+        rows.push(db::NewItem {
+            garment_id: item.garment_id,
+            declared_cents: item.declared_value_cents,
+            fee_cents: charge.fee_cents,
+            premium_cents: charge.premium_cents,
+            zone_id: place.zone_id,
+            position: item.position.as_deref().unwrap_or("").trim().to_owned(),
+        });
+    }
+
+    let order_id = Uuid::new_v4();
+    tracing::Span::current().record("order_id", tracing::field::display(order_id));
+    let receipt_no = db::next_receipt_no(&mut *tx, today.year()).await?;
+    db::insert_order(
+        &mut tx,
+        &db::NewOrder {
+            customer_id,
+            order_id,
+            receipt_no: &receipt_no,
+            term_months: req.term_months,
+            insurance_rate_bp: rate_bp,
+            planned_return_on,
+            delivery_preference: req.delivery_preference.as_deref().unwrap_or("").trim(),
+            notes: req.notes.as_deref().unwrap_or("").trim(),
+            fee_cents: rows.iter().map(|r| r.fee_cents).sum(),
+            premium_cents: rows.iter().map(|r| r.premium_cents).sum(),
+            declared_cents: rows.iter().map(|r| r.declared_cents).sum(),
+            created_by: staff.staff_id,
+        },
+    )
+    .await?;
+    db::insert_items(&mut tx, customer_id, order_id, &rows)
+        .await
+        .on_constraint("storage_item_one_open", |_| {
+            AppError::conflict(
+                "items",
+                "a garment of this order was just stored by another order",
+            )
+        })?;
+    db::insert_event(
+        &mut tx,
+        customer_id,
+        order_id,
+        Status::Accepted,
+        None,
+        staff.staff_id,
+        "",
+    )
+    .await?;
+    let view = order_view(&mut tx, &state.settings, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))?;
+    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &view).await?;
+    tracing::info!(items = view.items.len(), "storage order accepted");
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct OrdersQuery {
+    status: Option<Status>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// A customer's storage orders, newest first.
+async fn list_orders(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(customer_id): Path<Uuid>,
+    Query(q): Query<OrdersQuery>,
+) -> AppResult<Json<Page<db::OrderSummary>>> {
+    let page = PageParams {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .check()?;
+    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
+        return Err(AppError::NotFound("customer"));
+    }
+    let rows = db::orders(
+        &state.pool,
+        Some(customer_id),
+        q.status,
+        page.fetch(),
+        page.offset,
+    )
+    .await?;
+    Ok(Json(page.page(rows)))
+}
+
+/// Every customer's storage orders, newest first (e.g. `?status=accepted` for what still goes on a shelf).
+async fn list_all_orders(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    Query(q): Query<OrdersQuery>,
+) -> AppResult<Json<Page<db::OrderSummary>>> {
+    let page = PageParams {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .check()?;
+    let rows = db::orders(&state.pool, None, q.status, page.fetch(), page.offset).await?;
+    Ok(Json(page.page(rows)))
+}
+
+async fn load(state: &AppState, customer_id: Uuid, order_id: Uuid) -> AppResult<OrderView> {
+    let mut conn = state.pool.acquire().await?;
+    order_view(&mut conn, &state.settings, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))
+}
+
+async fn show_order(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Json<OrderView>> {
+    Ok(Json(load(&state, customer_id, order_id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusRequest {
+    status: Status,
+    note: Option<String>,
+}
+
+/// Moves an order one step on (accepted -> in_storage -> return_requested -> returned), recording who and when.
+#[tracing::instrument(skip_all, fields(order_id = %order_id))]
+async fn change_status(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<Dispatcher>,
+    Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+    Json(req): Json<StatusRequest>,
+) -> AppResult<Json<OrderView>> {
+    let mut errors = Vec::new();
+    check_len(&mut errors, "note", req.note.as_deref(), 1000);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    let current = db::lock_order(&mut tx, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))?;
+    if current.next() != Some(req.status) {
+        let detail = match current.next() {
+            _ if current == req.status => format!("the order is already {}", current.as_str()),
+            Some(next) => format!(
+                "an order that is {} can only move to {}",
+                current.as_str(),
+                next.as_str()
+            ),
+            None => "the order has been returned: it cannot move any more".to_owned(),
+        };
+        return Err(AppError::conflict("status", detail));
+    }
+    db::set_status(&mut tx, customer_id, order_id, req.status).await?;
+    let note = req.note.as_deref().unwrap_or("").trim();
+    db::insert_event(
+        &mut tx,
+        customer_id,
+        order_id,
+        req.status,
+        None,
+        staff.staff_id,
+        note,
+    )
+    .await?;
+    let view = order_view(&mut tx, &state.settings, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))?;
+    tx.commit().await?;
+    tracing::info!(status = req.status.as_str(), "storage order moved");
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliveryRequest {
+    booked_for: NaiveDate,
+    note: Option<String>,
+}
+
+/// Books the day the garments go back to the customer; an order still in storage is asked back at once.
+#[tracing::instrument(skip_all, fields(order_id = %order_id))]
+async fn book_delivery(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<Dispatcher>,
+    Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+    Json(req): Json<DeliveryRequest>,
+) -> AppResult<Json<OrderView>> {
+    let today = state.settings.clock.today();
+    let mut errors = Vec::new();
+    if req.booked_for < today {
+        push(&mut errors, "booked_for".into(), "is in the past");
+    } else if (req.booked_for - today).num_days() > 366 {
+        push(&mut errors, "booked_for".into(), "must be within a year");
+    }
+    check_len(&mut errors, "note", req.note.as_deref(), 1000);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    let current = db::lock_order(&mut tx, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))?;
+    let note = req.note.as_deref().unwrap_or("").trim();
+    match current {
+        Status::Accepted => {
+            return Err(AppError::conflict(
+                "status",
+                "the order is not in storage yet: move it to in_storage first",
+            ))
+        }
+        Status::Returned => {
+            return Err(AppError::conflict(
+                "status",
+                "the order has been returned already",
+            ))
+        }
+        Status::InStorage => {
+            db::set_status(&mut tx, customer_id, order_id, Status::ReturnRequested).await?;
+            db::insert_event(
+                &mut tx,
+                customer_id,
+                order_id,
+                Status::ReturnRequested,
+                None,
+                staff.staff_id,
+                "return delivery booked",
+            )
+            .await?;
+        }
+        Status::ReturnRequested => {}
+    }
+    db::set_delivery(&mut tx, customer_id, order_id, req.booked_for).await?;
+    db::insert_event(
+        &mut tx,
+        customer_id,
+        order_id,
+        Status::ReturnRequested,
+        Some(req.booked_for),
+        staff.staff_id,
+        note,
+    )
+    .await?;
+    let view = order_view(&mut tx, &state.settings, customer_id, order_id)
+        .await?
+        .ok_or(AppError::NotFound("storage order"))?;
+    tx.commit().await?;
+    tracing::info!(booked_for = %req.booked_for, "storage return delivery booked");
+    Ok(Json(view))
+}
+
+/// The receipt page; it runs no script and loads nothing, whatever the customer's text says.
+async fn receipt_html(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let order = load(&state, customer_id, order_id).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        receipt::html(&order),
+    )
+        .into_response())
+}
+
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
+    let order = load(&state, customer_id, order_id).await?;
+    let disposition = format!("inline; filename=\"receipt-{}.pdf\"", order.receipt_no);
+    let pdf = receipt::pdf(&order);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.into()))?,
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
