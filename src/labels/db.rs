@@ -6,7 +6,6 @@ use uuid::Uuid;
 use super::DoorLabel;
 use crate::domain::code::DoorCode;
 
-
 /// Records a new door label.
 pub async fn insert_label(
     db: impl PgExecutor<'_>,
