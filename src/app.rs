@@ -15,8 +15,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::{
-    auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, profile,
-    scans, staff, storage,
+    auth, calendar, campaigns, customers, garments, interactions, labels, lists, pickups, prices,
+    profile, scans, staff, storage, web,
 };
 
 /// The whole HTTP API.
@@ -38,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::forecasts::api::router())
         .merge(storage::router())
         .merge(pickups::router())
+        .merge(prices::router())
+        .merge(web::router())
         .merge(scans::router(&state.settings))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async {

@@ -234,7 +234,10 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         request_timeout: std::time::Duration::from_secs(config.request_timeout_secs.max(1)),
         clock: crate::domain::clock::CompanyClock::new(config.local_offset()?),
         contact_cap_days: config.contact_cap_days.clamp(0, 365),
+        company_name: config.company_name.trim().chars().take(200).collect(),
+        secure_cookies: config.secure_cookies,
     };
+    crate::pdf::configure(config.pdf_font.clone());
     let state = AppState {
         pool,
         decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),

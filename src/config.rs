@@ -76,6 +76,15 @@ pub struct ServeConfig {
     /// Days after a call or visit during which a customer is left off reminder lists.
     #[arg(long, env = "DOORSTEP_CONTACT_CAP_DAYS", default_value_t = 14)]
     pub contact_cap_days: i64,
+    /// The company's name, printed on receipts.
+    #[arg(long, env = "DOORSTEP_COMPANY_NAME", default_value = crate::state::DEFAULT_COMPANY_NAME)]
+    pub company_name: String,
+    /// Mark the session cookie Secure (set when serving over HTTPS without a proxy that sends X-Forwarded-Proto).
+    #[arg(long, env = "DOORSTEP_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Font file for PDFs (default: Noto Sans CJK or WenQuanYi from the system, so Chinese prints).
+    #[arg(long, env = "DOORSTEP_PDF_FONT")]
+    pub pdf_font: Option<std::path::PathBuf>,
     /// Longest a request may take before it is answered 408 (photo decoding has its own budget).
     #[arg(long, env = "DOORSTEP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

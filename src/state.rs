@@ -9,6 +9,9 @@ use sqlx::PgPool;
 use crate::decode::pool::DecodePool;
 use crate::domain::clock::CompanyClock;
 
+/// The name printed on receipts until a company sets its own.
+pub const DEFAULT_COMPANY_NAME: &str = "Doorstep Laundry";
+
 /// Settings the handlers need at run time.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -22,6 +25,10 @@ pub struct Settings {
     pub clock: CompanyClock,
     /// Days after a call or visit during which a customer is left off reminder lists.
     pub contact_cap_days: i64,
+    /// The company's name, printed on receipts.
+    pub company_name: String,
+    /// Mark the session cookie `Secure` even when no proxy says the browser used HTTPS.
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -32,6 +39,8 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             clock: CompanyClock::default(),
             contact_cap_days: 14,
+            company_name: DEFAULT_COMPANY_NAME.to_owned(),
+            secure_cookies: false,
         }
     }
 }

@@ -7,17 +7,30 @@ use uuid::Uuid;
 use super::{Credentials, Staff};
 use crate::domain::Role;
 
-/// The active staff member behind a live session token hash.
-pub async fn staff_for_token(db: impl PgExecutor<'_>, hash: &[u8]) -> sqlx::Result<Option<Staff>> {
-    sqlx::query_as!(
-        Staff,
-        r#"select s.staff_id, s.username, s.display_name, s.role as "role: Role"
+/// The active staff member behind a live session token hash, with the session's CSRF token.
+pub async fn session_for_token(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+) -> sqlx::Result<Option<(Staff, String)>> {
+    let row = sqlx::query!(
+        r#"select s.staff_id, s.username, s.display_name, s.role as "role: Role", ss.csrf_token
              from staff_session ss join staff s using (staff_id)
             where ss.token_hash = $1 and ss.revoked_at is null and ss.expires_at > now() and s.active"#,
         hash
     )
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(row.map(|r| {
+        (
+            Staff {
+                staff_id: r.staff_id,
+                username: r.username,
+                display_name: r.display_name,
+                role: r.role,
+            },
+            r.csrf_token,
+        )
+    }))
 }
 
 /// An active account's credentials by (lower-case) username.
@@ -49,12 +62,14 @@ pub async fn insert_session(
     token_hash: &[u8],
     staff_id: Uuid,
     expires_at: DateTime<Utc>,
+    csrf_token: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into staff_session (token_hash, staff_id, expires_at) values ($1, $2, $3)",
+        "insert into staff_session (token_hash, staff_id, expires_at, csrf_token) values ($1, $2, $3, $4)",
         token_hash,
         staff_id,
-        expires_at
+        expires_at,
+        csrf_token
     )
     .execute(db)
     .await?;

@@ -10,7 +10,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -65,6 +65,90 @@ impl RoleNeeded for Admin {
 /// Extractor: the caller, once their session and role are checked (401 without a session, 403 below `R`).
 pub struct Authed<R: RoleNeeded>(pub Staff, pub PhantomData<R>);
 
+/// The browser session cookie; it carries the same token a bearer client sends.
+pub const SESSION_COOKIE: &str = "doorstep_session";
+/// The header a cookie-authenticated write must carry, echoing its session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the session token reached us: API clients send a bearer token, browsers a cookie (and then writes need
+/// the session's CSRF token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// The `doorstep_session` cookie.
+    Cookie,
+}
+
+/// A live session: who, and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The signed-in staff member.
+    pub staff: Staff,
+    /// The token a cookie-authenticated write must echo.
+    pub csrf_token: String,
+    /// How the token came.
+    pub carrier: Carrier,
+}
+
+fn session_token(parts: &Parts) -> Option<(String, Carrier)> {
+    if let Some(t) = bearer_token(parts) {
+        return Some((t.to_owned(), Carrier::Bearer));
+    }
+    cookie_value(&parts.headers, SESSION_COOKIE)
+        .filter(|t| !t.is_empty())
+        .map(|t| (t.to_owned(), Carrier::Cookie))
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn csrf_refused() -> AppError {
+    AppError::problem(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        "Missing or wrong CSRF token",
+        "a change made with a browser session must carry the session's token in `X-CSRF-Token`; reload the page",
+    )
+    .with_field(CSRF_HEADER)
+}
+
+/// The session behind a request; a cookie-carried write must echo the session's CSRF token.
+pub async fn authenticate(pool: &PgPool, parts: &Parts) -> AppResult<Session> {
+    let (token, carrier) = session_token(parts).ok_or(AppError::Unauthorized)?;
+    let (staff, csrf_token) = db::session_for_token(pool, &token_hash(&token))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if carrier == Carrier::Cookie && !parts.method.is_safe() {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !same_secret(sent, csrf_token.as_bytes()) {
+            return Err(csrf_refused());
+        }
+    }
+    Ok(Session {
+        staff,
+        csrf_token,
+        carrier,
+    })
+}
+
 impl<S, R> FromRequestParts<S> for Authed<R>
 where
     S: Send + Sync,
@@ -74,17 +158,44 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or(AppError::Unauthorized)?;
         let pool = PgPool::from_ref(state);
-        let staff = db::staff_for_token(&pool, &token_hash(token))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let staff = authenticate(&pool, parts).await?.staff;
         if !staff.role.at_least(R::ROLE) {
             return Err(AppError::Forbidden { needed: R::ROLE });
         }
         tracing::Span::current().record("staff_id", tracing::field::display(staff.staff_id));
         Ok(Authed(staff, PhantomData))
     }
+}
+
+/// The session of a browser page request (its cookie), if it is live.
+pub async fn cookie_session(pool: &PgPool, headers: &HeaderMap) -> AppResult<Option<Session>> {
+    let Some(token) = cookie_value(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(db::session_for_token(pool, &token_hash(token))
+        .await?
+        .map(|(staff, csrf_token)| Session {
+            staff,
+            csrf_token,
+            carrier: Carrier::Cookie,
+        }))
+}
+
+/// Ends the browser session of `headers` when `csrf` is its token; a missing or dead session is already out.
+pub async fn cookie_logout(pool: &PgPool, headers: &HeaderMap, csrf: &str) -> AppResult<()> {
+    let Some(token) = cookie_value(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    let hash = token_hash(token);
+    let Some((_, expected)) = db::session_for_token(pool, &hash).await? else {
+        return Ok(());
+    };
+    if !same_secret(csrf.as_bytes(), expected.as_bytes()) {
+        return Err(csrf_refused());
+    }
+    db::revoke_session(pool, &hash).await?;
+    Ok(())
 }
 
 fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -163,16 +274,29 @@ pub struct Credentials {
 /// A hash to verify against when the username is unknown, so timing does not reveal which usernames exist.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$JtC1hBzWrPDw8GvZ2rOsqGqP3eB4u3jwYyeVZlB3bQs";
 
-#[tracing::instrument(skip_all)]
-async fn login(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Json(req): Json<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
-    let creds = db::credentials(&state.pool, &req.username.trim().to_lowercase()).await?;
+/// A session just opened.
+pub struct NewSession {
+    /// The secret token (bearer or cookie value); only its hash is stored.
+    pub token: String,
+    /// When it ends.
+    pub expires_at: DateTime<Utc>,
+    /// Who signed in.
+    pub staff: Staff,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
+/// Checks a username and password and opens a session (the same for API clients and browsers).
+pub async fn sign_in(state: &AppState, username: &str, password: &str) -> AppResult<NewSession> {
+    let creds = db::credentials(&state.pool, &username.trim().to_lowercase()).await?;
     let hash = creds
         .as_ref()
         .map_or(DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
-    let password = req.password;
+    let password = password.to_owned();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -185,22 +309,34 @@ async fn login(
         )
         .with_field("password"));
     };
-    let mut raw = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let token = hex::encode(raw);
+    let token = random_hex(32);
     let expires_at = Utc::now() + state.settings.session_ttl;
     db::insert_session(
         &state.pool,
         &token_hash(&token),
         creds.staff.staff_id,
         expires_at,
+        &random_hex(24),
     )
     .await?;
     tracing::info!(staff_id = %creds.staff.staff_id, "signed in");
-    Ok(Json(LoginResponse {
+    Ok(NewSession {
         token,
         expires_at,
         staff: creds.staff,
+    })
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let s = sign_in(&state, &req.username, &req.password).await?;
+    Ok(Json(LoginResponse {
+        token: s.token,
+        expires_at: s.expires_at,
+        staff: s.staff,
     }))
 }
 
@@ -227,8 +363,27 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
-async fn me(Authed(staff, _): Authed<AnyStaff>) -> Json<Staff> {
-    Json(staff)
+/// Who is signed in; a browser session also learns its CSRF token and the company's UTC offset.
+#[derive(Serialize)]
+struct Me {
+    #[serde(flatten)]
+    staff: Staff,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+    utc_offset_minutes: i32,
+}
+
+async fn me(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> AppResult<Json<Me>> {
+    let (parts, _) = request.into_parts();
+    let session = authenticate(&state.pool, &parts).await?;
+    Ok(Json(Me {
+        staff: session.staff,
+        csrf_token: (session.carrier == Carrier::Cookie).then_some(session.csrf_token),
+        utc_offset_minutes: state.settings.clock.offset.local_minus_utc() / 60,
+    }))
 }
 
 pub use db::revoke_sessions;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{PickupLineView, PickupSummary};
 use crate::domain::code::{DoorCode, TagCode};
+use crate::domain::phone::Phone;
 use crate::domain::Service;
 
 /// Inserts a pickup; answers when it was received.
@@ -202,5 +203,42 @@ pub async fn summaries_of(
     .bind(customer_id)
     .bind(pickup_ids)
     .fetch_all(db)
+    .await
+}
+
+/// What a receipt prints above the lines: the customer, the visit and who collected it.
+pub struct ReceiptHead {
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's phone.
+    pub customer_phone: Option<Phone>,
+    /// The customer's address.
+    pub customer_address: Option<String>,
+    /// When the clothes were collected.
+    pub collected_at: DateTime<Utc>,
+    /// Who collected them.
+    pub staff_name: String,
+    /// Notes on the visit.
+    pub notes: String,
+}
+
+/// The head of a pickup's receipt; `None` when this customer has no such pickup.
+pub async fn receipt_head(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    pickup_id: Uuid,
+) -> sqlx::Result<Option<ReceiptHead>> {
+    sqlx::query_as!(
+        ReceiptHead,
+        r#"select c.name as customer_name, c.phone as "customer_phone: Phone", c.address as customer_address,
+                  p.collected_at, s.display_name as staff_name, p.notes
+             from pickup p
+             join customer c on c.customer_id = p.customer_id
+             join staff s on s.staff_id = p.staff_id
+            where p.customer_id = $1 and p.pickup_id = $2"#,
+        customer_id,
+        pickup_id
+    )
+    .fetch_optional(db)
     .await
 }

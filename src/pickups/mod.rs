@@ -1,6 +1,7 @@
 //! Pickups: one visit and its itemised lines, recorded whole or not at all, once per Idempotency-Key.
 
 pub mod db;
+pub mod receipt;
 
 use std::collections::{HashMap, HashSet};
 
@@ -8,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,7 +71,16 @@ pub struct PickupRecord {
 
 /// The pickup route.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/pickups", post(record_pickup))
+    Router::new()
+        .route("/api/v1/pickups", post(record_pickup))
+        .route(
+            "/api/v1/customers/{customer_id}/pickups/{pickup_id}",
+            get(receipt::show_pickup),
+        )
+        .route(
+            "/api/v1/customers/{customer_id}/pickups/{pickup_id}/receipt.pdf",
+            get(receipt::receipt_pdf),
+        )
 }
 
 #[derive(Debug, Deserialize)]

@@ -461,7 +461,10 @@ async fn receipt_pdf(
 ) -> AppResult<Response> {
     let order = load(&state, customer_id, order_id).await?;
     let disposition = format!("inline; filename=\"receipt-{}.pdf\"", order.receipt_no);
-    let pdf = receipt::pdf(&order);
+    let pdf = tokio::task::spawn_blocking(move || receipt::pdf(&order))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(e.into()))?;
     Ok((
         [
             (

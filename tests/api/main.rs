@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod campaigns;
 mod customers;
 mod decode;
@@ -20,4 +21,5 @@ mod scans;
 mod seed;
 mod staff;
 mod storage;
+mod web;
 mod world;

@@ -1,0 +1,52 @@
+// The two languages: one catalogue per language, chosen from the server's pick, switchable and remembered.
+
+const LANGS = ["zh-CN", "en"];
+let catalogue = {};
+let lang = "zh-CN";
+
+/** The language in use. */
+export function currentLang() {
+  return lang;
+}
+
+/** Loads the catalogue the page was rendered for (the server chose it from the cookie or Accept-Language). */
+export async function loadCatalogue() {
+  const body = document.body;
+  lang = LANGS.includes(body.dataset.lang) ? body.dataset.lang : "zh-CN";
+  const url = lang === "en" ? body.dataset.i18nEn : body.dataset.i18nZh;
+  const res = await fetch(url, { credentials: "same-origin" });
+  catalogue = await res.json();
+  document.documentElement.lang = lang;
+  return lang;
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `vars`; the key itself if it is missing. */
+export function t(key, vars = {}) {
+  const s = catalogue[key];
+  if (s === undefined) {
+    console.warn(`missing string: ${key}`);
+    return key;
+  }
+  return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? `{${k}}`));
+}
+
+/** A vocabulary word ("kind.down_jacket") in the current language. */
+export function word(group, value) {
+  if (value === null || value === undefined || value === "") return "";
+  const s = catalogue[`${group}.${value}`];
+  return s === undefined ? String(value).replace(/_/g, " ") : s;
+}
+
+/** Switches language: remembered in a cookie (the server renders with it) and reloads. */
+export function switchLang(next) {
+  if (!LANGS.includes(next)) return;
+  document.cookie = `doorstep_lang=${next}; Path=/; Max-Age=31536000; SameSite=Strict`;
+  location.reload();
+}
+
+/** Fills every element with `data-t="key"` (text) or `data-t-placeholder` / `data-t-label` under `root`. */
+export function translate(root = document) {
+  for (const el of root.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  for (const el of root.querySelectorAll("[data-t-placeholder]")) el.placeholder = t(el.dataset.tPlaceholder);
+  for (const el of root.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", t(el.dataset.tLabel));
+}

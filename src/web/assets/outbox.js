@@ -1,0 +1,138 @@
+// The device's outbox: visits kept in IndexedDB under their Idempotency-Key and sent until the server answers.
+
+import { call, ApiError, NetworkError } from "./api.js";
+
+const DB = "doorstep";
+const STORE = "outbox";
+/** Longest a visit is retried before the worker is asked (the server keeps keys for 7 days). */
+export const GIVE_UP_MS = 6 * 24 * 3600 * 1000;
+const MAX_BACKOFF_MS = 5 * 60 * 1000;
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: "key" });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function tx(mode, fn) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(STORE, mode);
+    const store = t.objectStore(STORE);
+    const out = fn(store);
+    t.oncomplete = () => resolve(out && "result" in out ? out.result : undefined);
+    t.onerror = () => reject(t.error);
+  });
+}
+
+/** Every entry, oldest first. */
+export async function list() {
+  const all = (await tx("readonly", (s) => s.getAll())) || [];
+  return all.sort((a, b) => a.created_at - b.created_at);
+}
+
+/** Stores or replaces an entry. */
+export function put(entry) {
+  return tx("readwrite", (s) => s.put(entry));
+}
+
+/** Drops an entry. */
+export function remove(key) {
+  return tx("readwrite", (s) => s.delete(key));
+}
+
+/** Keeps a new visit for sending: `body` is the pickup, `key` its Idempotency-Key. */
+export async function enqueue({ key, body, label }) {
+  const now = Date.now();
+  await put({ key, body, label, created_at: now, attempts: 0, next_at: now, state: "waiting", error: null });
+  notify();
+}
+
+function notify(detail = {}) {
+  window.dispatchEvent(new CustomEvent("outbox:changed", { detail }));
+}
+
+function backoff(attempts) {
+  const base = Math.min(MAX_BACKOFF_MS, 2000 * 2 ** Math.min(attempts, 12));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+let timer = null;
+let pumping = false;
+
+/** Sends every due entry once; schedules itself again for the next due entry. */
+export async function pump() {
+  if (pumping) return;
+  pumping = true;
+  clearTimeout(timer);
+  try {
+    const run = async () => {
+      for (const e of await list()) {
+        if (e.state !== "waiting" || e.next_at > Date.now()) continue;
+        if (Date.now() - e.created_at > GIVE_UP_MS) {
+          e.state = "expired";
+          await put(e);
+          notify();
+          continue;
+        }
+        const stop = await sendOne(e);
+        if (stop) break;
+      }
+    };
+    if (navigator.locks) await navigator.locks.request("doorstep-outbox", run);
+    else await run();
+  } finally {
+    pumping = false;
+    schedule();
+  }
+}
+
+/** Sends one entry; answers true when sending should pause (signed out). */
+async function sendOne(e) {
+  e.attempts += 1;
+  try {
+    const res = await call("POST", "/pickups", { body: e.body, headers: { "Idempotency-Key": e.key } });
+    await remove(e.key);
+    notify({ sent: e, result: res.data, replayed: res.headers.get("idempotent-replayed") === "true" });
+    return false;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 422 || err.status === 400)) {
+      e.state = "rejected";
+      e.error = { title: err.title, detail: err.detail, hint: err.hint, errors: err.errors };
+    } else if (err instanceof ApiError && err.status === 401) {
+      e.next_at = Date.now() + 5000;
+      await put(e);
+      notify();
+      return true;
+    } else {
+      const wait = err instanceof ApiError && err.retryAfter ? err.retryAfter * 1000 : backoff(e.attempts);
+      e.next_at = Date.now() + wait;
+      e.error = { title: err instanceof NetworkError ? "offline" : err.title, detail: err.message };
+    }
+    await put(e);
+    notify();
+    return false;
+  }
+}
+
+async function schedule() {
+  const waiting = (await list()).filter((e) => e.state === "waiting");
+  if (!waiting.length) return;
+  const next = Math.min(...waiting.map((e) => e.next_at));
+  timer = setTimeout(pump, Math.max(250, next - Date.now()));
+}
+
+/** Starts sending: now, whenever the network comes back, and when the page is shown again. */
+export function start() {
+  window.addEventListener("online", () => {
+    list().then(async (all) => {
+      for (const e of all) if (e.state === "waiting") { e.next_at = Date.now(); await put(e); }
+      pump();
+    });
+  });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) pump(); });
+  pump();
+}
