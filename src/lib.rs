@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 pub mod forecasts;
 pub mod garments;
+pub mod i18n;
 pub mod idempotency;
 pub mod import;
 pub mod interactions;

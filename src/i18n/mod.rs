@@ -1,0 +1,202 @@
+//! The language catalogue shared by the web app and the import: one flat `key -> text` file per language.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A language the catalogue is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    ZhCn,
+}
+
+impl Lang {
+    /// Every language, the default (English) first.
+    pub const ALL: &'static [Lang] = &[Lang::En, Lang::ZhCn];
+
+    /// The BCP 47 tag, as the catalogue file is named.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("en.json"),
+            Lang::ZhCn => include_str!("zh-CN.json"),
+        }
+    }
+}
+
+/// One language's texts by key.
+pub type Catalogue = BTreeMap<String, String>;
+
+/// The catalogue of a language; a file that is not a flat JSON object of strings reads as empty (a unit test
+/// keeps that from shipping).
+pub fn catalogue(lang: Lang) -> &'static Catalogue {
+    static EN: OnceLock<Catalogue> = OnceLock::new();
+    static ZH: OnceLock<Catalogue> = OnceLock::new();
+    let cell = match lang {
+        Lang::En => &EN,
+        Lang::ZhCn => &ZH,
+    };
+    cell.get_or_init(|| parse(lang.source()).unwrap_or_default())
+}
+
+fn parse(source: &str) -> Result<Catalogue, serde_json::Error> {
+    serde_json::from_str(source)
+}
+
+/// The text of `key` in `lang`, if the catalogue has it.
+pub fn get(lang: Lang, key: &str) -> Option<&'static str> {
+    catalogue(lang).get(key).map(String::as_str)
+}
+
+/// The text of `key` in `lang`, or the key itself when missing (so a gap shows instead of breaking a page).
+pub fn text(lang: Lang, key: &str) -> &str {
+    get(lang, key).unwrap_or(key)
+}
+
+/// Folds a label for comparison: case, spaces, hyphens, underscores and full-width forms are ignored.
+pub fn fold(s: &str) -> String {
+    s.trim()
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\t'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The value part of the `group.<value>` key whose label, in any language, is `label` (folded), e.g.
+/// `("kind", "羽绒服") -> "down_jacket"`; also matches the value's own name (`Down jacket`).
+pub fn value_for_label(group: &str, label: &str) -> Option<&'static str> {
+    let want = fold(label);
+    if want.is_empty() {
+        return None;
+    }
+    let prefix = format!("{group}.");
+    for lang in Lang::ALL {
+        for (key, text) in catalogue(*lang).range(prefix.clone()..) {
+            let Some(value) = key.strip_prefix(&prefix) else {
+                break;
+            };
+            if fold(text) == want || fold(value) == want {
+                return Some(value);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Category, GarmentKind, Material, SeasonClass, Service};
+
+    fn vocabulary_keys() -> Vec<String> {
+        let mut keys = Vec::new();
+        keys.extend(
+            Category::ALL
+                .iter()
+                .map(|v| format!("category.{}", v.name())),
+        );
+        keys.extend(
+            SeasonClass::ALL
+                .iter()
+                .map(|v| format!("season_class.{}", v.name())),
+        );
+        keys.extend(
+            GarmentKind::ALL
+                .iter()
+                .map(|v| format!("kind.{}", v.name())),
+        );
+        keys.extend(
+            Material::ALL
+                .iter()
+                .map(|v| format!("material.{}", v.name())),
+        );
+        keys.extend(Service::ALL.iter().map(|v| format!("service.{}", v.name())));
+        keys
+    }
+
+    /// Keys one catalogue has and the other lacks, as `(missing in, key)`.
+    fn gaps(a: &Catalogue, a_tag: &str, b: &Catalogue, b_tag: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for k in a.keys().filter(|k| !b.contains_key(*k)) {
+            out.push(format!("{b_tag} lacks {k}"));
+        }
+        for k in b.keys().filter(|k| !a.contains_key(*k)) {
+            out.push(format!("{a_tag} lacks {k}"));
+        }
+        out
+    }
+
+    #[test]
+    fn every_language_has_every_key() {
+        for lang in Lang::ALL {
+            assert!(
+                parse(lang.source()).is_ok(),
+                "{} is not a flat JSON object of strings",
+                lang.tag()
+            );
+        }
+        let en = catalogue(Lang::En);
+        for lang in &Lang::ALL[1..] {
+            let missing = gaps(en, "en", catalogue(*lang), lang.tag());
+            assert!(missing.is_empty(), "{missing:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_in_one_language_only_is_found() {
+        let en = parse(r#"{"a": "A", "b": "B"}"#).expect("test data");
+        let zh = parse(r#"{"a": "甲", "c": "丙"}"#).expect("test data");
+        assert_eq!(
+            gaps(&en, "en", &zh, "zh-CN"),
+            ["zh-CN lacks b", "en lacks c"]
+        );
+    }
+
+    #[test]
+    fn every_vocabulary_value_has_a_label_that_reads_back() {
+        for key in vocabulary_keys() {
+            let (group, value) = key.split_once('.').expect("test data");
+            for lang in Lang::ALL {
+                let label =
+                    get(*lang, &key).unwrap_or_else(|| panic!("{} lacks {key}", lang.tag()));
+                assert_eq!(value_for_label(group, label), Some(value), "{label}");
+            }
+        }
+        assert_eq!(value_for_label("kind", "羽绒服"), Some("down_jacket"));
+        assert_eq!(value_for_label("service", " Dry-clean "), Some("dry_clean"));
+        assert_eq!(value_for_label("kind", "ｔ恤"), Some("t_shirt"));
+        assert_eq!(value_for_label("kind", "cape"), None);
+    }
+
+    #[test]
+    fn files_are_sorted_one_key_per_line() {
+        for lang in Lang::ALL {
+            let lines: Vec<&str> = lang.source().lines().collect();
+            let keys: Vec<&str> = lines[1..lines.len() - 1]
+                .iter()
+                .map(|l| l.trim().split('"').nth(1).unwrap_or(""))
+                .collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            assert_eq!(keys, sorted, "{} is not sorted by key", lang.tag());
+            assert_eq!(
+                keys.len(),
+                catalogue(*lang).len(),
+                "{}: one key per line",
+                lang.tag()
+            );
+        }
+    }
+}
