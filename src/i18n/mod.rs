@@ -1,6 +1,6 @@
 //! The language catalogue shared by the web app and the import: one flat `key -> text` file per language.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 /// A language the catalogue is written in.
@@ -74,6 +74,26 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// Every label (and every value's own name) of every `group.<value>` key, folded, as `group.label -> value`;
+/// the first language's label wins a tie.
+fn reverse() -> &'static HashMap<String, &'static str> {
+    static REVERSE: OnceLock<HashMap<String, &'static str>> = OnceLock::new();
+    REVERSE.get_or_init(|| {
+        let mut map = HashMap::new();
+        for lang in Lang::ALL {
+            for (key, text) in catalogue(*lang) {
+                if let Some((group, value)) = key.split_once('.') {
+                    map.entry(format!("{group}.{}", fold(text)))
+                        .or_insert(value);
+                    map.entry(format!("{group}.{}", fold(value)))
+                        .or_insert(value);
+                }
+            }
+        }
+        map
+    })
+}
+
 /// The value part of the `group.<value>` key whose label, in any language, is `label` (folded), e.g.
 /// `("kind", "羽绒服") -> "down_jacket"`; also matches the value's own name (`Down jacket`).
 pub fn value_for_label(group: &str, label: &str) -> Option<&'static str> {
@@ -81,18 +101,7 @@ pub fn value_for_label(group: &str, label: &str) -> Option<&'static str> {
     if want.is_empty() {
         return None;
     }
-    let prefix = format!("{group}.");
-    for lang in Lang::ALL {
-        for (key, text) in catalogue(*lang).range(prefix.clone()..) {
-            let Some(value) = key.strip_prefix(&prefix) else {
-                break;
-            };
-            if fold(text) == want || fold(value) == want {
-                return Some(value);
-            }
-        }
-    }
-    None
+    reverse().get(&format!("{group}.{want}")).copied()
 }
 
 #[cfg(test)]

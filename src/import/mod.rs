@@ -57,6 +57,7 @@ pub struct Progress {
     out: ProgressOut,
     every: Duration,
     last: Arc<Mutex<Option<Instant>>>,
+    started: Instant,
 }
 
 #[derive(Clone)]
@@ -87,6 +88,7 @@ impl Progress {
             out: ProgressOut::Off,
             every: Duration::ZERO,
             last: Arc::default(),
+            started: Instant::now(),
         }
     }
 
@@ -96,6 +98,7 @@ impl Progress {
             out: ProgressOut::Lines(Arc::new(sink)),
             every,
             last: Arc::default(),
+            started: Instant::now(),
         }
     }
 
@@ -108,9 +111,13 @@ impl Progress {
                 out: ProgressOut::Bar(bar),
                 every: Duration::from_millis(200),
                 last: Arc::default(),
+                started: Instant::now(),
             }
         } else {
-            Progress::lines(Duration::from_secs(5), |l| eprintln!("import: {l}"))
+            let started = Instant::now();
+            Progress::lines(Duration::from_secs(5), move |l| {
+                eprintln!("import [{:.1} s]: {l}", started.elapsed().as_secs_f64())
+            })
         }
     }
 
@@ -118,7 +125,10 @@ impl Progress {
     pub fn say(&self, msg: &str) {
         match &self.out {
             ProgressOut::Off => {}
-            ProgressOut::Bar(bar) => bar.println(format!("import: {msg}")),
+            ProgressOut::Bar(bar) => bar.println(format!(
+                "import [{:.1} s]: {msg}",
+                self.started.elapsed().as_secs_f64()
+            )),
             ProgressOut::Lines(sink) => sink(msg),
         }
         if let Ok(mut last) = self.last.lock() {
@@ -697,6 +707,7 @@ async fn stage_file(
         }
     };
     let (mut rows, pickups, refused) = until_interrupted(&opts.interrupt, check).await??;
+    opts.progress.say(&format!("{}: checked", file.name));
     let Parsed {
         read,
         refused: early,
@@ -872,6 +883,8 @@ async fn write_chunks(
     } else {
         uuid::Uuid::nil()
     };
+    opts.progress
+        .say(&format!("writing the good rows in {chunks} chunks"));
     let mut done = Interrupted {
         chunks: chunks as u64,
         ..Interrupted::default()

@@ -275,6 +275,21 @@ const VOCAB_ALIASES: &[(&str, &str)] = &[
     ("service.leather_care", "皮衣护理"),
 ];
 
+/// The synonyms by `group.folded word`, built once.
+fn vocab_aliases() -> &'static std::collections::HashMap<String, &'static str> {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<String, &'static str>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        VOCAB_ALIASES
+            .iter()
+            .filter_map(|(key, word)| {
+                let (group, value) = key.split_once('.')?;
+                Some((format!("{group}.{}", fold(word)), value))
+            })
+            .collect()
+    })
+}
+
 /// A header name folded for matching, with a trailing unit or note in brackets dropped (`价格（元）`).
 fn fold_header(name: &str) -> String {
     let mut s = name.trim().trim_start_matches('\u{feff}').trim().to_owned();
@@ -798,13 +813,9 @@ impl serde::de::Error for VocabError {
 /// of the catalogue (`羽绒服`), or a common synonym (`织补`).
 pub fn parse_vocab<T: DeserializeOwned>(raw: &str, group: &str, noun: &str) -> Result<T, String> {
     let value = i18n::value_for_label(group, raw).or_else(|| {
-        let want = fold(raw);
-        VOCAB_ALIASES
-            .iter()
-            .find(|(key, word)| {
-                key.split_once('.').is_some_and(|(g, _)| g == group) && fold(word) == want
-            })
-            .and_then(|(key, _)| key.split_once('.').map(|(_, v)| v))
+        vocab_aliases()
+            .get(&format!("{group}.{}", fold(raw)))
+            .copied()
     });
     value
         .and_then(|v| T::deserialize(StrDeserializer::<VocabError>::new(v)).ok())
