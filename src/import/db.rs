@@ -378,7 +378,8 @@ pub async fn check_pickups(
            from import_pickup_x",
     )
     .await?;
-    let rows: Vec<(i64, i64, Option<String>, Option<String>, Vec<bool>)> = sqlx::query_as(
+    type Row = (i64, i64, Option<String>, Option<String>, Vec<bool>);
+    let rows: Vec<Row> = sqlx::query_as(
         "select l.line, l.first_line, l.customer_ext, l.garment_ext,
                 array[l.too_many, l.other_customer, l.other_time, l.same_service, l.unknown_customer,
                       l.unknown_garment, l.others_garment]

@@ -751,8 +751,7 @@ pub fn parse_time(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, Strin
         t.with_timezone(&Utc)
     } else {
         let normal = s
-            .replace('年', "-")
-            .replace('月', "-")
+            .replace(['年', '月'], "-")
             .replace(['日', '号'], " ")
             .replace('时', ":")
             .replace(['分', '秒'], "");
@@ -1081,12 +1080,10 @@ mod tests {
         let (cells, problems) = h.cells(&names("C-1,李娜,300,yes"));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(cells.get("external_id"), "C-1");
-        let e = ColumnMap::parse("a,b,c\nx\n").err().expect("test data");
+        let e = ColumnMap::parse("a,b,c\nx\n").expect_err("test data");
         assert!(e.starts_with("line 1:") && e.contains("'b,c'"), "{e}");
-        assert!(ColumnMap::parse("x\n")
-            .err()
-            .expect("test data")
-            .starts_with("line 1:"));
+        let e = ColumnMap::parse("x\n").expect_err("test data");
+        assert!(e.starts_with("line 1:"), "{e}");
     }
 
     #[test]

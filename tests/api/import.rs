@@ -1479,7 +1479,7 @@ async fn a_bulk_import_leaves_the_rollups_of_one_pickup_at_a_time(pool: PgPool) 
 fn doorstep_time(s: &str) -> DateTime<Utc> {
     use chrono::TimeZone;
     let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
-    let s = s.replace('年', "-").replace('月', "-").replace('日', "");
+    let s = s.replace(['年', '月'], "-").replace('日', "");
     let (d, t) = s.split_once(' ').unwrap();
     let mut p = d.split('-').map(|x| x.parse::<u32>().unwrap());
     let (y, m, dd) = (p.next().unwrap(), p.next().unwrap(), p.next().unwrap());
