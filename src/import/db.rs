@@ -459,7 +459,7 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
     sqlx::query(&format!(
         "create temp table import_chunk as
          select customer_id, dense_rank() over (order by raw_chunk) - 1 as chunk
-           from (select customer_id, (sum(w) over (order by customer_id) - 1) / {} as raw_chunk
+           from (select customer_id, ((sum(w) over (order by customer_id))::bigint - 1) / {} as raw_chunk
            from (select customer_id, sum(w) as w
                    from (select customer_id, 1::bigint as w from import_new_customer
                          union all select owner_id, 1 from import_new_garment

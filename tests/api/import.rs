@@ -1149,6 +1149,12 @@ async fn a_second_import_waits_for_the_first_and_says_so(pool: PgPool) {
         .to_string()
         .contains("for another import into this database to finish"));
     assert_eq!(table_counts(&pool).await, [5, 15, 11, 25, 5]);
+    let said = said.lock().unwrap().clone();
+    assert!(
+        said.iter()
+            .any(|l| l == "writing the good rows in 1 chunks"),
+        "45 rows fit one chunk of 100000: {said:#?}"
+    );
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
