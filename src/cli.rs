@@ -107,6 +107,27 @@ enum BenchCommand {
         #[command(flatten)]
         db: DbConfig,
     },
+    /// Generate a company history (customers, garments, pickup lines), import it into an empty database, import
+    /// it again, and print lines a second, the rerun's time and peak memory.
+    Import {
+        #[arg(long, default_value_t = 50_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 600_000)]
+        garments: usize,
+        /// Pickup lines (about four to a pickup).
+        #[arg(long, default_value_t = 2_000_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Keep the generated files in this folder (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Rows per committed chunk.
+        #[arg(long, default_value_t = 100_000)]
+        batch_size: usize,
+        #[command(flatten)]
+        db: DbConfig,
+    },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +200,31 @@ impl Cli {
                 Ok(())
             }
             Some(Command::Import(args)) => crate::import::run(args).await,
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Import {
+                        customers,
+                        garments,
+                        lines,
+                        seed,
+                        dir,
+                        batch_size,
+                        db: cfg,
+                    },
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let size = crate::import::bench::Size {
+                    customers,
+                    garments,
+                    lines,
+                    seed,
+                };
+                print!(
+                    "{}",
+                    crate::import::bench::run(&pool, size, dir, batch_size.max(1)).await?
+                );
+                Ok(())
+            }
             Some(Command::Staff { command }) => staff_command(command).await,
             Some(Command::Bench {
                 command:

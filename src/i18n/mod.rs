@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 /// A language the catalogue is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
+    /// English.
     En,
+    /// Simplified Chinese.
     ZhCn,
 }
 

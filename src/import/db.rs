@@ -1,92 +1,680 @@
-//! SQL of `doorstep import`: external-id lookups, recording external ids, and the import's staff account.
+//! SQL of `doorstep import`: temporary staging tables filled by COPY, set-based checks there, moves of the good
+//! rows one chunk of customers at a time, the pickup rollups of a chunk in one statement, and the import lock.
 
-use std::collections::{HashMap, HashSet};
-
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// The tables whose rows carry an external id.
-#[derive(Debug, Clone, Copy)]
-pub enum Table {
-    Customer,
-    Garment,
-    Pickup,
+use super::Counts;
+
+/// Session settings and the staging tables of one import; temporary tables live as long as the connection.
+pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
+    for sql in [
+        // Must come before the session's first temporary table.
+        "set temp_buffers = '512MB'",
+        "set work_mem = '256MB'",
+        // Chunks commit without waiting for the disk: a crash loses at most the last chunks, and a rerun
+        // imports them again (every row is keyed by its external id).
+        "set synchronous_commit = off",
+        // Every chunk runs the same statements with other ids: a generic plan (chosen after five runs) turned
+        // the rollup statement from seconds into minutes, so each run is planned for its own arrays.
+        "set plan_cache_mode = force_custom_plan",
+        "create temp table import_customer (
+             line bigint not null, external_id text not null, bad boolean not null,
+             name text, phone text, address text, notes text, consent_at timestamptz, consent_method text,
+             dnc boolean)",
+        "create temp table import_garment (
+             line bigint not null, external_id text not null, bad boolean not null, customer_ext text,
+             category text, kind text, season_class text, brand text, cut text, size text, special_size boolean,
+             material text, colour text, tag_code text)",
+        "create temp table import_line (
+             line bigint not null, pickup_ext text not null, bad boolean not null, customer_ext text,
+             collected_at timestamptz, garment_ext text, service text, price_cents bigint, condition_notes text)",
+        // What the checks make, empty until they run: a file not given checks nothing.
+        "create temp table import_new_customer as
+         select gen_random_uuid() as customer_id, external_id, line, name, phone, address, notes, consent_at,
+                consent_method, dnc
+           from import_customer where false",
+        "create temp table import_new_garment as
+         select gen_random_uuid() as garment_id, null::uuid as owner_id, external_id, line, category, kind,
+                season_class, brand, cut, size, special_size, material, colour, tag_code
+           from import_garment where false",
+        "create temp table import_new_pickup as
+         select gen_random_uuid() as pickup_id, null::uuid as customer_id, collected_at, line as seq, pickup_ext
+           from import_line where false",
+        "create temp table import_line_x as
+         select l.*, 0::bigint as pos, null::uuid as garment_id from import_line l where false",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
-/// Which of `ids` are already recorded in `table`.
-pub async fn existing_external_ids(
-    db: impl PgExecutor<'_>,
-    table: Table,
-    ids: &[String],
-) -> sqlx::Result<HashSet<String>> {
-    let sql = match table {
-        Table::Customer => "select external_id from customer where external_id = any($1)",
-        Table::Garment => "select external_id from garment where external_id = any($1)",
-        Table::Pickup => "select external_id from pickup where external_id = any($1)",
+/// The COPY statement that fills a staging table; rows come from [`CopyRow`].
+pub fn copy_statement(table: &str) -> String {
+    let columns = match table {
+        "import_customer" => {
+            "line, external_id, bad, name, phone, address, notes, consent_at, consent_method, dnc"
+        }
+        "import_garment" => {
+            "line, external_id, bad, customer_ext, category, kind, season_class, brand, cut, size, special_size, \
+             material, colour, tag_code"
+        }
+        _ => {
+            "line, pickup_ext, bad, customer_ext, collected_at, garment_ext, service, price_cents, condition_notes"
+        }
     };
-    let found: Vec<String> = sqlx::query_scalar(sql).bind(ids).fetch_all(db).await?;
-    Ok(found.into_iter().collect())
+    format!("copy {table} ({columns}) from stdin")
 }
 
-/// The customers with these external ids.
-pub async fn customers_by_external_id(
-    db: impl PgExecutor<'_>,
-    ids: &[String],
-) -> sqlx::Result<HashMap<String, Uuid>> {
-    let rows: Vec<(String, Uuid)> =
-        sqlx::query_as("select external_id, customer_id from customer where external_id = any($1)")
-            .bind(ids)
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().collect())
+/// Builds rows of PostgreSQL's COPY text format.
+#[derive(Default)]
+pub struct CopyRow {
+    pub buf: Vec<u8>,
+    first: bool,
 }
 
-/// The garments with these external ids, as (owner, garment).
-pub async fn garments_by_external_id(
-    db: impl PgExecutor<'_>,
-    ids: &[String],
-) -> sqlx::Result<HashMap<String, (Uuid, Uuid)>> {
-    let rows: Vec<(String, Uuid, Uuid)> = sqlx::query_as(
-        "select external_id, customer_id, garment_id from garment where external_id = any($1)",
+impl CopyRow {
+    /// An empty buffer.
+    pub fn new() -> CopyRow {
+        CopyRow {
+            buf: Vec::with_capacity(1 << 20),
+            first: true,
+        }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(b'\t');
+        }
+        self.first = false;
+    }
+
+    /// A text cell, or NULL.
+    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+        self.sep();
+        match v {
+            None => self.buf.extend_from_slice(b"\\N"),
+            Some(s) => {
+                for &b in s.as_bytes() {
+                    match b {
+                        b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                        b'\t' => self.buf.extend_from_slice(b"\\t"),
+                        b'\n' => self.buf.extend_from_slice(b"\\n"),
+                        b'\r' => self.buf.extend_from_slice(b"\\r"),
+                        b => self.buf.push(b),
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// A number, or NULL.
+    pub fn int(&mut self, v: Option<i64>) -> &mut Self {
+        self.sep();
+        match v {
+            None => self.buf.extend_from_slice(b"\\N"),
+            Some(n) => self.buf.extend_from_slice(n.to_string().as_bytes()),
+        }
+        self
+    }
+
+    /// A boolean, or NULL.
+    pub fn bool(&mut self, v: Option<bool>) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(match v {
+            None => b"\\N",
+            Some(true) => b"t",
+            Some(false) => b"f",
+        });
+        self
+    }
+
+    /// A time, or NULL.
+    pub fn time(&mut self, v: Option<chrono::DateTime<chrono::Utc>>) -> &mut Self {
+        let s = v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        self.text(s.as_deref())
+    }
+
+    /// Ends the row.
+    pub fn end(&mut self) {
+        self.buf.push(b'\n');
+        self.first = true;
+    }
+}
+
+/// A staged row refused by a set-based check: its line and the problems found, in report order (`pre` before
+/// the problems of its cells, `post` after).
+#[derive(Debug)]
+pub struct Refused {
+    pub line: u64,
+    pub pre: Vec<(String, String)>,
+    pub post: Vec<(String, String)>,
+}
+
+async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
+    for sql in statements {
+        sqlx::query(sql).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Checks the staged customers: repeated ids, ids already imported; good new rows get their customer id.
+pub async fn check_customers(conn: &mut PgConnection) -> sqlx::Result<(Counts, Vec<Refused>)> {
+    run(
+        conn,
+        &[
+            "create temp table import_customer_x as
+             select c.*, row_number() over w as rn, first_value(c.line) over w as first_line,
+                    x.customer_id as existing_id
+               from import_customer c left join customer x on x.external_id = c.external_id
+             window w as (partition by c.external_id order by c.line)",
+            "drop table import_new_customer",
+            "create temp table import_new_customer as
+             select gen_random_uuid() as customer_id, external_id, line, name, phone, address, notes, consent_at,
+                    consent_method, dnc
+               from import_customer_x where rn = 1 and existing_id is null and not bad",
+            "create unique index on import_new_customer (external_id)",
+            "analyze import_new_customer",
+        ],
     )
-    .bind(ids)
-    .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|(e, c, g)| (e, (c, g))).collect())
+    let counts = counts(
+        conn,
+        "select count(*) filter (where rn = 1 and existing_id is null and not bad),
+                count(*) filter (where rn = 1 and existing_id is not null),
+                count(*) filter (where rn > 1 or (existing_id is null and bad)), 0::bigint
+           from import_customer_x",
+    )
+    .await?;
+    let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "select line, case when rn > 1 then first_line end from import_customer_x
+          where rn > 1 or (existing_id is null and bad) order by line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((
+        counts,
+        rows.into_iter()
+            .map(|(line, dup)| Refused {
+                line: line as u64,
+                pre: dup.map(appears_again).into_iter().collect(),
+                post: Vec::new(),
+            })
+            .collect(),
+    ))
 }
 
-/// Records the external ids of rows just inserted through the service's own SQL, in one statement.
-pub async fn set_external_ids(
+fn appears_again(first: i64) -> (String, String) {
+    (
+        "external_id".into(),
+        format!("appears again: first on line {first}"),
+    )
+}
+
+fn unknown(column: &str, noun: &str, id: &str) -> (String, String) {
+    (
+        column.into(),
+        format!("no {noun} has external id '{id}' (in the database or earlier in this import)"),
+    )
+}
+
+/// Checks the staged garments: repeated ids, ids already imported, unknown owners, tags already on a garment.
+pub async fn check_garments(conn: &mut PgConnection) -> sqlx::Result<(Counts, Vec<Refused>)> {
+    run(
+        conn,
+        &[
+            "create temp table import_garment_x as
+             select g.*, row_number() over w as rn, first_value(g.line) over w as first_line,
+                    x.garment_id as existing_id, coalesce(c.customer_id, nc.customer_id) as owner_id
+               from import_garment g
+               left join garment x on x.external_id = g.external_id
+               left join customer c on c.external_id = g.customer_ext
+               left join import_new_customer nc on nc.external_id = g.customer_ext
+             window w as (partition by g.external_id order by g.line)",
+            // A tag on a garment in the database, or on an earlier new garment of the file, is taken.
+            "create temp table import_garment_y as
+             select g.*, g.tag_code is not null and (t.garment_id is not null or g.tag_rn > 1) as tag_taken
+               from (select g.*, row_number() over (partition by g.tag_code order by g.line) as tag_rn
+                       from import_garment_x g
+                      where g.rn = 1 and g.existing_id is null and not g.bad and g.owner_id is not null) g
+               left join garment t on t.tag_code = g.tag_code",
+            "drop table import_new_garment",
+            "create temp table import_new_garment as
+             select gen_random_uuid() as garment_id, owner_id, external_id, line, category, kind, season_class,
+                    brand, cut, size, special_size, material, colour, tag_code
+               from import_garment_y where not tag_taken",
+            "create unique index on import_new_garment (external_id)",
+            "create index on import_new_garment (owner_id)",
+            "analyze import_new_garment",
+        ],
+    )
+    .await?;
+    let counts = counts(
+        conn,
+        "select (select count(*) from import_new_garment),
+                count(*) filter (where rn = 1 and existing_id is not null),
+                count(*) filter (where rn > 1 or existing_id is null) - (select count(*) from import_new_garment),
+                0::bigint
+           from import_garment_x",
+    )
+    .await?;
+    type Row = (i64, Option<i64>, Option<String>, bool, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select x.line, case when x.rn > 1 then x.first_line end,
+                case when x.customer_ext is not null and x.owner_id is null then x.customer_ext end,
+                coalesce(y.tag_taken, false), x.bad
+           from import_garment_x x left join import_garment_y y using (line)
+          where x.rn > 1 or (x.existing_id is null and (x.bad or x.owner_id is null or y.tag_taken))
+          order by x.line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((
+        counts,
+        rows.into_iter()
+            .map(|(line, dup, customer, tag, _)| {
+                let mut post = Vec::new();
+                if let Some(c) = customer {
+                    post.push(unknown("customer_external_id", "customer", &c));
+                }
+                if tag {
+                    post.push((
+                        "tag_code".into(),
+                        "this garment tag is already on another garment".into(),
+                    ));
+                }
+                Refused {
+                    line: line as u64,
+                    pre: dup.map(appears_again).into_iter().collect(),
+                    post,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Checks the staged pickup lines in sets: lines of a pickup agree with its first, no garment has a service
+/// twice in a pickup, references resolve, pickups already imported are skipped whole. Answers line counts,
+/// pickup counts and the refused lines.
+pub async fn check_pickups(
+    conn: &mut PgConnection,
+    max_lines: i64,
+) -> sqlx::Result<(Counts, Counts, Vec<Refused>)> {
+    run(
+        conn,
+        &[
+            "analyze import_line",
+            "drop table import_line_x",
+            "create temp table import_line_x as
+             select l.*, row_number() over p as pos, first_value(l.line) over p as first_line,
+                    first_value(l.customer_ext) over p as first_customer,
+                    first_value(l.collected_at) over p as first_at,
+                    row_number() over s as service_rn,
+                    coalesce(c.customer_id, nc.customer_id) as customer_id,
+                    coalesce(g.garment_id, ng.garment_id) as garment_id,
+                    coalesce(g.customer_id, ng.owner_id) as garment_owner,
+                    x.pickup_id is not null as existing
+               from import_line l
+               left join customer c on c.external_id = l.customer_ext
+               left join import_new_customer nc on nc.external_id = l.customer_ext
+               left join garment g on g.external_id = l.garment_ext
+               left join import_new_garment ng on ng.external_id = l.garment_ext
+               left join pickup x on x.external_id = l.pickup_ext
+             window p as (partition by l.pickup_ext order by l.line),
+                    s as (partition by l.pickup_ext, l.garment_ext, l.service order by l.line)",
+        ],
+    )
+    .await?;
+    // A literal, not a parameter: CREATE TABLE AS takes none.
+    sqlx::query(&format!(
+        "create temp table import_line_y as
+         select line, pickup_ext, bad, pos, first_line, existing, customer_ext, garment_ext,
+                pos = {} as too_many,
+                pos > 1 and customer_ext is distinct from first_customer
+                    and customer_ext is not null and first_customer is not null as other_customer,
+                pos > 1 and collected_at is distinct from first_at
+                    and collected_at is not null and first_at is not null as other_time,
+                garment_ext is not null and service is not null and service_rn > 1 as same_service,
+                customer_ext is not null and customer_id is null as unknown_customer,
+                garment_ext is not null and garment_id is null as unknown_garment,
+                garment_id is not null and customer_id is not null and garment_owner <> customer_id as others_garment
+           from import_line_x",
+        max_lines + 1
+    ))
+    .execute(&mut *conn)
+    .await?;
+    run(
+        conn,
+        &[
+            "create temp table import_pickup_x as
+             select pickup_ext, count(*) as n, bool_or(existing) as existing,
+                    bool_or(bad or too_many or other_customer or other_time or same_service or unknown_customer
+                            or unknown_garment or others_garment) as refused
+               from import_line_y group by pickup_ext",
+            "drop table import_new_pickup",
+            "create temp table import_new_pickup as
+             select gen_random_uuid() as pickup_id, l.customer_id, l.collected_at, l.line as seq, p.pickup_ext
+               from import_line_x l join import_pickup_x p using (pickup_ext)
+              where l.pos = 1 and not p.existing and not p.refused",
+            "create index on import_new_pickup (customer_id)",
+            "analyze import_new_pickup",
+        ],
+    )
+    .await?;
+    let lines = counts(
+        conn,
+        "select count(*) filter (where not p.existing and not p.refused),
+                count(*) filter (where p.existing),
+                count(*) filter (where not p.existing and (l.bad or l.too_many or l.other_customer or l.other_time
+                                 or l.same_service or l.unknown_customer or l.unknown_garment or l.others_garment)),
+                count(*) filter (where not p.existing and p.refused and not (l.bad or l.too_many
+                                 or l.other_customer or l.other_time or l.same_service or l.unknown_customer
+                                 or l.unknown_garment or l.others_garment))
+           from import_line_y l join import_pickup_x p using (pickup_ext)",
+    )
+    .await?;
+    let pickups = counts(
+        conn,
+        "select count(*) filter (where not existing and not refused), count(*) filter (where existing),
+                count(*) filter (where not existing and refused), 0::bigint
+           from import_pickup_x",
+    )
+    .await?;
+    type Row = (i64, i64, Option<String>, Option<String>, Vec<bool>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select l.line, l.first_line, l.customer_ext, l.garment_ext,
+                array[l.too_many, l.other_customer, l.other_time, l.same_service, l.unknown_customer,
+                      l.unknown_garment, l.others_garment]
+           from import_line_y l join import_pickup_x p using (pickup_ext)
+          where not p.existing and (l.bad or l.too_many or l.other_customer or l.other_time or l.same_service
+                or l.unknown_customer or l.unknown_garment or l.others_garment)
+          order by l.line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let refused = rows
+        .into_iter()
+        .map(|(line, first, customer, garment, flags)| {
+            let flag = |i: usize| flags.get(i).copied().unwrap_or(false);
+            let differs = format!("differs from line {first}, the first line of this pickup");
+            let mut post = Vec::new();
+            if flag(0) {
+                post.push((
+                    "pickup_external_id".into(),
+                    format!("a pickup has at most {max_lines} lines"),
+                ));
+            }
+            if flag(1) {
+                post.push(("customer_external_id".into(), differs.clone()));
+            }
+            if flag(2) {
+                post.push(("collected_at".into(), differs));
+            }
+            if flag(3) {
+                post.push((
+                    "service".into(),
+                    "this garment already has this service in this pickup".into(),
+                ));
+            }
+            if flag(4) {
+                post.push(unknown(
+                    "customer_external_id",
+                    "customer",
+                    customer.as_deref().unwrap_or(""),
+                ));
+            }
+            let g = garment.as_deref().unwrap_or("");
+            if flag(5) {
+                post.push(unknown("garment_external_id", "garment", g));
+            }
+            if flag(6) {
+                post.push((
+                    "garment_external_id".into(),
+                    format!("garment '{g}' belongs to another customer"),
+                ));
+            }
+            Refused {
+                line: line as u64,
+                pre: Vec::new(),
+                post,
+            }
+        })
+        .collect();
+    Ok((lines, pickups, refused))
+}
+
+async fn counts(conn: &mut PgConnection, sql: &str) -> sqlx::Result<Counts> {
+    let (inserted, already, rejected, skipped): (i64, i64, i64, i64) =
+        sqlx::query_as(sql).fetch_one(&mut *conn).await?;
+    Ok(Counts {
+        read: (inserted + already + rejected + skipped) as u64,
+        inserted: inserted as u64,
+        already_imported: already as u64,
+        rejected: rejected as u64,
+        skipped: skipped as u64,
+    })
+}
+
+/// Splits the good new rows into chunks of about `size` rows (customers, garments and pickup lines), whole
+/// customers each, in customer order; answers the number of chunks.
+pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64> {
+    sqlx::query(&format!(
+        "create temp table import_chunk as
+         select customer_id, dense_rank() over (order by raw_chunk) - 1 as chunk
+           from (select customer_id, ((sum(w) over (order by customer_id))::bigint - 1) / {} as raw_chunk
+           from (select customer_id, sum(w) as w
+                   from (select customer_id, 1::bigint as w from import_new_customer
+                         union all select owner_id, 1 from import_new_garment
+                         union all select p.customer_id, count(*) from import_new_pickup p
+                                     join import_line_x l using (pickup_ext) group by 1) a
+                  group by customer_id) b) c",
+        size.max(1)
+    ))
+    .execute(&mut *conn)
+    .await?;
+    run(
+        conn,
+        &[
+            "create index on import_chunk (chunk)",
+            "analyze import_chunk",
+            // Lines in chunk and key order, so each chunk reads one range and the indexes fill in order.
+            "create temp table import_new_line as
+             select c.chunk, p.customer_id, p.pickup_id, l.pos::int as line_no, l.garment_id, l.service,
+                    l.price_cents, l.condition_notes
+               from import_line_x l join import_new_pickup p using (pickup_ext)
+               join import_chunk c on c.customer_id = p.customer_id
+              order by c.chunk, p.customer_id, p.pickup_id, l.pos",
+            "create index on import_new_line (chunk)",
+            "analyze import_new_line",
+        ],
+    )
+    .await?;
+    let chunks: Option<i64> = sqlx::query_scalar("select max(chunk) + 1 from import_chunk")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(chunks.unwrap_or(0))
+}
+
+/// Rows one chunk wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Moved {
+    pub customers: u64,
+    pub garments: u64,
+    pub pickups: u64,
+    pub lines: u64,
+}
+
+/// Moves one chunk's good rows into the tables, one statement per table, then applies its pickups' rollups.
+/// Run it inside a transaction: the chunk commits whole or not at all.
+pub async fn move_chunk(
+    conn: &mut PgConnection,
+    chunk: i64,
+    staff_id: Uuid,
+) -> sqlx::Result<Moved> {
+    let customers = sqlx::query(
+        "insert into customer (customer_id, name, phone, address, notes, label_consent_at, label_consent_method,
+                               do_not_contact, do_not_contact_at, external_id)
+         select n.customer_id, n.name, n.phone, n.address, n.notes, n.consent_at, n.consent_method, n.dnc,
+                case when n.dnc then now() end, n.external_id
+           from import_new_customer n join import_chunk c using (customer_id)
+          where c.chunk = $1
+          order by n.customer_id",
+    )
+    .bind(chunk)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let garments = sqlx::query(
+        "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size,
+                              special_size, material, colour, tag_code, external_id)
+         select g.owner_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
+                g.special_size, g.material, g.colour, g.tag_code, g.external_id
+           from import_new_garment g join import_chunk c on c.customer_id = g.owner_id
+          where c.chunk = $1
+          order by g.owner_id, g.garment_id",
+    )
+    .bind(chunk)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let pickups = sqlx::query(
+        "insert into pickup (customer_id, pickup_id, staff_id, collected_at, notes, external_id)
+         select p.customer_id, p.pickup_id, $2, p.collected_at, '', p.pickup_ext
+           from import_new_pickup p join import_chunk c using (customer_id)
+          where c.chunk = $1
+          order by p.customer_id, p.pickup_id",
+    )
+    .bind(chunk)
+    .bind(staff_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let lines = sqlx::query(
+        "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
+         select customer_id, pickup_id, line_no, garment_id, service, price_cents, coalesce(condition_notes, '')
+           from import_new_line where chunk = $1",
+    )
+    .bind(chunk)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if pickups > 0 {
+        // Rollups fold pickups in the order they were read: the file order of their first lines.
+        let ordered: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "select p.customer_id, p.pickup_id from import_new_pickup p join import_chunk c using (customer_id)
+              where c.chunk = $1 order by p.seq",
+        )
+        .bind(chunk)
+        .fetch_all(&mut *conn)
+        .await?;
+        let (customer_ids, pickup_ids): (Vec<Uuid>, Vec<Uuid>) = ordered.into_iter().unzip();
+        apply_pickup_rollups(&mut *conn, &customer_ids, &pickup_ids).await?;
+    }
+    Ok(Moved {
+        customers,
+        garments,
+        pickups,
+        lines,
+    })
+}
+
+/// The rollups of many pickups, already inserted with their lines, applied in one statement in the order given,
+/// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
+/// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
+/// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate). This is the one place
+/// the bulk path says what a cleaning is: change it together with `insert_lines`.
+pub async fn apply_pickup_rollups(
     db: impl PgExecutor<'_>,
-    table: Table,
     customer_ids: &[Uuid],
-    row_ids: &[Uuid],
-    external_ids: &[String],
-) -> sqlx::Result<u64> {
-    let sql = match table {
-        Table::Customer => {
-            "update customer t set external_id = x.ext
-               from unnest($1::uuid[], $2::uuid[], $3::text[]) as x(customer_id, row_id, ext)
-              where t.customer_id = x.customer_id"
-        }
-        Table::Garment => {
-            "update garment t set external_id = x.ext
-               from unnest($1::uuid[], $2::uuid[], $3::text[]) as x(customer_id, row_id, ext)
-              where t.customer_id = x.customer_id and t.garment_id = x.row_id"
-        }
-        Table::Pickup => {
-            "update pickup t set external_id = x.ext
-               from unnest($1::uuid[], $2::uuid[], $3::text[]) as x(customer_id, row_id, ext)
-              where t.customer_id = x.customer_id and t.pickup_id = x.row_id"
-        }
-    };
-    let done = sqlx::query(sql)
-        .bind(customer_ids)
-        .bind(row_ids)
-        .bind(external_ids)
+    pickup_ids: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "with batch as (
+             select b.customer_id, b.pickup_id, b.seq, p.collected_at
+               from unnest($1::uuid[], $2::uuid[]) with ordinality as b(customer_id, pickup_id, seq)
+               join pickup p on p.customer_id = b.customer_id and p.pickup_id = b.pickup_id
+         ), lines as materialized (
+             select b.customer_id, b.pickup_id, b.seq, b.collected_at, pl.line_no, pl.garment_id, pl.price_cents
+               from batch b
+               join pickup_line pl on pl.customer_id = b.customer_id and pl.pickup_id = b.pickup_id
+         ), per_garment as (
+             select distinct on (customer_id, garment_id) customer_id, garment_id,
+                    count(*) over (partition by customer_id, garment_id) as n, collected_at, price_cents
+               from lines
+              order by customer_id, garment_id, collected_at desc, seq desc, line_no desc
+         ), garments as (
+             update garment g
+                set times_cleaned = g.times_cleaned + pg.n,
+                    last_price_cents = case when g.last_cleaned_at is null or pg.collected_at >= g.last_cleaned_at
+                                            then pg.price_cents else g.last_price_cents end,
+                    last_cleaned_at = greatest(g.last_cleaned_at, pg.collected_at)
+               from per_garment pg
+              where g.customer_id = pg.customer_id and g.garment_id = pg.garment_id
+         ), classes as (
+             insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
+             select distinct l.customer_id, g.season_class, l.collected_at, l.pickup_id
+               from lines l join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
+             on conflict do nothing
+         ), totals as (
+             select b.customer_id, b.seq, b.collected_at, coalesce(sum(l.price_cents), 0)::bigint as total
+               from batch b left join lines l on l.customer_id = b.customer_id and l.pickup_id = b.pickup_id
+              group by b.customer_id, b.pickup_id, b.seq, b.collected_at
+         ), folded as (
+             select customer_id, spend_fold(recent, long, at_ order by ord) as f
+               from (select s.customer_id, 0::bigint as ord, s.recent_spend as recent, s.long_spend as long,
+                            s.last_pickup_at as at_
+                       from customer_stats s where s.customer_id in (select customer_id from batch)
+                     union all
+                     select customer_id, seq, total::float8, total::float8, collected_at from totals) x
+              group by customer_id
+         ), per_customer as (
+             select customer_id, min(collected_at) as first_at, max(collected_at) as last_at,
+                    count(*)::int as n, sum(total)::bigint as spend
+               from totals group by customer_id
+         )
+         insert into customer_stats as cs
+                (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
+         select c.customer_id, c.first_at, c.last_at, c.n, c.spend, (f.f).recent_sum, (f.f).long_sum
+           from per_customer c join folded f using (customer_id)
+         on conflict (customer_id) do update set
+             first_pickup_at = least(cs.first_pickup_at, excluded.first_pickup_at),
+             last_pickup_at = greatest(cs.last_pickup_at, excluded.last_pickup_at),
+             pickups = cs.pickups + excluded.pickups,
+             spend_cents = cs.spend_cents + excluded.spend_cents,
+             recent_spend = excluded.recent_spend,
+             long_spend = excluded.long_spend",
+    )
+    .bind(customer_ids)
+    .bind(pickup_ids)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The advisory lock that serialises imports into one database ("doorstep" in ASCII).
+const IMPORT_LOCK: i64 = 0x646f_6f72_7374_6570;
+
+/// Takes the import lock if it is free; false when another import holds it.
+pub async fn try_lock(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
+    sqlx::query_scalar("select pg_try_advisory_lock($1)")
+        .bind(IMPORT_LOCK)
+        .fetch_one(db)
+        .await
+}
+
+/// Waits for the import lock.
+pub async fn lock(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(IMPORT_LOCK)
         .execute(db)
         .await?;
-    Ok(done.rows_affected())
+    Ok(())
+}
+
+/// The lock's key, for tests and tools that must wait for imports.
+pub const fn import_lock_key() -> i64 {
+    IMPORT_LOCK
 }
 
 /// Username of the account imported pickups are recorded by.

@@ -1,34 +1,38 @@
-//! `doorstep import`: a company's history (customers, garments, pickup lines) from CSV files, once per external id.
+//! `doorstep import`: a company's history (customers, garments, pickup lines) from CSV or .xlsx files, in their
+//! own encoding and language, staged by COPY, checked in sets and moved in chunks, once per external id.
 
+pub mod bench;
 mod db;
 mod parse;
-mod write;
+mod source;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{FixedOffset, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
-use sqlx::PgPool;
-use uuid::Uuid;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::config::DbConfig;
-use crate::pickups::db::LineRow;
-use db::Table;
-use parse::{Cells, Format, Header, PickupLine, Problem};
-use write::{NewCustomer, NewGarment, NewPickup, Outcome, Scope};
+use parse::{ColumnMap, Format, Header, Problem};
+use source::{Body, Csv};
 
-pub use db::IMPORT_STAFF;
+pub use db::{apply_pickup_rollups, import_lock_key, IMPORT_STAFF};
 
 /// The three history files, loaded in this order so references resolve to rows loaded before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
+    /// `customers.csv`.
     Customers,
+    /// `garments.csv`.
     Garments,
+    /// `pickups.csv` (one row per line).
     Pickups,
 }
 
@@ -40,22 +44,175 @@ impl FileKind {
             FileKind::Pickups => &parse::PICKUPS,
         }
     }
+
+    fn table(self) -> &'static str {
+        match self {
+            FileKind::Customers => "import_customer",
+            FileKind::Garments => "import_garment",
+            FileKind::Pickups => "import_line",
+        }
+    }
+}
+
+/// Where progress goes: nowhere, a bar on a terminal, or a line every few seconds (logs, pipes, tests).
+#[derive(Clone)]
+pub struct Progress {
+    out: ProgressOut,
+    every: Duration,
+    last: Arc<Mutex<Option<Instant>>>,
+    started: Instant,
+}
+
+#[derive(Clone)]
+enum ProgressOut {
+    Off,
+    Bar(indicatif::ProgressBar),
+    Lines(Arc<dyn Fn(&str) + Send + Sync>),
+}
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let out = match self.out {
+            ProgressOut::Off => "off",
+            ProgressOut::Bar(_) => "bar",
+            ProgressOut::Lines(_) => "lines",
+        };
+        f.debug_struct("Progress")
+            .field("out", &out)
+            .field("every", &self.every)
+            .finish()
+    }
+}
+
+impl Progress {
+    /// No progress output.
+    pub fn off() -> Progress {
+        Progress {
+            out: ProgressOut::Off,
+            every: Duration::ZERO,
+            last: Arc::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// A line to `sink` at most every `every` (and at every phase).
+    pub fn lines(every: Duration, sink: impl Fn(&str) + Send + Sync + 'static) -> Progress {
+        Progress {
+            out: ProgressOut::Lines(Arc::new(sink)),
+            every,
+            last: Arc::default(),
+            started: Instant::now(),
+        }
+    }
+
+    /// On stderr: a spinner line on a terminal, otherwise a line every 5 seconds.
+    pub fn stderr() -> Progress {
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Progress {
+                out: ProgressOut::Bar(bar),
+                every: Duration::from_millis(200),
+                last: Arc::default(),
+                started: Instant::now(),
+            }
+        } else {
+            let started = Instant::now();
+            Progress::lines(Duration::from_secs(5), move |l| {
+                eprintln!("import [{:.1} s]: {l}", started.elapsed().as_secs_f64())
+            })
+        }
+    }
+
+    /// A phase change or a notice: always shown.
+    pub fn say(&self, msg: &str) {
+        match &self.out {
+            ProgressOut::Off => {}
+            ProgressOut::Bar(bar) => bar.println(format!(
+                "import [{:.1} s]: {msg}",
+                self.started.elapsed().as_secs_f64()
+            )),
+            ProgressOut::Lines(sink) => sink(msg),
+        }
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(Instant::now());
+        }
+    }
+
+    /// Ongoing work: shown at most every few seconds; `msg` is only built when shown.
+    pub fn tick(&self, msg: impl FnOnce() -> String) {
+        if matches!(self.out, ProgressOut::Off) {
+            return;
+        }
+        let due = match self.last.lock() {
+            Ok(mut last) => {
+                let due = last.is_none_or(|t| t.elapsed() >= self.every);
+                if due {
+                    *last = Some(Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            match &self.out {
+                ProgressOut::Off => {}
+                ProgressOut::Bar(bar) => bar.set_message(msg()),
+                ProgressOut::Lines(sink) => sink(&msg()),
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let ProgressOut::Bar(bar) = &self.out {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Asks a running import to stop: it ends after the chunk being written, saying what was committed.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Requests the stop.
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was requested.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// What to import and how; the CLI fills it from flags, tests build it directly.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
+    /// Paths of the files; `-` reads standard input (once).
     pub customers: Option<PathBuf>,
+    /// The garments file, if any.
     pub garments: Option<PathBuf>,
+    /// The pickups file, if any.
     pub pickups: Option<PathBuf>,
-    /// Check and count everything, then roll back: nothing is written.
+    /// Check and count everything in staging; nothing is written.
     pub dry_run: bool,
-    /// Rows (pickup lines for the pickups file) per transaction.
+    /// Rows (customers, garments and pickup lines) per committed chunk.
     pub batch_size: usize,
     /// Company time, for dates and times written without an offset.
     pub offset: FixedOffset,
-    /// Show a progress bar on stderr.
-    pub progress: bool,
+    /// The text files' encoding (`GBK`, `GB18030`, `UTF-16` ...); by default a byte-order mark, else UTF-8.
+    pub encoding: Option<String>,
+    /// The column delimiter; by default the one that makes the header name the most columns.
+    pub delimiter: Option<u8>,
+    /// Column renames (`--map FILE`).
+    pub map: Option<PathBuf>,
+    /// Every rejected row goes to this file; checked writable before anything is read.
+    pub errors: Option<PathBuf>,
+    /// Where progress goes.
+    pub progress: Progress,
+    /// Set by Ctrl-C or SIGTERM: stop after the current chunk.
+    pub interrupt: Interrupt,
 }
 
 impl Default for ImportOptions {
@@ -65,9 +222,14 @@ impl Default for ImportOptions {
             garments: None,
             pickups: None,
             dry_run: false,
-            batch_size: 500,
+            batch_size: 100_000,
             offset: crate::domain::clock::DEFAULT_OFFSET,
-            progress: false,
+            encoding: None,
+            delimiter: None,
+            map: None,
+            errors: None,
+            progress: Progress::off(),
+            interrupt: Interrupt::default(),
         }
     }
 }
@@ -75,9 +237,13 @@ impl Default for ImportOptions {
 /// Rows (or pickups) of one file by what became of them; `read` is the sum of the others.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
+    /// Rows read.
     pub read: u64,
+    /// Rows inserted.
     pub inserted: u64,
+    /// Rows whose external id was already in the database.
     pub already_imported: u64,
+    /// Rows refused.
     pub rejected: u64,
     /// Good pickup lines left out because another line of their pickup was rejected.
     pub skipped: u64,
@@ -86,19 +252,28 @@ pub struct Counts {
 /// What one file gave.
 #[derive(Debug, Clone)]
 pub struct FileReport {
+    /// Which file.
     pub kind: FileKind,
+    /// Its path.
     pub path: PathBuf,
+    /// How the file was read: its encoding and delimiter, or `xlsx`.
+    pub read_as: String,
+    /// Its row counts.
     pub rows: Counts,
     /// For the pickups file: whole pickups (groups of lines with one pickup_external_id).
     pub pickups: Option<Counts>,
 }
 
-/// One refused cell or row, as `FILE:LINE: field: reason`; the header is line 1.
+/// One refused cell or row (or a warning), as `FILE:LINE: field: reason`; the header is line 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// The file.
     pub file: String,
+    /// The file's own line number.
     pub line: u64,
+    /// The column, or `row`.
     pub field: String,
+    /// Why, in words (never personal data).
     pub reason: String,
 }
 
@@ -115,12 +290,20 @@ impl fmt::Display for Rejection {
 /// The outcome of an import: counts per file and every rejected row, in file and line order.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
+    /// Nothing was written.
     pub dry_run: bool,
+    /// One report per file given.
     pub files: Vec<FileReport>,
+    /// Every refused cell or row.
     pub rejections: Vec<Rejection>,
+    /// Rows imported as read that may not be what was meant (a cell holding what looks like further rows).
+    pub warnings: Vec<Rejection>,
+    /// How long this import waited for another one into the same database to finish.
+    pub waited: Option<Duration>,
 }
 
 impl ImportReport {
+    /// The report of one file.
     pub fn file(&self, kind: FileKind) -> Option<&FileReport> {
         self.files.iter().find(|f| f.kind == kind)
     }
@@ -141,12 +324,20 @@ impl fmt::Display for ImportReport {
         if self.dry_run {
             writeln!(f, "dry run: nothing was written")?;
         }
+        if let Some(w) = self.waited {
+            writeln!(
+                f,
+                "waited {:.1} s for another import into this database to finish",
+                w.as_secs_f64()
+            )?;
+        }
         for file in &self.files {
             let r = &file.rows;
             write!(
                 f,
-                "{}: {} rows: {} {inserted}, {} already imported, {} rejected",
+                "{} ({}): {} rows: {} {inserted}, {} already imported, {} rejected",
                 file.path.display(),
+                file.read_as,
                 r.read,
                 r.inserted,
                 r.already_imported,
@@ -161,610 +352,608 @@ impl fmt::Display for ImportReport {
             }
             writeln!(f)?;
         }
+        if !self.warnings.is_empty() {
+            writeln!(
+                f,
+                "{} warnings: rows imported as read that may hold other rows in a cell (see above)",
+                self.warnings.len()
+            )?;
+        }
         Ok(())
     }
 }
 
-/// Imports the given files in order (customers, garments, pickups). Bad rows are reported and skipped; good
-/// rows are written in batches. A header error in any file stops the import before anything is written.
-pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<ImportReport> {
-    let mut sources = Vec::new();
-    for (kind, path) in [
-        (FileKind::Customers, &opts.customers),
-        (FileKind::Garments, &opts.garments),
-        (FileKind::Pickups, &opts.pickups),
-    ] {
-        if let Some(path) = path {
-            sources.push(Source::open(kind, path)?);
-        }
-    }
-    if sources.is_empty() {
-        anyhow::bail!("nothing to import: give --customers, --garments and/or --pickups");
-    }
-    let mut total: u64 = sources.iter().map(|s| s.size).sum();
-    total += sources
-        .iter()
-        .filter(|s| s.kind == FileKind::Pickups)
-        .map(|s| s.size)
-        .sum::<u64>();
-    let bar = progress_bar(opts.progress, total)?;
-
-    let mut report = ImportReport {
-        dry_run: opts.dry_run,
-        files: Vec::new(),
-        rejections: Vec::new(),
-    };
-    let mut scope = Scope::begin(pool, opts.dry_run).await?;
-    for source in sources {
-        bar.set_message(source.name.clone());
-        let first_rejection = report.rejections.len();
-        let mut tally = Tally {
-            file: source.name.clone(),
-            rows: Counts::default(),
-            pickups: Counts::default(),
-            rejections: &mut report.rejections,
-        };
-        let (kind, path) = (source.kind, source.path.clone());
-        match kind {
-            FileKind::Customers => {
-                import_customers(&mut scope, source, opts, &bar, &mut tally).await?
-            }
-            FileKind::Garments => {
-                import_garments(&mut scope, source, opts, &bar, &mut tally).await?
-            }
-            FileKind::Pickups => import_pickups(&mut scope, source, opts, &bar, &mut tally).await?,
-        }
-        let (rows, pickups) = (tally.rows, tally.pickups);
-        report.rejections[first_rejection..].sort_by_key(|r| r.line);
-        tracing::debug!(
-            file = ?kind,
-            read = rows.read,
-            inserted = rows.inserted,
-            already_imported = rows.already_imported,
-            rejected = rows.rejected,
-            dry_run = opts.dry_run,
-            "import file done"
-        );
-        report.files.push(FileReport {
-            kind,
-            path,
-            rows,
-            pickups: (kind == FileKind::Pickups).then_some(pickups),
-        });
-    }
-    scope.finish().await?;
-    bar.finish_and_clear();
-    Ok(report)
+/// What an interrupted import had committed when it stopped.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupted {
+    /// Customers committed before the stop.
+    pub customers: u64,
+    /// Garments committed before the stop.
+    pub garments: u64,
+    /// Pickups committed before the stop.
+    pub pickups: u64,
+    /// Pickup lines committed before the stop.
+    pub lines: u64,
+    /// Chunks committed.
+    pub chunks_done: u64,
+    /// Chunks in all.
+    pub chunks: u64,
 }
 
-fn progress_bar(show: bool, total: u64) -> anyhow::Result<ProgressBar> {
-    if !show {
-        return Ok(ProgressBar::hidden());
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.chunks_done == 0 {
+            write!(f, "interrupted before anything was written")?;
+        } else {
+            write!(
+                f,
+                "interrupted after {} of {} chunks: committed {} customers, {} garments, {} pickups ({} lines) \
+                 with their rollups; nothing else was written",
+                self.chunks_done,
+                self.chunks,
+                self.customers,
+                self.garments,
+                self.pickups,
+                self.lines
+            )?;
+        }
+        write!(
+            f,
+            ". Rerun the same command to finish: rows already in are skipped as already imported"
+        )
     }
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {msg} ({bytes_per_sec}, eta {eta})",
-        )?
-        .progress_chars("=> "),
-    );
-    Ok(bar)
 }
 
-/// One open CSV file with its checked header.
-struct Source {
+impl std::error::Error for Interrupted {}
+
+/// One file read whole, decoded, with its header checked.
+struct Loaded {
     kind: FileKind,
     path: PathBuf,
-    /// The path as reports name it.
     name: String,
-    size: u64,
-    reader: csv::Reader<File>,
+    body: Body,
+    delimiter: u8,
+    read_as: String,
     header: Header,
-    record: csv::ByteRecord,
-    read_bytes: u64,
 }
 
-/// A non-blank data row: its first line in the file, its cells, and problems of its shape or encoding.
-struct RawRow {
-    line: u64,
-    cells: Cells,
-    problems: Vec<Problem>,
-}
-
-impl Source {
-    fn open(kind: FileKind, path: &Path) -> anyhow::Result<Source> {
-        let name = path.display().to_string();
-        let file = File::open(path).with_context(|| format!("opening {name}"))?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
-        let names: Vec<String> = reader
-            .byte_headers()
-            .with_context(|| format!("reading {name}"))?
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
-        let header =
-            Header::new(kind.format(), &names).map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?;
-        Ok(Source {
-            kind,
-            path: path.to_owned(),
-            name,
-            size,
-            reader,
-            header,
-            record: csv::ByteRecord::new(),
-            read_bytes: 0,
-        })
+fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
+        return Ok(buf);
     }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
 
-    /// The next row with any non-blank cell, moving the progress bar by the bytes read.
-    fn next(&mut self, bar: &ProgressBar) -> anyhow::Result<Option<RawRow>> {
-        loop {
-            let more = self
-                .reader
-                .read_byte_record(&mut self.record)
-                .with_context(|| format!("reading {}", self.name))?;
-            let at = self.reader.position().byte();
-            bar.inc(at.saturating_sub(self.read_bytes));
-            self.read_bytes = at;
-            if !more {
-                return Ok(None);
+fn load(
+    kind: FileKind,
+    path: &Path,
+    opts: &ImportOptions,
+    map: &ColumnMap,
+) -> anyhow::Result<Loaded> {
+    let name = path.display().to_string();
+    let decoded = source::decode(read_all(path)?, opts.encoding.as_deref())
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let format = kind.format();
+    let (header, delimiter, read_as) = match &decoded.body {
+        Body::Text(text) => {
+            let candidates: Vec<u8> = match opts.delimiter {
+                Some(d) => vec![d],
+                None => source::DELIMITERS.to_vec(),
+            };
+            let mut best: Option<(usize, usize, u8)> = None;
+            for d in candidates {
+                let names = match Csv::new(text, d).next_record() {
+                    Some(Ok(r)) => r.fields,
+                    _ => Vec::new(),
+                };
+                let score = (parse::header_score(format, map, &names), names.len());
+                if best.is_none_or(|(s, n, _)| score > (s, n)) {
+                    best = Some((score.0, score.1, d));
+                }
             }
-            if self.record.iter().all(|f| f.trim_ascii().is_empty()) {
-                continue;
+            let d = best.map_or(b',', |b| b.2);
+            let names = match Csv::new(text, d).next_record() {
+                Some(Ok(r)) => r.fields,
+                Some(Err(_)) => {
+                    anyhow::bail!("{name}:1: the header has a quote that is never closed")
+                }
+                None => Vec::new(),
+            };
+            let header =
+                Header::new(format, map, &names).map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?;
+            let shown = match d {
+                b',' => "comma-separated".to_owned(),
+                b';' => "semicolon-separated".to_owned(),
+                b'\t' => "tab-separated".to_owned(),
+                other => format!("'{}'-separated", other as char),
+            };
+            (header, d, format!("{}, {shown}", decoded.encoding))
+        }
+        Body::Sheet(rows) => {
+            let (line, names): (u64, Vec<std::borrow::Cow<'_, str>>) = rows
+                .first()
+                .map(|(l, cells)| (*l, cells.iter().map(|c| c.as_str().into()).collect()))
+                .unwrap_or((1, Vec::new()));
+            let header = Header::new(format, map, &names)
+                .map_err(|e| anyhow::anyhow!("{name}:{line}: {e}"))?;
+            (header, b',', "xlsx, first sheet".to_owned())
+        }
+    };
+    Ok(Loaded {
+        kind,
+        path: path.to_owned(),
+        name,
+        body: decoded.body,
+        delimiter,
+        read_as,
+        header,
+    })
+}
+
+/// What reading one file gave, beside the rows sent to staging.
+#[derive(Default)]
+struct Parsed {
+    read: u64,
+    /// Rows refused before staging (no usable key, a broken shape, an unclosed quote).
+    refused: Vec<(u64, Vec<Problem>)>,
+    /// Problems of staged rows, by line; reported if the row is not already imported.
+    staged_problems: HashMap<u64, Vec<Problem>>,
+    warnings: Vec<(u64, String, String)>,
+}
+
+/// Turns rows into COPY data (sent in chunks through `tx`), checking every cell that needs no database.
+fn parse_rows(
+    file: &Loaded,
+    offset: FixedOffset,
+    progress: &Progress,
+    interrupt: &Interrupt,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> anyhow::Result<Parsed> {
+    let now = Utc::now();
+    let mut out = Parsed::default();
+    let mut copy = db::CopyRow::new();
+    let width = file.header.width();
+    let row = |line: u64,
+               end_line: u64,
+               fields: &[std::borrow::Cow<'_, str>],
+               refused: Option<Problem>,
+               out: &mut Parsed,
+               copy: &mut db::CopyRow| {
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            return;
+        }
+        out.read += 1;
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(w) = spanning_warning(f, end_line, width, file.delimiter) {
+                out.warnings
+                    .push((line, file.header.column_at(i).to_owned(), w));
             }
-            let line = self.record.position().map_or(0, |p| p.line());
-            let (cells, problems) = self.header.cells(self.record.iter());
-            return Ok(Some(RawRow {
-                line,
-                cells,
-                problems,
-            }));
+        }
+        let (cells, mut problems) = file.header.cells(fields);
+        let broken = refused.is_some() || problems.iter().any(|p| p.field == "row");
+        if let Some(p) = refused {
+            problems.insert(0, p);
+        }
+        match file.kind {
+            FileKind::Customers => {
+                let key = parse::external_id(&cells, "external_id", &mut problems);
+                let fields = parse::customer(&cells, offset, &mut problems);
+                let Some(key) = key.filter(|_| !broken) else {
+                    out.refused.push((line, problems));
+                    return;
+                };
+                let f = fields.as_ref().filter(|_| problems.is_empty());
+                copy.int(Some(line as i64))
+                    .text(Some(&key))
+                    .bool(Some(f.is_none()))
+                    .text(f.map(|f| f.name.as_str()))
+                    .text(f.and_then(|f| f.phone.as_ref().map(|p| p.as_str())))
+                    .text(f.and_then(|f| f.address.as_deref()))
+                    .text(f.map(|f| f.notes.as_str()))
+                    .time(f.and_then(|f| f.label_consent_at))
+                    .text(f.and_then(|f| f.label_consent_method.as_deref()))
+                    .bool(f.map(|f| f.do_not_contact))
+                    .end();
+            }
+            FileKind::Garments => {
+                let key = parse::external_id(&cells, "external_id", &mut problems);
+                let g = parse::garment(&cells, &mut problems);
+                let Some(key) = key.filter(|_| !broken) else {
+                    out.refused.push((line, problems));
+                    return;
+                };
+                let f = g.fields.as_ref().filter(|_| problems.is_empty());
+                copy.int(Some(line as i64))
+                    .text(Some(&key))
+                    .bool(Some(f.is_none()))
+                    .text(g.customer.as_deref())
+                    .text(f.map(|f| f.category.name()).as_deref())
+                    .text(f.map(|f| f.kind.name()).as_deref())
+                    .text(f.map(|f| f.season_class.name()).as_deref())
+                    .text(f.and_then(|f| f.brand.as_deref()))
+                    .text(f.and_then(|f| f.cut.as_deref()))
+                    .text(f.and_then(|f| f.size.as_deref()))
+                    .bool(f.map(|f| f.special_size))
+                    .text(f.and_then(|f| f.material.map(|m| m.name())).as_deref())
+                    .text(f.and_then(|f| f.colour.as_deref()))
+                    .text(f.and_then(|f| f.tag_code.as_ref().map(|t| t.as_str())))
+                    .end();
+            }
+            FileKind::Pickups => {
+                let key = parse::external_id(&cells, "pickup_external_id", &mut problems);
+                let c = parse::pickup_line(&cells, now, offset, &mut problems);
+                let Some(key) = key else {
+                    out.refused.push((line, problems));
+                    return;
+                };
+                let good = problems.is_empty();
+                copy.int(Some(line as i64))
+                    .text(Some(&key))
+                    .bool(Some(!good))
+                    .text(c.customer.as_deref())
+                    .time(c.collected_at)
+                    .text(c.garment.as_deref())
+                    .text(c.service.map(|s| s.name()).as_deref())
+                    .int(c.price_cents)
+                    .text(Some(c.condition_notes.as_str()).filter(|_| good))
+                    .end();
+            }
+        }
+        if !problems.is_empty() {
+            out.staged_problems.insert(line, problems);
+        }
+    };
+    let flush = |copy: &mut db::CopyRow| -> anyhow::Result<()> {
+        if copy.buf.len() >= 1 << 20 {
+            let full = std::mem::replace(&mut copy.buf, Vec::with_capacity(1 << 20));
+            tx.blocking_send(full)
+                .map_err(|_| anyhow::anyhow!("the database stopped taking rows"))?;
+        }
+        Ok(())
+    };
+    match &file.body {
+        Body::Text(text) => {
+            let mut csv = Csv::new(text, file.delimiter);
+            let _header = csv.next_record();
+            while let Some(record) = csv.next_record() {
+                match record {
+                    Ok(r) => row(r.line, r.end_line, &r.fields, None, &mut out, &mut copy),
+                    Err(u) => {
+                        // Refused, but still staged when it has its keys, so its pickup is refused whole.
+                        let mut fields = u.before;
+                        fields.resize(width.max(fields.len()), "".into());
+                        let problem = Problem::new(
+                            file.header.column_at(u.column),
+                            format!(
+                                "a quote opens in this cell on line {} and is never closed, so the rest of the \
+                                 file would be one cell: fix the quote (reading went on at line {})",
+                                u.line,
+                                u.line + 1
+                            ),
+                        );
+                        row(u.line, u.line, &fields, Some(problem), &mut out, &mut copy);
+                    }
+                }
+                flush(&mut copy)?;
+                if interrupt.is_set() {
+                    return Ok(out);
+                }
+                progress.tick(|| {
+                    format!(
+                        "{}: reading, {} of {} MB, {} rows",
+                        file.name,
+                        csv.position() >> 20,
+                        text.len() >> 20,
+                        out.read
+                    )
+                });
+            }
+        }
+        Body::Sheet(rows) => {
+            for (line, cells) in rows.iter().skip(1) {
+                let fields: Vec<std::borrow::Cow<'_, str>> =
+                    cells.iter().map(|c| c.as_str().into()).collect();
+                row(*line, *line, &fields, None, &mut out, &mut copy);
+                flush(&mut copy)?;
+            }
         }
     }
+    if !copy.buf.is_empty() {
+        tx.blocking_send(std::mem::take(&mut copy.buf))
+            .map_err(|_| anyhow::anyhow!("the database stopped taking rows"))?;
+    }
+    Ok(out)
 }
 
-/// Counts and rejections of the file being imported.
-struct Tally<'a> {
-    file: String,
-    rows: Counts,
-    pickups: Counts,
-    rejections: &'a mut Vec<Rejection>,
+/// A quoted cell that spans lines and holds what looks like more rows (or many lines): a warning, since a
+/// stray quote may have swallowed rows. `end_line` is where its row ends.
+fn spanning_warning(cell: &str, end_line: u64, width: usize, delimiter: u8) -> Option<String> {
+    if !cell.contains(['\n', '\r']) {
+        return None;
+    }
+    let lines: Vec<&str> = cell.split(['\n', '\r']).filter(|l| !l.is_empty()).collect();
+    let rowlike = lines
+        .iter()
+        .skip(1)
+        .any(|l| width > 1 && l.bytes().filter(|b| *b == delimiter).count() + 1 >= width);
+    if rowlike || lines.len() > 3 {
+        Some(format!(
+            "this cell runs on to line {end_line}{}: check its quotes; if the lines in it were meant as rows, \
+             they were not imported",
+            if rowlike {
+                " and holds what looks like a row"
+            } else {
+                ""
+            }
+        ))
+    } else {
+        None
+    }
 }
 
-impl Tally<'_> {
-    fn reject(&mut self, line: u64, mut problems: Vec<Problem>) {
-        self.rows.rejected += 1;
+/// Reads, stages and checks one file; answers its report and rejections.
+async fn stage_file(
+    conn: &mut PgConnection,
+    file: Arc<Loaded>,
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let parser = {
+        let file = Arc::clone(&file);
+        let (offset, progress, interrupt) =
+            (opts.offset, opts.progress.clone(), opts.interrupt.clone());
+        tokio::task::spawn_blocking(move || parse_rows(&file, offset, &progress, &interrupt, tx))
+    };
+    let mut copy = conn
+        .copy_in_raw(&db::copy_statement(file.kind.table()))
+        .await?;
+    while let Some(chunk) = rx.recv().await {
+        copy.send(chunk).await?;
+    }
+    let parsed = parser.await??;
+    copy.finish().await?;
+    if opts.interrupt.is_set() {
+        return Err(Interrupted::default().into());
+    }
+    opts.progress.say(&format!(
+        "{}: {} rows read; checking them",
+        file.name, parsed.read
+    ));
+    let check = async {
+        match file.kind {
+            FileKind::Customers => db::check_customers(conn).await.map(|(c, r)| (c, None, r)),
+            FileKind::Garments => db::check_garments(conn).await.map(|(c, r)| (c, None, r)),
+            FileKind::Pickups => db::check_pickups(conn, crate::pickups::MAX_LINES as i64)
+                .await
+                .map(|(c, p, r)| (c, Some(p), r)),
+        }
+    };
+    let (mut rows, pickups, refused) = until_interrupted(&opts.interrupt, check).await??;
+    opts.progress.say(&format!("{}: checked", file.name));
+    let Parsed {
+        read,
+        refused: early,
+        mut staged_problems,
+        warnings,
+    } = parsed;
+    rows.read += early.len() as u64;
+    rows.rejected += early.len() as u64;
+    debug_assert_eq!(rows.read, read);
+    let mut lines: Vec<(u64, Vec<Problem>)> = early;
+    for r in refused {
+        let mut problems: Vec<Problem> =
+            r.pre.into_iter().map(|(f, m)| Problem::new(f, m)).collect();
+        problems.extend(staged_problems.remove(&r.line).unwrap_or_default());
+        problems.extend(r.post.into_iter().map(|(f, m)| Problem::new(f, m)));
         if problems.is_empty() {
             problems.push(Problem::new("row", "could not be read"));
         }
+        lines.push((r.line, problems));
+    }
+    lines.sort_by_key(|(line, _)| *line);
+    for (line, problems) in lines {
         for p in problems {
-            self.rejections.push(Rejection {
-                file: self.file.clone(),
+            report.rejections.push(Rejection {
+                file: file.name.clone(),
                 line,
                 field: p.field,
                 reason: p.reason,
             });
         }
     }
-
-    fn outcome(&mut self, line: u64, outcome: Outcome) {
-        match outcome {
-            Outcome::Inserted => self.rows.inserted += 1,
-            Outcome::AlreadyImported => self.rows.already_imported += 1,
-            Outcome::Rejected(p) => self.reject(line, vec![p]),
-        }
-    }
-}
-
-/// A customer or garment row on its way to the database. `key` is `None` when the row cannot be imported
-/// whatever the database holds (no usable external id, a repeated one, a broken row).
-struct Row<T> {
-    line: u64,
-    key: Option<String>,
-    value: Option<T>,
-    problems: Vec<Problem>,
-}
-
-enum Decision<T> {
-    Already,
-    Reject(u64, Vec<Problem>),
-    Insert(u64, String, T),
-}
-
-/// Reads the row's external id, refusing one already seen earlier in the file.
-fn keyed(
-    raw: &RawRow,
-    seen: &mut HashMap<String, u64>,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
-    let broken = !raw.problems.is_empty();
-    let key = parse::external_id(&raw.cells, "external_id", problems)?;
-    if broken {
-        return None;
-    }
-    if let Some(first) = seen.get(&key) {
-        problems.push(Problem::new(
-            "external_id",
-            format!("appears again: first on line {first}"),
-        ));
-        return None;
-    }
-    seen.insert(key.clone(), raw.line);
-    Some(key)
-}
-
-impl<T> Row<T> {
-    /// A row already in the database counts as imported even if it has problems now: it is never changed.
-    fn decide(self, existing: &HashSet<String>) -> Decision<T> {
-        match (self.key, self.value) {
-            (Some(k), _) if existing.contains(&k) => Decision::Already,
-            (Some(k), Some(v)) if self.problems.is_empty() => Decision::Insert(self.line, k, v),
-            _ => Decision::Reject(self.line, self.problems),
-        }
-    }
-}
-
-async fn import_customers(
-    scope: &mut Scope,
-    mut src: Source,
-    opts: &ImportOptions,
-    bar: &ProgressBar,
-    tally: &mut Tally<'_>,
-) -> anyhow::Result<()> {
-    let mut seen = HashMap::new();
-    let mut batch = Vec::new();
-    while let Some(raw) = src.next(bar)? {
-        tally.rows.read += 1;
-        let mut problems = raw.problems.clone();
-        let key = keyed(&raw, &mut seen, &mut problems);
-        let value = parse::customer(&raw.cells, opts.offset, &mut problems);
-        batch.push(Row {
-            line: raw.line,
-            key,
-            value,
-            problems,
+    for (line, field, reason) in warnings {
+        report.warnings.push(Rejection {
+            file: file.name.clone(),
+            line,
+            field,
+            reason,
         });
-        if batch.len() >= opts.batch_size {
-            flush_customers(scope, tally, std::mem::take(&mut batch)).await?;
-        }
     }
-    flush_customers(scope, tally, batch).await
-}
-
-async fn flush_customers(
-    scope: &mut Scope,
-    tally: &mut Tally<'_>,
-    rows: Vec<Row<crate::customers::db::CustomerFields>>,
-) -> anyhow::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut tx = scope.batch().await?;
-    let keys: Vec<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
-    let existing = db::existing_external_ids(&mut *tx, Table::Customer, &keys).await?;
-    let (mut todo, mut lines) = (Vec::new(), Vec::new());
-    for row in rows {
-        match row.decide(&existing) {
-            Decision::Already => tally.rows.already_imported += 1,
-            Decision::Reject(line, problems) => tally.reject(line, problems),
-            Decision::Insert(line, external_id, fields) => {
-                lines.push(line);
-                todo.push(NewCustomer {
-                    external_id,
-                    customer_id: Uuid::new_v4(),
-                    fields,
-                });
-            }
-        }
-    }
-    let outcomes = write::write_all(&mut tx, &todo).await?;
-    tx.commit().await?;
-    for (line, outcome) in lines.into_iter().zip(outcomes) {
-        tally.outcome(line, outcome);
-    }
+    report.files.push(FileReport {
+        kind: file.kind,
+        path: file.path.clone(),
+        read_as: file.read_as.clone(),
+        rows,
+        pickups,
+    });
     Ok(())
 }
 
-async fn import_garments(
-    scope: &mut Scope,
-    mut src: Source,
-    opts: &ImportOptions,
-    bar: &ProgressBar,
-    tally: &mut Tally<'_>,
-) -> anyhow::Result<()> {
-    let mut seen = HashMap::new();
-    let mut batch = Vec::new();
-    while let Some(raw) = src.next(bar)? {
-        tally.rows.read += 1;
-        let mut problems = raw.problems.clone();
-        let key = keyed(&raw, &mut seen, &mut problems);
-        let value = parse::garment(&raw.cells, &mut problems);
-        batch.push(Row {
-            line: raw.line,
-            key,
-            value: Some(value),
-            problems,
-        });
-        if batch.len() >= opts.batch_size {
-            flush_garments(scope, tally, std::mem::take(&mut batch)).await?;
+/// Runs `fut` unless a stop is requested first (nothing it does is committed, so it is simply dropped).
+async fn until_interrupted<T>(
+    interrupt: &Interrupt,
+    fut: impl std::future::Future<Output = T>,
+) -> anyhow::Result<T> {
+    let watch = async {
+        while !interrupt.is_set() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    };
+    tokio::select! {
+        v = fut => Ok(v),
+        _ = watch => Err(Interrupted::default().into()),
     }
-    flush_garments(scope, tally, batch).await
 }
 
-async fn flush_garments(
-    scope: &mut Scope,
-    tally: &mut Tally<'_>,
-    rows: Vec<Row<parse::GarmentRow>>,
-) -> anyhow::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
+/// Imports the given files in order (customers, garments, pickups). Every file is read, staged and checked
+/// before anything is written; then the good rows go in by chunks of whole customers, each chunk one
+/// transaction with its rollups. A file refused whole (encoding, header, format) stops the import before any
+/// write. An interrupted import answers [`Interrupted`] as its error.
+pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<ImportReport> {
+    let mut errors_file = match &opts.errors {
+        Some(path) => Some(
+            File::create(path)
+                .with_context(|| format!("--errors {}: cannot write there", path.display()))?,
+        ),
+        None => None,
+    };
+    let map = match &opts.map {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("--map {}: cannot read it as UTF-8 text", path.display())
+            })?;
+            ColumnMap::parse(&text).map_err(|e| anyhow::anyhow!("--map {}: {e}", path.display()))?
+        }
+        None => ColumnMap::default(),
+    };
+    let given: Vec<(FileKind, &PathBuf)> = [
+        (FileKind::Customers, &opts.customers),
+        (FileKind::Garments, &opts.garments),
+        (FileKind::Pickups, &opts.pickups),
+    ]
+    .into_iter()
+    .filter_map(|(k, p)| p.as_ref().map(|p| (k, p)))
+    .collect();
+    if given.is_empty() {
+        anyhow::bail!("nothing to import: give --customers, --garments and/or --pickups");
     }
-    let mut tx = scope.batch().await?;
-    let keys: Vec<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
-    let existing = db::existing_external_ids(&mut *tx, Table::Garment, &keys).await?;
-    let refs: Vec<String> = rows
+    if given
         .iter()
-        .filter_map(|r| r.value.as_ref()?.customer.clone())
-        .collect();
-    let owners = db::customers_by_external_id(&mut *tx, &refs).await?;
-    let (mut todo, mut lines) = (Vec::new(), Vec::new());
-    for row in rows {
-        let Row {
-            line,
-            key,
-            value,
-            mut problems,
-        } = row;
-        let value = value.and_then(|g| {
-            let customer = g.customer?;
-            let owner = owners.get(&customer).copied();
-            if owner.is_none() {
-                problems.push(unknown("customer_external_id", "customer", &customer));
-            }
-            Some((owner?, g.fields?))
-        });
-        let row = Row {
-            line,
-            key,
-            value,
-            problems,
+        .filter(|(_, p)| p.as_path() == Path::new("-"))
+        .count()
+        > 1
+    {
+        anyhow::bail!("only one file can be read from standard input (-)");
+    }
+    let mut files = Vec::new();
+    for (kind, path) in given {
+        opts.progress.say(&format!("reading {}", path.display()));
+        let loaded = {
+            let (path, opts, map) = (path.clone(), opts.clone(), map.clone());
+            tokio::task::spawn_blocking(move || load(kind, &path, &opts, &map)).await??
         };
-        match row.decide(&existing) {
-            Decision::Already => tally.rows.already_imported += 1,
-            Decision::Reject(line, problems) => tally.reject(line, problems),
-            Decision::Insert(line, external_id, (customer_id, fields)) => {
-                lines.push(line);
-                todo.push(NewGarment {
-                    external_id,
-                    customer_id,
-                    garment_id: Uuid::new_v4(),
-                    fields,
-                });
-            }
+        files.push(Arc::new(loaded));
+    }
+
+    let mut conn = pool.acquire().await?.detach();
+    let mut report = ImportReport {
+        dry_run: opts.dry_run,
+        files: Vec::new(),
+        rejections: Vec::new(),
+        warnings: Vec::new(),
+        waited: None,
+    };
+    if !opts.dry_run && !db::try_lock(&mut conn).await? {
+        opts.progress.say(
+            "another import into this database is running: waiting for it to finish (imports run one at a time)",
+        );
+        let started = Instant::now();
+        until_interrupted(&opts.interrupt, db::lock(&mut conn)).await??;
+        report.waited = Some(started.elapsed());
+        opts.progress.say("the other import has finished: going on");
+    }
+    db::prepare(&mut conn).await?;
+    for file in files {
+        stage_file(&mut conn, file, opts, &mut report).await?;
+    }
+    if let Some(out) = errors_file.as_mut() {
+        let mut w = std::io::BufWriter::new(out);
+        for r in report.rejections.iter().chain(&report.warnings) {
+            writeln!(w, "{r}")?;
         }
+        w.flush().context("writing the --errors file")?;
     }
-    let outcomes = write::write_all(&mut tx, &todo).await?;
-    tx.commit().await?;
-    for (line, outcome) in lines.into_iter().zip(outcomes) {
-        tally.outcome(line, outcome);
+    if opts.dry_run {
+        opts.progress.finish();
+        conn.close().await?;
+        return Ok(report);
     }
-    Ok(())
+    write_chunks(&mut conn, opts, &report).await?;
+    conn.close().await?;
+    opts.progress.finish();
+    Ok(report)
 }
 
-fn unknown(column: &str, noun: &str, id: &str) -> Problem {
-    Problem::new(
-        column,
-        format!("no {noun} has external id '{id}' (in the database or earlier in this import)"),
-    )
-}
-
-/// First pass over the pickups file: how many rows each pickup has, so the second pass knows when a pickup
-/// is complete however its rows are ordered, and holds only the pickups still open.
-fn count_pickup_rows(path: &Path, bar: &ProgressBar) -> anyhow::Result<HashMap<String, usize>> {
-    let mut src = Source::open(FileKind::Pickups, path)?;
-    let mut counts = HashMap::new();
-    while let Some(raw) = src.next(bar)? {
-        if let Some(key) = parse::external_id(&raw.cells, "pickup_external_id", &mut Vec::new()) {
-            *counts.entry(key).or_insert(0) += 1;
-        }
-    }
-    Ok(counts)
-}
-
-/// A pickup whose rows have all been read.
-struct Group {
-    key: String,
-    lines: Vec<PickupLine>,
-}
-
-async fn import_pickups(
-    scope: &mut Scope,
-    mut src: Source,
+/// Moves the checked rows in by chunks of whole customers, one transaction each, stopping between chunks when
+/// asked to.
+async fn write_chunks(
+    conn: &mut PgConnection,
     opts: &ImportOptions,
-    bar: &ProgressBar,
-    tally: &mut Tally<'_>,
+    report: &ImportReport,
 ) -> anyhow::Result<()> {
-    bar.set_message(format!("{} (grouping pickups)", src.name));
-    let expected = count_pickup_rows(&src.path, bar)?;
-    bar.set_message(src.name.clone());
-    let now = Utc::now();
-    let mut open: HashMap<String, Vec<PickupLine>> = HashMap::new();
-    let mut ready: Vec<Group> = Vec::new();
-    let mut ready_lines = 0;
-    let mut staff_id = None;
-    while let Some(raw) = src.next(bar)? {
-        tally.rows.read += 1;
-        let mut problems = raw.problems;
-        let key = parse::external_id(&raw.cells, "pickup_external_id", &mut problems);
-        let cells = parse::pickup_line(&raw.cells, now, opts.offset, &mut problems);
-        let Some(key) = key else {
-            tally.reject(raw.line, problems);
-            continue;
-        };
-        let lines = open.entry(key.clone()).or_default();
-        lines.push(PickupLine {
-            line: raw.line,
-            cells,
-            problems,
-        });
-        let want = expected
-            .get(&key)
-            .copied()
-            .with_context(|| format!("{} changed while it was imported", src.name))?;
-        if lines.len() >= want {
-            let lines = open.remove(&key).unwrap_or_default();
-            ready_lines += lines.len();
-            ready.push(Group { key, lines });
+    let chunks = until_interrupted(
+        &opts.interrupt,
+        db::plan_chunks(conn, opts.batch_size as i64),
+    )
+    .await??;
+    let pickups_to_insert = report
+        .file(FileKind::Pickups)
+        .and_then(|f| f.pickups)
+        .map_or(0, |p| p.inserted);
+    let staff_id = if pickups_to_insert > 0 {
+        db::import_staff(&mut *conn).await?
+    } else {
+        uuid::Uuid::nil()
+    };
+    opts.progress
+        .say(&format!("writing the good rows in {chunks} chunks"));
+    let mut done = Interrupted {
+        chunks: chunks as u64,
+        ..Interrupted::default()
+    };
+    let started = Instant::now();
+    for chunk in 0..chunks {
+        if opts.interrupt.is_set() {
+            return Err(done.into());
         }
-        if ready_lines >= opts.batch_size {
-            flush_pickups(scope, tally, &mut staff_id, std::mem::take(&mut ready)).await?;
-            ready_lines = 0;
-        }
-    }
-    ready.extend(open.into_iter().map(|(key, lines)| Group { key, lines }));
-    flush_pickups(scope, tally, &mut staff_id, ready).await
-}
-
-async fn flush_pickups(
-    scope: &mut Scope,
-    tally: &mut Tally<'_>,
-    staff_id: &mut Option<Uuid>,
-    groups: Vec<Group>,
-) -> anyhow::Result<()> {
-    if groups.is_empty() {
-        return Ok(());
-    }
-    tally.pickups.read += groups.len() as u64;
-    let mut tx = scope.batch().await?;
-    let keys: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
-    let existing = db::existing_external_ids(&mut *tx, Table::Pickup, &keys).await?;
-    let lines = || groups.iter().flat_map(|g| &g.lines);
-    let customer_refs: Vec<String> = lines().filter_map(|l| l.cells.customer.clone()).collect();
-    let garment_refs: Vec<String> = lines().filter_map(|l| l.cells.garment.clone()).collect();
-    let customers = db::customers_by_external_id(&mut *tx, &customer_refs).await?;
-    let garments = db::garments_by_external_id(&mut *tx, &garment_refs).await?;
-
-    let mut todo = Vec::new();
-    let mut first_lines = Vec::new();
-    for Group { key, mut lines } in groups {
-        let n = lines.len() as u64;
-        if existing.contains(&key) {
-            tally.rows.already_imported += n;
-            tally.pickups.already_imported += 1;
-            continue;
-        }
-        parse::check_pickup(&mut lines);
-        for l in &mut lines {
-            let owner = match &l.cells.customer {
-                Some(c) => match customers.get(c) {
-                    Some(id) => Some(*id),
-                    None => {
-                        l.problems
-                            .push(unknown("customer_external_id", "customer", c));
-                        None
-                    }
-                },
-                None => None,
-            };
-            if let Some(g) = &l.cells.garment {
-                match garments.get(g) {
-                    None => l
-                        .problems
-                        .push(unknown("garment_external_id", "garment", g)),
-                    Some((garment_owner, _)) if owner.is_some_and(|o| o != *garment_owner) => {
-                        l.problems.push(Problem::new(
-                            "garment_external_id",
-                            format!("garment '{g}' belongs to another customer"),
-                        ));
-                    }
-                    Some(_) => {}
+        let mut tx = conn.begin().await?;
+        let moved = db::move_chunk(&mut tx, chunk, staff_id)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("garment_tag_code_key") => {
+                    anyhow::anyhow!(
+                    "a garment tag of this import was given to another garment while it ran; {done}"
+                )
                 }
-            }
-        }
-        match checked_pickup(key, &lines, &customers, &garments) {
-            Some(pickup) => {
-                first_lines.push((lines[0].line, n));
-                todo.push(pickup);
-            }
-            None => {
-                tally.pickups.rejected += 1;
-                for l in lines {
-                    if l.problems.is_empty() {
-                        tally.rows.skipped += 1;
-                    } else {
-                        tally.reject(l.line, l.problems);
-                    }
-                }
-            }
-        }
-    }
-    if !todo.is_empty() {
-        let id = match *staff_id {
-            Some(id) => id,
-            None => db::import_staff(&mut *tx).await?,
-        };
-        *staff_id = Some(id);
-        for p in &mut todo {
-            p.staff_id = id;
-        }
-    }
-    let outcomes = write::write_all(&mut tx, &todo).await?;
-    tx.commit().await?;
-    for ((line, n), outcome) in first_lines.into_iter().zip(outcomes) {
-        match outcome {
-            Outcome::Inserted => {
-                tally.rows.inserted += n;
-                tally.pickups.inserted += 1;
-            }
-            Outcome::AlreadyImported => {
-                tally.rows.already_imported += n;
-                tally.pickups.already_imported += 1;
-            }
-            Outcome::Rejected(mut p) => {
-                if p.field == "row" {
-                    p.field = "pickup_external_id".into();
-                }
-                tally.reject(line, vec![p]);
-                tally.rows.skipped += n - 1;
-                tally.pickups.rejected += 1;
-            }
+                _ => anyhow::Error::from(e).context(done.to_string()),
+            })?;
+        tx.commit().await?;
+        done.chunks_done += 1;
+        done.customers += moved.customers;
+        done.garments += moved.garments;
+        done.pickups += moved.pickups;
+        done.lines += moved.lines;
+        let msg = format!(
+            "committed chunk {} of {chunks}: {} customers, {} garments, {} pickups ({} lines, {:.0} lines/s)",
+            chunk + 1,
+            done.customers,
+            done.garments,
+            done.pickups,
+            done.lines,
+            done.lines as f64 / started.elapsed().as_secs_f64().max(1e-3)
+        );
+        if chunk + 1 == chunks {
+            opts.progress.say(&msg);
+        } else {
+            opts.progress.tick(|| msg);
         }
     }
     Ok(())
-}
-
-/// The pickup to insert when none of its lines has a problem.
-fn checked_pickup(
-    external_id: String,
-    lines: &[PickupLine],
-    customers: &HashMap<String, Uuid>,
-    garments: &HashMap<String, (Uuid, Uuid)>,
-) -> Option<NewPickup> {
-    if lines.iter().any(|l| !l.problems.is_empty()) {
-        return None;
-    }
-    let first = lines.first()?;
-    let customer_id = *customers.get(first.cells.customer.as_ref()?)?;
-    let mut rows = Vec::with_capacity(lines.len());
-    for l in lines {
-        let c = &l.cells;
-        rows.push(LineRow {
-            garment_id: garments.get(c.garment.as_ref()?)?.1,
-            service: c.service?,
-            price_cents: c.price_cents?,
-            condition_notes: c.condition_notes.clone(),
-        });
-    }
-    Some(NewPickup {
-        external_id,
-        customer_id,
-        pickup_id: Uuid::new_v4(),
-        staff_id: Uuid::nil(),
-        collected_at: first.cells.collected_at?,
-        lines: rows,
-    })
 }
 
 /// `doorstep import` on the command line.
@@ -773,13 +962,13 @@ fn checked_pickup(
     clap::ArgGroup::new("files").required(true).multiple(true).args(["customers", "garments", "pickups"])
 ))]
 pub struct ImportArgs {
-    /// Customers CSV: external_id,name,phone,address,notes,do_not_contact,label_consent_at,label_consent_method
+    /// Customers (CSV or .xlsx; `-` for standard input): external_id,name,phone,address,notes,do_not_contact,label_consent_at,label_consent_method
     #[arg(long, value_name = "FILE")]
     customers: Option<PathBuf>,
-    /// Garments CSV: external_id,customer_external_id,category,kind,season_class,brand,cut,size,special_size,material,colour,tag_code
+    /// Garments: external_id,customer_external_id,category,kind,season_class,brand,cut,size,special_size,material,colour,tag_code
     #[arg(long, value_name = "FILE")]
     garments: Option<PathBuf>,
-    /// Pickup lines CSV, one row per garment: pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price,condition_notes
+    /// Pickup lines, one row per garment: pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price,condition_notes
     #[arg(long, value_name = "FILE")]
     pickups: Option<PathBuf>,
     /// Write every rejected row to this file (`FILE:LINE: field: reason`); stderr shows the first 50.
@@ -788,6 +977,19 @@ pub struct ImportArgs {
     /// Check and count everything, write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Encoding of the text files: GBK, GB18030, UTF-16, UTF-8 ... (default: a byte-order mark, else UTF-8).
+    #[arg(long, value_name = "NAME")]
+    encoding: Option<String>,
+    /// Column delimiter: , ; | or tab (default: the one the header line uses).
+    #[arg(long, value_name = "CHAR", value_parser = source::parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Column renames for another system's export: one `their column,our column` per line (`their column,-`
+    /// leaves a column out).
+    #[arg(long, value_name = "FILE")]
+    map: Option<PathBuf>,
+    /// Rows (customers, garments, pickup lines) per committed chunk.
+    #[arg(long, default_value_t = 100_000)]
+    batch_size: usize,
     /// The company's offset from UTC in hours, for dates and times without one.
     #[arg(
         long,
@@ -803,32 +1005,77 @@ pub struct ImportArgs {
 /// Rejections shown on stderr; `--errors FILE` gets them all.
 const SHOWN_REJECTIONS: usize = 50;
 
-/// Runs the import, prints the report, and fails (non-zero exit) when any row was rejected.
+/// Ctrl-C or SIGTERM: the first asks the import to stop after its chunk, a second stops at once.
+fn stop_on_signals(interrupt: Interrupt) {
+    tokio::spawn(async move {
+        let mut presses = 0;
+        loop {
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => return,
+                    };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            presses += 1;
+            if presses == 1 {
+                eprintln!("import: stopping after the chunk being written (again to stop at once)");
+                interrupt.trigger();
+            } else {
+                eprintln!(
+                    "import: stopped at once: the chunk being written was rolled back; rerun the same command \
+                     to finish"
+                );
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// Runs the import, prints the report, and fails (non-zero exit) when any row was rejected; 130 when stopped.
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let offset = FixedOffset::east_opt(args.utc_offset_hours * 3600)
         .filter(|_| args.utc_offset_hours.abs() <= 14)
         .context("--utc-offset-hours must be between -14 and 14")?;
-    let pool = crate::db::connect_and_migrate(&args.db).await?;
     let opts = ImportOptions {
         customers: args.customers,
         garments: args.garments,
         pickups: args.pickups,
         dry_run: args.dry_run,
+        batch_size: args.batch_size.max(1),
         offset,
-        progress: std::io::stderr().is_terminal(),
-        ..ImportOptions::default()
+        encoding: args.encoding,
+        delimiter: args.delimiter,
+        map: args.map,
+        errors: args.errors.clone(),
+        progress: Progress::stderr(),
+        interrupt: Interrupt::default(),
     };
-    let report = import(&pool, &opts).await?;
-    if let Some(path) = &args.errors {
-        let mut out = std::io::BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        );
-        for r in &report.rejections {
-            writeln!(out, "{r}")?;
-        }
-        out.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
+    if let Some(e) = &opts.encoding {
+        source::encoding_for(e).map_err(anyhow::Error::msg)?;
     }
+    stop_on_signals(opts.interrupt.clone());
+    let pool = crate::db::connect_and_migrate(&args.db).await?;
+    let report = match import(&pool, &opts).await {
+        Ok(r) => r,
+        Err(e) => match e.downcast_ref::<Interrupted>() {
+            Some(i) => {
+                eprintln!("import: {i}");
+                std::process::exit(130);
+            }
+            None => return Err(e),
+        },
+    };
     for r in report.rejections.iter().take(SHOWN_REJECTIONS) {
         eprintln!("{r}");
     }
@@ -838,6 +1085,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             Some(path) => eprintln!("... and {rest} more in {}", path.display()),
             None => eprintln!("... and {rest} more: use --errors FILE to get them all"),
         }
+    }
+    for w in report.warnings.iter().take(SHOWN_REJECTIONS) {
+        eprintln!("warning: {w}");
     }
     print!("{report}");
     let rejected = report.rejected_rows();

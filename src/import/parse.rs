@@ -1,6 +1,7 @@
-//! Pure parsing of the import files: headers, cells (prices, times, booleans, vocabulary) and checked rows.
+//! Pure parsing of the import files: headers (in English, Chinese or renamed by `--map`), cells (prices, times,
+//! booleans, vocabulary in either language) and checked rows.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -11,7 +12,8 @@ use crate::customers::db::CustomerFields;
 use crate::domain::{check_len, non_blank, Category, GarmentKind, Material, SeasonClass, Service};
 use crate::error::{AppError, FieldError};
 use crate::garments::{GarmentFields, NewGarment};
-use crate::pickups::{MAX_CONDITION_CHARS, MAX_LINES, MAX_PRICE_CENTS};
+use crate::i18n::{self, fold, Lang};
+use crate::pickups::MAX_CONDITION_CHARS;
 
 /// Longest external id accepted: ids come from other systems, but a 100-character key is a mistake.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 100;
@@ -24,6 +26,7 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A problem of `field` (a column, or `row`).
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Problem {
             field: field.into(),
@@ -32,52 +35,381 @@ impl Problem {
     }
 }
 
-/// The columns of one import file: name and whether the header must have it.
-pub struct Format {
-    pub columns: &'static [(&'static str, bool)],
+/// One column of an import file.
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+    /// The catalogue key of its header label (`field.<...>`), shared with the web app.
+    pub label: &'static str,
+    /// Free text that may hold tabs and line breaks.
+    pub multiline: bool,
 }
 
+const fn col(name: &'static str, required: bool, label: &'static str) -> Column {
+    Column {
+        name,
+        required,
+        label,
+        multiline: false,
+    }
+}
+
+const fn text(name: &'static str, label: &'static str) -> Column {
+    Column {
+        name,
+        required: false,
+        label,
+        multiline: true,
+    }
+}
+
+/// The columns of one import file.
+pub struct Format {
+    /// What one row is, for messages (`customers`).
+    pub noun: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl Format {
+    fn index(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == column)
+    }
+}
+
+/// `customers.csv`.
 pub const CUSTOMERS: Format = Format {
+    noun: "customers",
     columns: &[
-        ("external_id", true),
-        ("name", true),
-        ("phone", false),
-        ("address", false),
-        ("notes", false),
-        ("do_not_contact", false),
-        ("label_consent_at", false),
-        ("label_consent_method", false),
+        col("external_id", true, "field.external_id"),
+        col("name", true, "field.name"),
+        col("phone", false, "field.phone"),
+        text("address", "field.address"),
+        text("notes", "field.notes"),
+        col("do_not_contact", false, "field.do_not_contact"),
+        col("label_consent_at", false, "field.label_consent_at"),
+        col("label_consent_method", false, "field.label_consent_method"),
     ],
 };
 
+/// `garments.csv`: its `external_id` is the garment's, labelled like `garment_external_id` elsewhere.
 pub const GARMENTS: Format = Format {
+    noun: "garments",
     columns: &[
-        ("external_id", true),
-        ("customer_external_id", true),
-        ("category", true),
-        ("kind", true),
-        ("season_class", true),
-        ("brand", false),
-        ("cut", false),
-        ("size", false),
-        ("special_size", false),
-        ("material", false),
-        ("colour", false),
-        ("tag_code", false),
+        col("external_id", true, "field.garment_external_id"),
+        col("customer_external_id", true, "field.customer_external_id"),
+        col("category", true, "field.category"),
+        col("kind", true, "field.kind"),
+        col("season_class", true, "field.season_class"),
+        col("brand", false, "field.brand"),
+        col("cut", false, "field.cut"),
+        col("size", false, "field.size"),
+        col("special_size", false, "field.special_size"),
+        col("material", false, "field.material"),
+        col("colour", false, "field.colour"),
+        col("tag_code", false, "field.tag_code"),
     ],
 };
 
+/// `pickups.csv`, one row per garment collected.
 pub const PICKUPS: Format = Format {
+    noun: "pickups",
     columns: &[
-        ("pickup_external_id", true),
-        ("customer_external_id", true),
-        ("collected_at", true),
-        ("garment_external_id", true),
-        ("service", true),
-        ("price", true),
-        ("condition_notes", false),
+        col("pickup_external_id", true, "field.pickup_external_id"),
+        col("customer_external_id", true, "field.customer_external_id"),
+        col("collected_at", true, "field.collected_at"),
+        col("garment_external_id", true, "field.garment_external_id"),
+        col("service", true, "field.service"),
+        col("price", true, "field.price"),
+        text("condition_notes", "field.condition_notes"),
     ],
 };
+
+/// Other names for a column seen in Chinese and English exports, beside the catalogue's labels.
+const HEADER_ALIASES: &[(&str, &[&str])] = &[
+    (
+        "field.external_id",
+        &[
+            "客户号",
+            "会员号",
+            "会员编号",
+            "顾客编号",
+            "客户id",
+            "customer no",
+            "customer number",
+        ],
+    ),
+    (
+        "field.customer_external_id",
+        &[
+            "客户号",
+            "会员号",
+            "会员编号",
+            "顾客编号",
+            "客户id",
+            "customer",
+            "customer no",
+        ],
+    ),
+    (
+        "field.garment_external_id",
+        &["衣物号", "衣服编号", "衣物id", "garment", "item id"],
+    ),
+    (
+        "field.pickup_external_id",
+        &[
+            "单号",
+            "订单号",
+            "取件单",
+            "收衣单号",
+            "pickup",
+            "order id",
+            "order no",
+        ],
+    ),
+    (
+        "field.name",
+        &["客户姓名", "客户名称", "名字", "顾客姓名", "customer name"],
+    ),
+    (
+        "field.phone",
+        &[
+            "手机",
+            "手机号",
+            "手机号码",
+            "联系电话",
+            "电话号码",
+            "mobile",
+            "telephone",
+            "tel",
+        ],
+    ),
+    ("field.address", &["住址", "联系地址", "收件地址"]),
+    ("field.notes", &["说明", "备注信息", "note", "remarks"]),
+    ("field.do_not_contact", &["勿扰", "不要联系"]),
+    ("field.category", &["类别", "分类", "衣物类别"]),
+    (
+        "field.kind",
+        &["衣物", "衣物种类", "种类", "品名", "type", "item"],
+    ),
+    (
+        "field.season_class",
+        &["季节类别", "适用季节", "season class"],
+    ),
+    ("field.colour", &["颜色"]),
+    ("field.size", &["尺寸", "号码"]),
+    ("field.tag_code", &["标签", "标签码", "水洗标", "tag"]),
+    (
+        "field.collected_at",
+        &[
+            "取件日期",
+            "收衣时间",
+            "收衣日期",
+            "日期",
+            "时间",
+            "date",
+            "collected",
+        ],
+    ),
+    ("field.service", &["服务项目", "洗涤方式", "项目"]),
+    (
+        "field.price",
+        &["金额", "单价", "价钱", "费用", "amount", "price (yuan)"],
+    ),
+    (
+        "field.condition_notes",
+        &["状况", "衣物状况备注", "瑕疵", "condition", "notes"],
+    ),
+];
+
+/// Vocabulary words a laundry uses beside the catalogue's labels (`group.value`, word).
+const VOCAB_ALIASES: &[(&str, &str)] = &[
+    ("category.men", "男"),
+    ("category.men", "男士"),
+    ("category.women", "女"),
+    ("category.women", "女士"),
+    ("category.children", "儿童"),
+    ("category.children", "童"),
+    ("category.children", "kids"),
+    ("season_class.winter", "冬"),
+    ("season_class.winter", "冬装"),
+    ("season_class.summer", "夏"),
+    ("season_class.summer", "夏装"),
+    ("season_class.spring_autumn", "春秋季"),
+    ("season_class.spring_autumn", "春秋装"),
+    ("season_class.all_season", "四季通用"),
+    ("season_class.all_season", "全季"),
+    ("kind.coat", "外套大衣"),
+    ("kind.down_jacket", "羽绒衣"),
+    ("kind.suit", "西服"),
+    ("kind.blazer", "西服外套"),
+    ("kind.trousers", "长裤"),
+    ("kind.trousers", "西裤"),
+    ("kind.skirt", "裙子"),
+    ("kind.shirt", "男式衬衫"),
+    ("kind.sweater", "针织衫"),
+    ("kind.sweater", "羊毛衫"),
+    ("kind.t_shirt", "T恤衫"),
+    ("kind.t_shirt", "tee"),
+    ("kind.bedding", "被子"),
+    ("kind.bedding", "被套"),
+    ("kind.bedding", "床品"),
+    ("material.wool", "毛呢"),
+    ("material.silk", "丝绸"),
+    ("material.leather", "真皮"),
+    ("material.cotton", "纯棉"),
+    ("material.cotton", "棉质"),
+    ("material.linen", "亚麻"),
+    ("material.synthetic", "涤纶"),
+    ("material.synthetic", "polyester"),
+    ("service.dry_clean", "dry cleaning"),
+    ("service.wash", "湿洗"),
+    ("service.wash", "washing"),
+    ("service.press", "熨"),
+    ("service.press", "ironing"),
+    ("service.wash_and_press", "洗烫"),
+    ("service.wash_and_press", "水洗+熨烫"),
+    ("service.repair", "织补"),
+    ("service.repair", "缝补"),
+    ("service.repair", "修改"),
+    ("service.leather_care", "皮具护理"),
+    ("service.leather_care", "皮衣护理"),
+];
+
+/// The synonyms by `group.folded word`, built once.
+fn vocab_aliases() -> &'static std::collections::HashMap<String, &'static str> {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<String, &'static str>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        VOCAB_ALIASES
+            .iter()
+            .filter_map(|(key, word)| {
+                let (group, value) = key.split_once('.')?;
+                Some((format!("{group}.{}", fold(word)), value))
+            })
+            .collect()
+    })
+}
+
+/// A header name folded for matching, with a trailing unit or note in brackets dropped (`价格（元）`).
+fn fold_header(name: &str) -> String {
+    let mut s = name.trim().trim_start_matches('\u{feff}').trim().to_owned();
+    for (open, close) in [('(', ')'), ('（', '）'), ('[', ']')] {
+        if s.ends_with(close) {
+            if let Some(at) = s.rfind(open) {
+                if at > 0 {
+                    s.truncate(at);
+                }
+            }
+        }
+    }
+    fold(s.trim_end_matches('*'))
+}
+
+/// Whether a folded header name means `column` of a file.
+fn names_column(folded: &str, column: &Column) -> bool {
+    if fold(column.name) == folded {
+        return true;
+    }
+    if Lang::ALL
+        .iter()
+        .any(|l| i18n::get(*l, column.label).is_some_and(|t| fold(t) == folded))
+    {
+        return true;
+    }
+    HEADER_ALIASES
+        .iter()
+        .filter(|(key, _)| *key == column.label)
+        .any(|(_, names)| names.iter().any(|n| fold(n) == folded))
+}
+
+/// `--map FILE`: header renames for other systems' exports, one `their column,our column` per line; an empty
+/// target or `-` drops the column.
+#[derive(Debug, Default, Clone)]
+pub struct ColumnMap {
+    renames: Vec<(String, Option<String>)>,
+}
+
+impl ColumnMap {
+    /// Reads a map file's text; errors name the map's line.
+    pub fn parse(text: &str) -> Result<ColumnMap, String> {
+        let mut renames = Vec::new();
+        for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((from, to)) = line
+                .split_once(['\t', '=', ','])
+                .map(|(a, b)| (a.trim().trim_matches('"'), b.trim().trim_matches('"')))
+            else {
+                return Err(format!(
+                    "line {}: write `their column,our column` (or `their column,-` to leave it out)",
+                    i + 1
+                ));
+            };
+            let from = fold_header(from);
+            if from.is_empty() {
+                return Err(format!("line {}: the column to rename is empty", i + 1));
+            }
+            let to = match to {
+                "" | "-" => None,
+                t => {
+                    let folded = fold_header(t);
+                    let known = [&CUSTOMERS, &GARMENTS, &PICKUPS]
+                        .iter()
+                        .any(|f| f.columns.iter().any(|c| names_column(&folded, c)));
+                    if !known {
+                        return Err(format!(
+                            "line {}: '{t}' is not a column of any import file",
+                            i + 1
+                        ));
+                    }
+                    Some(folded)
+                }
+            };
+            renames.push((from, to));
+        }
+        Ok(ColumnMap { renames })
+    }
+}
+
+/// What one header cell turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Column(usize),
+    Ignored,
+    Unnamed,
+    Unknown,
+}
+
+fn resolve(format: &Format, map: &ColumnMap, raw: &str) -> Slot {
+    let folded = fold_header(raw);
+    if folded.is_empty() {
+        return Slot::Unnamed;
+    }
+    let find = |name: &str| format.columns.iter().position(|c| names_column(name, c));
+    for (from, to) in &map.renames {
+        if *from == folded {
+            match to {
+                None => return Slot::Ignored,
+                Some(t) => {
+                    if let Some(i) = find(t) {
+                        return Slot::Column(i);
+                    }
+                }
+            }
+        }
+    }
+    find(&folded).map_or(Slot::Unknown, Slot::Column)
+}
+
+/// How many header cells name a column of `format`: used to pick the delimiter.
+pub fn header_score(format: &Format, map: &ColumnMap, names: &[Cow<'_, str>]) -> usize {
+    names
+        .iter()
+        .filter(|n| matches!(resolve(format, map, n), Slot::Column(_)))
+        .count()
+}
 
 /// Where each column of a format sits in one file.
 pub struct Header {
@@ -89,39 +421,55 @@ pub struct Header {
 }
 
 impl Header {
-    /// Maps a file's header to the format; unknown, repeated or missing required columns are an error.
-    pub fn new(format: &'static Format, names: &[String]) -> Result<Header, String> {
+    /// Maps a file's header to the format; unknown, repeated or missing required columns are an error. A first
+    /// line naming no column at all is not echoed: it is likely a customer's row.
+    pub fn new(
+        format: &'static Format,
+        map: &ColumnMap,
+        names: &[Cow<'_, str>],
+    ) -> Result<Header, String> {
+        let all: Vec<&str> = format.columns.iter().map(|c| c.name).collect();
+        let zh: Vec<&str> = format
+            .columns
+            .iter()
+            .map(|c| i18n::text(Lang::ZhCn, c.label))
+            .collect();
         if names.iter().all(|n| n.trim().is_empty()) {
             return Err("the file is empty: its first line must name the columns".into());
+        }
+        if header_score(format, map, names) == 0 {
+            return Err(format!(
+                "the first line names none of the columns of a {} file, so it is not a header (its cells are not \
+                 shown, as they may be a customer's data): add a first line naming the columns, such as {} or {}",
+                format.noun,
+                all.join(","),
+                zh.join(",")
+            ));
         }
         let mut positions = vec![None; format.columns.len()];
         let (mut unnamed, mut unknown, mut repeated) = (Vec::new(), Vec::new(), Vec::new());
         for (i, raw) in names.iter().enumerate() {
-            let name = raw.trim_start_matches('\u{feff}').trim().to_lowercase();
-            if name.is_empty() {
-                unnamed.push(i);
-                continue;
-            }
-            match format.columns.iter().position(|(c, _)| *c == name) {
-                Some(c) if positions[c].is_some() => repeated.push(name),
-                Some(c) => positions[c] = Some(i),
-                None => unknown.push(name),
+            match resolve(format, map, raw) {
+                Slot::Unnamed => unnamed.push(i),
+                Slot::Ignored => {}
+                Slot::Column(c) if positions[c].is_some() => repeated.push(format.columns[c].name),
+                Slot::Column(c) => positions[c] = Some(i),
+                Slot::Unknown => unknown.push(shorten(raw.trim())),
             }
         }
         let missing: Vec<&str> = format
             .columns
             .iter()
             .zip(&positions)
-            .filter(|((_, required), at)| *required && at.is_none())
-            .map(|((name, _), _)| *name)
+            .filter(|(c, at)| c.required && at.is_none())
+            .map(|(c, _)| c.name)
             .collect();
         let mut errors = Vec::new();
         if !unknown.is_empty() {
-            let mut e = format!("unknown column {}", quoted(&unknown));
-            if unknown.iter().any(|n| n.contains(';') || n.contains('\t')) {
-                e.push_str(" (the file seems to use ';' or tabs between columns: save it as comma-separated CSV)");
-            }
-            errors.push(e);
+            errors.push(format!(
+                "unknown column {} (rename or drop it with --map)",
+                quoted(&unknown)
+            ));
         }
         if !repeated.is_empty() {
             errors.push(format!("column {} appears twice", quoted(&repeated)));
@@ -137,31 +485,43 @@ impl Header {
                 width: names.len(),
             })
         } else {
-            let all: Vec<&str> = format.columns.iter().map(|(c, _)| *c).collect();
             Err(format!(
-                "{}; the columns are {}",
+                "{}; the columns are {} (or {})",
                 errors.join("; "),
-                all.join(", ")
+                all.join(", "),
+                zh.join(", ")
             ))
         }
     }
 
-    /// A data row's cells in the format's order, with any problem of the row's shape or encoding.
-    pub fn cells<'r>(&self, record: impl IntoIterator<Item = &'r [u8]>) -> (Cells, Vec<Problem>) {
-        let fields: Vec<&[u8]> = record.into_iter().collect();
+    /// Cells in the header, for telling a row-shaped text inside a cell.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The file's name for a format column (for warnings about a cell).
+    pub fn column_at(&self, index: usize) -> &'static str {
+        self.positions
+            .iter()
+            .position(|p| *p == Some(index))
+            .map_or("row", |c| self.format.columns[c].name)
+    }
+
+    /// A data row's cells in the format's order, with any problem of the row's shape or characters.
+    pub fn cells<'r>(&self, fields: &[Cow<'r, str>]) -> (Cells<'r>, Vec<Problem>) {
         let mut problems = Vec::new();
         if fields.len() != self.width {
             problems.push(Problem::new(
                 "row",
                 format!(
-                    "has {} fields, the header has {}: check for a stray or missing comma",
+                    "has {} fields, the header has {}: check for a stray or missing delimiter",
                     fields.len(),
                     self.width
                 ),
             ));
         }
         for &i in &self.unnamed {
-            if fields.get(i).is_some_and(|f| !f.trim_ascii().is_empty()) {
+            if fields.get(i).is_some_and(|f| !f.trim().is_empty()) {
                 problems.push(Problem::new(
                     "row",
                     format!(
@@ -172,16 +532,20 @@ impl Header {
             }
         }
         let mut values = Vec::with_capacity(self.positions.len());
-        for (at, (name, _)) in self.positions.iter().zip(self.format.columns) {
-            let bytes = at.and_then(|i| fields.get(i).copied()).unwrap_or_default();
-            match std::str::from_utf8(bytes) {
-                Ok(s) => values.push(s.to_owned()),
-                Err(_) => {
-                    problems.push(Problem::new(
-                        *name,
-                        "is not UTF-8 text: save the file as \"CSV UTF-8\"",
-                    ));
-                    values.push(String::from_utf8_lossy(bytes).into_owned());
+        let mut bad = Vec::with_capacity(self.positions.len());
+        for (at, column) in self.positions.iter().zip(self.format.columns) {
+            let value = at
+                .and_then(|i| fields.get(i).cloned())
+                .unwrap_or(Cow::Borrowed(""));
+            match control_character(&value, column.multiline) {
+                Some(reason) => {
+                    problems.push(Problem::new(column.name, reason));
+                    values.push(Cow::Borrowed(""));
+                    bad.push(true);
+                }
+                None => {
+                    values.push(value);
+                    bad.push(false);
                 }
             }
         }
@@ -189,10 +553,32 @@ impl Header {
             Cells {
                 format: self.format,
                 values,
+                bad,
             },
             problems,
         )
     }
+}
+
+/// A control character (or a character lost by an earlier encoding error) in a cell, as a reason naming the
+/// character and where it is, never the cell's text.
+fn control_character(value: &str, multiline: bool) -> Option<String> {
+    let (at, c) = value.chars().enumerate().find(|(_, c)| {
+        (c.is_control() && !(multiline && matches!(c, '\t' | '\n' | '\r'))) || *c == '\u{fffd}'
+    })?;
+    let what = match c {
+        '\0' => "the NUL character (U+0000)".to_owned(),
+        '\n' | '\r' => "a line break".to_owned(),
+        '\t' => "a tab".to_owned(),
+        '\u{fffd}' => {
+            "U+FFFD, a character lost when the file was saved in another encoding".to_owned()
+        }
+        c => format!("the control character U+{:04X}", c as u32),
+    };
+    Some(format!(
+        "contains {what} at character {}: remove it",
+        at + 1
+    ))
 }
 
 fn quoted<S: AsRef<str>>(names: &[S]) -> String {
@@ -201,31 +587,49 @@ fn quoted<S: AsRef<str>>(names: &[S]) -> String {
 }
 
 /// One data row's cells by column name; a column the file does not have reads as empty.
-pub struct Cells {
+pub struct Cells<'r> {
     format: &'static Format,
-    values: Vec<String>,
+    values: Vec<Cow<'r, str>>,
+    /// Cells already refused (a control character): they read as empty and add no further problem.
+    bad: Vec<bool>,
 }
 
-impl Cells {
+impl Cells<'_> {
+    /// The cell of `column` (empty when missing or refused).
     pub fn get(&self, column: &str) -> &str {
-        let at = self.format.columns.iter().position(|(c, _)| *c == column);
+        let at = self.format.index(column);
         debug_assert!(at.is_some(), "no column {column} in this format");
-        at.and_then(|i| self.values.get(i))
-            .map_or("", String::as_str)
+        at.and_then(|i| self.values.get(i)).map_or("", |v| v)
+    }
+
+    fn refused(&self, column: &str) -> bool {
+        self.format
+            .index(column)
+            .and_then(|i| self.bad.get(i).copied())
+            .unwrap_or(false)
     }
 
     fn text(&self, column: &str) -> Option<String> {
         non_blank(Some(self.get(column).to_owned()))
     }
+
+    fn required(&self, column: &str, problems: &mut Vec<Problem>) -> Option<&str> {
+        let v = self.get(column).trim();
+        if v.is_empty() {
+            if !self.refused(column) {
+                problems.push(Problem::new(column, "is required"));
+            }
+            None
+        } else {
+            Some(v)
+        }
+    }
 }
 
 /// A required external id (trimmed), or a problem naming the column.
 pub fn external_id(cells: &Cells, column: &str, problems: &mut Vec<Problem>) -> Option<String> {
-    let id = cells.get(column).trim();
-    if id.is_empty() {
-        problems.push(Problem::new(column, "is required"));
-        None
-    } else if id.chars().count() > MAX_EXTERNAL_ID_CHARS {
+    let id = cells.required(column, problems)?;
+    if id.chars().count() > MAX_EXTERNAL_ID_CHARS {
         problems.push(Problem::new(
             column,
             format!("at most {MAX_EXTERNAL_ID_CHARS} characters"),
@@ -236,18 +640,47 @@ pub fn external_id(cells: &Cells, column: &str, problems: &mut Vec<Problem>) -> 
     }
 }
 
-/// `true/false`, `yes/no` or `1/0` in any case; empty is false.
+/// Full-width digits, letters and signs (as typed with a Chinese input method) as ASCII.
+fn half_width(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+                '\u{3000}' => ' ',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// `true/false`, `yes/no`, `1/0` or `是/否` in any case; empty is false.
 pub fn parse_bool(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_lowercase().as_str() {
-        "" | "false" | "no" | "0" => Ok(false),
-        "true" | "yes" | "1" => Ok(true),
-        _ => Err("use true/false, yes/no or 1/0".into()),
+    match half_width(raw.trim()).to_lowercase().as_str() {
+        "" | "false" | "no" | "n" | "0" | "否" | "不" => Ok(false),
+        "true" | "yes" | "y" | "1" | "是" => Ok(true),
+        _ => Err("use true/false, yes/no, 1/0 or 是/否".into()),
     }
 }
 
-/// A non-negative amount in yuan with at most two decimals (`120.50`), in cents (fen).
+/// A non-negative amount in yuan with at most two decimals (`120.50`, `¥120`, `120元`), in cents (fen).
 pub fn parse_price(raw: &str) -> Result<i64, String> {
-    let s = raw.trim();
+    let folded = half_width(raw.trim());
+    let mut s = folded.trim();
+    for sign in ["¥", "￥", "RMB", "rmb", "CNY", "cny"] {
+        if let Some(rest) = s.strip_prefix(sign) {
+            s = rest.trim_start();
+            break;
+        }
+    }
+    for unit in ["元整", "元", "块"] {
+        if let Some(rest) = s.strip_suffix(unit) {
+            s = rest.trim_end();
+            break;
+        }
+    }
     if s.starts_with('-') {
         return Err("a price cannot be negative".into());
     }
@@ -255,15 +688,15 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
     let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole) || !digits(frac) || s.ends_with('.') {
         return Err(format!(
-            "'{}' is not an amount: write yuan with a dot and at most two decimals, like 120.50, \
-             without currency signs or thousands separators",
-            shorten(s)
+            "'{}' is not an amount: write yuan with a dot and at most two decimals, like 120.50, ¥120 or 120元, \
+             without thousands separators",
+            shorten(raw.trim())
         ));
     }
     if frac.len() > 2 {
         return Err("at most two decimals (whole fen)".into());
     }
-    let too_big = || format!("at most {}.00", MAX_PRICE_CENTS / 100);
+    let too_big = || format!("at most {}.00", crate::pickups::MAX_PRICE_CENTS / 100);
     let whole = whole.trim_start_matches('0');
     if whole.len() > 12 {
         return Err(too_big());
@@ -275,7 +708,7 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
     };
     let fen: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
     let cents = yuan * 100 + fen;
-    if cents > MAX_PRICE_CENTS {
+    if cents > crate::pickups::MAX_PRICE_CENTS {
         return Err(too_big());
     }
     Ok(cents)
@@ -286,33 +719,58 @@ fn earliest() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default()
 }
 
-/// RFC 3339, or a plain `YYYY-MM-DD` (start of the day) or `YYYY-MM-DD HH:MM[:SS]` in company time.
+/// `2026-3-5`, `2026/3/5`, `2026.3.5` (year first; month and day with or without a leading zero).
+fn local_date(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.split(['-', '/', '.']);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || y.len() != 4
+        || m.is_empty()
+        || m.len() > 2
+        || d.is_empty()
+        || d.len() > 2
+    {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// `9:30`, `09:30:15` or `09:30:15.250`.
+fn local_time(s: &str) -> Option<NaiveTime> {
+    ["%H:%M:%S%.f", "%H:%M"]
+        .iter()
+        .find_map(|f| NaiveTime::parse_from_str(s, f).ok())
+}
+
+/// RFC 3339, or a date (start of the day) or date and time in company time: `2026-11-23`, `2026/3/5 9:30`,
+/// `2026年3月5日`, `2026年3月5日 9:30`.
 pub fn parse_time(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, String> {
-    let s = raw.trim();
+    let s = half_width(raw.trim());
+    let s = s.trim();
     let at = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         t.with_timezone(&Utc)
     } else {
-        let local = [
-            "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%dT%H:%M",
-        ]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_time(NaiveTime::MIN))
-        })
-        .and_then(|l| offset.from_local_datetime(&l).single());
-        match local {
+        let normal = s
+            .replace(['年', '月'], "-")
+            .replace(['日', '号'], " ")
+            .replace('时', ":")
+            .replace(['分', '秒'], "");
+        let normal = normal.trim();
+        let (date, time) = match normal.split_once([' ', 'T']) {
+            Some((d, t)) => (d, Some(t.trim())),
+            None => (normal, None),
+        };
+        let local = local_date(date).and_then(|d| match time {
+            None | Some("") => Some(d.and_time(NaiveTime::MIN)),
+            Some(t) => local_time(t.trim_end_matches(':')).map(|t| NaiveDateTime::new(d, t)),
+        });
+        match local.and_then(|l| offset.from_local_datetime(&l).single()) {
             Some(t) => t.with_timezone(&Utc),
             None => {
                 return Err(format!(
-                    "'{}' is not a date: use 2026-11-23 or 2026-11-23 09:30 (company time), \
+                    "'{}' is not a date: use 2026-11-23, 2026/11/23 09:30 or 2026年11月23日 (company time), \
                      or 2026-11-23T09:30:00+08:00",
-                    shorten(s)
+                    shorten(raw.trim())
                 ))
             }
         }
@@ -332,9 +790,9 @@ fn shorten(s: &str) -> String {
     }
 }
 
-/// Captures the allowed names serde lists when a vocabulary value is unknown.
+/// Captures a failed vocabulary read.
 #[derive(Debug)]
-struct VocabError(Option<&'static [&'static str]>);
+struct VocabError;
 
 impl fmt::Display for VocabError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -346,25 +804,33 @@ impl std::error::Error for VocabError {}
 
 impl serde::de::Error for VocabError {
     fn custom<T: fmt::Display>(_: T) -> Self {
-        VocabError(None)
-    }
-
-    fn unknown_variant(_: &str, expected: &'static [&'static str]) -> Self {
-        VocabError(Some(expected))
+        VocabError
     }
 }
 
-/// A vocabulary value by its snake_case name; case, spaces and hyphens are forgiven (`Down jacket`).
-pub fn parse_vocab<T: DeserializeOwned>(raw: &str, noun: &str) -> Result<T, String> {
-    let folded = raw.trim().to_lowercase().replace([' ', '-'], "_");
-    T::deserialize(StrDeserializer::<VocabError>::new(&folded)).map_err(|e| match e.0 {
-        Some(allowed) => format!(
-            "'{}' is not a {noun}: use one of {}",
-            shorten(raw.trim()),
-            allowed.join(", ")
-        ),
-        None => format!("'{}' is not a {noun}", shorten(raw.trim())),
-    })
+/// The vocabulary value a cell names: its stored name (`down_jacket`, `Down jacket`), its label in any language
+/// of the catalogue (`羽绒服`), or a common synonym (`织补`).
+pub fn parse_vocab<T: DeserializeOwned>(raw: &str, group: &str, noun: &str) -> Result<T, String> {
+    let value = i18n::value_for_label(group, raw).or_else(|| {
+        vocab_aliases()
+            .get(&format!("{group}.{}", fold(raw)))
+            .copied()
+    });
+    value
+        .and_then(|v| T::deserialize(StrDeserializer::<VocabError>::new(v)).ok())
+        .ok_or_else(|| {
+            let prefix = format!("{group}.");
+            let choices: Vec<String> = i18n::catalogue(Lang::En)
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix).map(|v| (k, v)))
+                .map(|(k, v)| format!("{v}/{}", i18n::text(Lang::ZhCn, k)))
+                .collect();
+            format!(
+                "'{}' is not a {noun}: use one of {}",
+                shorten(raw.trim()),
+                choices.join(", ")
+            )
+        })
 }
 
 fn required_vocab<T: DeserializeOwned>(
@@ -373,12 +839,8 @@ fn required_vocab<T: DeserializeOwned>(
     noun: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<T> {
-    let raw = cells.get(column);
-    if raw.trim().is_empty() {
-        problems.push(Problem::new(column, "is required"));
-        return None;
-    }
-    parse_vocab(raw, noun)
+    let raw = cells.required(column, problems)?;
+    parse_vocab(raw, column, noun)
         .map_err(|e| problems.push(Problem::new(column, e)))
         .ok()
 }
@@ -416,7 +878,10 @@ pub fn customer(
             .ok(),
     };
     let method = cells.text("label_consent_method");
-    if method.is_some() && cells.get("label_consent_at").trim().is_empty() {
+    if method.is_some()
+        && cells.get("label_consent_at").trim().is_empty()
+        && !cells.refused("label_consent_at")
+    {
         problems.push(Problem::new(
             "label_consent_at",
             "give the date consent to a door label was given along with its method",
@@ -438,6 +903,10 @@ pub fn customer(
                 ("label_consent.given_at", "label_consent_at"),
                 ("label_consent.method", "label_consent_method"),
             ];
+            let errors = errors
+                .into_iter()
+                .filter(|e| !(e.field == "name" && cells.refused("name")))
+                .collect();
             api_errors(errors, &rename, problems);
             None
         }
@@ -455,6 +924,7 @@ pub struct GarmentRow {
     pub fields: Option<GarmentFields>,
 }
 
+/// A garment row, checked like a new garment in `POST /pickups`.
 pub fn garment(cells: &Cells, problems: &mut Vec<Problem>) -> GarmentRow {
     let before = problems.len();
     let customer = external_id(cells, "customer_external_id", problems);
@@ -464,7 +934,7 @@ pub fn garment(cells: &Cells, problems: &mut Vec<Problem>) -> GarmentRow {
         required_vocab::<SeasonClass>(cells, "season_class", "season class", problems);
     let material = match cells.get("material").trim() {
         "" => None,
-        raw => parse_vocab::<Material>(raw, "material")
+        raw => parse_vocab::<Material>(raw, "material", "material")
             .map_err(|e| problems.push(Problem::new("material", e)))
             .ok(),
     };
@@ -502,6 +972,7 @@ pub struct LineCells {
     pub condition_notes: String,
 }
 
+/// A pickup line's cells, each checked alone; how lines of one pickup agree is checked in staging.
 pub fn pickup_line(
     cells: &Cells,
     now: DateTime<Utc>,
@@ -509,26 +980,24 @@ pub fn pickup_line(
     problems: &mut Vec<Problem>,
 ) -> LineCells {
     let customer = external_id(cells, "customer_external_id", problems);
-    let collected_at = match cells.get("collected_at").trim() {
-        "" => {
-            problems.push(Problem::new("collected_at", "is required"));
-            None
-        }
-        raw => match parse_time(raw, offset) {
-            Ok(at) if at > now => {
-                problems.push(Problem::new("collected_at", "is in the future"));
-                None
-            }
-            Ok(at) => Some(at),
-            Err(e) => {
-                problems.push(Problem::new("collected_at", e));
-                None
-            }
-        },
-    };
+    let collected_at =
+        cells
+            .required("collected_at", problems)
+            .and_then(|raw| match parse_time(raw, offset) {
+                Ok(at) if at > now => {
+                    problems.push(Problem::new("collected_at", "is in the future"));
+                    None
+                }
+                Ok(at) => Some(at),
+                Err(e) => {
+                    problems.push(Problem::new("collected_at", e));
+                    None
+                }
+            });
     let garment = external_id(cells, "garment_external_id", problems);
     let service = required_vocab::<Service>(cells, "service", "service", problems);
     let price_cents = match cells.get("price").trim() {
+        "" if cells.refused("price") => None,
         "" => {
             problems.push(Problem::new("price", "is required (0 for free work)"));
             None
@@ -556,74 +1025,20 @@ pub fn pickup_line(
     }
 }
 
-/// A pickup line with its file line and everything wrong with it so far.
-#[derive(Debug, Clone)]
-pub struct PickupLine {
-    pub line: u64,
-    pub cells: LineCells,
-    pub problems: Vec<Problem>,
-}
-
-/// Checks that the lines of one pickup agree with its first line (customer, time), that no garment has the
-/// same service twice, and that the pickup is not larger than the API allows.
-pub fn check_pickup(lines: &mut [PickupLine]) {
-    let Some(first) = lines.first().cloned() else {
-        return;
-    };
-    let mut seen = HashSet::new();
-    for (i, l) in lines.iter_mut().enumerate() {
-        if i == MAX_LINES {
-            l.problems.push(Problem::new(
-                "pickup_external_id",
-                format!("a pickup has at most {MAX_LINES} lines"),
-            ));
-        }
-        if i > 0 {
-            if let (Some(a), Some(b)) = (&first.cells.customer, &l.cells.customer) {
-                if a != b {
-                    l.problems.push(Problem::new(
-                        "customer_external_id",
-                        format!(
-                            "differs from line {}, the first line of this pickup",
-                            first.line
-                        ),
-                    ));
-                }
-            }
-            if let (Some(a), Some(b)) = (first.cells.collected_at, l.cells.collected_at) {
-                if a != b {
-                    l.problems.push(Problem::new(
-                        "collected_at",
-                        format!(
-                            "differs from line {}, the first line of this pickup",
-                            first.line
-                        ),
-                    ));
-                }
-            }
-        }
-        if let (Some(g), Some(s)) = (&l.cells.garment, l.cells.service) {
-            if !seen.insert((g.clone(), s)) {
-                l.problems.push(Problem::new(
-                    "service",
-                    "this garment already has this service in this pickup",
-                ));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn header(format: &'static Format, names: &str) -> Result<Header, String> {
-        let names: Vec<String> = names.split(',').map(str::to_owned).collect();
-        Header::new(format, &names)
+    fn names(s: &str) -> Vec<Cow<'_, str>> {
+        s.split(',').map(Cow::Borrowed).collect()
     }
 
-    fn row(h: &Header, line: &str) -> (Cells, Vec<Problem>) {
-        h.cells(line.split(',').map(str::as_bytes))
+    fn header(format: &'static Format, s: &str) -> Result<Header, String> {
+        Header::new(format, &ColumnMap::default(), &names(s))
+    }
+
+    fn row<'a>(h: &Header, line: &'a str) -> (Cells<'a>, Vec<Problem>) {
+        h.cells(&names(line))
     }
 
     fn offset() -> FixedOffset {
@@ -631,17 +1046,48 @@ mod tests {
     }
 
     #[test]
-    fn columns_in_any_order_and_case() {
+    fn columns_in_any_order_case_or_language() {
         let h = header(&CUSTOMERS, "\u{feff}Name, external_id ,phone").expect("test data");
         let (cells, problems) = row(&h, "Wang Wei,C-1,+86 138 0000 0001");
         assert!(problems.is_empty());
         assert_eq!(cells.get("external_id"), "C-1");
         assert_eq!(cells.get("name"), "Wang Wei");
         assert_eq!(cells.get("address"), "");
+        let h = header(&CUSTOMERS, "客户编号,姓名,手机号,地址（详细）").expect("test data");
+        let (cells, _) = row(&h, "C-2,郑英,13800000002,徐汇区");
+        assert_eq!(
+            (
+                cells.get("external_id"),
+                cells.get("phone"),
+                cells.get("address")
+            ),
+            ("C-2", "13800000002", "徐汇区")
+        );
+        let h = header(
+            &PICKUPS,
+            "取件单号,客户编号,取件时间,衣物编号,服务,价格(元),衣物状况",
+        )
+        .expect("test data");
+        assert!(h.positions.iter().all(Option::is_some));
     }
 
     #[test]
-    fn header_errors_name_the_columns() {
+    fn a_map_renames_or_drops_columns() {
+        let map =
+            ColumnMap::parse("\u{feff}# their export\n会员卡号,external_id\n积分,-\nVIP = \n")
+                .expect("test data");
+        let h = Header::new(&CUSTOMERS, &map, &names("会员卡号,姓名,积分,VIP")).expect("test data");
+        let (cells, problems) = h.cells(&names("C-1,李娜,300,yes"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(cells.get("external_id"), "C-1");
+        let e = ColumnMap::parse("a,b,c\nx\n").expect_err("test data");
+        assert!(e.starts_with("line 1:") && e.contains("'b,c'"), "{e}");
+        let e = ColumnMap::parse("x\n").expect_err("test data");
+        assert!(e.starts_with("line 1:"), "{e}");
+    }
+
+    #[test]
+    fn header_errors_name_the_columns_but_never_echo_a_data_row() {
         let e = header(&CUSTOMERS, "external_id,name,color,name")
             .err()
             .expect("test data");
@@ -656,33 +1102,51 @@ mod tests {
             ),
             "{e}"
         );
-        let e = header(&CUSTOMERS, "external_id;name")
+        assert!(header(&CUSTOMERS, "").is_err());
+        let e = header(&CUSTOMERS, "C-9,Li Na,+86 138 0000 0009,88 Huaihai Rd")
             .err()
             .expect("test data");
-        assert!(e.contains("';'"), "{e}");
-        assert!(header(&CUSTOMERS, "").is_err());
+        assert!(e.contains("not a header"), "{e}");
+        for personal in ["Li Na", "0009", "Huaihai"] {
+            assert!(!e.contains(personal), "{e}");
+        }
     }
 
     #[test]
-    fn shape_and_unnamed_columns() {
-        let h = header(&CUSTOMERS, "external_id,name,").expect("test data");
-        assert!(row(&h, "C-1,Li Na,").1.is_empty());
-        let (_, p) = row(&h, "C-1,Li Na,oops");
+    fn shape_control_characters_and_unnamed_columns() {
+        let h = header(&CUSTOMERS, "external_id,name,notes,").expect("test data");
+        assert!(row(&h, "C-1,Li Na,,").1.is_empty());
+        let (_, p) = row(&h, "C-1,Li Na,,oops");
         assert_eq!(p[0].field, "row");
-        assert!(p[0].reason.contains("column 3"), "{p:?}");
+        assert!(p[0].reason.contains("column 4"), "{p:?}");
         let (_, p) = row(&h, "C-1,Li Na");
         assert!(
-            p[0].reason.contains("has 2 fields, the header has 3"),
+            p[0].reason.contains("has 2 fields, the header has 4"),
             "{p:?}"
         );
-        let (_, p) = h.cells([&b"C-1"[..], b"Li \xff", b""]);
+        let (cells, p) = h.cells(&[
+            Cow::Borrowed("C-\u{0}1"),
+            Cow::Borrowed("Li\u{7}Na"),
+            Cow::Borrowed("line one\nline two"),
+            Cow::Borrowed(""),
+        ]);
         assert_eq!(
             p,
-            vec![Problem::new(
-                "name",
-                "is not UTF-8 text: save the file as \"CSV UTF-8\""
-            )]
+            [
+                Problem::new(
+                    "external_id",
+                    "contains the NUL character (U+0000) at character 3: remove it"
+                ),
+                Problem::new(
+                    "name",
+                    "contains the control character U+0007 at character 3: remove it"
+                ),
+            ]
         );
+        let mut more = Vec::new();
+        assert_eq!(external_id(&cells, "external_id", &mut more), None);
+        assert!(more.is_empty(), "a refused cell is reported once: {more:?}");
+        assert_eq!(cells.get("notes"), "line one\nline two");
     }
 
     #[test]
@@ -691,7 +1155,15 @@ mod tests {
         assert_eq!(parse_price(" 80 "), Ok(8000));
         assert_eq!(parse_price("0.5"), Ok(50));
         assert_eq!(parse_price("0"), Ok(0));
-        assert_eq!(parse_price("1000000.00"), Ok(MAX_PRICE_CENTS));
+        assert_eq!(parse_price("¥120"), Ok(12000));
+        assert_eq!(parse_price("￥ 55.5"), Ok(5550));
+        assert_eq!(parse_price("120元"), Ok(12000));
+        assert_eq!(parse_price("１２０元"), Ok(12000));
+        assert_eq!(parse_price("RMB 80"), Ok(8000));
+        assert_eq!(
+            parse_price("1000000.00"),
+            Ok(crate::pickups::MAX_PRICE_CENTS)
+        );
         assert!(parse_price("1000000.01")
             .unwrap_err()
             .contains("at most 1000000.00"));
@@ -700,7 +1172,7 @@ mod tests {
             .contains("at most"));
         assert!(parse_price("-5").unwrap_err().contains("negative"));
         assert!(parse_price("1.005").unwrap_err().contains("two decimals"));
-        for bad in ["12,50", "¥80", "1,200.00", "80.", ".5", "abc", "1e3"] {
+        for bad in ["12,50", "$80", "1,200.00", "80.", ".5", "abc", "1e3", "¥"] {
             assert!(
                 parse_price(bad).unwrap_err().contains("not an amount"),
                 "{bad}"
@@ -728,30 +1200,72 @@ mod tests {
             t("2026-03-14 09:30:00+08:00"),
             Ok("2026-03-14T01:30:00+00:00".into())
         );
+        assert_eq!(t("2026/3/5"), Ok("2026-03-04T16:00:00+00:00".into()));
+        assert_eq!(t("2026/3/5 9:30"), Ok("2026-03-05T01:30:00+00:00".into()));
+        assert_eq!(t("2026年3月5日"), Ok("2026-03-04T16:00:00+00:00".into()));
+        assert_eq!(
+            t("2026年3月5日 9:30"),
+            Ok("2026-03-05T01:30:00+00:00".into())
+        );
+        assert_eq!(t("2026.03.05"), Ok("2026-03-04T16:00:00+00:00".into()));
         assert!(t("14/03/2026").unwrap_err().contains("is not a date"));
+        assert!(t("3/5/2026").is_err());
         assert!(t("2026-02-30").is_err());
+        assert!(t("2026年2月30日").is_err());
         assert!(t("1999-12-31").unwrap_err().contains("before 2000"));
     }
 
     #[test]
-    fn booleans_and_vocabulary() {
+    fn booleans_and_vocabulary_in_both_languages() {
         assert_eq!(parse_bool("Yes"), Ok(true));
-        assert_eq!(parse_bool("1"), Ok(true));
+        assert_eq!(parse_bool("是"), Ok(true));
+        assert_eq!(parse_bool("否"), Ok(false));
         assert_eq!(parse_bool(""), Ok(false));
-        assert_eq!(parse_bool("FALSE"), Ok(false));
         assert!(parse_bool("maybe").is_err());
         assert_eq!(
-            parse_vocab("Down jacket", "kind"),
+            parse_vocab("Down jacket", "kind", "kind"),
             Ok(GarmentKind::DownJacket)
         );
         assert_eq!(
-            parse_vocab("wash-and-press", "service"),
+            parse_vocab("羽绒服", "kind", "kind"),
+            Ok(GarmentKind::DownJacket)
+        );
+        assert_eq!(
+            parse_vocab("wash-and-press", "service", "service"),
             Ok(Service::WashAndPress)
         );
-        let e = parse_vocab::<Category>("mens", "category").unwrap_err();
+        assert_eq!(
+            parse_vocab("干洗", "service", "service"),
+            Ok(Service::DryClean)
+        );
+        assert_eq!(
+            parse_vocab("织补", "service", "service"),
+            Ok(Service::Repair)
+        );
+        assert_eq!(
+            parse_vocab("皮革护理", "service", "service"),
+            Ok(Service::LeatherCare)
+        );
+        assert_eq!(
+            parse_vocab("童装", "category", "category"),
+            Ok(Category::Children)
+        );
+        assert_eq!(
+            parse_vocab("春秋", "season_class", "season"),
+            Ok(SeasonClass::SpringAutumn)
+        );
+        assert_eq!(
+            parse_vocab("羊绒", "material", "material"),
+            Ok(Material::Cashmere)
+        );
+        assert_eq!(
+            parse_vocab("皮草", "material", "material"),
+            Ok(Material::Fur)
+        );
+        let e = parse_vocab::<Category>("mens", "category", "category").unwrap_err();
         assert_eq!(
             e,
-            "'mens' is not a category: use one of men, women, children"
+            "'mens' is not a category: use one of children/童装, men/男装, women/女装"
         );
     }
 
@@ -804,7 +1318,8 @@ mod tests {
         assert_eq!(g.customer.as_deref(), Some("C-1"));
 
         let long = "x".repeat(101);
-        let (cells, _) = row(&h, &format!("G-2,,men,cape,,fur,G123,{long}"));
+        let line = format!("G-2,,men,cape,,fur,G123,{long}");
+        let (cells, _) = row(&h, &line);
         let g = garment(&cells, &mut p);
         assert!(g.fields.is_none());
         let fields: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
@@ -818,47 +1333,6 @@ mod tests {
                 "brand"
             ]
         );
-        assert!(
-            p[1].reason.contains("use one of coat, jacket, down_jacket"),
-            "{}",
-            p[1].reason
-        );
-    }
-
-    #[test]
-    fn pickup_lines_must_agree() {
-        let h = header(&PICKUPS, "pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price").expect("test data");
-        let now = Utc::now();
-        let line = |n: u64, s: &str| {
-            let (cells, mut problems) = row(&h, s);
-            let cells = pickup_line(&cells, now, offset(), &mut problems);
-            PickupLine {
-                line: n,
-                cells,
-                problems,
-            }
-        };
-        let mut lines = vec![
-            line(2, "P-1,C-1,2026-03-01 10:00,G-1,dry_clean,120"),
-            line(3, "P-1,C-2,2026-03-01 10:00,G-2,wash,80"),
-            line(4, "P-1,C-1,2026-03-02,G-1,dry_clean,120"),
-            line(5, "P-1,C-1,2999-01-01,G-3,wash,-1"),
-        ];
-        check_pickup(&mut lines);
-        let got: Vec<(u64, &str)> = lines
-            .iter()
-            .flat_map(|l| l.problems.iter().map(move |p| (l.line, p.field.as_str())))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (3, "customer_external_id"),
-                (4, "collected_at"),
-                (4, "service"),
-                (5, "collected_at"),
-                (5, "price"),
-            ]
-        );
-        assert_eq!(lines[3].problems[0].reason, "is in the future");
+        assert!(p[1].reason.contains("coat/大衣"), "{}", p[1].reason);
     }
 }
