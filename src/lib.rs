@@ -17,6 +17,7 @@ pub mod forecasts;
 pub mod garments;
 pub mod idempotency;
 pub mod import;
+pub mod insight;
 pub mod interactions;
 pub mod labels;
 pub mod lists;

@@ -2,7 +2,8 @@
 
 mod ets;
 mod metrics;
-mod optim;
+pub(crate) mod optim;
+pub mod reconcile;
 mod seasonal;
 
 pub use metrics::{mae, mase, naive_scale, smape, SEASON_LAG};
