@@ -14,12 +14,15 @@ use serde::Serialize;
 pub const MIN_SEASONAL_HISTORY: usize = 2 * SEASON_LAG;
 /// Longest forecast served (ten years); longer requests are cut to it rather than exhaust memory.
 pub const MAX_HORIZON: usize = 520;
-/// Rolling origins in the selection backtest.
-const ORIGINS: usize = 4;
-/// Weeks between selection-backtest origins.
-const ORIGIN_STEP: usize = 26;
-/// Longest horizon the selection backtest scores; longer forecasts reuse it.
-const MAX_BACKTEST_HORIZON: usize = 52;
+/// Rolling origins in the selection and calibration backtest.
+const ORIGINS: usize = 8;
+/// Weeks between backtest origins.
+const ORIGIN_STEP: usize = 13;
+/// Weeks ahead every model is scored and its intervals calibrated on, whatever horizon is asked: the
+/// forecast for a week must not depend on how many weeks are shown.
+const BACKTEST_HORIZON: usize = 52;
+/// Adjusted weeks averaged by the `profile_mean` level (half a year: slow, so one odd week barely moves it).
+const PROFILE_MEAN_WEEKS: usize = 26;
 /// How much better (relative inner MASE) a model must score to replace the default combination.
 const SWITCH_MARGIN: f64 = 0.2;
 /// Weeks averaged by the `recent_mean` fallback.
@@ -81,7 +84,10 @@ pub enum Candidate {
     FourierEts,
     /// Last year's value moved by the year-on-year change of the yearly mean: seasonal naive that follows growth.
     RelevelledNaive,
-    /// Equal-weight average of `theta`, `stl_ets` and `relevelled_naive`: the default pick.
+    /// The multi-year seasonal profile on the mean of the last half-year of the adjusted series.
+    ProfileMean,
+    /// Equal-weight average of `theta`, `stl_ets` and `profile_mean`: three level estimates (drifting,
+    /// damped trend, slow mean) on one robust seasonal profile. The default pick.
     Combination,
     /// Last value (short histories).
     Naive,
@@ -93,13 +99,14 @@ pub enum Candidate {
 
 impl Candidate {
     /// Candidates once there are two seasons of history.
-    pub const SEASONAL: [Candidate; 7] = [
+    pub const SEASONAL: [Candidate; 8] = [
         Candidate::SeasonalNaive,
         Candidate::HoltWinters,
         Candidate::Theta,
         Candidate::StlEts,
         Candidate::FourierEts,
         Candidate::RelevelledNaive,
+        Candidate::ProfileMean,
         Candidate::Combination,
     ];
     /// Candidates for shorter histories, which cannot show a yearly cycle.
@@ -118,6 +125,7 @@ impl Candidate {
             Candidate::StlEts => "stl_ets",
             Candidate::FourierEts => "fourier_ets",
             Candidate::RelevelledNaive => "relevelled_naive",
+            Candidate::ProfileMean => "profile_mean",
             Candidate::Combination => "combination",
             Candidate::Naive => "naive",
             Candidate::RecentMean => "recent_mean",
@@ -157,6 +165,7 @@ impl Candidate {
             | Candidate::StlEts
             | Candidate::FourierEts
             | Candidate::RelevelledNaive
+            | Candidate::ProfileMean
             | Candidate::Combination
                 if n > SEASON_LAG =>
             {
@@ -171,10 +180,7 @@ impl Candidate {
                     self.decomposed(y, horizon)
                 }
             }
-            Candidate::RecentMean => {
-                let k = n.min(RECENT_WEEKS);
-                vec![y[n - k..].iter().sum::<f64>() / k as f64; horizon]
-            }
+            Candidate::RecentMean => recent_mean(y, RECENT_WEEKS, horizon),
             Candidate::DampedHolt => ets::damped_holt(y, horizon),
             // Naive, and seasonal models asked to forecast from under a season of data.
             _ => vec![y[n - 1]; horizon],
@@ -196,11 +202,12 @@ impl Candidate {
             Candidate::StlEts | Candidate::FourierEts => {
                 add(ets::damped_holt(&d.adjusted, horizon), &d.ahead)
             }
+            Candidate::ProfileMean => add(recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon), &d.ahead),
             _ => {
                 let parts = [
                     add(theta(&d.adjusted, horizon), &d.ahead),
                     add(ets::damped_holt(&d.adjusted, horizon), &d.ahead),
-                    relevelled_naive(y, horizon),
+                    add(recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon), &d.ahead),
                 ];
                 (0..horizon)
                     .map(|h| parts.iter().map(|p| p[h]).sum::<f64>() / parts.len() as f64)
@@ -219,10 +226,17 @@ impl Model for Candidate {
     fn fit_predict(&self, history: &[f64], horizon: usize) -> Forecast {
         let horizon = horizon.min(MAX_HORIZON);
         let y = sanitize(history);
-        let plan = BacktestPlan::for_history(y.len(), horizon);
+        let plan = BacktestPlan::for_history(y.len());
         let errors = plan.errors(*self, &y);
         build_forecast(*self, &y, horizon, &errors)
     }
+}
+
+/// The mean of the last `weeks` values (all of them if fewer), repeated `horizon` times.
+fn recent_mean(y: &[f64], weeks: usize, horizon: usize) -> Vec<f64> {
+    let k = y.len().min(weeks).max(1);
+    let tail = &y[y.len().saturating_sub(k)..];
+    vec![tail.iter().sum::<f64>() / k as f64; horizon]
 }
 
 /// Last year's value for the same week moved by the change in the yearly mean since: a seasonal naive
@@ -282,20 +296,13 @@ struct BacktestPlan {
 }
 
 impl BacktestPlan {
-    fn for_history(n: usize, horizon: usize) -> Self {
+    /// Origins and horizon depend on the history's length only, never on the horizon asked for.
+    fn for_history(n: usize) -> Self {
         let seasonal = n >= MIN_SEASONAL_HISTORY;
         let (candidates, min_train, h): (&'static [Candidate], usize, usize) = if seasonal {
-            (
-                &Candidate::SEASONAL,
-                MIN_SEASONAL_HISTORY,
-                horizon.min(MAX_BACKTEST_HORIZON),
-            )
+            (&Candidate::SEASONAL, MIN_SEASONAL_HISTORY, BACKTEST_HORIZON)
         } else {
-            (
-                &Candidate::NON_SEASONAL,
-                n / 2,
-                horizon.min(MAX_BACKTEST_HORIZON).min(n / 4),
-            )
+            (&Candidate::NON_SEASONAL, n / 2, BACKTEST_HORIZON.min(n / 4))
         };
         let step = ORIGIN_STEP.min(h).max(1);
         let origins = (0..ORIGINS)
@@ -344,12 +351,14 @@ impl BacktestPlan {
 /// Chooses a model for a weekly series by rolling-origin backtest on `history` and forecasts `horizon` weeks.
 ///
 /// Seasonal candidates need two years of history; with less, only non-seasonal ones are tried and
-/// `fallback_reason` says so. Intervals come from the chosen model's backtest errors, widening with horizon.
+/// `fallback_reason` says so. The choice and the intervals come from a backtest over a fixed 52 weeks ahead,
+/// so a week's forecast is the same whatever `horizon` is asked; intervals come from the chosen model's
+/// out-of-sample errors by weeks ahead, widening with the horizon.
 pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
     let horizon = horizon.min(MAX_HORIZON);
     let y = sanitize(history);
     let n = y.len();
-    let plan = BacktestPlan::for_history(n, horizon);
+    let plan = BacktestPlan::for_history(n);
     let mut reasons = Vec::new();
     if n < MIN_SEASONAL_HISTORY {
         reasons.push(format!(
@@ -422,8 +431,9 @@ fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64
     f
 }
 
-/// Multipliers of the error scale for 80% and 95% intervals: empirical quantiles of the standardised
-/// backtest errors when there are enough of them (holidays give heavier tails than normal), else normal ones.
+/// Multipliers of the error scale for 80% and 95% intervals: split-conformal quantiles (the ⌈(m+1)p⌉-th
+/// smallest of m) of the standardised backtest errors when there are enough of them (holidays give heavier
+/// tails than normal), else normal ones.
 fn error_quantiles(errors: &[Vec<f64>], a: f64, b: f64) -> (f64, f64) {
     let mut z: Vec<f64> = errors
         .iter()
@@ -437,7 +447,7 @@ fn error_quantiles(errors: &[Vec<f64>], a: f64, b: f64) -> (f64, f64) {
         return (Z80, Z95);
     }
     z.sort_by(f64::total_cmp);
-    let q = |p: f64| z[((p * z.len() as f64).ceil() as usize).clamp(1, z.len()) - 1];
+    let q = |p: f64| z[((p * (z.len() + 1) as f64).ceil() as usize).clamp(1, z.len()) - 1];
     let (q80, q95) = (q(0.8), q(0.95));
     (q80, q95.max(q80))
 }
