@@ -94,7 +94,10 @@ impl Scores {
     fn pooled_coverage(&self) -> (f64, f64) {
         let (a, b) = (self.cover[0], self.cover[1]);
         let n = (a.2 + b.2).max(1) as f64;
-        (100.0 * (a.0 + b.0) as f64 / n, 100.0 * (a.1 + b.1) as f64 / n)
+        (
+            100.0 * (a.0 + b.0) as f64 / n,
+            100.0 * (a.1 + b.1) as f64 / n,
+        )
     }
 }
 
@@ -163,7 +166,15 @@ pub fn report(y: &[f64]) -> anyhow::Result<String> {
     writeln!(
         out,
         "{:<22}{:>9}{:>10}{:>7}{:>7}{:>11}{:>12}{:>7}{:>7}",
-        "model", "MASE h52", "sMAPE h52", "cov80", "cov95", "MASE h26x4", "sMAPE h26x4", "cov80", "cov95"
+        "model",
+        "MASE h52",
+        "sMAPE h52",
+        "cov80",
+        "cov95",
+        "MASE h26x4",
+        "sMAPE h26x4",
+        "cov80",
+        "cov95"
     )?;
     for (name, r) in &rows {
         let (a80, a95) = r.coverage(0);

@@ -51,7 +51,10 @@ impl Rfm {
     /// Checks a summary: times finite, 0 ≤ recency ≤ age, and recency 0 when there is no repeat purchase.
     pub fn new(frequency: u32, recency: f64, age: f64) -> Result<Rfm, RfmError> {
         if !age.is_finite() || age < 0.0 {
-            return Err(rfm_error("age", format!("must be a finite number ≥ 0, got {age}")));
+            return Err(rfm_error(
+                "age",
+                format!("must be a finite number ≥ 0, got {age}"),
+            ));
         }
         if !recency.is_finite() || recency < 0.0 {
             return Err(rfm_error(
@@ -87,7 +90,10 @@ impl Rfm {
         t.sort_by(f64::total_cmp);
         t.dedup();
         let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
-            return Err(rfm_error("purchase_times", "at least one purchase is needed"));
+            return Err(rfm_error(
+                "purchase_times",
+                "at least one purchase is needed",
+            ));
         };
         if !now.is_finite() || now < last {
             return Err(rfm_error(
@@ -235,7 +241,7 @@ impl Params {
     /// Computed as P(alive) × E[(1 − e^(−λpt)) / p] over the posterior of λ and p, through the hypergeometric
     /// series in its Euler-transformed form (no cancellation when a → 1 or a + b → 1).
     pub fn expected_purchases(&self, variant: Variant, c: &Rfm, t: f64) -> f64 {
-        if !(t > 0.0) || !t.is_finite() {
+        if t.is_nan() || t <= 0.0 || t.is_infinite() {
             return 0.0;
         }
         let xf = f64::from(c.frequency);
@@ -337,8 +343,9 @@ impl BgNbd {
                     out.at_bound = bounds;
                 }
                 None => {
-                    out.fallback_reason =
-                        Some("the likelihood could not be maximised; assumed parameters".to_owned());
+                    out.fallback_reason = Some(
+                        "the likelihood could not be maximised; assumed parameters".to_owned(),
+                    );
                 }
             }
         }

@@ -86,7 +86,10 @@ mod tests {
         ];
         for (x, want) in cases {
             let got = ln_gamma(x);
-            assert!((got - want).abs() < 1e-10 * (1.0 + want.abs()), "x={x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-10 * (1.0 + want.abs()),
+                "x={x}: {got} vs {want}"
+            );
         }
         assert!(ln_gamma(0.0).is_nan() && ln_gamma(-1.0).is_nan());
     }

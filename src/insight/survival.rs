@@ -130,7 +130,10 @@ fn gaps_of(index: usize, g: &GarmentHistory) -> Result<Gaps, HistoryError> {
     days.sort();
     days.dedup();
     let Some(&last) = days.last() else {
-        return Err(err("cleaned_on", "a garment needs at least one cleaning".into()));
+        return Err(err(
+            "cleaned_on",
+            "a garment needs at least one cleaning".into(),
+        ));
     };
     if g.owner_last_seen < last {
         return Err(err(

@@ -196,7 +196,13 @@ mod tests {
         let rule = PutAwayRule::default();
         let (start, end) = (date(3, 1), date(5, 31));
         assert!(rule.qualifies(date(4, 10), &[Winter, Winter, Summer], Winter, start, end));
-        assert!(!rule.qualifies(date(4, 10), &[Winter, Summer, AllSeason], Winter, start, end));
+        assert!(!rule.qualifies(
+            date(4, 10),
+            &[Winter, Summer, AllSeason],
+            Winter,
+            start,
+            end
+        ));
         assert!(!rule.qualifies(date(2, 25), &[Winter, Winter, Winter], Winter, start, end));
         assert!(!rule.qualifies(date(6, 1), &[Winter, Winter], Winter, start, end));
         assert!(rule.qualifies(date(5, 31), &[Winter, Winter], Winter, start, end));
@@ -214,7 +220,10 @@ mod tests {
     #[test]
     fn the_median_of_two_windows_is_their_mean() {
         assert_eq!(usual_day(&[sent(90), sent(72)]), Some(81.0));
-        assert_eq!(usual_day(&[sent(40), NOTHING, sent(10), sent(20)]), Some(20.0));
+        assert_eq!(
+            usual_day(&[sent(40), NOTHING, sent(10), sent(20)]),
+            Some(20.0)
+        );
         assert_eq!(usual_day(&[NOTHING]), None);
         assert_eq!(usual_day(&[]), None);
     }
@@ -238,7 +247,11 @@ mod tests {
         ));
         let h = SendingHazard::fit(&windows);
         for d in 0..30 {
-            assert!((h.population(d) - 0.1).abs() < 0.002, "day {d}: {}", h.population(d));
+            assert!(
+                (h.population(d) - 0.1).abs() < 0.002,
+                "day {d}: {}",
+                h.population(d)
+            );
         }
         // No own history: the population answer, 0.9^(30-d).
         let p = h.p_not_sent_by_end(&[], 30, 10);
@@ -250,7 +263,11 @@ mod tests {
         // Half the population sends around day 40; half never does.
         let mut all = Vec::new();
         for i in 0..400 {
-            all.push(if i % 2 == 0 { sent(35 + i % 11) } else { NOTHING });
+            all.push(if i % 2 == 0 {
+                sent(35 + i % 11)
+            } else {
+                NOTHING
+            });
         }
         let h = SendingHazard::fit(&all);
         let early_sender = [sent(20), sent(22), sent(21)];
@@ -269,7 +286,10 @@ mod tests {
         let mut prev = 0.0;
         for d in 0..=92 {
             let p = h.p_not_sent_by_end(&early_sender, 92, d);
-            assert!((0.0..=1.0).contains(&p) && p >= prev - 1e-12, "day {d}: {p}");
+            assert!(
+                (0.0..=1.0).contains(&p) && p >= prev - 1e-12,
+                "day {d}: {p}"
+            );
             prev = p;
         }
         assert_eq!(h.p_not_sent_by_end(&early_sender, 92, 92), 1.0);

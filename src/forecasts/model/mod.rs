@@ -14,8 +14,8 @@ use serde::Serialize;
 pub const MIN_SEASONAL_HISTORY: usize = 2 * SEASON_LAG;
 /// Longest forecast served (ten years); longer requests are cut to it rather than exhaust memory.
 pub const MAX_HORIZON: usize = 520;
-/// Rolling origins in the selection and calibration backtest.
-const ORIGINS: usize = 8;
+/// Rolling origins in the selection and calibration backtest (with the step, 3¼ years of errors).
+const ORIGINS: usize = 10;
 /// Weeks between backtest origins.
 const ORIGIN_STEP: usize = 13;
 /// Weeks ahead every model is scored and its intervals calibrated on, whatever horizon is asked: the
@@ -23,8 +23,9 @@ const ORIGIN_STEP: usize = 13;
 const BACKTEST_HORIZON: usize = 52;
 /// Adjusted weeks averaged by the `profile_mean` level (half a year: slow, so one odd week barely moves it).
 const PROFILE_MEAN_WEEKS: usize = 26;
-/// How much better (relative inner MASE) a model must score to replace the default combination.
-const SWITCH_MARGIN: f64 = 0.2;
+/// How much better (relative inner MASE) a model must score to replace the default combination: a few
+/// years of backtest are a noisy judge, and switching on smaller margins lost accuracy on held-out years.
+const SWITCH_MARGIN: f64 = 0.35;
 /// Weeks averaged by the `recent_mean` fallback.
 const RECENT_WEEKS: usize = 8;
 /// Backtest errors needed before interval widths use their empirical quantiles.
@@ -86,8 +87,9 @@ pub enum Candidate {
     RelevelledNaive,
     /// The multi-year seasonal profile on the mean of the last half-year of the adjusted series.
     ProfileMean,
-    /// Equal-weight average of `theta`, `stl_ets` and `profile_mean`: three level estimates (drifting,
-    /// damped trend, slow mean) on one robust seasonal profile. The default pick.
+    /// Equal-weight average of `theta`, `stl_ets`, `profile_mean` and `relevelled_naive`: three level
+    /// estimates (drifting, damped trend, slow mean) on one robust seasonal profile, plus last year's own
+    /// weeks moved by the yearly change. The default pick.
     Combination,
     /// Last value (short histories).
     Naive,
@@ -202,12 +204,19 @@ impl Candidate {
             Candidate::StlEts | Candidate::FourierEts => {
                 add(ets::damped_holt(&d.adjusted, horizon), &d.ahead)
             }
-            Candidate::ProfileMean => add(recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon), &d.ahead),
+            Candidate::ProfileMean => add(
+                recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon),
+                &d.ahead,
+            ),
             _ => {
                 let parts = [
                     add(theta(&d.adjusted, horizon), &d.ahead),
                     add(ets::damped_holt(&d.adjusted, horizon), &d.ahead),
-                    add(recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon), &d.ahead),
+                    add(
+                        recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon),
+                        &d.ahead,
+                    ),
+                    relevelled_naive(y, horizon),
                 ];
                 (0..horizon)
                     .map(|h| parts.iter().map(|p| p[h]).sum::<f64>() / parts.len() as f64)
@@ -228,7 +237,7 @@ impl Model for Candidate {
         let y = sanitize(history);
         let plan = BacktestPlan::for_history(y.len());
         let errors = plan.errors(*self, &y);
-        build_forecast(*self, &y, horizon, &errors)
+        build_forecast(*self, &y, horizon, &plan.interval_errors(&y, errors))
     }
 }
 
@@ -288,6 +297,12 @@ fn sanitize(history: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Backtest errors (actual − forecast per origin and week ahead), or their log ratios.
+enum Errors {
+    Absolute(Vec<Vec<f64>>),
+    Log(Vec<Vec<f64>>),
+}
+
 /// Where the selection backtest cuts the history and how far it forecasts from each cut.
 struct BacktestPlan {
     candidates: &'static [Candidate],
@@ -329,6 +344,30 @@ impl BacktestPlan {
                     .collect()
             })
             .collect()
+    }
+
+    /// Backtest errors on the scale intervals are built on: log ratios (actual / forecast) when every actual
+    /// and forecast is positive, so errors from years at another level still fit; else as they are.
+    fn interval_errors(&self, y: &[f64], errors: Vec<Vec<f64>>) -> Errors {
+        let logs: Option<Vec<Vec<f64>>> = self
+            .origins
+            .iter()
+            .zip(&errors)
+            .map(|(&o, e)| {
+                y[o..o + e.len()]
+                    .iter()
+                    .zip(e)
+                    .map(|(a, e)| {
+                        let f = a - e;
+                        (*a > 0.0 && f > 0.0).then(|| (a / f).ln())
+                    })
+                    .collect()
+            })
+            .collect();
+        match logs {
+            Some(l) if y.iter().all(|v| *v > 0.0) => Errors::Log(l),
+            _ => Errors::Absolute(errors),
+        }
     }
 
     fn score(&self, model: Candidate, y: &[f64], errors: &[Vec<f64>]) -> ModelScore {
@@ -398,7 +437,8 @@ pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
             chosen = (t.0, t.1);
         }
     }
-    let forecast = build_forecast(chosen.0, &y, horizon, &chosen.1);
+    let errors = plan.interval_errors(&y, chosen.1);
+    let forecast = build_forecast(chosen.0, &y, horizon, &errors);
     Selection {
         chosen: chosen.0.name().to_string(),
         fallback_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
@@ -409,9 +449,18 @@ pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
 
 /// Point forecast of `model` plus intervals whose variance grows linearly with the step, fitted to
 /// backtest errors (or to week-on-week changes when there are none); lower bounds stop at 0.
-fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64>]) -> Forecast {
+fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &Errors) -> Forecast {
     let mean = model.point_forecast(y, horizon);
-    let (a, b) = variance_growth(y, errors);
+    let (log, errors) = match errors {
+        Errors::Absolute(e) => (false, e),
+        Errors::Log(e) => (true, e),
+    };
+    let (a, b) = if log {
+        let logs: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+        variance_growth(&logs, errors)
+    } else {
+        variance_growth(y, errors)
+    };
     let (z80, z95) = error_quantiles(errors, a, b);
     let mut f = Forecast {
         model: model.name().to_string(),
@@ -423,6 +472,13 @@ fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64
     };
     for (h, m) in mean.iter().enumerate() {
         let sd = (a + b * (h + 1) as f64).max(0.0).sqrt();
+        if log {
+            f.lo80.push(m * (-z80 * sd).exp());
+            f.hi80.push(m * (z80 * sd).exp());
+            f.lo95.push(m * (-z95 * sd).exp());
+            f.hi95.push(m * (z95 * sd).exp());
+            continue;
+        }
         f.lo80.push((m - z80 * sd).max(0.0));
         f.hi80.push(m + z80 * sd);
         f.lo95.push((m - z95 * sd).max(0.0));

@@ -81,7 +81,9 @@ pub fn reconcile(total: Estimate, partitions: &[Vec<Estimate>]) -> Reconciled {
         for (i, v) in free_var.iter_mut().enumerate() {
             *v = if pinned[i] { 0.0 } else { var[i] };
         }
-        let start: Vec<f64> = (0..n).map(|i| if pinned[i] { 0.0 } else { mean[i] }).collect();
+        let start: Vec<f64> = (0..n)
+            .map(|i| if pinned[i] { 0.0 } else { mean[i] })
+            .collect();
         let (sol, m) = project(&start, &free_var, &rows);
         x = sol;
         m_inv = m;
@@ -100,7 +102,13 @@ pub fn reconcile(total: Estimate, partitions: &[Vec<Estimate>]) -> Reconciled {
             let mut q = 0.0;
             for (a, va_a) in va.iter().enumerate() {
                 for (b, va_b) in va.iter().enumerate() {
-                    q += va_a * m_inv.get(a).and_then(|r: &Vec<f64>| r.get(b)).copied().unwrap_or(0.0) * va_b;
+                    q += va_a
+                        * m_inv
+                            .get(a)
+                            .and_then(|r: &Vec<f64>| r.get(b))
+                            .copied()
+                            .unwrap_or(0.0)
+                        * va_b;
                 }
             }
             (free_var[i] - q).max(0.0)
@@ -128,7 +136,9 @@ fn project(mean: &[f64], var: &[f64], rows: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f
     let mut m = vec![vec![0.0; k]; k];
     for a in 0..k {
         for b in 0..k {
-            m[a][b] = (0..mean.len()).map(|i| rows[a][i] * var[i] * rows[b][i]).sum();
+            m[a][b] = (0..mean.len())
+                .map(|i| rows[a][i] * var[i] * rows[b][i])
+                .sum();
         }
     }
     let m_inv = invert(m);
@@ -152,7 +162,11 @@ fn invert(mut m: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     let mut inv: Vec<Vec<f64>> = (0..k)
         .map(|i| (0..k).map(|j| f64::from(u8::from(i == j))).collect())
         .collect();
-    let tiny = 1e-12 * (0..k).map(|i| m[i][i].abs()).fold(0.0, f64::max).max(1e-300);
+    let tiny = 1e-12
+        * (0..k)
+            .map(|i| m[i][i].abs())
+            .fold(0.0, f64::max)
+            .max(1e-300);
     let mut usable = vec![true; k];
     for c in 0..k {
         let Some(p) = (c..k).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())) else {
@@ -183,10 +197,10 @@ fn invert(mut m: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
     }
     for (c, ok) in usable.iter().enumerate() {
         if !ok {
-            for r in 0..k {
-                inv[r][c] = 0.0;
-                inv[c][r] = 0.0;
+            for row in inv.iter_mut() {
+                row[c] = 0.0;
             }
+            inv[c].iter_mut().for_each(|v| *v = 0.0);
         }
     }
     inv
@@ -257,14 +271,21 @@ mod tests {
     #[test]
     fn two_partitions_add_up_to_the_total() {
         let total = e(16_170.0, 400.0 * 400.0);
-        let classes = vec![e(9_000.0, 300.0 * 300.0), e(5_000.0, 200.0 * 200.0), e(2_427.0, 100.0 * 100.0)];
+        let classes = vec![
+            e(9_000.0, 300.0 * 300.0),
+            e(5_000.0, 200.0 * 200.0),
+            e(2_427.0, 100.0 * 100.0),
+        ];
         let categories = vec![e(8_000.0, 250.0 * 250.0), e(8_168.0, 250.0 * 250.0)];
         let r = reconcile(total, &[classes, categories]);
         for p in &r.partitions {
             assert!((sum(p) - r.total.mean).abs() < 1e-6, "{r:?}");
         }
         // The total lies between its own forecast and the children's sums, and no variance grows.
-        assert!(r.total.mean > 16_168.0 - 1e-6 && r.total.mean < 16_427.0, "{r:?}");
+        assert!(
+            r.total.mean > 16_168.0 - 1e-6 && r.total.mean < 16_427.0,
+            "{r:?}"
+        );
         assert!(r.total.variance < 400.0 * 400.0);
     }
 
@@ -274,21 +295,32 @@ mod tests {
         let r = reconcile(e(100.0, 0.0), &[vec![e(50.0, 1.0), e(30.0, 3.0)]]);
         assert!((r.total.mean - 100.0).abs() < 1e-6, "{r:?}");
         let c = &r.partitions[0];
-        assert!((c[0].mean - 55.0).abs() < 1e-6 && (c[1].mean - 45.0).abs() < 1e-6, "{c:?}");
+        assert!(
+            (c[0].mean - 55.0).abs() < 1e-6 && (c[1].mean - 45.0).abs() < 1e-6,
+            "{c:?}"
+        );
         // Equal variances and one partition: ordinary least squares splits the gap evenly over the three.
         let r = reconcile(e(90.0, 1.0), &[vec![e(50.0, 1.0), e(49.0, 1.0)]]);
-        assert!((r.total.mean - 93.0).abs() < 1e-9 && (r.partitions[0][0].mean - 47.0).abs() < 1e-9);
+        assert!(
+            (r.total.mean - 93.0).abs() < 1e-9 && (r.partitions[0][0].mean - 47.0).abs() < 1e-9
+        );
     }
 
     #[test]
     fn children_stay_non_negative_and_coherent() {
-        let r = reconcile(e(10.0, 1.0), &[vec![e(30.0, 1.0), e(0.5, 100.0), e(0.0, 0.0)]]);
+        let r = reconcile(
+            e(10.0, 1.0),
+            &[vec![e(30.0, 1.0), e(0.5, 100.0), e(0.0, 0.0)]],
+        );
         let c = &r.partitions[0];
         assert!(c.iter().all(|x| x.mean >= 0.0), "{c:?}");
         assert!((sum(c) - r.total.mean).abs() < 1e-6, "{r:?}");
         // Nothing to reconcile, or junk values: still finite and coherent.
         let r = reconcile(e(f64::NAN, f64::INFINITY), &[vec![e(1.0, 1.0)], vec![]]);
-        assert!(r.total.mean.is_finite() && r.partitions[0][0].mean.is_finite(), "{r:?}");
+        assert!(
+            r.total.mean.is_finite() && r.partitions[0][0].mean.is_finite(),
+            "{r:?}"
+        );
         assert_eq!(reconcile(e(5.0, 1.0), &[]).total.mean, 5.0);
     }
 

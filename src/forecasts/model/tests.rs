@@ -118,13 +118,27 @@ fn intervals_widen_with_horizon() {
         .collect();
     let s = forecast_weekly(&y, 26);
     assert_sane(&s.forecast, 26);
+    // A positive series gets multiplicative intervals: their width relative to the mean grows.
     let width: Vec<f64> = (0..26)
-        .map(|h| s.forecast.hi95[h] - s.forecast.lo95[h])
+        .map(|h| (s.forecast.hi95[h] - s.forecast.lo95[h]) / s.forecast.mean[h])
         .collect();
     assert!(width.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{width:?}");
     assert!(width[25] > width[0], "{width:?}");
     assert!(s.fallback_reason.is_none());
     assert_eq!(s.scores.len(), Candidate::SEASONAL.len());
+    // With zeros in the history, intervals are additive and their width itself grows.
+    let z: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(t, v)| if t % 50 == 0 { 0.0 } else { *v })
+        .collect();
+    let s = forecast_weekly(&z, 26);
+    assert_sane(&s.forecast, 26);
+    let width: Vec<f64> = (0..26)
+        .map(|h| s.forecast.hi95[h] - s.forecast.lo95[h])
+        .collect();
+    assert!(width.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{width:?}");
+    assert!(width[25] > width[0], "{width:?}");
 }
 
 #[test]

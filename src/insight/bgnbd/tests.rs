@@ -78,16 +78,32 @@ fn formulas_match_lifetimes_at_its_parameters() {
     let data = customers();
     for r in references() {
         let ll = r.params.total_log_likelihood(r.variant, &data);
-        assert!(close(ll, r.log_likelihood, 0.0, 1e-4), "{:?}: {ll}", r.variant);
+        assert!(
+            close(ll, r.log_likelihood, 0.0, 1e-4),
+            "{:?}: {ll}",
+            r.variant
+        );
         for (x, tx, t, alive, expected) in r.probes {
             let c = Rfm::new(x, tx, t).expect("probe");
             let p = r.params.p_alive(r.variant, &c);
             let e = r.params.expected_purchases(r.variant, &c, 26.0);
-            assert!(close(p, alive, 1e-4, 1e-6), "{:?} {c:?}: p_alive {p} vs {alive}", r.variant);
-            assert!(close(e, expected, 1e-4, 1e-6), "{:?} {c:?}: expected {e} vs {expected}", r.variant);
+            assert!(
+                close(p, alive, 1e-4, 1e-6),
+                "{:?} {c:?}: p_alive {p} vs {alive}",
+                r.variant
+            );
+            assert!(
+                close(e, expected, 1e-4, 1e-6),
+                "{:?} {c:?}: expected {e} vs {expected}",
+                r.variant
+            );
         }
         let new = r.params.expected_purchases_new(r.variant, 26.0);
-        assert!(close(new, r.new_customer_26w, 1e-4, 1e-6), "{:?}: {new}", r.variant);
+        assert!(
+            close(new, r.new_customer_26w, 1e-4, 1e-6),
+            "{:?}: {new}",
+            r.variant
+        );
     }
 }
 
@@ -96,19 +112,39 @@ fn fit_matches_lifetimes_on_the_same_data() {
     let data = customers();
     for r in references() {
         let fit = BgNbd::fit(r.variant, &data);
-        assert!(fit.fallback_reason.is_none() && fit.at_bound.is_empty(), "{fit:?}");
+        assert!(
+            fit.fallback_reason.is_none() && fit.at_bound.is_empty(),
+            "{fit:?}"
+        );
         assert_eq!((fit.customers, fit.repeaters), (240, 165));
         // Both are maxima of the same likelihood: ours may only be as good or slightly better.
         assert!(fit.log_likelihood >= r.log_likelihood - 1e-3, "{fit:?}");
         assert!(fit.log_likelihood <= r.log_likelihood + 1e-2, "{fit:?}");
         let (p, q) = (fit.params, r.params);
-        for (got, want, name) in [(p.r, q.r, "r"), (p.alpha, q.alpha, "alpha"), (p.a, q.a, "a"), (p.b, q.b, "b")] {
-            assert!(close(got, want, 0.02, 0.0), "{:?} {name}: {got} vs {want}", r.variant);
+        for (got, want, name) in [
+            (p.r, q.r, "r"),
+            (p.alpha, q.alpha, "alpha"),
+            (p.a, q.a, "a"),
+            (p.b, q.b, "b"),
+        ] {
+            assert!(
+                close(got, want, 0.02, 0.0),
+                "{:?} {name}: {got} vs {want}",
+                r.variant
+            );
         }
         for (x, tx, t, alive, expected) in r.probes {
             let c = Rfm::new(x, tx, t).expect("probe");
-            assert!(close(fit.p_alive(&c), alive, 0.0, 2e-3), "{:?} {c:?}", r.variant);
-            assert!(close(fit.expected_purchases(&c, 26.0), expected, 0.01, 1e-4), "{:?} {c:?}", r.variant);
+            assert!(
+                close(fit.p_alive(&c), alive, 0.0, 2e-3),
+                "{:?} {c:?}",
+                r.variant
+            );
+            assert!(
+                close(fit.expected_purchases(&c, 26.0), expected, 0.01, 1e-4),
+                "{:?} {c:?}",
+                r.variant
+            );
         }
     }
 }
@@ -169,9 +205,18 @@ fn recovers_known_parameters_from_many_customers() {
     assert!(fit.fallback_reason.is_none(), "{fit:?}");
     let p = fit.params;
     // The rate mean r/alpha and dropout mean a/(a+b) are what the data pins best.
-    assert!(close(p.r / p.alpha, truth.r / truth.alpha, 0.08, 0.0), "{p:?}");
-    assert!(close(p.a / (p.a + p.b), truth.a / (truth.a + truth.b), 0.15, 0.0), "{p:?}");
-    assert!(close(p.r, truth.r, 0.2, 0.0) && close(p.a, truth.a, 0.35, 0.0), "{p:?}");
+    assert!(
+        close(p.r / p.alpha, truth.r / truth.alpha, 0.08, 0.0),
+        "{p:?}"
+    );
+    assert!(
+        close(p.a / (p.a + p.b), truth.a / (truth.a + truth.b), 0.15, 0.0),
+        "{p:?}"
+    );
+    assert!(
+        close(p.r, truth.r, 0.2, 0.0) && close(p.a, truth.a, 0.35, 0.0),
+        "{p:?}"
+    );
     // Truth fits the data no better than the estimate.
     assert!(fit.log_likelihood >= truth.total_log_likelihood(Variant::BgNbd, &data) - 1e-6);
 }
@@ -199,7 +244,10 @@ fn p_alive_falls_with_silence_and_expected_purchases_add_up() {
     // a = 1 exactly (the closed form's 0/0) stays finite and between its neighbours.
     let at = |a: f64| Params { a, ..p }.expected_purchases(v, &c, 26.0);
     let (lo, mid, hi) = (at(0.999), at(1.0), at(1.001));
-    assert!(mid.is_finite() && (lo.min(hi)..=lo.max(hi)).contains(&mid), "{lo} {mid} {hi}");
+    assert!(
+        mid.is_finite() && (lo.min(hi)..=lo.max(hi)).contains(&mid),
+        "{lo} {mid} {hi}"
+    );
 }
 
 #[test]
@@ -207,13 +255,19 @@ fn degenerate_data_never_gives_nan() {
     let sets: Vec<Vec<Rfm>> = vec![
         vec![],
         vec![Rfm::new(0, 0.0, 0.0).expect("test")],
-        (0..50).map(|_| Rfm::new(0, 0.0, 30.0).expect("test")).collect(),
-        (0..50).map(|_| Rfm::new(4, 20.0, 20.0).expect("test")).collect(),
+        (0..50)
+            .map(|_| Rfm::new(0, 0.0, 30.0).expect("test"))
+            .collect(),
+        (0..50)
+            .map(|_| Rfm::new(4, 20.0, 20.0).expect("test"))
+            .collect(),
         (0..50)
             .map(|i| Rfm::new(i % 3, if i % 3 > 0 { 1e9 } else { 0.0 }, 1e9).expect("test"))
             .collect(),
         (0..50)
-            .map(|i| Rfm::new(1000 * (i % 2), if i % 2 > 0 { 1e-6 } else { 0.0 }, 1e-6).expect("test"))
+            .map(|i| {
+                Rfm::new(1000 * (i % 2), if i % 2 > 0 { 1e-6 } else { 0.0 }, 1e-6).expect("test")
+            })
             .collect(),
     ];
     for variant in [Variant::BgNbd, Variant::ModifiedBgNbd] {
@@ -221,19 +275,30 @@ fn degenerate_data_never_gives_nan() {
             let fit = BgNbd::fit(variant, data);
             let p = fit.params;
             assert!(
-                [p.r, p.alpha, p.a, p.b].iter().all(|v| v.is_finite() && *v > 0.0),
+                [p.r, p.alpha, p.a, p.b]
+                    .iter()
+                    .all(|v| v.is_finite() && *v > 0.0),
                 "{variant:?} {fit:?}"
             );
             assert!(fit.log_likelihood.is_finite() || data.is_empty(), "{fit:?}");
             for c in data.iter().chain(&[Rfm::new(2, 1.0, 1e12).expect("test")]) {
                 let a = fit.p_alive(c);
                 let e = fit.expected_purchases(c, 52.0);
-                assert!((0.0..=1.0).contains(&a) && e.is_finite() && e >= 0.0, "{fit:?} {c:?}: {a} {e}");
+                assert!(
+                    (0.0..=1.0).contains(&a) && e.is_finite() && e >= 0.0,
+                    "{fit:?} {c:?}: {a} {e}"
+                );
             }
         }
     }
     let few = BgNbd::fit(Variant::BgNbd, &customers()[..10]);
-    assert!(few.fallback_reason.as_deref().unwrap_or("").contains("10 customers"), "{few:?}");
+    assert!(
+        few.fallback_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("10 customers"),
+        "{few:?}"
+    );
     assert!(few.params.alpha > 0.0);
     // Everybody silent: the data cannot say anyone buys; the fit stays bounded and says so.
     let silent = BgNbd::fit(Variant::BgNbd, &sets[2]);
@@ -249,7 +314,10 @@ fn bad_summaries_are_refused_naming_the_field() {
     assert_eq!(field(Rfm::new(1, 1.0, f64::NAN)), "age");
     assert_eq!(field(Rfm::new(1, 1.0, -3.0)), "age");
     assert_eq!(field(Rfm::from_purchase_times(&[], 3.0)), "purchase_times");
-    assert_eq!(field(Rfm::from_purchase_times(&[1.0, f64::NAN], 3.0)), "purchase_times");
+    assert_eq!(
+        field(Rfm::from_purchase_times(&[1.0, f64::NAN], 3.0)),
+        "purchase_times"
+    );
     assert_eq!(field(Rfm::from_purchase_times(&[1.0, 5.0], 3.0)), "age");
     let c = Rfm::from_purchase_times(&[10.0, 4.0, 10.0, 7.0], 20.0).expect("valid");
     assert_eq!((c.frequency(), c.recency(), c.age()), (2, 6.0, 16.0));

@@ -56,8 +56,22 @@ fn truth(discard: f64, lo: i64, hi: i64, s: i64) -> f64 {
 #[test]
 fn recovers_known_discard_rates_per_kind() {
     let mut rng = StdRng::seed_from_u64(16);
-    let mut data = simulate(&mut rng, 3000, GarmentKind::Coat, Material::Wool, 0.15, 300..=420);
-    data.extend(simulate(&mut rng, 3000, GarmentKind::Shirt, Material::Cotton, 0.35, 20..=90));
+    let mut data = simulate(
+        &mut rng,
+        3000,
+        GarmentKind::Coat,
+        Material::Wool,
+        0.15,
+        300..=420,
+    );
+    data.extend(simulate(
+        &mut rng,
+        3000,
+        GarmentKind::Shirt,
+        Material::Cotton,
+        0.35,
+        20..=90,
+    ));
     let fit = WardrobeSurvival::fit(&data).expect("valid");
     assert!(fit.fallback_reason.is_none());
     for (kind, material, discard, lo, hi) in [
@@ -65,7 +79,11 @@ fn recovers_known_discard_rates_per_kind() {
         (GarmentKind::Shirt, Material::Cotton, 0.35, 20, 90),
     ] {
         let c = fit.curve(kind, material);
-        assert!((c.p_return - (1.0 - discard)).abs() < 0.03, "{kind:?}: {}", c.p_return);
+        assert!(
+            (c.p_return - (1.0 - discard)).abs() < 0.03,
+            "{kind:?}: {}",
+            c.p_return
+        );
         for s in [0, lo - 10, (lo + hi) / 2, hi - 5, hi + 30] {
             let got = fit.p_in_use(kind, material, s as usize);
             let want = truth(discard, lo, hi, s);
@@ -80,16 +98,33 @@ fn recovers_known_discard_rates_per_kind() {
 #[test]
 fn thin_groups_lean_on_their_kind_and_everyone() {
     let mut rng = StdRng::seed_from_u64(3);
-    let mut data = simulate(&mut rng, 2000, GarmentKind::Coat, Material::Wool, 0.1, 150..=250);
+    let mut data = simulate(
+        &mut rng,
+        2000,
+        GarmentKind::Coat,
+        Material::Wool,
+        0.1,
+        150..=250,
+    );
     // Five cashmere coats that were all thrown away after their first cleaning.
-    data.extend(simulate(&mut rng, 5, GarmentKind::Coat, Material::Cashmere, 1.0, 150..=250));
+    data.extend(simulate(
+        &mut rng,
+        5,
+        GarmentKind::Coat,
+        Material::Cashmere,
+        1.0,
+        150..=250,
+    ));
     let fit = WardrobeSurvival::fit(&data).expect("valid");
     let wool = fit.curve(GarmentKind::Coat, Material::Wool).p_return;
     let cashmere = fit.curve(GarmentKind::Coat, Material::Cashmere).p_return;
     // Own estimate 0 with 5 gaps against a prior of 40: mostly the kind's.
     assert!(cashmere > 0.7 && cashmere < wool, "{cashmere} vs {wool}");
     let expected = 40.0 / 45.0 * fit.by_kind[&GarmentKind::Coat].p_return;
-    assert!((cashmere - expected).abs() < 1e-9, "{cashmere} vs {expected}");
+    assert!(
+        (cashmere - expected).abs() < 1e-9,
+        "{cashmere} vs {expected}"
+    );
     // A kind never seen uses all garments.
     let suit = fit.p_in_use(GarmentKind::Suit, Material::Wool, 100);
     assert!((suit - fit.overall.p_in_use(100)).abs() < 1e-12);
@@ -98,7 +133,14 @@ fn thin_groups_lean_on_their_kind_and_everyone() {
 #[test]
 fn the_evidence_is_the_owners_last_visit() {
     let mut rng = StdRng::seed_from_u64(5);
-    let data = simulate(&mut rng, 1000, GarmentKind::Jacket, Material::Denim, 0.2, 60..=120);
+    let data = simulate(
+        &mut rng,
+        1000,
+        GarmentKind::Jacket,
+        Material::Denim,
+        0.2,
+        60..=120,
+    );
     let fit = WardrobeSurvival::fit(&data).expect("valid");
     let seen = |days: i64| GarmentHistory {
         kind: GarmentKind::Jacket,
@@ -145,12 +187,22 @@ fn little_history_counts_everything_in_use_and_bad_input_names_the_field() {
 #[test]
 fn probabilities_stay_in_range_and_fall_with_time() {
     let mut rng = StdRng::seed_from_u64(9);
-    let data = simulate(&mut rng, 500, GarmentKind::Dress, Material::Silk, 0.3, 10..=400);
+    let data = simulate(
+        &mut rng,
+        500,
+        GarmentKind::Dress,
+        Material::Silk,
+        0.3,
+        10..=400,
+    );
     let fit = WardrobeSurvival::fit(&data).expect("valid");
     let mut prev = 1.0;
     for d in (0..=MAX_GAP_DAYS + 10).step_by(7) {
         let p = fit.p_in_use(GarmentKind::Dress, Material::Silk, d);
-        assert!((0.0..=1.0).contains(&p) && p <= prev + 1e-12, "day {d}: {p}");
+        assert!(
+            (0.0..=1.0).contains(&p) && p <= prev + 1e-12,
+            "day {d}: {p}"
+        );
         prev = p;
     }
 }
