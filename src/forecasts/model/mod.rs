@@ -21,8 +21,6 @@ const ORIGIN_STEP: usize = 13;
 /// Weeks ahead every model is scored and its intervals calibrated on, whatever horizon is asked: the
 /// forecast for a week must not depend on how many weeks are shown.
 const BACKTEST_HORIZON: usize = 52;
-/// Adjusted weeks averaged by the `profile_mean` level (half a year: slow, so one odd week barely moves it).
-const PROFILE_MEAN_WEEKS: usize = 26;
 /// How much better (relative inner MASE) a model must score to replace the default combination: a few
 /// years of backtest are a noisy judge, and switching on smaller margins lost accuracy on held-out years.
 const SWITCH_MARGIN: f64 = 0.35;
@@ -85,11 +83,7 @@ pub enum Candidate {
     FourierEts,
     /// Last year's value moved by the year-on-year change of the yearly mean: seasonal naive that follows growth.
     RelevelledNaive,
-    /// The multi-year seasonal profile on the mean of the last half-year of the adjusted series.
-    ProfileMean,
-    /// Equal-weight average of `theta`, `stl_ets`, `profile_mean` and `relevelled_naive`: three level
-    /// estimates (drifting, damped trend, slow mean) on one robust seasonal profile, plus last year's own
-    /// weeks moved by the yearly change. The default pick.
+    /// Equal-weight average of `theta`, `stl_ets` and `relevelled_naive`: the default pick.
     Combination,
     /// Last value (short histories).
     Naive,
@@ -101,14 +95,13 @@ pub enum Candidate {
 
 impl Candidate {
     /// Candidates once there are two seasons of history.
-    pub const SEASONAL: [Candidate; 8] = [
+    pub const SEASONAL: [Candidate; 7] = [
         Candidate::SeasonalNaive,
         Candidate::HoltWinters,
         Candidate::Theta,
         Candidate::StlEts,
         Candidate::FourierEts,
         Candidate::RelevelledNaive,
-        Candidate::ProfileMean,
         Candidate::Combination,
     ];
     /// Candidates for shorter histories, which cannot show a yearly cycle.
@@ -127,7 +120,6 @@ impl Candidate {
             Candidate::StlEts => "stl_ets",
             Candidate::FourierEts => "fourier_ets",
             Candidate::RelevelledNaive => "relevelled_naive",
-            Candidate::ProfileMean => "profile_mean",
             Candidate::Combination => "combination",
             Candidate::Naive => "naive",
             Candidate::RecentMean => "recent_mean",
@@ -167,7 +159,6 @@ impl Candidate {
             | Candidate::StlEts
             | Candidate::FourierEts
             | Candidate::RelevelledNaive
-            | Candidate::ProfileMean
             | Candidate::Combination
                 if n > SEASON_LAG =>
             {
@@ -204,18 +195,10 @@ impl Candidate {
             Candidate::StlEts | Candidate::FourierEts => {
                 add(ets::damped_holt(&d.adjusted, horizon), &d.ahead)
             }
-            Candidate::ProfileMean => add(
-                recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon),
-                &d.ahead,
-            ),
             _ => {
                 let parts = [
                     add(theta(&d.adjusted, horizon), &d.ahead),
                     add(ets::damped_holt(&d.adjusted, horizon), &d.ahead),
-                    add(
-                        recent_mean(&d.adjusted, PROFILE_MEAN_WEEKS, horizon),
-                        &d.ahead,
-                    ),
                     relevelled_naive(y, horizon),
                 ];
                 (0..horizon)
