@@ -1,8 +1,6 @@
 //! BG/NBD "buy till you die" model (Fader, Hardie & Lee 2005): how likely a customer is still a customer.
-//!
-//! While active, a customer buys at a Poisson rate λ ~ Gamma(r, α); after each purchase they leave for good
-//! with probability p ~ Beta(a, b). Fitted by maximum likelihood on each customer's (frequency, recency, age).
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::special::{ln_beta, ln_gamma, log_add_exp, logistic};
@@ -106,6 +104,19 @@ impl Rfm {
         Rfm::new(frequency, last - first, now - first)
     }
 
+    /// Summary in weeks from pickup days (any order; several on one day count once) observed up to `today`.
+    pub fn from_dates(days: &[NaiveDate], today: NaiveDate) -> Result<Rfm, RfmError> {
+        let Some(&first) = days.iter().min() else {
+            return Err(rfm_error(
+                "purchase_times",
+                "at least one purchase is needed",
+            ));
+        };
+        let weeks = |d: NaiveDate| (d - first).num_days() as f64 / 7.0;
+        let times: Vec<f64> = days.iter().map(|d| weeks(*d)).collect();
+        Rfm::from_purchase_times(&times, weeks(today))
+    }
+
     /// Repeat purchases (x).
     pub fn frequency(&self) -> u32 {
         self.frequency
@@ -158,6 +169,9 @@ pub struct Params {
 }
 
 /// A fitted model: the parameters, how they were obtained, and the questions it answers per customer.
+///
+/// While active, a customer buys at a Poisson rate λ ~ Gamma(r, α); after each purchase they leave for good
+/// with probability p ~ Beta(a, b). Fitted by maximum likelihood on each customer's (frequency, recency, age).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BgNbd {
     /// Which member of the family was fitted.

@@ -1,4 +1,4 @@
-//! Pure estimates behind the call lists: is the customer still a customer, is the garment still worn, will they send unprompted.
+//! Pure estimates behind the call lists: still a customer? garment still worn? will they send unprompted?
 
 pub mod bgnbd;
 mod special;

@@ -1,10 +1,4 @@
 //! Is the garment still in the wardrobe? A cure-model survival estimate per kind and material.
-//!
-//! After each cleaning a garment either comes back some day (probability π, after a gap with survival S)
-//! or never does (discarded, given away, cleaned elsewhere). A garment not back `s` days after its last
-//! cleaning, while its owner kept using the service, is still in use with probability
-//! π·S(s) / (π·S(s) + 1 − π). π and S are fitted per group by EM over right-censored gaps (Taylor 1995),
-//! and thin groups are shrunk towards their kind, then towards all garments.
 
 use std::collections::HashMap;
 
@@ -104,7 +98,13 @@ impl Curve {
 }
 
 /// Cure-model fits for every kind × material seen, every kind, and all garments together.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// After each cleaning a garment either comes back some day (probability π, after a gap with survival S)
+/// or never does (discarded, given away, cleaned elsewhere). A garment not back `s` days after its last
+/// cleaning, while its owner kept using the service, is still in use with probability
+/// π·S(s) / (π·S(s) + 1 − π). π and S are fitted per group by EM over right-censored gaps (Taylor 1995),
+/// and thin groups are shrunk towards their kind, then towards all garments.
+#[derive(Debug, Clone, PartialEq)]
 pub struct WardrobeSurvival {
     /// All garments pooled.
     pub overall: Curve,

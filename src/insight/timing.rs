@@ -1,9 +1,4 @@
 //! When does a customer put clothes away unprompted? Which pickups count, and the chance they still won't.
-//!
-//! Each past window of a customer ends one of three ways: a put-away-like pickup on some day of the window
-//! (sent unprompted), a call before any such pickup (prompted; what followed says nothing about sending
-//! unprompted), or nothing. A discrete-time hazard per window day, the customer's own shrunk towards everyone's,
-//! gives P(not sent without a call by the window's end | not sent by day d).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -107,6 +102,11 @@ impl Counts {
 }
 
 /// Everyone's day-by-day chance of sending unprompted, estimated from all customers' past windows.
+///
+/// Each past window of a customer ends one of three ways: a put-away-like pickup on some day of the window
+/// (sent unprompted), a call before any such pickup (prompted; what followed says nothing about sending
+/// unprompted), or nothing. A discrete-time hazard per window day, the customer's own shrunk towards
+/// everyone's, gives P(not sent without a call by the window's end | not sent by day d).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendingHazard {
     counts: Counts,

@@ -1,8 +1,4 @@
 //! Coherent forecasts: adjust a total and its breakdowns (per class, per category, ...) so each adds up.
-//!
-//! Weighted least squares (MinT with a diagonal covariance, "WLS by variance"): every series moves as little
-//! as its own uncertainty allows, so a precise total barely moves and noisy small series absorb the
-//! difference. Children are kept non-negative.
 
 use super::{Forecast, Z95};
 
@@ -27,7 +23,11 @@ pub struct Reconciled {
 /// Floor of a variance relative to the largest one, so a zero-variance child cannot make the system singular.
 const MIN_VARIANCE: f64 = 1e-9;
 
-/// Reconciles one week: `total` and any number of partitions of it (each a set of children that should add
+/// Reconciles one week by weighted least squares (MinT with a diagonal covariance): every series moves as
+/// little as its own uncertainty allows, so a precise total barely moves and noisy small series absorb the
+/// difference.
+///
+/// `total` and any number of partitions of it (each a set of children that should add
 /// up to the total). Minimises Σ (x − x̂)² / variance subject to every partition summing to the total, with
 /// children ≥ 0; the returned variances are those of the projected forecasts (they never grow).
 pub fn reconcile(total: Estimate, partitions: &[Vec<Estimate>]) -> Reconciled {

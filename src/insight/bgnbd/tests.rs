@@ -321,6 +321,11 @@ fn bad_summaries_are_refused_naming_the_field() {
     assert_eq!(field(Rfm::from_purchase_times(&[1.0, 5.0], 3.0)), "age");
     let c = Rfm::from_purchase_times(&[10.0, 4.0, 10.0, 7.0], 20.0).expect("valid");
     assert_eq!((c.frequency(), c.recency(), c.age()), (2, 6.0, 16.0));
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).expect("test date");
+    let c = Rfm::from_dates(&[day(15), day(1), day(15), day(8)], day(29)).expect("valid");
+    assert_eq!((c.frequency(), c.recency(), c.age()), (2, 2.0, 4.0));
+    assert_eq!(field(Rfm::from_dates(&[day(15)], day(1))), "age");
+    assert_eq!(field(Rfm::from_dates(&[], day(1))), "purchase_times");
     let msg = Rfm::new(1, 5.0, 4.0).expect_err("refused").to_string();
     assert!(msg.starts_with("recency:"), "{msg}");
 }
