@@ -3,8 +3,9 @@
 
 Simulates customers from known BG/NBD parameters (seeded, so the data is the same on every run), fits
 lifetimes' BetaGeoFitter and ModifiedBetaGeoFitter, and prints the parameters, log-likelihood, P(alive) and
-expected purchases over the next 26 weeks for a few customers. `--rust` prints the data set as the Rust array
-that src/insight/bgnbd/tests.rs pins its reference values on; the test there must agree with this output.
+expected purchases over the next 26 weeks for a few customers. `--rust` prints the data set as the Rust array in
+src/insight/bgnbd/tests/data.rs; src/insight/bgnbd/tests.rs pins this output (parameters, log-likelihood, P(alive),
+expected purchases) and checks Doorstep's own fit and formulas against it.
 
     python3 -m venv /tmp/bgnbd-venv && /tmp/bgnbd-venv/bin/pip install lifetimes
     /tmp/bgnbd-venv/bin/python src/bench/bgnbd_reference.py            # reference figures
