@@ -48,6 +48,7 @@ def main():
     args = ap.parse_args()
     rows = simulate(np.random.default_rng(SEED), n=CUSTOMERS, **TRUE)
     if args.rust:
+        print("#[rustfmt::skip]")
         print(f"pub(super) const CUSTOMERS: [(u32, f64, f64); {len(rows)}] = [")
         for i in range(0, len(rows), 5):
             print("    " + " ".join(f"({x}, {tx:.2f}, {T:.2f})," for x, tx, T in rows[i : i + 5]))
