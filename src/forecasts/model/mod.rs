@@ -173,7 +173,10 @@ impl Candidate {
                     self.decomposed(y, horizon)
                 }
             }
-            Candidate::RecentMean => recent_mean(y, RECENT_WEEKS, horizon),
+            Candidate::RecentMean => {
+                let k = n.min(RECENT_WEEKS);
+                vec![y[n - k..].iter().sum::<f64>() / k as f64; horizon]
+            }
             Candidate::DampedHolt => ets::damped_holt(y, horizon),
             // Naive, and seasonal models asked to forecast from under a season of data.
             _ => vec![y[n - 1]; horizon],
@@ -222,13 +225,6 @@ impl Model for Candidate {
         let errors = plan.errors(*self, &y);
         build_forecast(*self, &y, horizon, &plan.interval_errors(&y, errors))
     }
-}
-
-/// The mean of the last `weeks` values (all of them if fewer), repeated `horizon` times.
-fn recent_mean(y: &[f64], weeks: usize, horizon: usize) -> Vec<f64> {
-    let k = y.len().min(weeks).max(1);
-    let tail = &y[y.len().saturating_sub(k)..];
-    vec![tail.iter().sum::<f64>() / k as f64; horizon]
 }
 
 /// Last year's value for the same week moved by the change in the yearly mean since: a seasonal naive
@@ -431,7 +427,8 @@ pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
 }
 
 /// Point forecast of `model` plus intervals whose variance grows linearly with the step, fitted to
-/// backtest errors (or to week-on-week changes when there are none); lower bounds stop at 0.
+/// backtest errors (or to week-on-week changes when there are none); lower bounds stop at 0. Log-ratio
+/// errors give multiplicative intervals, absolute ones additive.
 fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &Errors) -> Forecast {
     let mean = model.point_forecast(y, horizon);
     let (log, errors) = match errors {
