@@ -23,6 +23,7 @@ pub mod html;
 pub mod i18n;
 pub mod idempotency;
 pub mod import;
+pub mod insight;
 pub mod interactions;
 pub mod labels;
 pub mod lists;

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 
-use super::model::{forecast_weekly, mase, smape, Candidate, SEASON_LAG};
+use super::model::{forecast_weekly, mase, smape, Candidate, Forecast, Model, SEASON_LAG};
 
 /// Weeks in the single long holdout.
 const HOLDOUT: usize = 52;
@@ -73,16 +73,37 @@ pub fn parse_series(text: &str) -> anyhow::Result<Vec<(NaiveDate, f64)>> {
     Ok(out)
 }
 
-struct Row {
-    name: String,
+/// Scores of one forecaster under both protocols.
+#[derive(Default, Clone, Copy)]
+struct Scores {
     mase52: f64,
     smape52: f64,
     mase26: f64,
     smape26: f64,
+    /// Evaluation weeks inside the 80% and 95% intervals, and weeks evaluated: (h52, h26x4).
+    cover: [(usize, usize, usize); 2],
+}
+
+impl Scores {
+    fn coverage(&self, protocol: usize) -> (f64, f64) {
+        let (c80, c95, n) = self.cover[protocol];
+        let share = |c: usize| 100.0 * c as f64 / n.max(1) as f64;
+        (share(c80), share(c95))
+    }
+
+    fn pooled_coverage(&self) -> (f64, f64) {
+        let (a, b) = (self.cover[0], self.cover[1]);
+        let n = (a.2 + b.2).max(1) as f64;
+        (
+            100.0 * (a.0 + b.0) as f64 / n,
+            100.0 * (a.1 + b.1) as f64 / n,
+        )
+    }
 }
 
 /// Runs the protocol on `y`: one 52-week holdout and 26 weeks from 4 non-overlapping origins over the
-/// last 104 weeks; MASE is scaled by the lag-52 seasonal-naive MAE of each training part.
+/// last 104 weeks; MASE is scaled by the lag-52 seasonal-naive MAE of each training part, and coverage counts
+/// the evaluation weeks inside each forecaster's 80% and 95% intervals.
 pub fn report(y: &[f64]) -> anyhow::Result<String> {
     let n = y.len();
     let need = MIN_TRAIN + SHORT_H * SHORT_ORIGINS;
@@ -93,73 +114,77 @@ pub fn report(y: &[f64]) -> anyhow::Result<String> {
         .rev()
         .map(|j| n - SHORT_H * (j + 1))
         .collect();
-    let score = |origin: usize, h: usize, f: &[f64]| {
-        let actual = &y[origin..origin + h];
-        (mase(actual, f, &y[..origin], SEASON_LAG), smape(actual, f))
-    };
-    let evaluate = |forecast: &dyn Fn(&[f64], usize) -> Vec<f64>| {
-        let (mase52, smape52) = score(n - HOLDOUT, HOLDOUT, &forecast(&y[..n - HOLDOUT], HOLDOUT));
-        let (mut m, mut s) = (0.0, 0.0);
+    let evaluate = |forecast: &mut dyn FnMut(&[f64], usize) -> Forecast| {
+        let mut s = Scores::default();
+        let mut one = |origin: usize, h: usize, protocol: usize| {
+            let f = forecast(&y[..origin], h);
+            let actual = &y[origin..origin + h];
+            let c = &mut s.cover[protocol];
+            for (i, a) in actual.iter().enumerate() {
+                c.0 += usize::from(f.lo80[i] <= *a && *a <= f.hi80[i]);
+                c.1 += usize::from(f.lo95[i] <= *a && *a <= f.hi95[i]);
+                c.2 += 1;
+            }
+            (
+                mase(actual, &f.mean, &y[..origin], SEASON_LAG),
+                smape(actual, &f.mean),
+            )
+        };
+        let (m52, s52) = one(n - HOLDOUT, HOLDOUT, 0);
+        let (mut m26, mut s26) = (0.0, 0.0);
         for &o in &short_origins {
-            let (a, b) = score(o, SHORT_H, &forecast(&y[..o], SHORT_H));
-            m += a;
-            s += b;
+            let (a, b) = one(o, SHORT_H, 1);
+            m26 += a;
+            s26 += b;
         }
         let k = SHORT_ORIGINS as f64;
-        (mase52, smape52, m / k, s / k)
+        s.mase52 = m52;
+        s.smape52 = s52;
+        s.mase26 = m26 / k;
+        s.smape26 = s26 / k;
+        s
     };
-    let mut rows = Vec::new();
+    let mut rows: Vec<(String, Scores)> = Vec::new();
     for c in Candidate::SEASONAL {
-        let (mase52, smape52, mase26, smape26) = evaluate(&|h, len| c.point_forecast(h, len));
-        rows.push(Row {
-            name: c.name().to_string(),
-            mase52,
-            smape52,
-            mase26,
-            smape26,
-        });
+        let scores = evaluate(&mut |h: &[f64], len: usize| c.fit_predict(h, len));
+        rows.push((c.name().to_string(), scores));
     }
-    let picks = std::cell::RefCell::new(Vec::new());
-    let covered = std::cell::Cell::new((0usize, 0usize, 0usize));
-    let (mase52, smape52, mase26, smape26) = evaluate(&|h, len| {
+    let mut picks = Vec::new();
+    let pick = evaluate(&mut |h: &[f64], len: usize| {
         let s = forecast_weekly(h, len);
-        let f = &s.forecast;
-        let (mut c80, mut c95, mut total) = covered.get();
-        for (i, a) in y[h.len()..(h.len() + len).min(n)].iter().enumerate() {
-            c80 += usize::from(f.lo80[i] <= *a && *a <= f.hi80[i]);
-            c95 += usize::from(f.lo95[i] <= *a && *a <= f.hi95[i]);
-            total += 1;
-        }
-        covered.set((c80, c95, total));
-        picks.borrow_mut().push(s.chosen);
-        s.forecast.mean
+        picks.push(s.chosen);
+        s.forecast
     });
-    rows.push(Row {
-        name: "doorstep_pick".to_string(),
-        mase52,
-        smape52,
-        mase26,
-        smape26,
-    });
+    rows.push(("doorstep_pick".to_string(), pick));
 
     let mut out = String::new();
     writeln!(
         out,
-        "{n} weeks; MASE scaled by lag-52 seasonal-naive MAE of each training part"
+        "{n} weeks; MASE scaled by lag-52 seasonal-naive MAE of each training part; cov = share of \
+         evaluation weeks inside the 80%/95% intervals"
     )?;
     writeln!(
         out,
-        "{:<22}{:>10}{:>11}{:>12}{:>13}",
-        "model", "MASE h52", "sMAPE h52", "MASE h26x4", "sMAPE h26x4"
+        "{:<22}{:>9}{:>10}{:>7}{:>7}{:>11}{:>12}{:>7}{:>7}",
+        "model",
+        "MASE h52",
+        "sMAPE h52",
+        "cov80",
+        "cov95",
+        "MASE h26x4",
+        "sMAPE h26x4",
+        "cov80",
+        "cov95"
     )?;
-    for r in &rows {
+    for (name, r) in &rows {
+        let (a80, a95) = r.coverage(0);
+        let (b80, b95) = r.coverage(1);
         writeln!(
             out,
-            "{:<22}{:>10.3}{:>10.2}%{:>12.3}{:>12.2}%",
-            r.name, r.mase52, r.smape52, r.mase26, r.smape26
+            "{:<22}{:>9.3}{:>9.2}%{:>6.1}%{:>6.1}%{:>11.3}{:>11.2}%{:>6.1}%{:>6.1}%",
+            name, r.mase52, r.smape52, a80, a95, r.mase26, r.smape26, b80, b95
         )?;
     }
-    let picks = picks.into_inner();
     let now = forecast_weekly(y, SHORT_H);
     writeln!(
         out,
@@ -175,15 +200,15 @@ pub fn report(y: &[f64]) -> anyhow::Result<String> {
         picks.first().map(String::as_str).unwrap_or("-"),
         picks.get(1..).map(|p| p.join(", ")).unwrap_or_default()
     )?;
-    let (c80, c95, total) = covered.get();
-    let share = |c: usize| 100.0 * c as f64 / total.max(1) as f64;
+    let (c80, c95) = pick.pooled_coverage();
     writeln!(
         out,
-        "doorstep_pick interval coverage over all evaluation weeks: 80%: {:.1}%, 95%: {:.1}%",
-        share(c80),
-        share(c95)
+        "doorstep_pick: mean MASE {:.3} (h52 and h26x4); interval coverage over all {} evaluation weeks: \
+         80%: {c80:.1}%, 95%: {c95:.1}%",
+        (pick.mase52 + pick.mase26) / 2.0,
+        pick.cover[0].2 + pick.cover[1].2,
     )?;
-    let (pick, snaive) = (&rows[rows.len() - 1], &rows[0]);
+    let snaive = &rows[0].1;
     let pct = |a: f64, b: f64| if b > 0.0 { 100.0 * (a - b) / b } else { 0.0 };
     writeln!(
         out,

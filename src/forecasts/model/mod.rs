@@ -2,7 +2,8 @@
 
 mod ets;
 mod metrics;
-mod optim;
+pub(crate) mod optim;
+pub mod reconcile;
 mod seasonal;
 
 pub use metrics::{mae, mase, naive_scale, smape, SEASON_LAG};
@@ -13,14 +14,16 @@ use serde::Serialize;
 pub const MIN_SEASONAL_HISTORY: usize = 2 * SEASON_LAG;
 /// Longest forecast served (ten years); longer requests are cut to it rather than exhaust memory.
 pub const MAX_HORIZON: usize = 520;
-/// Rolling origins in the selection backtest.
-const ORIGINS: usize = 4;
-/// Weeks between selection-backtest origins.
-const ORIGIN_STEP: usize = 26;
-/// Longest horizon the selection backtest scores; longer forecasts reuse it.
-const MAX_BACKTEST_HORIZON: usize = 52;
-/// How much better (relative inner MASE) a model must score to replace the default combination.
-const SWITCH_MARGIN: f64 = 0.2;
+/// Rolling origins in the selection and calibration backtest (with the step, 3¼ years of errors).
+const ORIGINS: usize = 10;
+/// Weeks between backtest origins.
+const ORIGIN_STEP: usize = 13;
+/// Weeks ahead every model is scored and its intervals calibrated on, whatever horizon is asked: the
+/// forecast for a week must not depend on how many weeks are shown.
+const BACKTEST_HORIZON: usize = 52;
+/// How much better (relative inner MASE) a model must score to replace the default combination: a few
+/// years of backtest are a noisy judge, and switching on smaller margins lost accuracy on held-out years.
+const SWITCH_MARGIN: f64 = 0.35;
 /// Weeks averaged by the `recent_mean` fallback.
 const RECENT_WEEKS: usize = 8;
 /// Backtest errors needed before interval widths use their empirical quantiles.
@@ -218,9 +221,9 @@ impl Model for Candidate {
     fn fit_predict(&self, history: &[f64], horizon: usize) -> Forecast {
         let horizon = horizon.min(MAX_HORIZON);
         let y = sanitize(history);
-        let plan = BacktestPlan::for_history(y.len(), horizon);
+        let plan = BacktestPlan::for_history(y.len());
         let errors = plan.errors(*self, &y);
-        build_forecast(*self, &y, horizon, &errors)
+        build_forecast(*self, &y, horizon, &plan.interval_errors(&y, errors))
     }
 }
 
@@ -273,6 +276,12 @@ fn sanitize(history: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Backtest errors (actual − forecast per origin and week ahead), or their log ratios.
+enum Errors {
+    Absolute(Vec<Vec<f64>>),
+    Log(Vec<Vec<f64>>),
+}
+
 /// Where the selection backtest cuts the history and how far it forecasts from each cut.
 struct BacktestPlan {
     candidates: &'static [Candidate],
@@ -281,20 +290,13 @@ struct BacktestPlan {
 }
 
 impl BacktestPlan {
-    fn for_history(n: usize, horizon: usize) -> Self {
+    /// Origins and horizon depend on the history's length only, never on the horizon asked for.
+    fn for_history(n: usize) -> Self {
         let seasonal = n >= MIN_SEASONAL_HISTORY;
         let (candidates, min_train, h): (&'static [Candidate], usize, usize) = if seasonal {
-            (
-                &Candidate::SEASONAL,
-                MIN_SEASONAL_HISTORY,
-                horizon.min(MAX_BACKTEST_HORIZON),
-            )
+            (&Candidate::SEASONAL, MIN_SEASONAL_HISTORY, BACKTEST_HORIZON)
         } else {
-            (
-                &Candidate::NON_SEASONAL,
-                n / 2,
-                horizon.min(MAX_BACKTEST_HORIZON).min(n / 4),
-            )
+            (&Candidate::NON_SEASONAL, n / 2, BACKTEST_HORIZON.min(n / 4))
         };
         let step = ORIGIN_STEP.min(h).max(1);
         let origins = (0..ORIGINS)
@@ -323,6 +325,30 @@ impl BacktestPlan {
             .collect()
     }
 
+    /// Backtest errors on the scale intervals are built on: log ratios (actual / forecast) when every actual
+    /// and forecast is positive, so errors from years at another level still fit; else as they are.
+    fn interval_errors(&self, y: &[f64], errors: Vec<Vec<f64>>) -> Errors {
+        let logs: Option<Vec<Vec<f64>>> = self
+            .origins
+            .iter()
+            .zip(&errors)
+            .map(|(&o, e)| {
+                y[o..o + e.len()]
+                    .iter()
+                    .zip(e)
+                    .map(|(a, e)| {
+                        let f = a - e;
+                        (*a > 0.0 && f > 0.0).then(|| (a / f).ln())
+                    })
+                    .collect()
+            })
+            .collect();
+        match logs {
+            Some(l) if y.iter().all(|v| *v > 0.0) => Errors::Log(l),
+            _ => Errors::Absolute(errors),
+        }
+    }
+
     fn score(&self, model: Candidate, y: &[f64], errors: &[Vec<f64>]) -> ModelScore {
         let k = errors.len().max(1) as f64;
         let (mut m, mut s) = (0.0, 0.0);
@@ -343,12 +369,14 @@ impl BacktestPlan {
 /// Chooses a model for a weekly series by rolling-origin backtest on `history` and forecasts `horizon` weeks.
 ///
 /// Seasonal candidates need two years of history; with less, only non-seasonal ones are tried and
-/// `fallback_reason` says so. Intervals come from the chosen model's backtest errors, widening with horizon.
+/// `fallback_reason` says so. The choice and the intervals come from a backtest over a fixed 52 weeks ahead,
+/// so a week's forecast is the same whatever `horizon` is asked; intervals come from the chosen model's
+/// out-of-sample errors by weeks ahead, widening with the horizon.
 pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
     let horizon = horizon.min(MAX_HORIZON);
     let y = sanitize(history);
     let n = y.len();
-    let plan = BacktestPlan::for_history(n, horizon);
+    let plan = BacktestPlan::for_history(n);
     let mut reasons = Vec::new();
     if n < MIN_SEASONAL_HISTORY {
         reasons.push(format!(
@@ -388,7 +416,8 @@ pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
             chosen = (t.0, t.1);
         }
     }
-    let forecast = build_forecast(chosen.0, &y, horizon, &chosen.1);
+    let errors = plan.interval_errors(&y, chosen.1);
+    let forecast = build_forecast(chosen.0, &y, horizon, &errors);
     Selection {
         chosen: chosen.0.name().to_string(),
         fallback_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
@@ -398,10 +427,20 @@ pub fn forecast_weekly(history: &[f64], horizon: usize) -> Selection {
 }
 
 /// Point forecast of `model` plus intervals whose variance grows linearly with the step, fitted to
-/// backtest errors (or to week-on-week changes when there are none); lower bounds stop at 0.
-fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64>]) -> Forecast {
+/// backtest errors (or to week-on-week changes when there are none); lower bounds stop at 0. Log-ratio
+/// errors give multiplicative intervals, absolute ones additive.
+fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &Errors) -> Forecast {
     let mean = model.point_forecast(y, horizon);
-    let (a, b) = variance_growth(y, errors);
+    let (log, errors) = match errors {
+        Errors::Absolute(e) => (false, e),
+        Errors::Log(e) => (true, e),
+    };
+    let (a, b) = if log {
+        let logs: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+        variance_growth(&logs, errors)
+    } else {
+        variance_growth(y, errors)
+    };
     let (z80, z95) = error_quantiles(errors, a, b);
     let mut f = Forecast {
         model: model.name().to_string(),
@@ -413,6 +452,13 @@ fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64
     };
     for (h, m) in mean.iter().enumerate() {
         let sd = (a + b * (h + 1) as f64).max(0.0).sqrt();
+        if log {
+            f.lo80.push(m * (-z80 * sd).exp());
+            f.hi80.push(m * (z80 * sd).exp());
+            f.lo95.push(m * (-z95 * sd).exp());
+            f.hi95.push(m * (z95 * sd).exp());
+            continue;
+        }
         f.lo80.push((m - z80 * sd).max(0.0));
         f.hi80.push(m + z80 * sd);
         f.lo95.push((m - z95 * sd).max(0.0));
@@ -421,8 +467,9 @@ fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &[Vec<f64
     f
 }
 
-/// Multipliers of the error scale for 80% and 95% intervals: empirical quantiles of the standardised
-/// backtest errors when there are enough of them (holidays give heavier tails than normal), else normal ones.
+/// Multipliers of the error scale for 80% and 95% intervals: split-conformal quantiles (the ⌈(m+1)p⌉-th
+/// smallest of m) of the standardised backtest errors when there are enough of them (holidays give heavier
+/// tails than normal), else normal ones.
 fn error_quantiles(errors: &[Vec<f64>], a: f64, b: f64) -> (f64, f64) {
     let mut z: Vec<f64> = errors
         .iter()
@@ -436,7 +483,7 @@ fn error_quantiles(errors: &[Vec<f64>], a: f64, b: f64) -> (f64, f64) {
         return (Z80, Z95);
     }
     z.sort_by(f64::total_cmp);
-    let q = |p: f64| z[((p * z.len() as f64).ceil() as usize).clamp(1, z.len()) - 1];
+    let q = |p: f64| z[((p * (z.len() + 1) as f64).ceil() as usize).clamp(1, z.len()) - 1];
     let (q80, q95) = (q(0.8), q(0.95));
     (q80, q95.max(q80))
 }

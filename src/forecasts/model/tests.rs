@@ -113,13 +113,27 @@ fn intervals_widen_with_horizon() {
         .collect();
     let s = forecast_weekly(&y, 26);
     assert_sane(&s.forecast, 26);
+    // A positive series gets multiplicative intervals: their width relative to the mean grows.
     let width: Vec<f64> = (0..26)
-        .map(|h| s.forecast.hi95[h] - s.forecast.lo95[h])
+        .map(|h| (s.forecast.hi95[h] - s.forecast.lo95[h]) / s.forecast.mean[h])
         .collect();
     assert!(width.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{width:?}");
     assert!(width[25] > width[0], "{width:?}");
     assert!(s.fallback_reason.is_none());
     assert_eq!(s.scores.len(), Candidate::SEASONAL.len());
+    // With zeros in the history, intervals are additive and their width itself grows.
+    let z: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(t, v)| if t % 50 == 0 { 0.0 } else { *v })
+        .collect();
+    let s = forecast_weekly(&z, 26);
+    assert_sane(&s.forecast, 26);
+    let width: Vec<f64> = (0..26)
+        .map(|h| s.forecast.hi95[h] - s.forecast.lo95[h])
+        .collect();
+    assert!(width.windows(2).all(|w| w[1] >= w[0] - 1e-9), "{width:?}");
+    assert!(width[25] > width[0], "{width:?}");
 }
 
 #[test]
@@ -217,4 +231,29 @@ fn selection_serialises() {
     let s = forecast_weekly(&[3.0, 4.0, 5.0], 2);
     let json = serde_json::to_value(&s).unwrap();
     assert!(json["forecast"]["mean"].is_array());
+}
+
+#[test]
+fn the_horizon_asked_does_not_change_the_forecast() {
+    // Issue 12 item 6: weeks=1, 26 and 52 must give the same numbers for the same week.
+    for n in [60, 150, 300, 420] {
+        let y: Vec<f64> = (0..n)
+            .map(|t| yearly(t) + 0.05 * t as f64 + 6.0 * noise(t))
+            .collect();
+        let long = forecast_weekly(&y, 104);
+        for horizon in [1, 13, 26, 52, 53] {
+            let s = forecast_weekly(&y, horizon);
+            assert_eq!(s.chosen, long.chosen, "n={n} horizon={horizon}");
+            assert_eq!(s.scores, long.scores, "n={n} horizon={horizon}");
+            let f = &s.forecast;
+            let g = &long.forecast;
+            for h in 0..horizon {
+                assert_eq!(
+                    (f.mean[h], f.lo80[h], f.hi80[h], f.lo95[h], f.hi95[h]),
+                    (g.mean[h], g.lo80[h], g.hi80[h], g.lo95[h], g.hi95[h]),
+                    "n={n} horizon={horizon} week {h}"
+                );
+            }
+        }
+    }
 }
