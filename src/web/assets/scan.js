@@ -21,11 +21,18 @@ async function drawScaled(source, width, height, longSide) {
   );
 }
 
+/** A photo already this small (and no larger than 1600 px) is sent as it is: re-encoding would only lose detail. */
+const SMALL_ENOUGH = 400 * 1024;
+const SENDABLE = ["image/jpeg", "image/png", "image/webp"];
+
 /** Shrinks a camera photo on the device: long side at most 1600 px, JPEG, upright. */
 export async function shrinkPhoto(file) {
   if (window.createImageBitmap) {
     const bmp = await createImageBitmap(file, { imageOrientation: "from-image" });
     try {
+      if (file.size <= SMALL_ENOUGH && SENDABLE.includes(file.type) && Math.max(bmp.width, bmp.height) <= PHOTO_LONG_SIDE) {
+        return file;
+      }
       return await drawScaled(bmp, bmp.width, bmp.height, PHOTO_LONG_SIDE);
     } finally {
       bmp.close();
