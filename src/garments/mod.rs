@@ -187,6 +187,28 @@ pub fn router() -> Router<AppState> {
             "/api/v1/customers/{customer_id}/garments/{garment_id}",
             get(get_garment).patch(update_garment),
         )
+        .route("/api/v1/tags/{code}", get(get_tag))
+}
+
+/// Whether a garment tag is already on a garment: a new tag is the normal start of a new garment, so it is an
+/// answer (`garment: null`), not an error.
+#[derive(Debug, Serialize)]
+struct TagLookup {
+    code: TagCode,
+    garment: Option<Garment>,
+}
+
+async fn get_tag(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<AnyStaff>,
+    Path(code): Path<String>,
+) -> AppResult<Json<TagLookup>> {
+    let mut errors = Vec::new();
+    let Some(code) = check_tag(Some(code), "code", &mut errors) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let garment = db::fetch_garment_by_tag(&state.pool, &code).await?;
+    Ok(Json(TagLookup { code, garment }))
 }
 
 async fn get_wardrobe(

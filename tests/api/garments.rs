@@ -298,3 +298,42 @@ async fn wardrobe_groups_winter_first_and_counts_cleanings(pool: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_tag_lookup_answers_free_or_whose(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let coat = app
+        .get(
+            &format!("/api/v1/tags/{}", LIU_FANG_COAT_TAG.to_lowercase()),
+            &token,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(coat["code"], LIU_FANG_COAT_TAG);
+    assert_eq!(coat["garment"]["garment_id"], LIU_FANG_COAT);
+    assert_eq!(coat["garment"]["customer_id"], LIU_FANG);
+
+    // A new tag is the start of a new garment: an answer, not an error.
+    let fresh = TagCode::generate(&mut rand::thread_rng());
+    let free = app
+        .get(&format!("/api/v1/tags/{}", fresh.grouped()), &token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(free["code"], fresh.as_str());
+    assert!(free["garment"].is_null());
+
+    for bad in ["G123", "D00DEM0000AN"] {
+        let p = app
+            .get(&format!("/api/v1/tags/{bad}"), &token)
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["field"], "code", "{bad}");
+    }
+    app.get(&format!("/api/v1/tags/{}", fresh.as_str()), "")
+        .await
+        .problem(StatusCode::UNAUTHORIZED);
+}

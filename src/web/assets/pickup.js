@@ -459,22 +459,25 @@ export async function visitScreen(main, customerId, restore) {
         if (!code) return;
         tagInput.value = "";
         try {
-          const r = await scanCode(code);
-          if (r.kind !== "garment_tag" || !r.garment) {
-            replace(status, h("div", { class: "msg error" }, t("visit.not_a_tag")));
+          const r = await get(`/tags/${encodeURIComponent(code)}`);
+          if (!r.garment) {
+            renderNewGarment(r.code);
+            replace(status, h("p", { class: "msg" }, t("visit.new_tag")));
           } else if (r.garment.customer_id !== customerId) {
             replace(status, h("div", { class: "msg error" }, t("visit.other_customers_tag")));
+          } else if (draft.lines.some((l) => l.garment_id === r.garment.garment_id)) {
+            // A scanner that fires twice must not bill a garment twice; a second service is added on purpose from the list.
+            replace(status, h("div", { class: "msg" }, t("visit.already_added")));
           } else {
             addLine(lineFor(r.garment, { garment_id: r.garment.garment_id }));
             replace(status);
           }
         } catch (e) {
-          if (e instanceof ApiError && e.type.endsWith(":unknown-tag")) {
-            renderNewGarment(code);
-            replace(status, h("p", { class: "msg" }, t("visit.new_tag")));
-          } else if (e instanceof NetworkError) {
+          if (e instanceof NetworkError) {
             renderNewGarment(code);
             replace(status, h("p", { class: "msg" }, t("visit.tag_offline")));
+          } else if (e instanceof ApiError && e.status === 422) {
+            replace(status, h("div", { class: "msg error" }, t("visit.not_a_tag")));
           } else {
             replace(status, problemView(e));
           }

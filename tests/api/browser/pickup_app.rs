@@ -77,19 +77,32 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
         .await
         .as_bool()
         .unwrap());
+    assert_eq!(
+        b.eval("return window.innerWidth;").await,
+        390,
+        "a phone's viewport"
+    );
     b.assert_no_horizontal_overflow("card").await;
     b.screenshot("pickup-card-zh").await;
 
+    // The helper's own API session stays; the browser's is the one signed out.
+    let live = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from staff_session ss join staff s using (staff_id) where s.username = $1 and ss.revoked_at is null",
+        )
+        .bind(&user)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let signed_in = live().await;
     b.wait_for("#sign-out", 10).await.click().await.unwrap();
     b.wait_for("#username", 10).await;
-    let live: i64 = sqlx::query_scalar(
-        "select count(*) from staff_session ss join staff s using (staff_id) where s.username = $1 and ss.revoked_at is null",
-    )
-    .bind(&user)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(live, 0, "signing out revokes the session");
+    assert_eq!(
+        live().await,
+        signed_in - 1,
+        "signing out revokes the session"
+    );
     let errors = b.console_errors().await;
     assert!(
         errors.iter().all(|e| e.contains("401")),
@@ -132,6 +145,7 @@ async fn a_photo_is_shrunk_on_the_phone_and_finds_the_card(pool: PgPool) {
                 .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
         })
     }) {
+        let photo = photo.canonicalize().unwrap();
         b.wait_for("#photo", 10)
             .await
             .send_keys(photo.to_str().unwrap())
@@ -221,8 +235,10 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
         .unwrap();
     b.wait_for("#start-visit", 10).await.click().await.unwrap();
 
-    // A known garment, tapped: its price comes from the cleaning price list.
-    b.wait_for(".garment-add", 10).await.click().await.unwrap();
+    // A known garment (not the coat), tapped: its price comes from the cleaning price list.
+    b.wait_for(".garment-add", 10).await;
+    b.eval("[...document.querySelectorAll('.garment-add')].find(e => !e.textContent.includes('Max Mara')).click(); return 1;")
+        .await;
     // The coat's tag, scanned.
     b.wait_for("#tag", 10)
         .await
@@ -231,6 +247,22 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
         .unwrap();
     b.until("document.querySelectorAll('.line').length === 2", 10)
         .await;
+    // A scanner that fires twice does not add the coat twice.
+    b.wait_for("#tag", 10)
+        .await
+        .send_keys(&format!("{LIU_FANG_COAT_TAG}\n"))
+        .await
+        .unwrap();
+    b.until(
+        "document.querySelector('main').textContent.includes('Already on this visit')",
+        10,
+    )
+    .await;
+    assert_eq!(
+        b.eval("return document.querySelectorAll('.line').length;")
+            .await,
+        2
+    );
     // A new garment with a new tag.
     let new_tag = doorstep::domain::code::TagCode::generate(&mut rand::thread_rng());
     b.wait_for("#tag", 10)
@@ -267,16 +299,20 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
     assert!(b.text("main").await.contains("3 items"));
     b.screenshot("pickup-receipt-en").await;
 
+    // The worker's visit: one pickup of three lines, the new down jacket at the listed price.
     let lines: Vec<(String, i64)> = sqlx::query_as(
         "select g.kind, pl.price_cents from pickup_line pl join garment g using (customer_id, garment_id)
-          where pl.customer_id = $1 order by pl.pickup_id, pl.line_no",
+           join pickup p using (customer_id, pickup_id)
+          where pl.customer_id = $1 and p.staff_id = (select staff_id from staff where username = $2)
+          order by pl.line_no",
     )
     .bind(uuid::Uuid::parse_str(LIU_FANG).unwrap())
+    .bind(&user)
     .fetch_all(&pool)
     .await
     .unwrap();
-    let new: Vec<_> = lines.iter().filter(|(k, _)| k == "down_jacket").collect();
-    assert_eq!(new.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[2], ("down_jacket".to_owned(), 5000), "{lines:?}");
     let tagged: i64 = sqlx::query_scalar(
         "select count(*) from garment where tag_code = $1 and brand = 'Bosideng'",
     )
@@ -331,7 +367,14 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
         .await;
     assert_eq!(waiting, "1");
 
-    // The page is reloaded while offline: the shell comes from the service worker, the visit is still queued.
+    // The worker goes on to the next door; the page is reloaded while offline: the shell comes from the service
+    // worker, the visit is still queued.
+    b.wait_for("main a.button.primary[href='#/']", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("#outbox li", 10).await;
     b.client.refresh().await.unwrap();
     b.until("document.body.dataset.ready === 'true'", 20).await;
     b.wait_for("#outbox li", 10).await;
