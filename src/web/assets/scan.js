@@ -4,7 +4,7 @@ import { call } from "./api.js";
 
 /** Longest side, in pixels, a photo is shrunk to before it is sent. */
 export const PHOTO_LONG_SIDE = 1600;
-const JPEG_QUALITY = 0.85;
+const JPEG_QUALITY = 0.75;
 const FRAME_LONG_SIDE = 1280;
 const FRAME_EVERY_MS = 500;
 

@@ -205,6 +205,13 @@ async fn figures(pool: PgPool) {
         b.wait_for(".customer-name", 30).await;
         b.eval("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))));").await;
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let parts = b
+            .eval("const d = document.body.dataset; return [d.lastShrinkMs, d.lastScanMs, d.lastDecodeMs];")
+            .await;
+        println!(
+            "  shrink {} ms, upload + scan {} ms (server decode {} ms)",
+            parts[0], parts[1], parts[2]
+        );
     }
     println!(
         "photo -> card painted on 4G: median {:.0} ms, max {:.0} ms (10 photos)",
