@@ -104,7 +104,7 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
 <tbody>
 {rows}</tbody>
 <tfoot><tr><td></td><td>{count}</td><td></td><td class="num">{declared}</td><td class="num">{fee}</td><td class="num">{premium}</td></tr>
-<tr><td></td><td colspan="4">Total due (fee and premium)</td><td class="num">¥{total}</td></tr></tfoot>
+<tr><td></td><td colspan="4">Total due (fee and premium), CNY</td><td class="num">{total}</td></tr></tfoot>
 </table>
 <p class="liability">{liability}</p>
 <div class="sign"><div>Customer</div><div>For the company</div></div>
