@@ -36,10 +36,12 @@ language sql stable parallel safe as $$
                        max(p.collected_at) over (partition by p.customer_id) as last_at
                   from customer_stats s
                   join pickup p on p.customer_id = s.customer_id and p.collected_at < on_
-                  join lateral (select sum(pl.price_cents)::float8 as total from pickup_line pl
-                                 where pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-                                having count(*) > 0) l on true
-                 where s.last_pickup_at >= on_ and s.first_pickup_at < on_) t
+                  join (select pl.customer_id, pl.pickup_id, sum(pl.price_cents)::float8 as total
+                          from pickup_line pl group by pl.customer_id, pl.pickup_id) l
+                    on l.customer_id = p.customer_id and l.pickup_id = p.pickup_id
+                 where s.last_pickup_at >= on_ and s.first_pickup_at < on_
+                   -- A one-time filter: today's list (nobody has a pickup after it) never reads the lines.
+                   and (select coalesce(bool_or(s2.last_pickup_at >= on_), false) from customer_stats s2)) t
          group by t.customer_id
     ), base as materialized (
         select s.customer_id, s.pickups, s.spend_cents, s.first_pickup_at, s.last_pickup_at,
