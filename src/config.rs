@@ -73,7 +73,7 @@ pub struct ServeConfig {
         allow_negative_numbers = true
     )]
     pub utc_offset_hours: i32,
-    /// Days after a call or visit during which a customer is left off reminder lists.
+    /// Days after a call, visit or pickup during which a customer is left off reminder lists.
     #[arg(long, env = "DOORSTEP_CONTACT_CAP_DAYS", default_value_t = 14)]
     pub contact_cap_days: i64,
     /// The company's name, printed on receipts.

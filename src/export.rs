@@ -133,8 +133,12 @@ pub fn csv_cell(value: &str) -> String {
     }
 }
 
+/// The UTF-8 byte-order mark every CSV export starts with: without it Excel reads the file in the machine's
+/// legacy code page and garbles Chinese names (the importer accepts it).
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn csv_response<T: CsvRow>(list: &str, on: NaiveDate, items: &[T]) -> AppResult<Response> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv::Writer::from_writer(UTF8_BOM.to_vec());
     let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
         out.write_record(T::header())?;
         for item in items.iter().filter(|i| !i.do_not_contact()) {

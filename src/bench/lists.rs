@@ -95,6 +95,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     };
     let uq = storage_upsell::UpsellQuery {
         window: spring.clone(),
+        window_chosen: "the latest spring window, to bench a full list".to_owned(),
         on,
         lead_days: 30,
         months: 6,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{day_in, db, Calendar, SeasonWindow, WindowKind};
 use crate::auth::{AnyStaff, Authed, Manager};
 use crate::domain::SeasonClass;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, ResultExt};
 use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
@@ -18,7 +18,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/season-calendar", get(show_calendar))
-        .route("/api/v1/season-calendar/kinds/{kind}", put(put_kind))
+        .route(
+            "/api/v1/season-calendar/kinds/{kind}",
+            put(put_kind).delete(delete_kind),
+        )
         .route(
             "/api/v1/season-calendar/{year}/{kind}",
             put(put_override).delete(delete_override),
@@ -181,6 +184,33 @@ async fn delete_override(
     let deleted = db::delete_override(&state.pool, &kind, year).await?;
     if !deleted {
         return Err(AppError::NotFound("override"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a window kind (a kind added by mistake, or one the company no longer uses) with its yearly dates.
+/// A kind that campaigns were built on, or that the storage settings return clothes by, stays: 409.
+async fn delete_kind(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Manager>,
+    Path(kind): Path<String>,
+) -> AppResult<StatusCode> {
+    let deleted = db::delete_kind(&state.pool, &kind)
+        .await
+        .on_constraint("campaign_window_kind_fkey", |_| {
+            AppError::conflict(
+                "kind",
+                "campaigns were built on this window kind: it stays so their dates and reports hold",
+            )
+        })
+        .on_constraint("storage_setting_return_window_kind_fkey", |_| {
+            AppError::conflict(
+                "kind",
+                "the storage settings plan returns by this window kind: choose another one there first",
+            )
+        })?;
+    if !deleted {
+        return Err(AppError::NotFound("window kind"));
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -90,6 +90,15 @@ pub async fn delete_override(db: impl PgExecutor<'_>, kind: &str, year: i32) -> 
     Ok(done.rows_affected() > 0)
 }
 
+/// Deletes a window kind and its yearly overrides; false when there was no such kind.
+pub async fn delete_kind(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("delete from season_window_kind where window_kind = $1")
+        .bind(kind)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Whether a window kind exists.
 pub async fn kind_exists(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar("select exists (select 1 from season_window_kind where window_kind = $1)")

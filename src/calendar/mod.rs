@@ -196,6 +196,27 @@ impl Calendar {
         }
     }
 
+    /// The window of `outgoing` (any, if None) open on `day`, else the next one to start: the one an offer or a
+    /// plan made on `day` is for.
+    pub fn open_or_next(
+        &self,
+        outgoing: Option<SeasonClass>,
+        day: NaiveDate,
+    ) -> Option<SeasonWindow> {
+        (day.year() - 1..=day.year() + 1)
+            .flat_map(|y| self.year(y))
+            .filter(|w| w.ends_on >= day && outgoing.is_none_or(|o| w.outgoing == o))
+            .min_by_key(|w| w.starts_on)
+    }
+
+    /// The next window of any kind to start after `day` (a window already open is not "next").
+    pub fn next_to_start(&self, day: NaiveDate) -> Option<SeasonWindow> {
+        (day.year()..=day.year() + 1)
+            .flat_map(|y| self.year(y))
+            .filter(|w| w.starts_on > day)
+            .min_by_key(|w| w.starts_on)
+    }
+
     /// The latest window of `outgoing` that starts on or before `day`.
     pub fn latest_of(&self, outgoing: SeasonClass, day: NaiveDate) -> Option<SeasonWindow> {
         [day.year() - 1, day.year()]
@@ -287,6 +308,23 @@ mod tests {
                 .expect("test data")
                 .id,
             "2025-spring"
+        );
+        let id = |w: Option<SeasonWindow>| w.map(|w| w.id);
+        assert_eq!(
+            id(c.open_or_next(Some(SeasonClass::Winter), d(2026, 12, 2))),
+            Some("2027-spring".into())
+        );
+        assert_eq!(
+            id(c.open_or_next(Some(SeasonClass::Winter), d(2026, 4, 2))),
+            Some("2026-spring".into())
+        );
+        assert_eq!(
+            id(c.open_or_next(None, d(2026, 12, 2))),
+            Some("2026-early_winter".into())
+        );
+        assert_eq!(
+            id(c.next_to_start(d(2026, 12, 2))),
+            Some("2027-leap".into())
         );
     }
 }

@@ -205,6 +205,8 @@ pub struct EntryView {
     pub(crate) do_not_contact: bool,
     pub(crate) status: String,
     pub(crate) assigned_to: Option<Uuid>,
+    /// The assigned dispatcher's name, for people reading an export.
+    pub(crate) assigned_to_name: Option<String>,
     pub(crate) call_back_at: Option<DateTime<Utc>>,
     pub(crate) booked_for: Option<NaiveDate>,
     pub(crate) attempts: i32,
@@ -213,15 +215,20 @@ pub struct EntryView {
     #[serde(skip)]
     #[sqlx(default)]
     pub(crate) total: i64,
+    /// The company's UTC offset, set before a CSV export so times print in company time.
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub(crate) company_offset: Option<chrono::FixedOffset>,
 }
 
 const ENTRY: &str = "
     select e.campaign_id, ca.name as campaign_name, e.customer_id, e.rank, c.name, c.phone, c.address,
-           c.do_not_contact, e.status, e.assigned_to, e.call_back_at, e.booked_for, e.attempts,
-           e.last_outcome_at, e.snapshot, count(*) over () as total
+           c.do_not_contact, e.status, e.assigned_to, st.display_name as assigned_to_name, e.call_back_at,
+           e.booked_for, e.attempts, e.last_outcome_at, e.snapshot, count(*) over () as total
       from campaign_entry e
       join campaign ca on ca.campaign_id = e.campaign_id
-      join customer c on c.customer_id = e.customer_id";
+      join customer c on c.customer_id = e.customer_id
+      left join staff st on st.staff_id = e.assigned_to";
 
 /// Whose entries to show.
 #[derive(Debug, Clone, Copy)]
@@ -429,11 +436,15 @@ pub struct ReportRow {
     pub(crate) booked: i64,
     pub(crate) declined: i64,
     pub(crate) never_contact: i64,
-    /// Pickups in the follow-up period that held at least one of the entry's listed garments
-    /// (any pickup, for lists without garments).
+    /// Pickups after the entry's first call and within the follow-up period that held at least one of the
+    /// entry's listed garments (any pickup, for lists without garments).
     pub pickups: i64,
+    /// Distinct listed garments those pickups held (every garment, for lists without garments).
     pub(crate) garments_cleaned: i64,
-    pub(crate) revenue_cents: i64,
+    /// What those pickups' listed-garment lines cost.
+    pub(crate) listed_revenue_cents: i64,
+    /// What those whole visits cost, unlisted garments included.
+    pub(crate) visit_revenue_cents: i64,
 }
 
 impl ReportRow {
@@ -450,7 +461,8 @@ impl ReportRow {
             never_contact: 0,
             pickups: 0,
             garments_cleaned: 0,
-            revenue_cents: 0,
+            listed_revenue_cents: 0,
+            visit_revenue_cents: 0,
         }
     }
 
@@ -464,7 +476,8 @@ impl ReportRow {
         self.never_contact += r.never_contact;
         self.pickups += r.pickups;
         self.garments_cleaned += r.garments_cleaned;
-        self.revenue_cents += r.revenue_cents;
+        self.listed_revenue_cents += r.listed_revenue_cents;
+        self.visit_revenue_cents += r.visit_revenue_cents;
         self
     }
 }
@@ -488,21 +501,30 @@ pub async fn report(
                 count(*) filter (where e.status = 'never_contact') as never_contact,
                 coalesce(sum(x.pickups), 0)::bigint as pickups,
                 coalesce(sum(x.garments), 0)::bigint as garments_cleaned,
-                coalesce(sum(x.revenue), 0)::bigint as revenue_cents
+                coalesce(sum(x.listed_revenue), 0)::bigint as listed_revenue_cents,
+                coalesce(sum(x.visit_revenue), 0)::bigint as visit_revenue_cents
            from campaign_entry e
            left join staff s on s.staff_id = e.assigned_to
            left join lateral (
-               select count(*) as pickups, sum(m.garments) as garments, sum(m.revenue) as revenue
-                 from (select p.pickup_id,
-                              case when cardinality(e.garment_ids) = 0 then count(*)
-                                   else count(*) filter (where pl.garment_id = any(e.garment_ids)) end as garments,
-                              sum(pl.price_cents) as revenue
+               -- Credit starts at the entry's first call: a pickup before anyone called is not the campaign's.
+               select min(o.recorded_at) as at_ from campaign_outcome o
+                where o.campaign_id = e.campaign_id and o.customer_id = e.customer_id
+           ) first_call on true
+           left join lateral (
+               select count(distinct m.pickup_id) as pickups,
+                      count(distinct m.garment_id) filter (where m.listed) as garments,
+                      sum(m.price_cents) filter (where m.listed) as listed_revenue,
+                      sum(m.price_cents) as visit_revenue
+                 from (select pl.pickup_id, pl.garment_id, pl.price_cents,
+                              cardinality(e.garment_ids) = 0 or pl.garment_id = any(e.garment_ids) as listed,
+                              bool_or(cardinality(e.garment_ids) = 0 or pl.garment_id = any(e.garment_ids))
+                                  over (partition by pl.pickup_id) as credited
                          from pickup p
                          join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-                        where p.customer_id = e.customer_id and p.collected_at >= $2 and p.collected_at < $3
-                        group by p.pickup_id) m
-                where m.garments > 0
-           ) x on true
+                        where p.customer_id = e.customer_id
+                          and p.collected_at >= greatest($2, first_call.at_) and p.collected_at < $3) m
+                where m.credited
+           ) x on first_call.at_ is not null
           where e.campaign_id = $1
           group by e.assigned_to, s.display_name
           order by s.display_name nulls last",

@@ -467,7 +467,7 @@ async fn list_entries(
     let campaign = db::campaign(&state.pool, campaign_id)
         .await?
         .ok_or(AppError::NotFound("campaign"))?;
-    let listed = db::entries(
+    let mut listed = db::entries(
         &state.pool,
         campaign_id,
         owner,
@@ -475,6 +475,9 @@ async fn list_entries(
         output.rows(),
     )
     .await?;
+    for e in &mut listed.items {
+        e.company_offset = Some(state.settings.clock.offset);
+    }
     export::respond(
         "campaign-entries",
         campaign.as_of,
@@ -675,6 +678,21 @@ async fn report(
     }))
 }
 
+impl EntryView {
+    /// A time as people in the office read it: company time, to the minute (UTC when the offset is unset).
+    fn company_time(&self, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        let offset = self
+            .company_offset
+            .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
+        t.map(|t| {
+            t.with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+    }
+}
+
 impl CsvRow for EntryView {
     fn header() -> &'static [&'static str] {
         &[
@@ -688,6 +706,7 @@ impl CsvRow for EntryView {
             "call_back_at",
             "booked_for",
             "attempts",
+            "last_outcome_at",
             "reason",
         ]
     }
@@ -700,12 +719,11 @@ impl CsvRow for EntryView {
             self.phone.clone().unwrap_or_default(),
             self.address.clone().unwrap_or_default(),
             self.status.clone(),
-            self.assigned_to.map(|s| s.to_string()).unwrap_or_default(),
-            self.call_back_at
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default(),
+            self.assigned_to_name.clone().unwrap_or_default(),
+            self.company_time(self.call_back_at),
             self.booked_for.map(|d| d.to_string()).unwrap_or_default(),
             self.attempts.to_string(),
+            self.company_time(self.last_outcome_at),
             self.snapshot
                 .get("reason")
                 .and_then(|r| r.as_str())

@@ -77,6 +77,17 @@ vocabulary!(
     Role { Pickup, Dispatcher, Manager, Admin }
 );
 
+impl Service {
+    /// Whether this service cleans the garment (and so updates its last cleaning and cleaning price); pressing
+    /// and repairs do not. The SQL function `is_cleaning` says the same for the rollups.
+    pub fn is_cleaning(self) -> bool {
+        matches!(
+            self,
+            Service::DryClean | Service::Wash | Service::WashAndPress | Service::LeatherCare
+        )
+    }
+}
+
 impl Role {
     fn rank(self) -> u8 {
         match self {

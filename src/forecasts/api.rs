@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::allocation::{zone_outlook, ZoneOutlook};
 use super::db;
+use super::model::reconcile::reconcile_forecasts;
 use super::model::{forecast_weekly, Selection, MIN_SEASONAL_HISTORY};
 use super::series::{
     dense, intake_series, monday, next_window, to_series, window_total, History, SeriesForecast,
@@ -54,7 +55,18 @@ struct IntakeForecast {
     total: SeriesForecast,
     by_season_class: BTreeMap<String, SeriesForecast>,
     by_category: BTreeMap<String, SeriesForecast>,
+    /// The next window to start: what a manager plans for.
     next_window: Option<NextWindow>,
+    /// The window open today, if any, with what is left of it.
+    open_window: Option<OpenWindow>,
+}
+
+#[derive(Debug, Serialize)]
+struct OpenWindow {
+    window: SeasonWindow,
+    weeks_left: usize,
+    /// Garments of the outgoing season class expected in the weeks left.
+    outgoing_garments_left: Total,
 }
 
 const INTERVAL_NOTE: &str = "weekly intervals come from the chosen model's backtest errors and widen with the \
@@ -91,22 +103,27 @@ async fn intake(
     let rows =
         db::weekly_intake(&state.pool, clock.offset_secs(), clock.start_of(this_week)).await?;
     let cal = Calendar::load(&state.pool).await?;
-    let window = next_window(&cal, today, None);
-    let horizon = match &window {
-        Some(w) => keep.max(((w.ends_on - this_week).num_days() / 7 + 1) as usize),
-        None => keep,
-    };
+    // A manager plans for the next window to start; the one open today is reported as what is left of it.
+    let window = cal.next_to_start(today);
+    let open = cal.open_or_next(None, today).filter(|w| w.contains(today));
+    let horizon = [&window, &open]
+        .into_iter()
+        .flatten()
+        .map(|w| ((w.ends_on - this_week).num_days() / 7 + 1) as usize)
+        .fold(keep, usize::max);
 
     let first = rows.iter().map(|r| r.0).min().unwrap_or(this_week);
     let series = intake_series(&rows, first, this_week);
     let history_weeks = series[0].1.values.len();
-    let selections = forecast_all(series, horizon).await?;
+    let mut selections = forecast_all(series, horizon).await?;
+    reconcile_all(&mut selections);
 
     let mut out_total = None;
     let mut out_class = BTreeMap::new();
     let mut out_category = BTreeMap::new();
     let mut next = None;
     let mut all_in_window = None;
+    let mut open_window = None;
     for (key, sel) in selections {
         if let Some(w) = &window {
             if key == "total" {
@@ -114,6 +131,16 @@ async fn intake(
             }
             if key == format!("class:{}", w.outgoing.name()) {
                 next = Some(window_total(&sel, this_week, w.starts_on, w.ends_on).0);
+            }
+        }
+        if let Some(w) = &open {
+            if key == format!("class:{}", w.outgoing.name()) {
+                let (rest, weeks_left) = window_total(&sel, this_week, today, w.ends_on);
+                open_window = Some(OpenWindow {
+                    window: w.clone(),
+                    weeks_left,
+                    outgoing_garments_left: rest,
+                });
             }
         }
         let s = to_series(sel, this_week, keep);
@@ -144,7 +171,27 @@ async fn intake(
         by_season_class: out_class,
         by_category: out_category,
         next_window,
+        open_window,
     }))
+}
+
+/// Makes the total and its breakdowns (per season class, per category) add up week by week.
+fn reconcile_all(selections: &mut [(String, Selection)]) {
+    let mut total = None;
+    let mut classes = Vec::new();
+    let mut categories = Vec::new();
+    for (key, sel) in selections.iter_mut() {
+        if key == "total" {
+            total = Some(&mut sel.forecast);
+        } else if key.starts_with("class:") {
+            classes.push(&mut sel.forecast);
+        } else if key.starts_with("category:") {
+            categories.push(&mut sel.forecast);
+        }
+    }
+    if let Some(total) = total {
+        reconcile_forecasts(total, &mut [classes, categories]);
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -6,7 +6,8 @@ use sqlx::PgExecutor;
 use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::storage::pricing::DELICATE;
 
-/// Garments cleaned per company-time week (from Monday), by season class and category, before `until`.
+/// Garments collected per company-time week (from Monday; a garment once a visit, whatever its services), by
+/// season class and category, before `until`.
 pub async fn weekly_intake(
     db: impl PgExecutor<'_>,
     offset_secs: f64,
@@ -14,7 +15,7 @@ pub async fn weekly_intake(
 ) -> sqlx::Result<Vec<(NaiveDate, SeasonClass, String, i64)>> {
     sqlx::query_as(
         "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date as week,
-                g.season_class, g.category, count(*)
+                g.season_class, g.category, count(distinct (pl.pickup_id, pl.garment_id))
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
@@ -35,11 +36,11 @@ pub async fn candidates_by_kind(
     to: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(GarmentKind, Option<Material>, i64)>> {
     sqlx::query_as(
-        "select g.kind, g.material, count(*)
+        "select g.kind, g.material, count(distinct (pl.pickup_id, pl.garment_id))
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at >= $1 and p.collected_at < $2
+          where p.collected_at >= $1 and p.collected_at < $2 and is_cleaning(pl.service)
             and (g.season_class = 'winter' or g.material = any($3))
           group by 1, 2",
     )
@@ -76,11 +77,13 @@ pub async fn weekly_qualifying(
     until: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(NaiveDate, i64)>> {
     sqlx::query_as(
-        "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date, count(*)
+        "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date,
+                count(distinct (pl.pickup_id, pl.garment_id))
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at < $2 and (g.season_class = 'winter' or g.material = any($3))
+          where p.collected_at < $2 and is_cleaning(pl.service)
+            and (g.season_class = 'winter' or g.material = any($3))
           group by 1",
     )
     .bind(offset_secs)
@@ -108,7 +111,8 @@ pub async fn stored_between(
     .await
 }
 
-/// Items still held per zone whose order is planned back before `day`.
+/// Items still held per zone whose order is due back before `day`: on its booked delivery day, else its planned
+/// return.
 pub async fn due_back_by_zone(
     db: impl PgExecutor<'_>,
     day: NaiveDate,
@@ -116,7 +120,7 @@ pub async fn due_back_by_zone(
     sqlx::query_as(
         "select i.zone_id, count(*) from storage_item i
            join storage_order o on o.customer_id = i.customer_id and o.order_id = i.order_id
-          where i.released_at is null and o.planned_return_on < $1
+          where i.released_at is null and coalesce(o.delivery_booked_for, o.planned_return_on) < $1
           group by 1",
     )
     .bind(day)

@@ -141,10 +141,7 @@ pub fn next_window(
     today: NaiveDate,
     outgoing: Option<SeasonClass>,
 ) -> Option<SeasonWindow> {
-    (today.year() - 1..=today.year() + 1)
-        .flat_map(|y| cal.year(y))
-        .filter(|w| w.ends_on >= today && outgoing.is_none_or(|o| w.outgoing == o))
-        .min_by_key(|w| w.starts_on)
+    cal.open_or_next(outgoing, today)
 }
 
 /// The weekly series the intake forecast fits, from `(week, class, category, garments)` rows: `total`, one

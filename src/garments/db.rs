@@ -131,7 +131,7 @@ pub async fn refresh_pickup_classes(
            from pickup_line pl
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
-          where pl.customer_id = $1 and pl.pickup_id = any($2)",
+          where pl.customer_id = $1 and pl.pickup_id = any($2) and is_cleaning(pl.service)",
     )
     .bind(customer_id)
     .bind(&pickups)
@@ -148,7 +148,8 @@ pub async fn wardrobe(
     sqlx::query_as(
         "select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
                 g.special_size, g.material, g.colour, g.tag_code, g.created_at, g.updated_at,
-                count(pl.line_no) as times_cleaned, max(p.collected_at) as last_cleaned_at
+                count(distinct pl.pickup_id) filter (where is_cleaning(pl.service)) as times_cleaned,
+                max(p.collected_at) filter (where is_cleaning(pl.service)) as last_cleaned_at
            from garment g
            left join pickup_line pl on pl.customer_id = g.customer_id and pl.garment_id = g.garment_id
            left join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id

@@ -595,14 +595,19 @@ pub async fn apply_pickup_rollups(
                from unnest($1::uuid[], $2::uuid[]) with ordinality as b(customer_id, pickup_id, seq)
                join pickup p on p.customer_id = b.customer_id and p.pickup_id = b.pickup_id
          ), lines as materialized (
-             select b.customer_id, b.pickup_id, b.seq, b.collected_at, pl.line_no, pl.garment_id, pl.price_cents
+             select b.customer_id, b.pickup_id, b.seq, b.collected_at, pl.line_no, pl.garment_id, pl.service,
+                    pl.price_cents
                from batch b
                join pickup_line pl on pl.customer_id = b.customer_id and pl.pickup_id = b.pickup_id
+         ), cleanings as (
+             select customer_id, garment_id, pickup_id, seq, collected_at, sum(price_cents)::bigint as price_cents
+               from lines where is_cleaning(service)
+              group by customer_id, garment_id, pickup_id, seq, collected_at
          ), per_garment as (
              select distinct on (customer_id, garment_id) customer_id, garment_id,
                     count(*) over (partition by customer_id, garment_id) as n, collected_at, price_cents
-               from lines
-              order by customer_id, garment_id, collected_at desc, seq desc, line_no desc
+               from cleanings
+              order by customer_id, garment_id, collected_at desc, seq desc
          ), garments as (
              update garment g
                 set times_cleaned = g.times_cleaned + pg.n,
@@ -615,6 +620,7 @@ pub async fn apply_pickup_rollups(
              insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
              select distinct l.customer_id, g.season_class, l.collected_at, l.pickup_id
                from lines l join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
+              where is_cleaning(l.service)
              on conflict do nothing
          ), totals as (
              select b.customer_id, b.seq, b.collected_at, coalesce(sum(l.price_cents), 0)::bigint as total

@@ -76,6 +76,7 @@ struct UpsellParams {
 #[derive(Serialize)]
 struct UpsellMeta<'a> {
     window: &'a SeasonWindow,
+    window_chosen: &'a str,
     lead_days: i64,
     months: i64,
 }
@@ -93,6 +94,7 @@ async fn storage_upsell_list(
     let listed = storage_upsell::compute(&state.pool, &state.settings, &q, output.rows()).await?;
     let meta = UpsellMeta {
         window: &q.window,
+        window_chosen: &q.window_chosen,
         lead_days: q.lead_days,
         months: q.months,
     };

@@ -7,8 +7,8 @@ use crate::state::Settings;
 /// SQL selecting `columns` of the garments `g` narrowed by `filter` whose last cleaning before `day_end` fell in
 /// `[from, to)` and that were not in storage then, with that cleaning as `cleaned_at` (and its price as
 /// `price_cents` when `with_price`). The garment rollups answer for garments not cleaned since the list day; the
-/// few cleaned after it are looked up in their pickup history, so a list asked for a past day is the list of that
-/// day. Stored garments are dropped by a hashed `not in` (garment ids are random UUIDs, unique across customers).
+/// few cleaned after it are looked up in their pickup history (cleaning lines only, a visit's cleaning lines
+/// summed as one cleaning, as the rollups keep them), so a list asked for a past day is the list of that day. Stored garments are dropped by a hashed `not in` (garment ids are random UUIDs, unique across customers).
 pub fn unstored_as_of(
     columns: &str,
     filter: &str,
@@ -29,12 +29,13 @@ pub fn unstored_as_of(
          select {columns}, l.collected_at{price_then}
            from garment g
            cross join lateral (
-               select p.collected_at, pl.price_cents
+               select p.collected_at, sum(pl.price_cents)::bigint as price_cents
                  from pickup_line pl
                  join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
                 where pl.customer_id = g.customer_id and pl.garment_id = g.garment_id
-                  and p.collected_at < {day_end}
-                order by p.collected_at desc, pl.line_no desc
+                  and p.collected_at < {day_end} and is_cleaning(pl.service)
+                group by p.pickup_id, p.collected_at
+                order by p.collected_at desc, p.pickup_id desc
                 limit 1) l
           where {filter} and g.last_cleaned_at >= {day_end}
             and l.collected_at >= {from} and l.collected_at < {to}"

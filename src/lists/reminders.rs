@@ -125,6 +125,9 @@ pub async fn compute(
              select customer_id from interaction
               where kind in ('call', 'visit') and occurred_at > $4 - make_interval(days => $6) and occurred_at <= $4
              union
+             select customer_id from pickup
+              where collected_at > $4 - make_interval(days => $6) and collected_at <= $4
+             union
              select b.customer_id from pickup_booking b
               where b.booked_for >= $5
                 and not exists (select 1 from pickup p where p.customer_id = b.customer_id
@@ -301,8 +304,7 @@ async fn usual_timing(
     Ok(offsets
         .into_iter()
         .map(|(customer, mut o)| {
-            o.sort_unstable();
-            let offset_days = o[o.len() / 2];
+            let offset_days = median_days(&mut o);
             let usual_date = window.starts_on + chrono::Duration::days(offset_days);
             (
                 customer,
@@ -314,6 +316,22 @@ async fn usual_timing(
             )
         })
         .collect())
+}
+
+/// The median of some day offsets (not empty): the middle one, or for an even count the mean of the two middle
+/// ones, rounded half away from zero to a whole day.
+fn median_days(offsets: &mut [i64]) -> i64 {
+    offsets.sort_unstable();
+    let n = offsets.len();
+    if n == 0 {
+        return 0;
+    }
+    if n % 2 == 1 {
+        return offsets[n / 2];
+    }
+    let sum = offsets[n / 2 - 1] + offsets[n / 2];
+    // Half away from zero: 80.5 -> 81, -0.5 -> -1.
+    (sum + sum.signum()) / 2
 }
 
 impl CsvRow for ReminderEntry {
@@ -394,4 +412,20 @@ pub async fn query_from(
             cap_days,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_days;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median_days(&mut [90, 72]), 81);
+        assert_eq!(median_days(&mut [90, 71]), 81);
+        assert_eq!(median_days(&mut [-3, 4]), 1);
+        assert_eq!(median_days(&mut [-4, 3]), -1);
+        assert_eq!(median_days(&mut [5, 1, 9]), 5);
+        assert_eq!(median_days(&mut [7]), 7);
+        assert_eq!(median_days(&mut [10, 0, 20, 30]), 15);
+    }
 }

@@ -20,6 +20,8 @@ use crate::storage::pricing::{price_for, PriceRow, DELICATE};
 #[derive(Debug, Clone)]
 pub struct UpsellQuery {
     pub(crate) window: SeasonWindow,
+    /// Why this window: named in the request, open on the list day, or the coming one.
+    pub window_chosen: String,
     pub(crate) on: NaiveDate,
     /// Cleanings this many days before the window opens count too.
     pub lead_days: i64,
@@ -360,15 +362,30 @@ pub async fn query_from(
         return Err(AppError::invalid("months", "between 1 and 24 months"));
     }
     let cal = Calendar::load(&state.pool).await?;
-    let window = match window {
-        Some(id) => cal.parse_id("window", id)?,
-        None => cal
-            .latest_of(SeasonClass::Winter, on + chrono::Duration::days(lead_days))
-            .ok_or_else(|| {
-                AppError::invalid("window", "no window puts winter clothes away; name one")
-            })?,
+    let (window, window_chosen) = match window {
+        Some(id) => (
+            cal.parse_id("window", id)?,
+            "named in the request".to_owned(),
+        ),
+        None => {
+            let w = cal
+                .open_or_next(Some(SeasonClass::Winter), on)
+                .ok_or_else(|| {
+                    AppError::invalid("window", "no window puts winter clothes away; name one")
+                })?;
+            let why = if w.contains(on) {
+                format!("the winter put-away window open on {on}")
+            } else {
+                format!(
+                    "the coming winter put-away window (starts {}): the offer is made before it",
+                    w.starts_on
+                )
+            };
+            (w, why)
+        }
     };
     Ok(UpsellQuery {
+        window_chosen,
         window,
         on,
         lead_days,

@@ -46,7 +46,9 @@ pub struct LineRow {
 }
 
 /// Inserts all lines of a pickup in one statement, numbered from 1, and updates the garment and customer
-/// rollups the lists read in that same statement; the pickup row must already exist.
+/// rollups the lists read in that same statement; the pickup row must already exist. Only cleaning lines
+/// (`is_cleaning` in SQL, `Service::is_cleaning`) touch a garment's cleaning rollup, and a visit counts as one
+/// cleaning priced at the sum of its cleaning lines for that garment.
 pub async fn insert_lines(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -62,15 +64,15 @@ pub async fn insert_lines(
         "with ins as (
              insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
              select $1, $2, * from unnest($3::int[], $4::uuid[], $5::text[], $6::bigint[], $7::text[])
-             returning line_no, garment_id, price_cents
+             returning line_no, garment_id, service, price_cents
          ), p as (
              select collected_at from pickup where customer_id = $1 and pickup_id = $2
          ), per_garment as (
-             select distinct on (garment_id) garment_id, count(*) over (partition by garment_id) as n, price_cents
-               from ins order by garment_id, line_no desc
+             select garment_id, sum(price_cents)::bigint as price_cents
+               from ins where is_cleaning(service) group by garment_id
          ), garments as (
              update garment g
-                set times_cleaned = g.times_cleaned + pg.n,
+                set times_cleaned = g.times_cleaned + 1,
                     last_price_cents = case when g.last_cleaned_at is null or p.collected_at >= g.last_cleaned_at
                                             then pg.price_cents else g.last_price_cents end,
                     last_cleaned_at = greatest(g.last_cleaned_at, p.collected_at)
@@ -80,6 +82,7 @@ pub async fn insert_lines(
              insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
              select distinct $1, g.season_class, p.collected_at, $2
                from ins join garment g on g.customer_id = $1 and g.garment_id = ins.garment_id, p
+              where is_cleaning(ins.service)
              on conflict do nothing
          )
          insert into customer_stats as cs

@@ -564,7 +564,8 @@ pub struct DueRow {
 }
 
 /// Customers whose open orders are due back by `due_by`, earliest due first; `booked` keeps only customers
-/// whose every due order has (true) or lacks (false) a booked delivery.
+/// whose every due order has (true) or lacks (false) a booked delivery. An order is due on its booked delivery
+/// day when one is booked (the customer asked for it back), else on its planned return.
 pub async fn due_customers(
     db: impl PgExecutor<'_>,
     due_by: NaiveDate,
@@ -574,10 +575,10 @@ pub async fn due_customers(
 ) -> sqlx::Result<Vec<DueRow>> {
     sqlx::query_as(
         "with due as (
-             select customer_id, min(planned_return_on) as due_on, count(*) as orders,
+             select customer_id, min(coalesce(delivery_booked_for, planned_return_on)) as due_on, count(*) as orders,
                     count(*) filter (where delivery_booked_for is null) as unbooked_orders
                from storage_order
-              where status <> 'returned' and planned_return_on <= $1
+              where status <> 'returned' and coalesce(delivery_booked_for, planned_return_on) <= $1
               group by customer_id
          )
          select d.customer_id, c.name, c.phone, c.address, c.do_not_contact, d.due_on, d.orders,
@@ -619,8 +620,9 @@ pub async fn due_orders(
         "select customer_id, order_id, receipt_no, status, planned_return_on, delivery_booked_for,
                 delivery_preference, declared_cents
            from storage_order
-          where customer_id = any($1) and status <> 'returned' and planned_return_on <= $2
-          order by customer_id, planned_return_on, receipt_no",
+          where customer_id = any($1) and status <> 'returned'
+            and coalesce(delivery_booked_for, planned_return_on) <= $2
+          order by customer_id, coalesce(delivery_booked_for, planned_return_on), receipt_no",
     )
     .bind(customers)
     .bind(due_by)

@@ -134,6 +134,8 @@ pub struct OrderView {
     pub(crate) created_by_name: String,
     pub(crate) items: Vec<ItemView>,
     pub(crate) events: Vec<EventView>,
+    /// What the office should look at: a planned return after the paid term ends.
+    pub warnings: Vec<String>,
 }
 
 /// A vocabulary word as a person reads it: `down_jacket` is "down jacket".
@@ -191,7 +193,15 @@ pub async fn order_view(
     let term_ends_on = accepted_on
         .checked_add_months(Months::new(o.term_months.unsigned_abs()))
         .unwrap_or(accepted_on);
+    let mut warnings = Vec::new();
+    if o.planned_return_on > term_ends_on {
+        warnings.push(format!(
+            "the planned return ({}) is after the paid term ends ({}): extend the term or plan an earlier return",
+            o.planned_return_on, term_ends_on
+        ));
+    }
     Ok(Some(OrderView {
+        warnings,
         order_id: o.order_id,
         customer_id: o.customer_id,
         receipt_no: o.receipt_no,

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::pricing::{self, ZoneKind};
-use super::rules::{check_order, next_window_start, place_items, push, NewOrderRequest};
+use super::rules::{
+    check_order, default_return, next_window_start, place_items, push, NewOrderRequest,
+};
 use super::*;
 use crate::auth::{AnyStaff, Authed, Dispatcher};
 use crate::calendar::Calendar;
@@ -67,15 +69,17 @@ async fn create_order(
     let planned_return_on = match req.planned_return_on {
         Some(day) => day,
         None => {
-            next_window_start(&calendar, &settings.return_window_kind, today).ok_or_else(|| {
-                AppError::invalid(
-                    "planned_return_on",
-                    format!(
-                        "the season calendar has no '{}' window to return by: give a date",
-                        settings.return_window_kind
-                    ),
-                )
-            })?
+            let window_start = next_window_start(&calendar, &settings.return_window_kind, today)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "planned_return_on",
+                        format!(
+                            "the season calendar has no '{}' window to return by: give a date",
+                            settings.return_window_kind
+                        ),
+                    )
+                })?;
+            default_return(today, req.term_months, window_start)
         }
     };
 
@@ -449,7 +453,7 @@ async fn receipt_html(
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        receipt::html(&order),
+        receipt::html(&order, &state.settings.company_name),
     )
         .into_response())
 }
@@ -461,7 +465,8 @@ async fn receipt_pdf(
 ) -> AppResult<Response> {
     let order = load(&state, customer_id, order_id).await?;
     let disposition = format!("inline; filename=\"receipt-{}.pdf\"", order.receipt_no);
-    let pdf = tokio::task::spawn_blocking(move || receipt::pdf(&order))
+    let company = state.settings.company_name.clone();
+    let pdf = tokio::task::spawn_blocking(move || receipt::pdf(&order, &company))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::Internal(e.into()))?;

@@ -31,8 +31,16 @@ fn place(item: &super::ItemView) -> String {
     }
 }
 
-/// The receipt as a self-contained HTML page, ready to print.
-pub fn html(order: &OrderView) -> String {
+/// "1 item", "2 items".
+pub fn item_count(n: usize) -> String {
+    match n {
+        1 => "1 item".to_owned(),
+        n => format!("{n} items"),
+    }
+}
+
+/// The receipt as a self-contained HTML page, ready to print, headed by the company's name; amounts in CNY.
+pub fn html(order: &OrderView, company: &str) -> String {
     let e = |s: &str| escape(s);
     let mut rows = String::new();
     for (i, item) in order.items.iter().enumerate() {
@@ -81,6 +89,7 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
 </style>
 </head>
 <body>
+<p class="company">{company}</p>
 <h1>Storage receipt {receipt}</h1>
 <dl>
 <dt>Customer</dt><dd>{name}</dd>
@@ -91,11 +100,11 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
 {booked}<dt>Insurance rate</dt><dd>{rate} of declared value</dd>
 {preference}{notes}</dl>
 <table>
-<thead><tr><th>#</th><th>Item</th><th>Zone / place</th><th class="num">Declared value</th><th class="num">Storage fee</th><th class="num">Insurance premium</th></tr></thead>
+<thead><tr><th>#</th><th>Item</th><th>Zone / place</th><th class="num">Declared value (CNY)</th><th class="num">Storage fee (CNY)</th><th class="num">Insurance premium (CNY)</th></tr></thead>
 <tbody>
 {rows}</tbody>
-<tfoot><tr><td></td><td>{count} items</td><td></td><td class="num">{declared}</td><td class="num">{fee}</td><td class="num">{premium}</td></tr>
-<tr><td></td><td colspan="4">Total due (fee and premium)</td><td class="num">{total}</td></tr></tfoot>
+<tfoot><tr><td></td><td>{count}</td><td></td><td class="num">{declared}</td><td class="num">{fee}</td><td class="num">{premium}</td></tr>
+<tr><td></td><td colspan="4">Total due (fee and premium), CNY</td><td class="num">{total}</td></tr></tfoot>
 </table>
 <p class="liability">{liability}</p>
 <div class="sign"><div>Customer</div><div>For the company</div></div>
@@ -103,6 +112,7 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
 </html>
 "#,
         receipt = e(&order.receipt_no),
+        company = e(company),
         name = e(&order.customer_name),
         phone = optional("Phone", order.customer_phone.as_deref().unwrap_or("")),
         address = optional("Address", order.customer_address.as_deref().unwrap_or("")),
@@ -119,7 +129,7 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
         rate = percent(order.insurance_rate_bp),
         preference = optional("Delivery preference", &order.delivery_preference),
         notes = optional("Notes", &order.notes),
-        count = order.items.len(),
+        count = item_count(order.items.len()),
         declared = money(order.declared_cents),
         fee = money(order.fee_cents),
         premium = money(order.premium_cents),
@@ -129,7 +139,7 @@ tfoot td {{ font-weight: bold; border-top: 2px solid #111; }}
 }
 
 /// The receipt as an A4 PDF set in the server's CJK font (embedded, subset), so Chinese names print.
-pub fn pdf(order: &OrderView) -> Result<Vec<u8>, PdfError> {
+pub fn pdf(order: &OrderView, company: &str) -> Result<Vec<u8>, PdfError> {
     const SIZE: f32 = 9.5;
     const LEAD: f32 = 12.5;
     let mut w = Layout::new(595.0, 842.0, 42.0)?;
@@ -140,6 +150,8 @@ pub fn pdf(order: &OrderView) -> Result<Vec<u8>, PdfError> {
     let (right_declared, right_fee, right_premium) = (420.0, 487.0, right);
     let title = format!("Storage receipt {}", order.receipt_no);
     w.down(16.0);
+    w.text(left, 11.0, company);
+    w.down(LEAD + 6.0);
     w.text(left, 16.0, &title);
     w.down(2.0 * LEAD);
     let mut fields = vec![("Customer", order.customer_name.clone())];
@@ -184,9 +196,9 @@ pub fn pdf(order: &OrderView) -> Result<Vec<u8>, PdfError> {
         w.text(left, SIZE, "#");
         w.text(col_desc, SIZE, "Item");
         w.text(col_place, SIZE, "Zone / place");
-        w.text_right(right_declared, SIZE, "Declared");
-        w.text_right(right_fee, SIZE, "Fee");
-        w.text_right(right_premium, SIZE, "Premium");
+        w.text_right(right_declared, SIZE, "Declared, CNY");
+        w.text_right(right_fee, SIZE, "Fee, CNY");
+        w.text_right(right_premium, SIZE, "Premium, CNY");
         w.rule();
         w.down(LEAD + 4.0);
     };
@@ -218,11 +230,7 @@ pub fn pdf(order: &OrderView) -> Result<Vec<u8>, PdfError> {
     }
     w.rule();
     w.down(LEAD + 4.0);
-    let count = match order.items.len() {
-        1 => "1 item".to_owned(),
-        n => format!("{n} items"),
-    };
-    w.text(col_desc, SIZE, &count);
+    w.text(col_desc, SIZE, &item_count(order.items.len()));
     w.text_right(right_declared, SIZE, &money(order.declared_cents));
     w.text_right(right_fee, SIZE, &money(order.fee_cents));
     w.text_right(right_premium, SIZE, &money(order.premium_cents));

@@ -39,6 +39,17 @@ pub struct ReturnItem {
     pub declared_cents: i64,
 }
 
+impl ReturnItem {
+    /// Where the warehouse finds it: the zone, and the position when one was given (`rack-a 12`).
+    fn place(&self) -> String {
+        if self.position.is_empty() {
+            self.zone_id.clone()
+        } else {
+            format!("{} {}", self.zone_id, self.position)
+        }
+    }
+}
+
 /// An open order due back, with its items.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReturnOrder {
@@ -82,6 +93,7 @@ impl CsvRow for ReturnEntry {
             "receipts",
             "items",
             "garments",
+            "places",
             "declared_value",
             "delivery_preference",
             "delivery_booked_for",
@@ -108,6 +120,7 @@ impl CsvRow for ReturnEntry {
             join(&|o| vec![o.order.receipt_no.clone()]),
             self.item_count.to_string(),
             join(&|o| o.items.iter().map(|i| i.description.clone()).collect()),
+            join(&|o| o.items.iter().map(ReturnItem::place).collect()),
             money(self.declared_cents),
             self.delivery_preference.clone(),
             join(&|o| {

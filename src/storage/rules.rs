@@ -260,6 +260,19 @@ pub(super) fn next_window_start(cal: &Calendar, kind: &str, after: NaiveDate) ->
         .find(|d| *d > after)
 }
 
+/// The default planned return of an order taken on `today` for `term_months`: the next start of the return
+/// window, unless the paid term ends before it, then the term's last day (nothing is held unpaid by default).
+pub(super) fn default_return(
+    today: NaiveDate,
+    term_months: i32,
+    window_start: NaiveDate,
+) -> NaiveDate {
+    let term_ends = today
+        .checked_add_months(chrono::Months::new(term_months.unsigned_abs()))
+        .unwrap_or(today);
+    window_start.min(term_ends)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +392,22 @@ mod tests {
             "women's down jacket, Moncler, black, size 40, down"
         );
         assert_eq!(words(&GarmentKind::TShirt), "T-shirt");
+    }
+
+    #[test]
+    fn the_default_return_stays_within_the_paid_term() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("test data");
+        assert_eq!(
+            default_return(d(2026, 12, 2), 12, d(2027, 11, 15)),
+            d(2027, 11, 15)
+        );
+        assert_eq!(
+            default_return(d(2026, 12, 2), 6, d(2027, 11, 15)),
+            d(2027, 6, 2)
+        );
+        assert_eq!(
+            default_return(d(2026, 3, 10), 8, d(2026, 11, 15)),
+            d(2026, 11, 10)
+        );
     }
 }

@@ -222,7 +222,14 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
         .ok(StatusCode::OK);
     assert!(!ids(&list).contains(&s.customers[0]));
 
-    // The booked customer sends the listed coat plus a shirt: one pickup, one listed garment, all its revenue.
+    // The calls were made the day after the list day (outcomes are stamped when recorded).
+    sqlx::query("update campaign_outcome set recorded_at = $1")
+        .bind(crate::world::at("2026-04-16"))
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The booked customer sends the listed coat plus a shirt: one pickup, one listed garment; the listed
+    // garment's revenue and the whole visit's are reported side by side.
     let shirt =
         s.w.garment(s.customers[0], K::Shirt, S::AllSeason, M::Cotton, None)
             .await;
@@ -265,9 +272,10 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     assert_eq!(
         (
             r1["garments_cleaned"].as_i64(),
-            r1["revenue_cents"].as_i64()
+            r1["listed_revenue_cents"].as_i64(),
+            r1["visit_revenue_cents"].as_i64()
         ),
-        (Some(1), Some(42_000))
+        (Some(1), Some(40_000), Some(42_000))
     );
     let r2 = row(d2_id);
     assert_eq!(
@@ -279,7 +287,8 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
         (Some(1), Some(1), Some(0))
     );
     assert_eq!(report["total"]["entries"], 4);
-    assert_eq!(report["total"]["revenue_cents"], 42_000);
+    assert_eq!(report["total"]["listed_revenue_cents"], 40_000);
+    assert_eq!(report["total"]["visit_revenue_cents"], 42_000);
     app.get(&format!("{CAMPAIGN}/{id}/report"), &d1)
         .await
         .problem(StatusCode::FORBIDDEN);

@@ -208,3 +208,70 @@ async fn forecasts_are_for_managers(pool: sqlx::PgPool) {
         }
     }
 }
+
+// Issue 12, item 6: the horizon asked for changes neither the model nor the numbers, and the breakdowns add up
+// to the total; the next window is the next one to start, the open one is reported apart.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_intake_forecast_does_not_depend_on_the_horizon_and_adds_up(pool: sqlx::PgPool) {
+    let app = seeded(pool, 3).await;
+    let manager = app.login(Role::Manager).await;
+    let mut answers = Vec::new();
+    for weeks in [1, 26, 52] {
+        answers.push(
+            app.get(&format!("/api/v1/forecasts/intake?weeks={weeks}"), &manager)
+                .await
+                .ok(StatusCode::OK),
+        );
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    for f in &answers[1..] {
+        assert_eq!(f["total"]["model"], answers[0]["total"]["model"]);
+        assert!(close(
+            num(&f["total"]["weeks"][0]["mean"]),
+            num(&answers[0]["total"]["weeks"][0]["mean"])
+        ));
+        for key in ["by_season_class", "by_category"] {
+            for (k, s) in f[key].as_object().unwrap() {
+                assert_eq!(s["model"], answers[0][key][k]["model"], "{key} {k}");
+            }
+        }
+        assert!(close(
+            num(&f["next_window"]["all_garments"]["mean"]),
+            num(&answers[0]["next_window"]["all_garments"]["mean"])
+        ));
+        assert!(close(
+            num(&f["next_window"]["outgoing_garments"]["mean"]),
+            num(&answers[0]["next_window"]["outgoing_garments"]["mean"])
+        ));
+    }
+    let f = &answers[2];
+    let weeks = f["total"]["weeks"].as_array().unwrap();
+    assert_eq!(weeks.len(), 52);
+    for key in ["by_season_class", "by_category"] {
+        for (h, w) in weeks.iter().enumerate() {
+            let sum: f64 = f[key]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|s| num(&s["weeks"][h]["mean"]))
+                .sum();
+            let t = num(&w["mean"]);
+            assert!(
+                (sum - t).abs() <= 1e-6 * t.max(1.0),
+                "{key} week {h}: {sum} vs {t}"
+            );
+        }
+    }
+    // The next window starts after today; a window open today is reported apart.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let starts: chrono::NaiveDate = f["next_window"]["window"]["starts_on"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(starts > today, "{}", f["next_window"]);
+    if let Some(open) = f["open_window"].as_object() {
+        let ends: chrono::NaiveDate = open["window"]["ends_on"].as_str().unwrap().parse().unwrap();
+        assert!(ends >= today);
+    }
+}

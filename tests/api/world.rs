@@ -86,16 +86,30 @@ impl World {
 
     /// A pickup on `day` cleaning each garment at its price (cents).
     pub async fn pickup(&self, customer: Uuid, day: &str, lines: &[(Uuid, i64)]) -> Uuid {
+        let lines: Vec<(Uuid, Service, i64)> = lines
+            .iter()
+            .map(|&(g, p)| (g, Service::DryClean, p))
+            .collect();
+        self.pickup_at(customer, at(day), &lines).await
+    }
+
+    /// A pickup at an instant with the given service on each line.
+    pub async fn pickup_at(
+        &self,
+        customer: Uuid,
+        collected_at: DateTime<Utc>,
+        lines: &[(Uuid, Service, i64)],
+    ) -> Uuid {
         let id = Uuid::new_v4();
         let mut tx = self.app.pool.begin().await.unwrap();
-        insert_pickup(&mut *tx, customer, id, self.worker, None, at(day), "")
+        insert_pickup(&mut *tx, customer, id, self.worker, None, collected_at, "")
             .await
             .unwrap();
         let rows: Vec<LineRow> = lines
             .iter()
-            .map(|&(garment_id, price_cents)| LineRow {
+            .map(|&(garment_id, service, price_cents)| LineRow {
                 garment_id,
-                service: Service::DryClean,
+                service,
                 price_cents,
                 condition_notes: String::new(),
             })
