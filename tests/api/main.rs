@@ -12,6 +12,7 @@ mod decode;
 mod fixtures_gen;
 mod forecasts;
 mod garments;
+mod hardening;
 mod import;
 mod interactions;
 mod labels;
