@@ -81,6 +81,6 @@ mod tests {
         assert_eq!(tries_within(&PER_USERNAME, Duration::from_secs(60)), 10);
         // Then waits of 32 s to 8.5 min, and one guess per 15 minutes after that: 17 in the first hour.
         assert_eq!(tries_within(&PER_USERNAME, Duration::from_secs(3600)), 17);
-        assert_eq!(tries_within(&PER_ADDRESS, Duration::from_secs(60)), 26);
+        assert_eq!(tries_within(&PER_ADDRESS, Duration::from_secs(60)), 25);
     }
 }
