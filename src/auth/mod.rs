@@ -352,7 +352,7 @@ fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
                 .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
-                .last()
+                .next_back()
         })
         .flatten();
     forwarded

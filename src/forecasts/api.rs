@@ -78,14 +78,12 @@ async fn forecast_all(
 /// Weeks of history a forecast reads: five years, so old or mistyped data cannot make it slow.
 pub const HISTORY_WEEKS: i64 = 5 * 52;
 
-/// How long a computed forecast is answered from the cache.
-pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(60);
-
 fn history_start(this_week: NaiveDate) -> NaiveDate {
     this_week - Duration::weeks(HISTORY_WEEKS)
 }
 
-/// `GET /api/v1/forecasts/intake?weeks=26` (managers); one computation at a time per horizon, answers cached.
+/// `GET /api/v1/forecasts/intake?weeks=26` (managers); one computation at a time per horizon, shared with
+/// callers that arrive while it runs.
 async fn intake(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
@@ -99,7 +97,7 @@ async fn intake(
     let state = &state;
     let answer = state
         .forecasts
-        .get_or_compute(key, CACHE_FOR, move || async move {
+        .get_or_compute(key, move || async move {
             let started = std::time::Instant::now();
             let f = compute_intake(state, keep).await?;
             crate::observe::forecast_done("intake", started.elapsed());
@@ -193,7 +191,7 @@ struct StorageForecast {
 }
 
 /// `GET /api/v1/forecasts/storage` (managers): items expected into storage in the next spring window, by zone;
-/// one computation at a time, answers cached.
+/// one computation at a time, shared with callers that arrive while it runs.
 async fn storage(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
@@ -202,7 +200,7 @@ async fn storage(
     let state = &state;
     let answer = state
         .forecasts
-        .get_or_compute(key, CACHE_FOR, move || async move {
+        .get_or_compute(key, move || async move {
             let started = std::time::Instant::now();
             let f = compute_storage(state).await?;
             crate::observe::forecast_done("storage", started.elapsed());

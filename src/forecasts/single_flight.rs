@@ -1,10 +1,10 @@
-//! At most one forecast computed at a time per series: later callers wait for it and share its answer, which
-//! is kept for a short while.
+//! At most one forecast computed at a time per series: callers that arrive while it runs wait for it and share
+//! its answer.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::AppResult;
 
@@ -17,18 +17,19 @@ pub struct SingleFlight {
 }
 
 impl SingleFlight {
-    /// The answer for `key`: cached if younger than `fresh_for`, otherwise computed by `compute` while other
-    /// callers of the same key wait. A failed computation caches nothing.
+    /// The answer for `key`: one that finished while this caller waited (so it saw every write made before the
+    /// call), otherwise computed by `compute` while later callers of the same key wait. A failed computation
+    /// leaves nothing.
     pub async fn get_or_compute<F, Fut>(
         &self,
         key: String,
-        fresh_for: Duration,
         compute: F,
     ) -> AppResult<serde_json::Value>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = AppResult<serde_json::Value>>,
     {
+        let asked_at = Instant::now();
         let slot = {
             let mut slots = self
                 .slots
@@ -42,7 +43,7 @@ impl SingleFlight {
         };
         let mut cached = slot.lock().await;
         if let Some((at, answer)) = cached.as_ref() {
-            if at.elapsed() < fresh_for {
+            if *at >= asked_at {
                 return Ok(answer.clone());
             }
         }
@@ -67,9 +68,9 @@ mod tests {
             let runs = runs.clone();
             tasks.push(tokio::spawn(async move {
                 flight
-                    .get_or_compute("a".into(), Duration::from_secs(60), || async {
+                    .get_or_compute("a".into(), || async {
                         runs.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         Ok(serde_json::json!(42))
                     })
                     .await
@@ -79,11 +80,9 @@ mod tests {
             assert_eq!(t.await.unwrap().unwrap(), serde_json::json!(42));
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
-        // A stale answer is computed again; another key has its own slot.
+        // A caller arriving after the answer is computed anew: it may have written since.
         let again = flight
-            .get_or_compute("a".into(), Duration::ZERO, || async {
-                Ok(serde_json::json!(7))
-            })
+            .get_or_compute("a".into(), || async { Ok(serde_json::json!(7)) })
             .await
             .unwrap();
         assert_eq!(again, serde_json::json!(7));
