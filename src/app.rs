@@ -4,7 +4,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sqlx::PgPool;
@@ -25,7 +26,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::observe::metrics))
         .merge(auth::router())
+        .merge(crate::access::router())
         .merge(staff::router())
         .merge(customers::router())
         .merge(profile::router())
@@ -46,15 +49,129 @@ pub fn router(state: AppState) -> Router {
             AppError::problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "this route does not take that method")
         })
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(
-            // Spans name the matched route, never the raw path or query: those can hold personal data.
+            // Spans name the matched route and the request id, never the raw path or query: those can hold
+            // personal data.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-                tracing::info_span!("request", method = %req.method(), route, staff_id = tracing::field::Empty)
+                let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("request", request_id, method = %req.method(), route, staff_id = tracing::field::Empty)
             })
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        .layer(axum::middleware::from_fn(request_context))
         .with_state(state)
+}
+
+/// The header that carries a request's id, accepted from the client or made here.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// A client's request id is kept when it is 1-64 characters of letters, digits, `-`, `_`, `.` or `:`.
+fn acceptable_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// Gives every request an id (the client's `x-request-id` when acceptable, else a new UUID), answers it in the
+/// same header and in every problem+json's `instance`, and counts the request by route and status.
+async fn request_context(mut req: Request, next: axum::middleware::Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable_request_id(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let value = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
+    req.headers_mut().insert(REQUEST_ID, value.clone());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    crate::observe::request_done(&method, &route, response.status(), started.elapsed());
+    let mut response = with_instance(response, &id).await;
+    response.headers_mut().insert(REQUEST_ID, value);
+    response
+}
+
+/// Adds `instance: urn:doorstep:request:<id>` to a problem+json body, so a user's report names the request.
+async fn with_instance(response: Response, id: &str) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.insert(
+                "instance".to_owned(),
+                serde_json::Value::String(format!("urn:doorstep:request:{id}")),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Turns the bare error answers of layers and extractors Doorstep does not own (body too large, timeouts, ...)
+/// into problem+json, keeping the headers that tell the client what to do next.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/problem+json")
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let (slug, title, detail) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload-too-large",
+            "Body too large",
+            "the request body is larger than this route accepts",
+        ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "Request timed out",
+            "the request took too long; try again",
+        ),
+        _ => (
+            "http-error",
+            status.canonical_reason().unwrap_or("Error"),
+            "the request could not be handled",
+        ),
+    };
+    let mut problem = AppError::problem(status, slug, title, detail);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        problem = problem.with_field("body");
+    }
+    let mut answer = problem.into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW, header::WWW_AUTHENTICATE] {
+        if let Some(v) = response.headers().get(&name) {
+            answer.headers_mut().insert(name, v.clone());
+        }
+    }
+    answer
 }
 
 async fn healthz() -> &'static str {
@@ -82,9 +199,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

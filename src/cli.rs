@@ -24,10 +24,22 @@ use crate::{auth, db, demo, staff};
 )]
 /// The command line of the `doorstep` binary.
 pub struct Cli {
+    /// Log lines as text (colours only on a terminal) or as one JSON object a line.
+    #[arg(long, global = true, env = "DOORSTEP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
     serve: ServeConfig,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +119,37 @@ enum BenchCommand {
         #[command(flatten)]
         db: DbConfig,
     },
+    /// Post retried pickups to a running service while its PostgreSQL cluster is stopped for a while and started
+    /// again; print requests, acknowledged, found in the database, duplicates, half-written, the answers while
+    /// down and the recovery time. Needs a database with at least one garment (demo or seed) and pg_ctlcluster.
+    Fault {
+        /// The running service (host:port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Concurrent clients, each retrying its Idempotency-Key until 201.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// PostgreSQL major version of the cluster.
+        #[arg(long, default_value = "15")]
+        pg_version: String,
+        /// The cluster to stop and start (see pg_lsclusters).
+        #[arg(long, default_value = "main")]
+        cluster: String,
+        /// Seconds of load before the stop.
+        #[arg(long, default_value_t = 5)]
+        before_secs: u64,
+        /// Seconds the database stays down.
+        #[arg(long, default_value_t = 10)]
+        down_secs: u64,
+        /// Seconds of load after the start.
+        #[arg(long, default_value_t = 10)]
+        after_secs: u64,
+        /// The server's process id, to print its peak memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[command(flatten)]
+        db: DbConfig,
+    },
     /// Generate a company history (customers, garments, pickup lines), import it into an empty database, import
     /// it again, and print lines a second, the rerun's time and peak memory.
     Import {
@@ -160,6 +203,11 @@ enum StaffCommand {
 }
 
 impl Cli {
+    /// The chosen log format.
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     /// Runs the chosen command.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
@@ -197,6 +245,34 @@ impl Cli {
                 let pool = db::connect_and_migrate(&cfg).await?;
                 let b = crate::bench::lists::ListBench { on, runs, explain };
                 print!("{}", crate::bench::lists::run(&pool, &b).await?);
+                Ok(())
+            }
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Fault {
+                        addr,
+                        clients,
+                        pg_version,
+                        cluster,
+                        before_secs,
+                        down_secs,
+                        after_secs,
+                        server_pid,
+                        db: cfg,
+                    },
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let bench = crate::bench::fault::FaultBench {
+                    addr,
+                    clients,
+                    pg_version,
+                    cluster,
+                    before: std::time::Duration::from_secs(before_secs),
+                    down: std::time::Duration::from_secs(down_secs),
+                    after: std::time::Duration::from_secs(after_secs),
+                    server_pid,
+                };
+                print!("{}", crate::bench::fault::run(&pool, &bench).await?);
                 Ok(())
             }
             Some(Command::Import(args)) => crate::import::run(args).await,
@@ -282,15 +358,27 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         contact_cap_days: config.contact_cap_days.clamp(0, 365),
         company_name: config.company_name.trim().chars().take(200).collect(),
         secure_cookies: config.secure_cookies,
+        trust_forwarded_for: config.trust_forwarded_for,
+        metrics_token: config.metrics_token.clone().filter(|t| t.len() >= 16),
     };
+    crate::observe::install();
     crate::pdf::configure(config.pdf_font.clone());
     let state = AppState {
         pool,
         decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),
         settings: Arc::new(settings),
+        hashers: Arc::new(tokio::sync::Semaphore::new(
+            config.max_concurrent_hashes.max(1),
+        )),
+        forecasts: Arc::default(),
     };
+    let purge = crate::housekeeping::spawn_purge(
+        state.pool.clone(),
+        config.idempotency_retention_days.clamp(1, 3650),
+    );
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     app::serve(listener, state, app::shutdown_signal()).await?;
+    purge.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -314,7 +402,9 @@ fn print_demo(logins: &[demo::DemoLogin], addr: &str) {
     println!(
         "  TOKEN=$(curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
     );
-    println!("          -d '{{\"username\":\"demo-pickup\",\"password\":\"{pickup}\"}}' | sed 's/.*\"token\":\"\\([0-9a-f]*\\)\".*/\\1/')");
+    println!(
+        "          -d '{{\"username\":\"demo-pickup\",\"password\":\"{pickup}\"}}' | jq -r .token)"
+    );
     println!("  curl -s http://{addr}/api/v1/scans -H \"authorization: Bearer $TOKEN\" -F photo=@fixtures/demo-label-D00DEM0000AN.jpg");
     println!();
 }

@@ -17,6 +17,9 @@ pub struct DbConfig {
     /// Most connections the pool opens.
     #[arg(long, env = "DOORSTEP_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Longest a request waits for a database connection before it answers 503 (milliseconds).
+    #[arg(long, env = "DOORSTEP_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1500)]
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl std::fmt::Debug for DbConfig {
@@ -24,6 +27,7 @@ impl std::fmt::Debug for DbConfig {
         f.debug_struct("DbConfig")
             .field("database_url", &redact_url(&self.database_url))
             .field("db_max_connections", &self.db_max_connections)
+            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
             .finish()
     }
 }
@@ -85,6 +89,19 @@ pub struct ServeConfig {
     /// Font file for PDFs (default: Noto Sans CJK or WenQuanYi from the system, so Chinese prints).
     #[arg(long, env = "DOORSTEP_PDF_FONT")]
     pub pdf_font: Option<std::path::PathBuf>,
+    /// Take the client address (for sign-in throttling) from X-Forwarded-For: only behind a proxy that sets it.
+    #[arg(long, env = "DOORSTEP_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Token a Prometheus scraper on another machine sends as `Authorization: Bearer` to read /metrics (loopback
+    /// callers need none).
+    #[arg(long, env = "DOORSTEP_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Password hashes (argon2) computed at once; more sign-ins wait, then answer 503.
+    #[arg(long, env = "DOORSTEP_MAX_CONCURRENT_HASHES", default_value_t = crate::state::DEFAULT_CONCURRENT_HASHES)]
+    pub max_concurrent_hashes: usize,
+    /// Days an Idempotency-Key (and its stored answer) is kept before the background purge removes it.
+    #[arg(long, env = "DOORSTEP_IDEMPOTENCY_RETENTION_DAYS", default_value_t = crate::housekeeping::DEFAULT_IDEMPOTENCY_RETENTION_DAYS)]
+    pub idempotency_retention_days: i64,
     /// Longest a request may take before it is answered 408 (photo decoding has its own budget).
     #[arg(long, env = "DOORSTEP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -221,8 +221,25 @@ impl IntoResponse for AppError {
                 }
                 r
             }
+            AppError::Internal(err) if database_unavailable(&err) => {
+                tracing::warn!(error = %err, "database unavailable");
+                let mut r = problem_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "the database does not answer; retry shortly (a retried write with the same Idempotency-Key records once)".into(),
+                    None,
+                    None,
+                    &[],
+                );
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+                );
+                r
+            }
             AppError::Internal(err) => {
-                tracing::error!(error = ?err, "internal error");
+                tracing::error!(error = %redacted(&err), "internal error");
                 problem_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -234,6 +251,45 @@ impl IntoResponse for AppError {
                 )
             }
         }
+    }
+}
+
+/// Seconds a client is told to wait when the database is away.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 2;
+
+/// Whether an error means the database cannot be reached (down, restarting, connections cut, pool starved),
+/// which is the client's cue to retry, not a fault in the request or in Doorstep.
+pub fn database_unavailable(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            Some(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // Class 08: connection exceptions; 57P01-03: shutting down, crashed, cannot connect now.
+            Some(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        })
+}
+
+/// An internal error as it may be logged: a database error's message and code, never its detail (a violated
+/// constraint's detail quotes the row's values, which can be codes or personal data).
+fn redacted(err: &anyhow::Error) -> String {
+    match err.chain().find_map(|c| c.downcast_ref::<sqlx::Error>()) {
+        Some(sqlx::Error::Database(db)) => format!(
+            "database error {}: {}{}",
+            db.code().unwrap_or_default(),
+            db.message(),
+            db.constraint()
+                .map(|c| format!(" (constraint {c})"))
+                .unwrap_or_default()
+        ),
+        _ => format!("{err:#}"),
     }
 }
 

@@ -125,6 +125,22 @@ pub fn respond<T: Serialize + CsvRow, M: Serialize>(
     }
 }
 
+/// [`respond`], recording a CSV export (the whole list leaves the building) in the access log first.
+pub async fn respond_logged<T: Serialize + CsvRow, M: Serialize>(
+    state: &crate::state::AppState,
+    staff_id: uuid::Uuid,
+    list: &'static str,
+    on: NaiveDate,
+    meta: M,
+    output: &Output,
+    listed: Listed<T>,
+) -> AppResult<Response> {
+    if matches!(output, Output::Csv) {
+        crate::access::note_export(state, staff_id, list, listed.items.len()).await?;
+    }
+    respond(list, on, meta, output, listed)
+}
+
 /// Makes a cell safe to open in a spreadsheet: text that a spreadsheet would run as a formula gets a `'` first.
 pub fn csv_cell(value: &str) -> String {
     match value.chars().next() {

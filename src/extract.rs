@@ -1,20 +1,66 @@
-//! Request extractors whose rejections use Doorstep's problem+json shape.
+//! Request extractors whose rejections use Doorstep's problem+json shape, and refuse control characters in text.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult};
 
 /// JSON body in and out; a bad body names the offending field.
-#[derive(Debug, Clone, Copy, Default, FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(AppError::problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as JSON with `Content-Type: application/json`",
+            )
+            .with_field("content-type"));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        check_json_text(&bytes)?;
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| Json(v))
+            .map_err(AppError::from)
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()
+    }
+}
+
+/// A body that could not be read: too large (413) or cut off (400), as problem+json.
+pub fn body_rejection(rejection: BytesRejection) -> AppError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Body too large",
+            "the request body is larger than this route accepts",
+        )
+        .with_field("body")
+    } else {
+        AppError::problem(
+            rejection.status(),
+            "bad-body",
+            "Unreadable body",
+            "the request body could not be read",
+        )
+        .with_field("body")
     }
 }
 
@@ -23,14 +69,158 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct Path<T>(pub T);
 
-/// Query parameters; a bad one answers 422 naming it.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// Query parameters; a bad one answers 422 naming it, as does one holding a control character.
+#[derive(Debug)]
 pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(field) = parts.uri.query().and_then(query_control_field) {
+            return Err(control_error(&field));
+        }
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(AppError::from)
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// Whether a character may not appear in stored text: C0 controls other than tab and line breaks, and DEL.
+/// PostgreSQL refuses NUL outright; the others only ever arrive by mistake or malice.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+fn control_error(field: &str) -> AppError {
+    AppError::invalid(
+        field,
+        "contains a control character (such as NUL); remove it",
+    )
+}
+
+/// Refuses a text field holding a control character, naming it (for form fields and other non-JSON text).
+pub fn check_text(field: &str, value: &str) -> AppResult<()> {
+    if value.chars().any(is_forbidden_char) {
+        Err(control_error(field))
+    } else {
+        Ok(())
+    }
+}
+
+/// The first query parameter whose name or value holds a control character, by name.
+fn query_control_field(query: &str) -> Option<String> {
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = |part: &str| percent_decode(part).chars().any(is_forbidden_char);
+        if bad(key) || bad(value) {
+            let name = percent_decode(key);
+            let name: String = name
+                .chars()
+                .filter(|c| !is_forbidden_char(*c))
+                .take(64)
+                .collect();
+            return Some(if name.is_empty() {
+                "query".to_owned()
+            } else {
+                name
+            });
+        }
+    }
+    None
+}
+
+/// Decodes `%XX` escapes and `+` as a form does; malformed escapes stay as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8);
+                        i += 3;
+                    }
+                    _ => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Refuses a JSON body whose strings (keys or values) hold a control character, naming the first such field.
+/// Such characters can only arrive as `\u00XX` escapes, so bodies without one skip the walk.
+pub fn check_json_text(body: &[u8]) -> AppResult<()> {
+    let escaped = body.windows(4).any(|w| w == b"\\u00");
+    if !escaped {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(()); // the deserializer reports the syntax error
+    };
+    match control_path(&value, String::new()) {
+        Some(path) => Err(control_error(if path.is_empty() { "body" } else { &path })),
+        None => Ok(()),
+    }
+}
+
+fn control_path(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.chars().any(is_forbidden_char).then_some(path),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_path(v, format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let at = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.chars().any(is_forbidden_char) {
+                Some(if path.is_empty() {
+                    "body".to_owned()
+                } else {
+                    path.clone()
+                })
+            } else {
+                control_path(v, at)
+            }
+        }),
+        _ => None,
+    }
+}
 
 /// A JSON body read from raw bytes (for handlers that also hash the body for idempotency), with the same
 /// field-naming errors as [`Json`].
-pub fn json_body<T: serde::de::DeserializeOwned>(
+pub fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: &Bytes,
     what: &str,
@@ -52,6 +242,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         )
         .with_field("content-type"));
     }
+    check_json_text(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -78,4 +269,38 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
             AppError::invalid(field, message)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(err: AppError) -> String {
+        match err {
+            AppError::Invalid(e) => e[0].field.clone(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn control_characters_in_json_name_their_field() {
+        assert!(check_json_text(br#"{"notes":"line one\nline two\t"}"#).is_ok());
+        assert!(check_json_text(br#"{"notes":"a literal \\u0000 is text"}"#).is_ok());
+        let e = check_json_text(br#"{"lines":[{"condition":"ok"},{"condition":"x\u0000"}]}"#)
+            .unwrap_err();
+        assert_eq!(field_of(e), "lines[1].condition");
+        let e = check_json_text(br#"{"username":"adm\u0007in"}"#).unwrap_err();
+        assert_eq!(field_of(e), "username");
+    }
+
+    #[test]
+    fn control_characters_in_queries_name_their_parameter() {
+        assert_eq!(query_control_field("q=wang&limit=5"), None);
+        assert_eq!(query_control_field("q=wa%00ng"), Some("q".to_owned()));
+        assert_eq!(
+            query_control_field("limit=5&q=%1b%5b31m"),
+            Some("q".to_owned())
+        );
+        assert_eq!(query_control_field("q=100%"), None);
+    }
 }

@@ -14,9 +14,10 @@ use crate::error::{AppError, AppResult};
 /// Set on a response that replays a stored one.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// The client's `Idempotency-Key` header, required on writes that must not repeat.
+/// The client's `Idempotency-Key` header, required on writes that must not repeat, and the request it was sent
+/// with (method and path): a key is bound to one request, as the IETF idempotency-key draft asks.
 #[derive(Debug, Clone)]
-pub struct IdempotencyKey(pub String);
+pub struct IdempotencyKey(pub String, pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = AppError;
@@ -42,15 +43,28 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
             )
             .with_field("Idempotency-Key"));
         }
-        Ok(IdempotencyKey(key.to_owned()))
+        let target = format!("{} {}", parts.method, parts.uri.path());
+        Ok(IdempotencyKey(key.to_owned(), target))
     }
 }
 
-/// Hash of the request body in canonical JSON form, so key order and spacing do not matter.
-pub fn request_hash(body: &Bytes) -> Vec<u8> {
+impl IdempotencyKey {
+    /// Hash of this request: its method and path, and its body in canonical JSON form (so key order and spacing
+    /// do not matter). The same key sent to another route or target hashes differently and is refused.
+    pub fn request_hash(&self, body: &Bytes) -> Vec<u8> {
+        request_hash(&self.1, body)
+    }
+}
+
+/// Hash of a request target (`METHOD /path`) and its body in canonical JSON form.
+pub fn request_hash(target: &str, body: &Bytes) -> Vec<u8> {
     let canonical = serde_json::from_slice::<serde_json::Value>(body)
         .map_or_else(|_| body.to_vec(), |v| v.to_string().into_bytes());
-    Sha256::digest(canonical).to_vec()
+    let mut h = Sha256::new();
+    h.update(target.as_bytes());
+    h.update([0]);
+    h.update(canonical);
+    h.finalize().to_vec()
 }
 
 /// Claims `key` for this caller inside `tx`. Returns the stored response for a retry, 409 while the first
@@ -86,7 +100,7 @@ pub async fn claim(
     let Some(row) = row else { return Ok(None) };
     let stored_hash: Vec<u8> = row.try_get("request_hash")?;
     if stored_hash != hash {
-        return Err(AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", "this Idempotency-Key was already used for a different request; use a new key for a new request")
+        return Err(AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", "this Idempotency-Key was already used for a different request (another route, target or body); use a new key for a new request")
             .with_field("Idempotency-Key"));
     }
     let status: i16 = row.try_get("response_status")?;

@@ -2,6 +2,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod export;
 pub mod extract;
 pub mod forecasts;
 pub mod garments;
+pub mod housekeeping;
 pub mod html;
 pub mod i18n;
 pub mod idempotency;
@@ -27,6 +29,7 @@ pub mod insight;
 pub mod interactions;
 pub mod labels;
 pub mod lists;
+pub mod observe;
 pub mod pagination;
 pub mod pdf;
 pub mod pickups;

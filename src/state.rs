@@ -12,6 +12,9 @@ use crate::domain::clock::CompanyClock;
 /// The name printed on receipts until a company sets its own.
 pub const DEFAULT_COMPANY_NAME: &str = "Doorstep Laundry";
 
+/// Argon2 hashes run at once unless `--max-concurrent-hashes` says otherwise (each takes one core for ~50 ms).
+pub const DEFAULT_CONCURRENT_HASHES: usize = 2;
+
 /// Settings the handlers need at run time.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -29,6 +32,10 @@ pub struct Settings {
     pub company_name: String,
     /// Mark the session cookie `Secure` even when no proxy says the browser used HTTPS.
     pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// Bearer token that lets a non-loopback caller read `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -41,6 +48,8 @@ impl Default for Settings {
             contact_cap_days: 14,
             company_name: DEFAULT_COMPANY_NAME.to_owned(),
             secure_cookies: false,
+            trust_forwarded_for: false,
+            metrics_token: None,
         }
     }
 }
@@ -54,6 +63,10 @@ pub struct AppState {
     pub decoder: DecodePool,
     /// Run-time settings.
     pub settings: Arc<Settings>,
+    /// Slots for argon2 hashes: at most this many run at once.
+    pub hashers: Arc<tokio::sync::Semaphore>,
+    /// One forecast computation at a time per series, answers shared.
+    pub forecasts: Arc<crate::forecasts::single_flight::SingleFlight>,
 }
 
 impl FromRef<AppState> for PgPool {
@@ -75,6 +88,8 @@ impl AppState {
             pool,
             decoder: DecodePool::default(),
             settings: Arc::new(Settings::default()),
+            hashers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_HASHES)),
+            forecasts: Arc::default(),
         }
     }
 }

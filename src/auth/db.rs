@@ -97,3 +97,136 @@ pub async fn revoke_sessions(db: impl PgExecutor<'_>, staff_id: Uuid) -> sqlx::R
     .await?;
     Ok(done.rows_affected())
 }
+
+/// One sign-in throttle counter, row-locked by the transaction that read it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ThrottleRow {
+    /// Counted tries in the current window.
+    pub failures: i32,
+    /// The last counted try.
+    pub last_try_at: DateTime<Utc>,
+    /// When the next try may come.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// Reads (creating if new) and row-locks a throttle counter, so parallel tries on one subject count one by one.
+pub async fn lock_throttle(
+    conn: &mut sqlx::PgConnection,
+    scope: &str,
+    subject: &str,
+) -> sqlx::Result<ThrottleRow> {
+    sqlx::query_as::<_, ThrottleRow>(
+        "insert into login_throttle (scope, subject) values ($1, $2)
+         on conflict (scope, subject) do update set scope = excluded.scope
+         returning failures, last_try_at, locked_until",
+    )
+    .bind(scope)
+    .bind(subject)
+    .fetch_one(conn)
+    .await
+}
+
+/// Stores a counter after a counted try.
+pub async fn set_throttle(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    subject: &str,
+    failures: i32,
+    locked_until: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update login_throttle set failures = $3, last_try_at = now(), locked_until = $4
+          where scope = $1 and subject = $2",
+    )
+    .bind(scope)
+    .bind(subject)
+    .bind(failures)
+    .bind(locked_until)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// After a successful sign-in: the username starts afresh, and the address gets its try back.
+pub async fn forgive_throttle(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    address: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update login_throttle
+            set failures = case when scope = 'username' then 0 else greatest(failures - 1, 0) end,
+                locked_until = case when scope = 'username' then null else locked_until end
+          where (scope = 'username' and subject = $1) or (scope = 'address' and subject = $2)",
+    )
+    .bind(username)
+    .bind(address)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a sign-in attempt and its outcome (`ok`, `bad_credentials`, `throttled`).
+pub async fn record_sign_in(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    staff_id: Option<Uuid>,
+    address: &str,
+    outcome: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into sign_in_event (username, staff_id, client_addr, outcome) values ($1, $2, $3, $4)",
+    )
+    .bind(username)
+    .bind(staff_id)
+    .bind(address)
+    .bind(outcome)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What one purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// Sessions past their end (or revoked) for a day.
+    pub sessions: u64,
+    /// Idempotency keys older than the retention.
+    pub idempotency_keys: u64,
+    /// Throttle counters untouched for longer than their window.
+    pub throttles: u64,
+}
+
+/// Deletes sessions ended more than a day ago, idempotency keys older than `key_retention`, and idle throttle
+/// counters.
+pub async fn purge_expired(
+    db: &sqlx::PgPool,
+    key_retention: chrono::Duration,
+    throttle_window: chrono::Duration,
+) -> sqlx::Result<Purged> {
+    let sessions = sqlx::query(
+        "delete from staff_session
+          where expires_at < now() - interval '1 day' or revoked_at < now() - interval '1 day'",
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
+    let idempotency_keys = sqlx::query("delete from idempotency_key where created_at < now() - $1")
+        .bind(key_retention)
+        .execute(db)
+        .await?
+        .rows_affected();
+    let throttles = sqlx::query(
+        "delete from login_throttle
+          where last_try_at < now() - $1 and (locked_until is null or locked_until < now())",
+    )
+    .bind(throttle_window)
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(Purged {
+        sessions,
+        idempotency_keys,
+        throttles,
+    })
+}

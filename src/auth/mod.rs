@@ -1,6 +1,7 @@
 //! Staff sign-in: argon2 password hashes, revocable server-side sessions, and role-checking extractors.
 
 pub mod db;
+pub mod throttle;
 
 use std::marker::PhantomData;
 
@@ -290,17 +291,150 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(raw)
 }
 
-/// Checks a username and password and opens a session (the same for API clients and browsers).
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> AppResult<NewSession> {
-    let creds = db::credentials(&state.pool, &username.trim().to_lowercase()).await?;
+/// Runs a password hash or check off the async runtime, at most `Settings::max_concurrent_hashes` at once: argon2
+/// is slow on purpose, and unbounded it would let sign-in tries starve the blocking pool. Waits up to 5 s for a
+/// slot, then answers 503.
+pub async fn with_hash_slot<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.hashers.clone().acquire_owned(),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .ok_or_else(|| {
+        AppError::problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Busy",
+            "too many sign-ins at once; try again in a moment",
+        )
+        .with_retry_after(1)
+    })?;
+    tokio::task::spawn_blocking(move || {
+        let answer = work();
+        drop(permit);
+        answer
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The client's network address: the socket's peer, or with `--trust-forwarded-for` the last address a proxy
+/// appended to `X-Forwarded-For`.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    std::sync::Arc<crate::state::Settings>: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let settings = std::sync::Arc::<crate::state::Settings>::from_ref(state);
+        Ok(ClientAddr(client_addr(parts, settings.trust_forwarded_for)))
+    }
+}
+
+fn client_addr(parts: &Parts, trust_forwarded_for: bool) -> String {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+                .next_back()
+        })
+        .flatten();
+    forwarded
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+fn too_many_tries(wait_secs: u64) -> AppError {
+    AppError::problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-sign-ins",
+        "Too many sign-in attempts",
+        format!("too many failed sign-ins; try again in {wait_secs} seconds"),
+    )
+    .with_field("password")
+    .with_retry_after(wait_secs)
+}
+
+/// Counts this try against the username and the address (row-locked, so parallel tries count one by one), or
+/// refuses it while either must still wait.
+async fn count_try(state: &AppState, username: &str, address: &str) -> AppResult<()> {
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    let subjects = [
+        (throttle::PER_USERNAME, username),
+        (throttle::PER_ADDRESS, address),
+    ];
+    let mut rows = Vec::with_capacity(2);
+    let mut wait = chrono::Duration::zero();
+    for (policy, subject) in subjects {
+        let row = db::lock_throttle(&mut tx, policy.scope, subject).await?;
+        if let Some(until) = row.locked_until {
+            wait = wait.max(until - now);
+        }
+        rows.push((policy, subject, row));
+    }
+    if wait > chrono::Duration::zero() {
+        tx.rollback().await?;
+        db::record_sign_in(&state.pool, username, None, address, "throttled").await?;
+        let secs = (wait.num_milliseconds() + 999) / 1000;
+        return Err(too_many_tries(secs.max(1) as u64));
+    }
+    let window = chrono::Duration::from_std(throttle::WINDOW).unwrap_or(chrono::Duration::hours(1));
+    for (policy, subject, row) in rows {
+        let failures = if row.last_try_at < now - window {
+            1
+        } else {
+            row.failures.saturating_add(1)
+        };
+        let wait = policy.wait_after(failures.max(0) as u32);
+        let until = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+        db::set_throttle(&mut *tx, policy.scope, subject, failures, until).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a username and password and opens a session (the same for API clients and browsers). Tries are
+/// throttled per username and per client address, and every try is recorded.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+) -> AppResult<NewSession> {
+    crate::extract::check_text("username", username)?;
+    crate::extract::check_text("password", password)?;
+    let username: String = username.trim().to_lowercase().chars().take(64).collect();
+    count_try(state, &username, address).await?;
+    let creds = db::credentials(&state.pool, &username).await?;
     let hash = creds
         .as_ref()
         .map_or(DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
     let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let ok = with_hash_slot(state, move || verify_password(&password, &hash)).await?;
     let Some(creds) = creds.filter(|_| ok) else {
+        db::record_sign_in(&state.pool, &username, None, address, "bad_credentials").await?;
         return Err(AppError::problem(
             StatusCode::UNAUTHORIZED,
             "bad-credentials",
@@ -309,6 +443,15 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> AppRes
         )
         .with_field("password"));
     };
+    db::forgive_throttle(&state.pool, &username, address).await?;
+    db::record_sign_in(
+        &state.pool,
+        &username,
+        Some(creds.staff.staff_id),
+        address,
+        "ok",
+    )
+    .await?;
     let token = random_hex(32);
     let expires_at = Utc::now() + state.settings.session_ttl;
     db::insert_session(
@@ -330,9 +473,10 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> AppRes
 #[tracing::instrument(skip_all)]
 async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
+    ClientAddr(address): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let s = sign_in(&state, &req.username, &req.password).await?;
+    let s = sign_in(&state, &req.username, &req.password, &address).await?;
     Ok(Json(LoginResponse {
         token: s.token,
         expires_at: s.expires_at,

@@ -1,4 +1,6 @@
-//! Benchmark commands of the binary (`doorstep bench ...`); scan.lua drives wrk for the HTTP scan figure.
+//! Benchmark commands of the binary (`doorstep bench ...`, including the database fault test); scan.lua drives
+//! wrk for the HTTP scan figure.
 
 pub mod decode;
+pub mod fault;
 pub mod lists;

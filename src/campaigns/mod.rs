@@ -255,7 +255,7 @@ async fn create_campaign(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let hash = idempotency::request_hash(&body);
+    let hash = key.request_hash(&body);
     let req: CampaignRequest = json_body(&headers, &body, "the campaign")?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -478,13 +478,16 @@ async fn list_entries(
     for e in &mut listed.items {
         e.company_offset = Some(state.settings.clock.offset);
     }
-    export::respond(
+    export::respond_logged(
+        &state,
+        staff.staff_id,
         "campaign-entries",
         campaign.as_of,
         serde_json::json!({ "campaign": campaign }),
         &output,
         listed,
     )
+    .await
 }
 
 /// `GET /api/v1/queue`: the caller's own open entries across running campaigns, due call-backs first.
@@ -525,7 +528,7 @@ async fn record_outcome(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let hash = idempotency::request_hash(&body);
+    let hash = key.request_hash(&body);
     let req: OutcomeRequest = json_body(&headers, &body, "the outcome")?;
     let notes = req.notes.trim();
     if notes.chars().count() > 2000 {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed, Dispatcher};
 use crate::domain::phone::Phone;
-use crate::domain::{check_len, double_option, non_blank};
+use crate::domain::{check_len, double_option, non_blank, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::extract::{Json, Path, Query};
 use crate::pagination::{Page, PageParams};
@@ -115,6 +115,10 @@ pub(crate) fn check_fields(mut f: CustomerDraft) -> AppResult<CustomerFields> {
                 message: "consent cannot be given in the future".into(),
             })
         }
+        (Some(at), _) if *at < crate::domain::clock::earliest_event() => errors.push(FieldError {
+            field: "label_consent.given_at".into(),
+            message: "is before 2000: check the date".into(),
+        }),
         (Some(_), None) => errors.push(FieldError {
             field: "label_consent.method".into(),
             message: "say how consent was given (e.g. signed form)".into(),
@@ -163,13 +167,14 @@ async fn create_customer(
 
 async fn get_customer(
     State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
+    Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
 ) -> AppResult<Json<Customer>> {
-    db::fetch_customer(&state.pool, customer_id)
+    let customer = db::fetch_customer(&state.pool, customer_id)
         .await?
-        .map(Json)
-        .ok_or(AppError::NotFound("customer"))
+        .ok_or(AppError::NotFound("customer"))?;
+    crate::access::note_read(&state, staff.staff_id, "customer_read", customer_id).await;
+    Ok(Json(customer))
 }
 
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
@@ -215,12 +220,17 @@ struct SearchParams {
     offset: Option<i64>,
 }
 
+/// Shortest search a pickup worker may send, and most results they get: workers search, they do not browse.
+pub const WORKER_MIN_QUERY_CHARS: usize = 3;
+/// Most customers one worker search answers (a first page only).
+pub const WORKER_MAX_RESULTS: i64 = 10;
+
 async fn search_customers(
     State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
+    Authed(staff, _): Authed<AnyStaff>,
     Query(params): Query<SearchParams>,
 ) -> AppResult<Json<Page<Customer>>> {
-    let page = PageParams {
+    let mut page = PageParams {
         limit: params.limit,
         offset: params.offset,
     }
@@ -231,6 +241,23 @@ async fn search_customers(
             "q",
             "a search has at most 100 characters",
         ));
+    }
+    if !staff.role.at_least(Role::Dispatcher) {
+        if q.as_ref()
+            .is_none_or(|q| q.chars().count() < WORKER_MIN_QUERY_CHARS)
+        {
+            return Err(AppError::invalid(
+                "q",
+                "search with at least 3 characters of a name, phone or address",
+            ));
+        }
+        if page.offset > 0 {
+            return Err(AppError::invalid(
+                "offset",
+                "pickup workers get the first results only; search more precisely",
+            ));
+        }
+        page.limit = page.limit.min(WORKER_MAX_RESULTS);
     }
     let rows = db::search_customers(&state.pool, q.as_deref(), page).await?;
     Ok(Json(page.page(rows)))

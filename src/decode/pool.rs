@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Clone)]
 pub struct DecodePool {
     admit: Arc<Semaphore>,
+    capacity: usize,
     run: Arc<Semaphore>,
     options: Arc<DecodeOptions>,
 }
@@ -32,13 +33,37 @@ impl DecodePool {
         let workers = workers.max(1);
         DecodePool {
             admit: Arc::new(Semaphore::new(workers + queue)),
+            capacity: workers + queue,
             run: Arc::new(Semaphore::new(workers)),
             options: Arc::new(options),
         }
     }
 
-    /// Decodes a photo, preferring a valid door code among several barcodes.
+    /// Photos admitted now: decoding or waiting for a decoder.
+    pub fn admitted(&self) -> usize {
+        self.capacity.saturating_sub(self.admit.available_permits())
+    }
+
+    /// Decodes a photo, preferring a valid door code among several barcodes; counted in the metrics.
     pub async fn decode(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
+        let started = std::time::Instant::now();
+        let answer = self.decode_inner(photo).await;
+        let outcome = match &answer {
+            Ok(_) => "found",
+            Err(AppError::Problem(p)) => match p.slug {
+                "decoder-busy" => "busy",
+                "not-an-image" => "not_an_image",
+                "photo-too-large" => "too_large",
+                _ => "no_barcode",
+            },
+            Err(_) => "error",
+        };
+        crate::observe::decode_done(outcome, started.elapsed());
+        crate::observe::decode_queue(self.admitted());
+        answer
+    }
+
+    async fn decode_inner(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
         let admitted = self.admit.clone().try_acquire_owned().map_err(|_| {
             AppError::problem(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -54,6 +79,7 @@ impl DecodePool {
             .acquire_owned()
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
+        crate::observe::decode_queue(self.admitted());
         let options = self.options.clone();
         // The permits move into the blocking task: a client that hangs up does not free a busy decoder.
         let outcome = tokio::task::spawn_blocking(move || {

@@ -50,9 +50,45 @@ impl CompanyClock {
     }
 }
 
+/// Earliest instant a recorded event (pickup, contact, consent) may carry: anything older is a typo or a wrong
+/// date format, and would stretch every history-based figure over decades. `doorstep import` uses it too.
+pub fn earliest_event() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default()
+}
+
+/// How far ahead of the server a device clock may run before an event time is refused.
+pub const MAX_CLOCK_AHEAD: chrono::Duration = chrono::Duration::hours(24);
+
+/// The one rule for when a recorded event happened: from 2000-01-01 to a day after `now`.
+pub fn check_event_time(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), &'static str> {
+    if at < earliest_event() {
+        Err("is before 2000: check the date")
+    } else if at > now + MAX_CLOCK_AHEAD {
+        Err("is more than a day in the future: check the device clock")
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_times_lie_between_2000_and_tomorrow() {
+        let now = Utc::now();
+        assert!(check_event_time(now, now).is_ok());
+        assert!(check_event_time(earliest_event(), now).is_ok());
+        let year_1900 = NaiveDate::from_ymd_opt(1900, 1, 1)
+            .expect("valid")
+            .and_time(NaiveTime::MIN)
+            .and_utc();
+        assert!(check_event_time(year_1900, now)
+            .unwrap_err()
+            .contains("2000"));
+        assert!(check_event_time(DateTime::<Utc>::MIN_UTC, now).is_err());
+        assert!(check_event_time(now + chrono::Duration::hours(25), now).is_err());
+    }
 
     #[test]
     fn local_days_begin_at_local_midnight() {

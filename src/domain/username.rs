@@ -53,6 +53,12 @@ impl Username {
         RESERVED.contains(&self.0.as_str()) || self.0.starts_with(DEMO_PREFIX)
     }
 
+    /// Whether this is an account the system records work under (`import`, ...): nobody may sign in as it, so it
+    /// can be neither activated nor given a password.
+    pub fn is_system(&self) -> bool {
+        RESERVED.contains(&self.0.as_str())
+    }
+
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -87,21 +87,49 @@ async fn forecast_all(
     .map_err(|e| AppError::Internal(e.into()))
 }
 
-/// `GET /api/v1/forecasts/intake?weeks=26` (managers).
+/// Weeks of history a forecast reads: five years, so old or mistyped data cannot make it slow.
+pub const HISTORY_WEEKS: i64 = 5 * 52;
+
+fn history_start(this_week: NaiveDate) -> NaiveDate {
+    this_week - Duration::weeks(HISTORY_WEEKS)
+}
+
+/// `GET /api/v1/forecasts/intake?weeks=26` (managers); one computation at a time per horizon, shared with
+/// callers that arrive while it runs.
 async fn intake(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
     Query(p): Query<IntakeParams>,
-) -> AppResult<Json<IntakeForecast>> {
+) -> AppResult<Json<serde_json::Value>> {
     let keep = p.weeks.unwrap_or(26);
     if !(1..=104).contains(&keep) {
         return Err(AppError::invalid("weeks", "between 1 and 104"));
     }
+    let key = format!("intake:{keep}:{}", state.settings.clock.today());
+    let state = &state;
+    let answer = state
+        .forecasts
+        .get_or_compute(key, move || async move {
+            let started = std::time::Instant::now();
+            let f = compute_intake(state, keep).await?;
+            crate::observe::forecast_done("intake", started.elapsed());
+            serde_json::to_value(f).map_err(|e| AppError::Internal(e.into()))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+async fn compute_intake(state: &AppState, keep: usize) -> AppResult<IntakeForecast> {
     let today = state.settings.clock.today();
     let this_week = monday(today);
     let clock = state.settings.clock;
-    let rows =
-        db::weekly_intake(&state.pool, clock.offset_secs(), clock.start_of(this_week)).await?;
+    let rows = db::weekly_intake(
+        &state.pool,
+        clock.offset_secs(),
+        clock.start_of(this_week),
+        clock.start_of(history_start(this_week)),
+    )
+    .await?;
     let cal = Calendar::load(&state.pool).await?;
     // A manager plans for the next window to start; the one open today is reported as what is left of it.
     let window = cal.next_to_start(today);
@@ -161,7 +189,7 @@ async fn intake(
         }),
         _ => None,
     };
-    Ok(Json(IntakeForecast {
+    Ok(IntakeForecast {
         history_first_week: (history_weeks > 0).then_some(first),
         history_weeks,
         first_forecast_week: this_week,
@@ -172,7 +200,7 @@ async fn intake(
         by_category: out_category,
         next_window,
         open_window,
-    }))
+    })
 }
 
 /// Makes the total and its breakdowns (per season class, per category) add up week by week.
@@ -209,11 +237,27 @@ struct StorageForecast {
     zones: Vec<ZoneOutlook>,
 }
 
-/// `GET /api/v1/forecasts/storage` (managers): items expected into storage in the next spring window, by zone.
+/// `GET /api/v1/forecasts/storage` (managers): items expected into storage in the next spring window, by zone;
+/// one computation at a time, shared with callers that arrive while it runs.
 async fn storage(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
-) -> AppResult<Json<StorageForecast>> {
+) -> AppResult<Json<serde_json::Value>> {
+    let key = format!("storage:{}", state.settings.clock.today());
+    let state = &state;
+    let answer = state
+        .forecasts
+        .get_or_compute(key, move || async move {
+            let started = std::time::Instant::now();
+            let f = compute_storage(state).await?;
+            crate::observe::forecast_done("storage", started.elapsed());
+            serde_json::to_value(f).map_err(|e| AppError::Internal(e.into()))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+async fn compute_storage(state: &AppState) -> AppResult<StorageForecast> {
     let settings = &state.settings;
     let pool = &state.pool;
     let today = settings.clock.today();
@@ -230,14 +274,25 @@ async fn storage(
 
     // Weekly items accepted into storage, from the first order to last week.
     let clock = settings.clock;
-    let stored = db::weekly_stored(pool, clock.offset_secs(), clock.start_of(this_week)).await?;
+    let stored = db::weekly_stored(
+        pool,
+        clock.offset_secs(),
+        clock.start_of(this_week),
+        clock.start_of(history_start(this_week)),
+    )
+    .await?;
     let points: BTreeMap<NaiveDate, f64> = stored.iter().map(|&(w, n)| (w, n as f64)).collect();
     let first = points.keys().next().copied().unwrap_or(this_week);
     let history = dense(&points, first, this_week);
 
     // The garments that could be stored: a forecast of qualifying weekly cleanings.
-    let qualifying =
-        db::weekly_qualifying(pool, clock.offset_secs(), clock.start_of(this_week)).await?;
+    let qualifying = db::weekly_qualifying(
+        pool,
+        clock.offset_secs(),
+        clock.start_of(this_week),
+        clock.start_of(history_start(this_week)),
+    )
+    .await?;
     let qpoints: BTreeMap<NaiveDate, f64> =
         qualifying.iter().map(|&(w, n)| (w, n as f64)).collect();
     let qfirst = qpoints.keys().next().copied().unwrap_or(this_week);
@@ -322,7 +377,7 @@ async fn storage(
         .into_iter()
         .collect();
     let outlook = zone_outlook(&zones, &mix, &due, expected);
-    Ok(Json(StorageForecast {
+    Ok(StorageForecast {
         window,
         method,
         model,
@@ -331,5 +386,5 @@ async fn storage(
         candidate_garments,
         expected_items: expected,
         zones: outlook,
-    }))
+    })
 }

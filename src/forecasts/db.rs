@@ -7,11 +7,12 @@ use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::storage::pricing::DELICATE;
 
 /// Garments collected per company-time week (from Monday; a garment once a visit, whatever its services), by
-/// season class and category, before `until`.
+/// season class and category, in `[from, until)`.
 pub async fn weekly_intake(
     db: impl PgExecutor<'_>,
     offset_secs: f64,
     until: DateTime<Utc>,
+    from: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(NaiveDate, SeasonClass, String, i64)>> {
     sqlx::query_as(
         "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date as week,
@@ -19,11 +20,12 @@ pub async fn weekly_intake(
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at < $2
+          where p.collected_at < $2 and p.collected_at >= $3
           group by 1, 2, 3",
     )
     .bind(offset_secs)
     .bind(until)
+    .bind(from)
     .persistent(false)
     .fetch_all(db)
     .await
@@ -52,29 +54,32 @@ pub async fn candidates_by_kind(
     .await
 }
 
-/// Items accepted into storage per company-time week, before `until`.
+/// Items accepted into storage per company-time week, in `[from, until)`.
 pub async fn weekly_stored(
     db: impl PgExecutor<'_>,
     offset_secs: f64,
     until: DateTime<Utc>,
+    from: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(NaiveDate, i64)>> {
     sqlx::query_as(
         "select date_trunc('week', o.created_at + make_interval(secs => $1))::date, count(*)
            from storage_item i join storage_order o on o.customer_id = i.customer_id and o.order_id = i.order_id
-          where o.created_at < $2
+          where o.created_at < $2 and o.created_at >= $3
           group by 1",
     )
     .bind(offset_secs)
     .bind(until)
+    .bind(from)
     .fetch_all(db)
     .await
 }
 
-/// Garments that could be stored (winter class or a delicate material) cleaned per week, before `until`.
+/// Garments that could be stored (winter class or a delicate material) cleaned per week, in `[from, until)`.
 pub async fn weekly_qualifying(
     db: impl PgExecutor<'_>,
     offset_secs: f64,
     until: DateTime<Utc>,
+    from: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(NaiveDate, i64)>> {
     sqlx::query_as(
         "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date,
@@ -82,12 +87,13 @@ pub async fn weekly_qualifying(
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at < $2 and is_cleaning(pl.service)
-            and (g.season_class = 'winter' or g.material = any($3))
+          where p.collected_at < $2 and p.collected_at >= $3 and is_cleaning(pl.service)
+            and (g.season_class = 'winter' or g.material = any($4))
           group by 1",
     )
     .bind(offset_secs)
     .bind(until)
+    .bind(from)
     .bind(DELICATE)
     .persistent(false)
     .fetch_all(db)

@@ -6,3 +6,4 @@ pub mod backtest;
 pub mod db;
 pub mod model;
 pub mod series;
+pub mod single_flight;

@@ -714,11 +714,6 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
     Ok(cents)
 }
 
-/// Earliest date accepted: anything older is a typo or a wrong date format.
-fn earliest() -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default()
-}
-
 /// `2026-3-5`, `2026/3/5`, `2026.3.5` (year first; month and day with or without a leading zero).
 fn local_date(s: &str) -> Option<NaiveDate> {
     let mut parts = s.split(['-', '/', '.']);
@@ -775,7 +770,7 @@ pub fn parse_time(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, Strin
             }
         }
     };
-    if at < earliest() {
+    if at < crate::domain::clock::earliest_event() {
         return Err("is before 2000: check the date".into());
     }
     Ok(at)

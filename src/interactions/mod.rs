@@ -73,6 +73,9 @@ async fn create_interaction(
     if occurred_at > Utc::now() + chrono::Duration::minutes(5) {
         return Err(AppError::invalid("occurred_at", "cannot be in the future"));
     }
+    if let Err(m) = crate::domain::clock::check_event_time(occurred_at, Utc::now()) {
+        return Err(AppError::invalid("occurred_at", m));
+    }
     if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }

@@ -15,7 +15,7 @@ use super::{list_day, reminders, special_sizes, storage_upsell};
 use crate::auth::{Authed, Dispatcher, Manager};
 use crate::calendar::SeasonWindow;
 use crate::error::{AppError, AppResult};
-use crate::export::{respond, Output};
+use crate::export::{respond_logged, Output};
 use crate::extract::Query;
 use crate::state::AppState;
 
@@ -48,7 +48,7 @@ struct ReminderMeta<'a> {
 /// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
 async fn reminders_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
+    Authed(staff, _): Authed<Dispatcher>,
     headers: HeaderMap,
     Query(p): Query<ReminderParams>,
 ) -> AppResult<Response> {
@@ -59,7 +59,16 @@ async fn reminders_list(
         window: &q.window,
         cap_days: q.cap_days,
     };
-    respond("reminders", q.on, meta, &output, listed)
+    respond_logged(
+        &state,
+        staff.staff_id,
+        "reminders",
+        q.on,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +93,7 @@ struct UpsellMeta<'a> {
 /// `GET /api/v1/lists/storage-upsell?window=2026-spring&on=2026-04-20`
 async fn storage_upsell_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
+    Authed(staff, _): Authed<Dispatcher>,
     headers: HeaderMap,
     Query(p): Query<UpsellParams>,
 ) -> AppResult<Response> {
@@ -98,7 +107,16 @@ async fn storage_upsell_list(
         lead_days: q.lead_days,
         months: q.months,
     };
-    respond("storage-upsell", q.on, meta, &output, listed)
+    respond_logged(
+        &state,
+        staff.staff_id,
+        "storage-upsell",
+        q.on,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,7 +138,7 @@ struct SizesMeta {
 /// `GET /api/v1/lists/special-sizes?threshold=0.3&min_garments=3`
 async fn special_sizes_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
+    Authed(staff, _): Authed<Dispatcher>,
     headers: HeaderMap,
     Query(p): Query<SizesParams>,
 ) -> AppResult<Response> {
@@ -131,7 +149,16 @@ async fn special_sizes_list(
         threshold: q.threshold,
         min_garments: q.min_garments,
     };
-    respond("special-sizes", q.on, meta, &output, listed)
+    respond_logged(
+        &state,
+        staff.staff_id,
+        "special-sizes",
+        q.on,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,7 +181,7 @@ struct ValueMeta {
 /// `GET /api/v1/lists/customer-value?tier=gold&stage=declining` (managers).
 async fn customer_value_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Manager>,
+    Authed(staff, _): Authed<Manager>,
     headers: HeaderMap,
     Query(p): Query<ValueParams>,
 ) -> AppResult<Response> {
@@ -187,7 +214,16 @@ async fn customer_value_list(
         stage: q.stage,
         segments,
     };
-    respond("customer-value", on, meta, &output, listed)
+    respond_logged(
+        &state,
+        staff.staff_id,
+        "customer-value",
+        on,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,7 +245,7 @@ struct AtRiskMeta {
 /// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
 async fn at_risk_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
+    Authed(staff, _): Authed<Dispatcher>,
     headers: HeaderMap,
     Query(p): Query<AtRiskParams>,
 ) -> AppResult<Response> {
@@ -220,5 +256,14 @@ async fn at_risk_list(
         factor: q.factor,
         min_pickups: q.min_pickups,
     };
-    respond("at-risk", q.on, meta, &output, listed)
+    respond_logged(
+        &state,
+        staff.staff_id,
+        "at-risk",
+        q.on,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }

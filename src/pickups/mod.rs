@@ -147,12 +147,8 @@ fn check_request(req: NewPickup) -> AppResult<(NewPickup, Vec<CheckedLine>, Opti
             "at most 500 garments per pickup",
         );
     }
-    if req.collected_at > Utc::now() + chrono::Duration::hours(24) {
-        err(
-            &mut errors,
-            "collected_at".into(),
-            "is more than a day in the future: check the device clock",
-        );
+    if let Err(m) = crate::domain::clock::check_event_time(req.collected_at, Utc::now()) {
+        err(&mut errors, "collected_at".into(), m);
     }
     check_len(&mut errors, "notes", req.notes.as_deref(), 4000);
     let door_code = match req
@@ -260,7 +256,7 @@ async fn record_pickup(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let hash = idempotency::request_hash(&body);
+    let hash = key.request_hash(&body);
     let (req, lines, door_code) = check_request(parse_body(&headers, &body)?)?;
     let mut tx = state.pool.begin().await?;
     if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {

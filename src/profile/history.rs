@@ -43,7 +43,7 @@ pub struct HistoryParams {
 /// `GET /api/v1/customers/{id}/history`: pickups and interactions, newest first.
 pub async fn get_history(
     State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
+    Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
     Query(params): Query<HistoryParams>,
 ) -> AppResult<Json<Page<HistoryEntry>>> {
@@ -55,6 +55,7 @@ pub async fn get_history(
     if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }
+    crate::access::note_read(&state, staff.staff_id, "history_view", customer_id).await;
     let keys = db::history_keys(&state.pool, customer_id, page.fetch(), page.offset).await?;
     let pickup_ids: Vec<Uuid> = keys.iter().filter(|k| k.0).map(|k| k.1).collect();
     let interaction_ids: Vec<Uuid> = keys.iter().filter(|k| !k.0).map(|k| k.1).collect();

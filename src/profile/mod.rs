@@ -56,11 +56,12 @@ pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Opti
 
 async fn get_card(
     State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
+    Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
 ) -> AppResult<Json<CustomerCard>> {
-    load_card(&state.pool, customer_id)
+    let card = load_card(&state.pool, customer_id)
         .await?
-        .map(Json)
-        .ok_or(AppError::NotFound("customer"))
+        .ok_or(AppError::NotFound("customer"))?;
+    crate::access::note_read(&state, staff.staff_id, "card_view", customer_id).await;
+    Ok(Json(card))
 }

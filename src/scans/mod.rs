@@ -86,7 +86,7 @@ fn code_error(field: &str, e: CodeError) -> AppError {
 #[tracing::instrument(skip_all, fields(source))]
 async fn scan(
     State(state): State<AppState>,
-    Authed(_, _): Authed<AnyStaff>,
+    Authed(staff, _): Authed<AnyStaff>,
     request: Request,
 ) -> AppResult<Json<ScanResult>> {
     let content_type = request
@@ -191,6 +191,7 @@ async fn scan(
     let customer = profile::load_card(&state.pool, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
+    crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
     Ok(Json(ScanResult {
         code: code_text,
         kind,

@@ -52,10 +52,9 @@ struct NewStaff {
     password: String,
 }
 
-async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+async fn hash(state: &AppState, password: String) -> AppResult<String> {
+    auth::with_hash_slot(state, move || auth::hash_password(&password))
+        .await?
         .map_err(AppError::Internal)
 }
 
@@ -92,7 +91,7 @@ async fn create_staff(
         return Err(AppError::Invalid(errors));
     };
     let display_name = display_name.unwrap_or_else(|| username.to_string());
-    let password_hash = hash(req.password).await?;
+    let password_hash = hash(&state, req.password).await?;
     let account = db::insert_staff(
         &state.pool,
         &username,
@@ -154,13 +153,23 @@ async fn update_staff(
         ));
     }
     let password_hash = match patch.password {
-        Some(p) => Some(hash(p).await?),
+        Some(p) => Some(hash(&state, p).await?),
         None => None,
     };
     let mut tx = state.pool.begin().await?;
     let current = db::fetch_staff_for_update(&mut *tx, staff_id)
         .await?
         .ok_or(AppError::NotFound("staff account"))?;
+    if current.username.is_system() && (patch.active == Some(true) || password_hash.is_some()) {
+        return Err(AppError::invalid(
+            if password_hash.is_some() {
+                "password"
+            } else {
+                "active"
+            },
+            "this account is kept by the system; nobody may sign in as it",
+        ));
+    }
     let active = patch.active.unwrap_or(current.active);
     let updated = db::update_staff(
         &mut *tx,

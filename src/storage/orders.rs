@@ -52,7 +52,7 @@ async fn create_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
-    let hash = idempotency::request_hash(&body);
+    let hash = key.request_hash(&body);
     let req: NewOrderRequest = json_body(&headers, &body, "the storage order")?;
     let today = state.settings.clock.today();
     check_order(&req, today)?;

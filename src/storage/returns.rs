@@ -238,7 +238,7 @@ pub async fn compute_returns(
 /// `GET /api/v1/storage/returns?due_by=2026-11-15&booked=false`
 async fn return_list(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
+    Authed(staff, _): Authed<Dispatcher>,
     headers: HeaderMap,
     Query(p): Query<ReturnsParams>,
 ) -> AppResult<Response> {
@@ -270,7 +270,16 @@ async fn return_list(
         due_by,
         booked: p.booked,
     };
-    export::respond("storage-returns", today, meta, &output, listed)
+    export::respond_logged(
+        &state,
+        staff.staff_id,
+        "storage-returns",
+        today,
+        meta,
+        &output,
+        listed,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -150,6 +150,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 async fn login(
     State(state): State<AppState>,
+    auth::ClientAddr(address): auth::ClientAddr,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> AppResult<Response> {
@@ -169,7 +170,7 @@ async fn login(
             "sign in from Doorstep's own page",
         ));
     }
-    let session = match auth::sign_in(&state, &form.username, &form.password).await {
+    let session = match auth::sign_in(&state, &form.username, &form.password, &address).await {
         Ok(s) => s,
         Err(AppError::Problem(p)) if p.status == StatusCode::UNAUTHORIZED => {
             let mut r = html(pages::login(
@@ -178,6 +179,19 @@ async fn login(
                 Some(text(lang, "login.failed")),
             ));
             *r.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(r);
+        }
+        Err(AppError::Problem(p)) if p.status == StatusCode::TOO_MANY_REQUESTS => {
+            let mut r = html(pages::login(
+                lang,
+                &form.username,
+                Some(text(lang, "login.throttled")),
+            ));
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Some(secs) = p.retry_after {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
             return Ok(r);
         }
         Err(e) => return Err(e),

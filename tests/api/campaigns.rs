@@ -473,3 +473,36 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
     let all = app.get(CAMPAIGN, &d1).await.ok(StatusCode::OK);
     assert_eq!(all["items"].as_array().unwrap().len(), 4);
 }
+
+/// Issue 14 item 4: a key is bound to its request target; the same key and body sent to another entry is 422 and
+/// records nothing, where it once replayed the first customer's answer.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn an_idempotency_key_is_bound_to_its_target(pool: sqlx::PgPool) {
+    let s = setup(pool).await;
+    let app = &s.w.app;
+    let (d1, d1_id) = s.w.staff(Role::Dispatcher).await;
+    let campaign = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign())
+        .await
+        .ok(StatusCode::CREATED);
+    let id = campaign["campaign_id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("{CAMPAIGN}/{id}/assign"),
+        &d1,
+        json!({"staff_ids": [d1_id]}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let outcome = |c: Uuid| format!("{CAMPAIGN}/{id}/entries/{c}/outcomes");
+    let body = json!({"outcome": "no_answer"});
+    post_keyed(app, &outcome(s.customers[0]), &d1, "k-1", &body)
+        .await
+        .ok(StatusCode::CREATED);
+    let other = post_keyed(app, &outcome(s.customers[1]), &d1, "k-1", &body).await;
+    let problem = other.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["field"], "Idempotency-Key");
+    assert!(!other.headers.contains_key("idempotent-replayed"));
+    assert_eq!(app.count("select count(*) from campaign_outcome").await, 1);
+    // The same key on the same route and target still replays.
+    let again = post_keyed(app, &outcome(s.customers[0]), &d1, "k-1", &body).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+}

@@ -13,6 +13,7 @@ mod figures;
 mod fixtures_gen;
 mod forecasts;
 mod garments;
+mod hardening;
 mod import;
 mod interactions;
 mod labels;

@@ -4,8 +4,9 @@ import { call, ApiError, NetworkError } from "./api.js";
 
 const DB = "doorstep";
 const STORE = "outbox";
-/** Longest a visit is retried before the worker is asked (the server keeps keys for 7 days). */
-export const GIVE_UP_MS = 6 * 24 * 3600 * 1000;
+/** Longest a visit is retried before the worker is asked to check it: 5 days, well inside the 7 days the server
+ * keeps Idempotency-Keys (`--idempotency-retention-days`), so no retry can outlive its key and record twice. */
+export const GIVE_UP_MS = 5 * 24 * 3600 * 1000;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 function open() {

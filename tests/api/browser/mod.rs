@@ -249,12 +249,20 @@ impl Browser {
 
     /// Waits up to `secs` for an element matching `css`.
     pub async fn wait_for(&self, css: &str, secs: u64) -> fantoccini::elements::Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(Duration::from_secs(secs))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css} within {secs}s: {e}"))
+        {
+            Ok(e) => e,
+            Err(e) => {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                let page = self.client.source().await.unwrap_or_default();
+                panic!("no {css} within {secs}s: {e}\nat {url:?}\n{page}")
+            }
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {
