@@ -55,6 +55,38 @@ struct IntakeForecast {
     by_season_class: BTreeMap<String, SeriesForecast>,
     by_category: BTreeMap<String, SeriesForecast>,
     next_window: Option<NextWindow>,
+    /// The weeks before the forecast, for drawing history beside it.
+    history: RecentHistory,
+}
+
+/// The last weeks of intake (at most two years), oldest first, ending the week before `first_forecast_week`.
+#[derive(Debug, Serialize)]
+struct RecentHistory {
+    first_week: NaiveDate,
+    total: Vec<f64>,
+    by_season_class: BTreeMap<String, Vec<f64>>,
+}
+
+/// Weeks of history served beside the forecast.
+const HISTORY_SHOWN: usize = 104;
+
+/// The tail of each total and season-class series, aligned to end before `this_week`.
+fn recent_history(series: &[(String, History)], this_week: NaiveDate) -> RecentHistory {
+    let tail = |h: &History| h.values[h.values.len().saturating_sub(HISTORY_SHOWN)..].to_vec();
+    let total = series
+        .iter()
+        .find(|(k, _)| k == "total")
+        .map(|(_, h)| tail(h))
+        .unwrap_or_default();
+    let by_season_class = series
+        .iter()
+        .filter_map(|(k, h)| k.strip_prefix("class:").map(|c| (c.to_owned(), tail(h))))
+        .collect();
+    RecentHistory {
+        first_week: this_week - Duration::weeks(total.len() as i64),
+        total,
+        by_season_class,
+    }
 }
 
 const INTERVAL_NOTE: &str = "weekly intervals come from the chosen model's backtest errors and widen with the \
@@ -100,6 +132,7 @@ async fn intake(
     let first = rows.iter().map(|r| r.0).min().unwrap_or(this_week);
     let series = intake_series(&rows, first, this_week);
     let history_weeks = series[0].1.values.len();
+    let history = recent_history(&series, this_week);
     let selections = forecast_all(series, horizon).await?;
 
     let mut out_total = None;
@@ -144,6 +177,7 @@ async fn intake(
         by_season_class: out_class,
         by_category: out_category,
         next_window,
+        history,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! through chromedriver (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them).
 
 mod figures;
+mod office;
 mod pickup_app;
 
 use std::net::SocketAddr;
@@ -228,11 +229,19 @@ impl Browser {
                 Err(e) => panic!("chromedriver did not start a session: {e}"),
             }
         };
-        Browser {
+        let browser = Browser {
             client,
             driver,
             _profile: profile,
-        }
+        };
+        // Headless Chromium keeps windows at least 500 px wide: emulate the phone's viewport exactly.
+        browser
+            .cdp(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": opts.width, "height": opts.height, "deviceScaleFactor": 1, "mobile": opts.width < 600}),
+            )
+            .await;
+        browser
     }
 
     pub async fn goto(&self, url: &str) {
@@ -271,10 +280,22 @@ impl Browser {
                     return v.clone();
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {js}: {v:?}"
-            );
+            if Instant::now() >= deadline {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                let body = self
+                    .client
+                    .execute(
+                        "return document.body ? document.body.innerText.slice(0, 600) : '';",
+                        vec![],
+                    )
+                    .await;
+                let shot = self.screenshot("timed-out").await;
+                let log = self.console_errors().await;
+                panic!(
+                    "timed out waiting for {js}: {v:?}\nat {url:?}\npage text: {body:?}\nconsole: {log:?}\nscreenshot: {}",
+                    shot.display()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -355,6 +376,7 @@ impl Browser {
             .eval("return [document.documentElement.scrollWidth, window.innerWidth];")
             .await;
         let (scroll, inner) = (v[0].as_i64().unwrap(), v[1].as_i64().unwrap());
+        assert!(inner <= 1280, "{what}: the window is {inner}px wide");
         assert!(
             scroll <= inner,
             "{what}: page is {scroll}px wide in a {inner}px window"
