@@ -23,11 +23,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// A 12-megapixel camera photo of the demo door label, as a phone would take it (about 4 MB).
 fn camera_photo(dir: &Path) -> PathBuf {
-    let label = image::open(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-label-D00DEM0000AN.jpg"),
-    )
-    .unwrap()
-    .to_rgb8();
+    let label = image::open(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-label-D00DEM0000AN.jpg"))
+        .unwrap()
+        .to_rgb8();
     let big = image::imageops::resize(&label, 4000, 3000, image::imageops::FilterType::CatmullRom);
     let mut noisy = big.clone();
     let mut seed: u32 = 7;
@@ -50,17 +48,14 @@ fn shared_photos() -> Vec<(String, PathBuf, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/barcodes");
     let mut out = Vec::new();
     for format in ["qrcode", "code128", "datamatrix"] {
-        let Ok(dir) = std::fs::read_dir(root.join(format)) else {
-            continue;
-        };
+        let Ok(dir) = std::fs::read_dir(root.join(format)) else { continue };
         let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         for p in files {
             if p.extension().is_some_and(|e| e == "txt") {
                 continue;
             }
-            let expected =
-                std::fs::read_to_string(format!("{}.txt", p.display())).unwrap_or_default();
+            let expected = std::fs::read_to_string(format!("{}.txt", p.display())).unwrap_or_default();
             out.push((format.to_owned(), p, expected));
         }
     }
@@ -81,15 +76,9 @@ async fn shrunk_by_page(b: &Browser, photo: &Path) -> Vec<u8> {
          }); return 1;",
     )
     .await;
-    b.wait_for("#probe", 10)
-        .await
-        .send_keys(photo.to_str().unwrap())
-        .await
-        .unwrap();
+    b.wait_for("#probe", 10).await.send_keys(photo.to_str().unwrap()).await.unwrap();
     let v = b.until("window.__shrunk", 30).await;
-    base64::engine::general_purpose::STANDARD
-        .decode(v.as_str().unwrap())
-        .unwrap()
+    base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
 }
 
 #[sqlx::test(fixtures(path = "../../../fixtures", scripts("demo")))]
@@ -98,11 +87,10 @@ async fn figures(pool: PgPool) {
     let served = Served::start(pool.clone()).await;
     let app = TestApp::new(pool.clone()).await;
     let _ = app.login(Role::Pickup).await;
-    let user: String =
-        sqlx::query_scalar("select username from staff where username like 'test-%' limit 1")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let user: String = sqlx::query_scalar("select username from staff where username like 'test-%' limit 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let b = Browser::start(Options::default()).await;
     b.sign_in(&served.url(""), &user, PASSWORD).await;
 
@@ -115,10 +103,7 @@ async fn figures(pool: PgPool) {
                      decoded: nav.decodedBodySize + res.reduce((a, r) => a + r.decodedBodySize, 0)};",
         )
         .await;
-    println!(
-        "first load: {} bytes transferred ({} resources, {} bytes decoded)",
-        load["page"], load["n"], load["decoded"]
-    );
+    println!("first load: {} bytes transferred ({} resources, {} bytes decoded)", load["page"], load["n"], load["decoded"]);
 
     // 2. USB scanner: Enter to the card painted, 50 times.
     let mut times = Vec::new();
@@ -145,17 +130,10 @@ async fn figures(pool: PgPool) {
             .unwrap();
         times.push(ms.as_f64().unwrap());
     }
-    println!(
-        "USB Enter -> card painted: median {:.1} ms, max {:.1} ms (50 scans)",
-        median(times.clone()),
-        times.iter().cloned().fold(0.0, f64::max)
-    );
+    println!("USB Enter -> card painted: median {:.1} ms, max {:.1} ms (50 scans)", median(times.clone()), times.iter().cloned().fold(0.0, f64::max));
 
     // 3. A 12 MP camera photo: bytes before and after the page shrinks it.
-    let dir = std::env::temp_dir().join(format!(
-        "doorstep-figures-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = std::env::temp_dir().join(format!("doorstep-figures-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let photo = camera_photo(&dir);
     b.goto(&served.url("/app/")).await;
@@ -182,10 +160,7 @@ async fn figures(pool: PgPool) {
         if ok {
             read += 1;
         } else {
-            missed.push(format!(
-                "{format}/{}",
-                path.file_name().unwrap().to_string_lossy()
-            ));
+            missed.push(format!("{format}/{}", path.file_name().unwrap().to_string_lossy()));
         }
     }
     println!("shared photos after the page's shrink: {read} of {total} decoded ({before} -> {after} bytes); missed: {missed:?}");
@@ -203,11 +178,7 @@ async fn figures(pool: PgPool) {
         b.eval("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))));").await;
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
-    println!(
-        "photo -> card painted on 4G: median {:.0} ms, max {:.0} ms (10 photos)",
-        median(times.clone()),
-        times.iter().cloned().fold(0.0, f64::max)
-    );
+    println!("photo -> card painted on 4G: median {:.0} ms, max {:.0} ms (10 photos)", median(times.clone()), times.iter().cloned().fold(0.0, f64::max));
     b.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
