@@ -44,6 +44,17 @@ async fn reminder_world(pool: PgPool, n: usize) -> (World, Vec<Uuid>) {
     (w, customers)
 }
 
+/// Freezes a list into a campaign through the API, as a dispatcher's client would (with an Idempotency-Key).
+async fn create_campaign(app: &TestApp, token: &str, body: Value) -> Value {
+    let req = axum::http::Request::post("/api/v1/campaigns")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    app.request(req).await.ok(StatusCode::CREATED)
+}
+
 /// The next spring put-away window (winter clothes), whatever day the tests run.
 fn spring() -> String {
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
@@ -80,15 +91,12 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let created = w
-        .app
-        .post(
-            "/api/v1/campaigns",
-            &token,
-            json!({"name": "Spring calls", "list": "reminders", "window": spring()}),
-        )
-        .await;
-    let campaign = created.ok(StatusCode::CREATED);
+    let campaign = create_campaign(
+        &w.app,
+        &token,
+        json!({"name": "Spring calls", "list": "reminders", "window": spring()}),
+    )
+    .await;
     let campaign_id = campaign["campaign_id"].as_str().unwrap().to_owned();
     assert_eq!(campaign["entries"], 3, "{campaign}");
     w.app
@@ -488,14 +496,12 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
     let app = TestApp::new(pool.clone()).await;
     let (user, token) = account(&app, Role::Admin).await;
     // A campaign so the funnel, the campaign page and the queue have something to show.
-    let created = app
-        .post(
-            "/api/v1/campaigns",
-            &token,
-            json!({"name": "Spring calls", "list": "reminders", "window": spring(), "max_entries": 30}),
-        )
-        .await
-        .ok(StatusCode::CREATED);
+    let created = create_campaign(
+        &app,
+        &token,
+        json!({"name": "Spring calls", "list": "reminders", "window": spring(), "max_entries": 30}),
+    )
+    .await;
     let campaign = created["campaign_id"].as_str().unwrap().to_owned();
     let me: Uuid = sqlx::query_scalar("select staff_id from staff where username = $1")
         .bind(&user)
@@ -613,14 +619,12 @@ async fn figures(pool: PgPool) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    let created: Value = app
-        .post(
-            "/api/v1/campaigns",
-            &token,
-            json!({"name": "Spring calls", "list": "reminders", "window": spring()}),
-        )
-        .await
-        .ok(StatusCode::CREATED);
+    let created = create_campaign(
+        &app,
+        &token,
+        json!({"name": "Spring calls", "list": "reminders", "window": spring()}),
+    )
+    .await;
     let campaign = created["campaign_id"].as_str().unwrap().to_owned();
     println!("campaign entries: {}", created["entries"]);
     app.post(
