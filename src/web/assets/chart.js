@@ -80,7 +80,8 @@ export function forecastChart({ history, forecast, width, height = 220, labels, 
   const mean = linePath(joinX.map((xx, i) => [xx, y(withJoin(forecast.map((f) => f.mean))[i])]));
   const ticks = [];
   if (h0) ticks.push([0, labels.historyStart]);
-  if (forecast.length) ticks.push([h0, dateLabel(forecast[0].week_start)]);
+  // The first forecast week is marked where there is room for three dates on the axis.
+  if (forecast.length && w >= 520) ticks.push([h0, dateLabel(forecast[0].week_start)]);
   if (forecast.length > 1) ticks.push([n - 1, dateLabel(forecast[forecast.length - 1].week_start)]);
   const xt = ticks.map(([i, text], k) =>
     s("text", { x: x(i), y: height - pad.b + 16, "text-anchor": k === 0 && i === 0 ? "start" : k === ticks.length - 1 ? "end" : "middle", class: "tick" }, text),

@@ -99,7 +99,7 @@ async function dashboardScreen(main) {
     }),
     guarded(segments, async () => {
       const v = await get("/lists/customer-value?limit=1");
-      const seg = v.meta.segments || {};
+      const seg = v.segments || {};
       const tiers = Object.entries(seg).map(([tier, st]) => ({ label: t(`tier.${tier}`), value: Object.values(st).reduce((a, b) => a + b, 0) }));
       const stages = {};
       for (const st of Object.values(seg)) for (const [k, n] of Object.entries(st)) stages[k] = (stages[k] || 0) + n;

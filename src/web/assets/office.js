@@ -450,7 +450,7 @@ async function listsScreen(main, parts) {
           csvButton(`/lists/${list.path}${query({ ...params(), format: "csv" })}`, `${list.path}-${page.on}.csv`),
           list.campaign ? h("a", { class: "button small", href: `#/campaigns/new/${list.kind}` }, t("lists.make_campaign")) : null,
         ),
-        list.kind === "customer_value" && page.meta && page.meta.segments ? segmentTable(page.meta.segments) : null,
+        list.kind === "customer_value" && page.segments ? segmentTable(page.segments) : null,
         table(head, rows),
         pager(page, show),
       );

@@ -75,7 +75,9 @@ async fn signed_in(served: &Served, user: &str, opts: Options) -> Browser {
 async fn open(b: &Browser, served: &Served, hash: &str, ready_css: &str) {
     b.goto(&served.url(&format!("/app/{hash}"))).await;
     b.until("document.body.dataset.ready === 'true'", 20).await;
-    b.wait_for(ready_css, 20).await;
+    // `until` reports the page text, console and a screenshot when the screen never comes.
+    b.until(&format!("!!document.querySelector({ready_css:?})"), 20)
+        .await;
 }
 
 fn assert_clean(errors: Vec<String>) {
@@ -440,6 +442,15 @@ async fn the_managers_chart_shows_history_and_forecast_bands(pool: PgPool) {
             )
             .await;
         assert!(heights[0].as_f64().unwrap() >= heights[1].as_f64().unwrap());
+        let alerts = b
+            .eval("return [...document.querySelectorAll('main [role=alert]')].map(e => e.textContent).join(' | ');")
+            .await;
+        assert_eq!(alerts, "", "every dashboard section loads");
+        assert!(b
+            .eval("return document.querySelectorAll('#storage svg .bar, #segments-box svg .bar, #segments').length >= 3;")
+            .await
+            .as_bool()
+            .unwrap());
         b.assert_no_horizontal_overflow(&format!("dashboard {width}"))
             .await;
         b.screenshot(&format!("office-dashboard-{lang}-{width}"))
