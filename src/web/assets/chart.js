@@ -115,7 +115,8 @@ export function forecastChart({ history, forecast, width, height = 220, labels, 
 /** Horizontal bars, one a row: `{label, value, max, mark?, text}`; `mark` draws a tick (e.g. the 80% bound). */
 export function barChart(rows, { width, title }) {
   const w = Math.max(280, Math.round(width));
-  const rowH = 44;
+  // Label above the bar, figures below it: long zone names and numbers never run off a phone's width.
+  const rowH = 62;
   const height = rows.length * rowH + 4;
   const left = 8;
   const barW = w - left - 8;
@@ -128,7 +129,8 @@ export function barChart(rows, { width, title }) {
     return s(
       "g",
       { class: over ? "bar over" : "bar" },
-      s("text", { x: left, y: y0 + 14, class: "bar-label" }, r.label, s("tspan", { class: "bar-value", dx: 8 }, r.text)),
+      s("text", { x: left, y: y0 + 14, class: "bar-label" }, r.label),
+      s("text", { x: left, y: y0 + 54, class: "bar-value" }, r.text),
       s("rect", { x: left, y: y0 + 20, width: barW, height: 16, class: "track" }),
       s("rect", { x: left, y: y0 + 20, width: Math.max(0, frac * barW), height: 16, class: "fill" }),
       mark === null ? null : s("line", { x1: left + mark * barW, x2: left + mark * barW, y1: y0 + 17, y2: y0 + 39, class: "mark" }),

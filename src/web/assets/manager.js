@@ -13,6 +13,8 @@ import { segmentTable } from "./office.js";
 const CLASSES = ["winter", "spring_autumn", "summer", "all_season"];
 const SERVICES = ["dry_clean", "wash", "press", "wash_and_press", "repair", "leather_care"];
 const ROLES = ["pickup", "dispatcher", "manager", "admin"];
+const TIERS = ["platinum", "gold", "silver", "bronze"];
+const STAGES = ["new", "growing", "stable", "declining"];
 
 function chartWidth(main) {
   return Math.min(main.clientWidth || 360, 940);
@@ -100,8 +102,9 @@ async function dashboardScreen(main) {
     guarded(segments, async () => {
       const v = await get("/lists/customer-value?limit=1");
       const seg = v.segments || {};
-      const tiers = Object.entries(seg).map(([tier, st]) => ({ label: t(`tier.${tier}`), value: Object.values(st).reduce((a, b) => a + b, 0) }));
-      const stages = {};
+      // Best tier first, lifecycle in its own order (the API's maps are alphabetical).
+      const tiers = TIERS.filter((tier) => seg[tier]).map((tier) => ({ label: t(`tier.${tier}`), value: Object.values(seg[tier]).reduce((a, b) => a + b, 0) }));
+      const stages = Object.fromEntries(STAGES.map((k) => [k, 0]));
       for (const st of Object.values(seg)) for (const [k, n] of Object.entries(st)) stages[k] = (stages[k] || 0) + n;
       const most = Math.max(1, ...tiers.map((x) => x.value), ...Object.values(stages));
       replace(

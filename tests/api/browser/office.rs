@@ -80,6 +80,21 @@ async fn open(b: &Browser, served: &Served, hash: &str, ready_css: &str) {
         .await;
 }
 
+/// A screenshot of the whole page, not just the window, as a test artefact.
+async fn full_shot(b: &Browser, name: &str) {
+    use base64::Engine as _;
+    let shot = b
+        .cdp(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true}),
+        )
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap_or_default())
+        .unwrap();
+    std::fs::write(super::artefacts().join(format!("{name}.png")), png).unwrap();
+}
+
 fn assert_clean(errors: Vec<String>) {
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
@@ -582,7 +597,7 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
             );
             b.assert_no_horizontal_overflow(&format!("{name} {lang} {width}"))
                 .await;
-            b.screenshot(&format!("office-{name}-{lang}-{width}")).await;
+            full_shot(&b, &format!("office-{name}-{lang}-{width}")).await;
         }
         assert_clean(b.console_errors().await);
         b.close().await;
