@@ -216,7 +216,7 @@ function listRows(list, items) {
     };
   }
   return {
-    head: ["#", t("field.name"), t("field.phone"), t("queue.reason")],
+    head: ["#", t("field.name"), t("field.phone"), t("lists.reason")],
     rows: items.map((x) =>
       h(
         "tr",

@@ -628,7 +628,7 @@ async fn paint_times(b: &Browser, served: &Served, hash: &str, painted: &str) ->
     times
 }
 
-/// `cargo test --release --test api browser::office::figures -- --ignored --nocapture`
+/// `cargo test --test api browser::office::figures -- --ignored --nocapture`
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 #[ignore = "figures: seeds 9,000 customers and loads each screen 20 times"]
 async fn figures(pool: PgPool) {
