@@ -678,3 +678,116 @@ async fn figures(pool: PgPool) {
     );
     b.close().await;
 }
+
+#[sqlx::test(fixtures(path = "../../../fixtures", scripts("demo")))]
+async fn a_dispatcher_edits_consent_and_replaces_a_door_label(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (user, _) = account(&app, Role::Dispatcher).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(
+        &served,
+        &user,
+        Options {
+            lang: "en",
+            ..Options::default()
+        },
+    )
+    .await;
+    let liu = crate::helpers::LIU_FANG;
+    open(&b, &served, &format!("#/customers/{liu}"), "#replace-label").await;
+    assert_eq!(b.text("#active-code").await, "D00D-EM00-00AN");
+    // Do-not-contact is one tick and a save; the card says so afterwards.
+    b.wait_for("#dnc", 10).await.click().await.unwrap();
+    b.wait_for("#save-customer", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("#customer-saved", 20).await;
+    let dnc: bool =
+        sqlx::query_scalar("select do_not_contact from customer where customer_id = $1::uuid")
+            .bind(liu)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(dnc);
+    // A replacement label: two taps, the old code stops resolving, a one-label PDF is offered.
+    b.wait_for("#label-reason", 10)
+        .await
+        .send_keys("torn")
+        .await
+        .unwrap();
+    let replace = b.wait_for("#replace-label", 10).await;
+    replace.click().await.unwrap();
+    replace.click().await.unwrap();
+    b.until("document.querySelector('a[data-blob]') !== null", 20)
+        .await;
+    let (code, reason): (String, Option<String>) = sqlx::query_as(
+        "select (select code from door_label where customer_id = $1::uuid and revoked_at is null),
+                (select revoked_reason from door_label where code = 'D00DEM0000AN')",
+    )
+    .bind(liu)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_ne!(code, "D00DEM0000AN");
+    assert_eq!(reason.as_deref(), Some("torn"));
+    b.until(
+        &format!(
+            "document.querySelector('#active-code').textContent.replaceAll('-', '') === '{code}'"
+        ),
+        10,
+    )
+    .await;
+    b.assert_no_horizontal_overflow("customer 390").await;
+    full_shot(&b, "office-customer-edited-en-390").await;
+    assert_clean(b.console_errors().await);
+    b.close().await;
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (user, _) = account(&app, Role::Admin).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, Options::default()).await;
+    open(&b, &served, "#/staff", "#new-staff").await;
+    for (id, text) in [
+        ("#st-username", "dispatcher-wang"),
+        ("#st-display", "王芳"),
+        ("#st-password", "a long enough password 1"),
+    ] {
+        b.wait_for(id, 10).await.send_keys(text).await.unwrap();
+    }
+    b.eval("document.querySelector('#st-role').value = 'dispatcher'; return 1;")
+        .await;
+    b.wait_for("#new-staff button[type=submit]", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.body.innerText.includes('dispatcher-wang')", 20)
+        .await;
+    let (role, active): (String, bool) =
+        sqlx::query_as("select role, active from staff where username = 'dispatcher-wang'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), active), ("dispatcher", true));
+    // Deactivate: the row's two-tap button.
+    b.eval(
+        "const row = [...document.querySelectorAll('tr')].find(r => r.textContent.includes('dispatcher-wang'));
+         const btn = row.querySelector('.row-actions button'); btn.click(); btn.click(); return 1;",
+    )
+    .await;
+    b.until("[...document.querySelectorAll('tr.inactive')].some(r => r.textContent.includes('dispatcher-wang'))", 20)
+        .await;
+    let active: bool =
+        sqlx::query_scalar("select active from staff where username = 'dispatcher-wang'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(!active);
+    assert_clean(b.console_errors().await);
+    b.close().await;
+}
