@@ -829,3 +829,74 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
     assert_clean(b.console_errors().await);
     b.close().await;
 }
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_manager_changes_a_price_and_the_storage_settings(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (user, _) = account(&app, Role::Manager).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(
+        &served,
+        &user,
+        Options {
+            width: 1280,
+            height: 800,
+            lang: "en",
+            ..Options::default()
+        },
+    )
+    .await;
+    open(&b, &served, "#/settings", "#storage-settings-form").await;
+    // The catch-all dry-cleaning price (any kind, any material), typed in yuan.
+    b.eval(
+        "const row = [...document.querySelectorAll('#cleaning-prices tbody tr')]
+           .find(r => r.cells[0].textContent === 'Dry clean' && r.cells[1].textContent === 'Any' && r.cells[2].textContent === 'Any');
+         row.querySelector('input').value = '36.50'; row.querySelector('button').click(); return 1;",
+    )
+    .await;
+    b.until(
+        "document.querySelector('#cleaning-prices').textContent.includes('Saved.')",
+        20,
+    )
+    .await;
+    let cents: i64 = sqlx::query_scalar(
+        "select price_cents from cleaning_price where service = 'dry_clean' and kind is null and material is null",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(cents, 3650);
+    let rate = b.wait_for("#s-rate", 10).await;
+    rate.clear().await.unwrap();
+    rate.send_keys("200").await.unwrap();
+    b.wait_for("#storage-settings-form button[type=submit]", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "document.querySelector('#storage-settings').textContent.includes('Saved.')",
+        20,
+    )
+    .await;
+    let bp: i32 = sqlx::query_scalar("select insurance_rate_bp from storage_setting")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bp, 200);
+    // An impossible rate is stopped by the form itself (the server would refuse it too), and nothing changes.
+    rate.clear().await.unwrap();
+    rate.send_keys("20000").await.unwrap();
+    let blocked = b
+        .eval("const f = document.querySelector('#storage-settings-form'); f.requestSubmit(); return document.querySelector('#s-rate').validity.rangeOverflow;")
+        .await;
+    assert_eq!(blocked, true);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let bp: i32 = sqlx::query_scalar("select insurance_rate_bp from storage_setting")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bp, 200);
+    assert_clean(b.console_errors().await);
+    b.close().await;
+}
