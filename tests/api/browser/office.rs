@@ -262,6 +262,13 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     .unwrap();
     assert_eq!(stored, expected);
     b.screenshot("office-campaign-en-1280").await;
+    // The entries as CSV: fetched with the session and offered as a file to save.
+    b.wait_for("button.csv", 10).await.click().await.unwrap();
+    b.until(
+        "document.querySelector('a[download$=\".csv\"]') !== null",
+        20,
+    )
+    .await;
     assert_clean(b.console_errors().await);
     b.close().await;
 }
