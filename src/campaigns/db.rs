@@ -151,6 +151,25 @@ pub async fn dispatchers_among(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::R
     .await
 }
 
+/// Someone entries can be assigned to, as the office app lists them.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Assignee {
+    pub(crate) staff_id: Uuid,
+    pub(crate) display_name: String,
+    pub(crate) role: String,
+}
+
+/// Every active dispatcher, manager and administrator, by name.
+pub async fn assignees(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Assignee>> {
+    sqlx::query_as(
+        "select staff_id, display_name, role::text as role from staff
+          where active and role in ('dispatcher', 'manager', 'admin')
+          order by display_name, staff_id",
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Entries to (re)assign, in rank order.
 pub async fn assignable(
     db: impl PgExecutor<'_>,

@@ -95,6 +95,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/campaigns/{campaign_id}/report", get(report))
         .route("/api/v1/queue", get(my_queue))
+        .route("/api/v1/assignees", get(list_assignees))
+}
+
+/// Who campaign entries can be shared between (names and roles only), for the office app's assign form.
+async fn list_assignees(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+) -> AppResult<Json<Vec<db::Assignee>>> {
+    Ok(Json(db::assignees(&state.pool).await?))
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -59,6 +59,8 @@ struct IntakeForecast {
     next_window: Option<NextWindow>,
     /// The window open today, if any, with what is left of it.
     open_window: Option<OpenWindow>,
+    /// The weeks before the forecast, for drawing history beside it.
+    history: RecentHistory,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +69,36 @@ struct OpenWindow {
     weeks_left: usize,
     /// Garments of the outgoing season class expected in the weeks left.
     outgoing_garments_left: Total,
+}
+
+/// The last weeks of intake (at most two years), oldest first, ending the week before `first_forecast_week`.
+#[derive(Debug, Serialize)]
+struct RecentHistory {
+    first_week: NaiveDate,
+    total: Vec<f64>,
+    by_season_class: BTreeMap<String, Vec<f64>>,
+}
+
+/// Weeks of history served beside the forecast.
+const HISTORY_SHOWN: usize = 104;
+
+/// The tail of each total and season-class series, aligned to end before `this_week`.
+fn recent_history(series: &[(String, History)], this_week: NaiveDate) -> RecentHistory {
+    let tail = |h: &History| h.values[h.values.len().saturating_sub(HISTORY_SHOWN)..].to_vec();
+    let total = series
+        .iter()
+        .find(|(k, _)| k == "total")
+        .map(|(_, h)| tail(h))
+        .unwrap_or_default();
+    let by_season_class = series
+        .iter()
+        .filter_map(|(k, h)| k.strip_prefix("class:").map(|c| (c.to_owned(), tail(h))))
+        .collect();
+    RecentHistory {
+        first_week: this_week - Duration::weeks(total.len() as i64),
+        total,
+        by_season_class,
+    }
 }
 
 const INTERVAL_NOTE: &str = "weekly intervals come from the chosen model's backtest errors and widen with the \
@@ -143,6 +175,7 @@ async fn compute_intake(state: &AppState, keep: usize) -> AppResult<IntakeForeca
     let first = rows.iter().map(|r| r.0).min().unwrap_or(this_week);
     let series = intake_series(&rows, first, this_week);
     let history_weeks = series[0].1.values.len();
+    let history = recent_history(&series, this_week);
     let mut selections = forecast_all(series, horizon).await?;
     reconcile_all(&mut selections);
 
@@ -200,6 +233,7 @@ async fn compute_intake(state: &AppState, keep: usize) -> AppResult<IntakeForeca
         by_category: out_category,
         next_window,
         open_window,
+        history,
     })
 }
 

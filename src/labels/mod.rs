@@ -2,9 +2,10 @@
 
 pub mod db;
 pub mod render;
+pub mod sheet;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -13,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::{Authed, Dispatcher};
-use crate::domain::code::DoorCode;
+use crate::domain::code::{DoorCode, TagCode};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::extract::{Json, Path, Query};
+use crate::i18n::{text, Lang};
 use crate::state::AppState;
 use render::LabelSymbology;
 
@@ -44,6 +46,223 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/customers/{customer_id}/label.png", get(label_png))
         .route("/api/v1/customers/{customer_id}/label.svg", get(label_svg))
+        .route("/api/v1/labels/door-sheet", axum::routing::post(door_sheet))
+        .route("/api/v1/labels/unprinted", get(unprinted))
+        .route("/api/v1/labels/tag-sheet", axum::routing::post(tag_sheet))
+}
+
+/// Most cells one sheet request prints (ten A4 pages).
+const MAX_SHEET: usize = 10 * sheet::PER_PAGE;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DoorSheetRequest {
+    /// These customers' labels, in this order.
+    customer_ids: Option<Vec<Uuid>>,
+    /// Every customer who agreed to a label and has none printed yet (up to the sheet limit).
+    #[serde(default)]
+    unprinted: bool,
+    /// The language of the line under each code (default: the caller's).
+    lang: Option<String>,
+}
+
+fn sheet_lang(asked: Option<&str>, headers: &HeaderMap) -> AppResult<Lang> {
+    match asked {
+        None => Ok(crate::i18n::from_headers(headers)),
+        Some(tag) => Lang::from_tag(tag).ok_or_else(|| AppError::invalid("lang", "zh-CN or en")),
+    }
+}
+
+fn pdf_response(pdf: Vec<u8>, name: &str, cells: usize) -> AppResult<Response> {
+    let disposition = format!("inline; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::HeaderName::from_static("x-label-count"),
+                cells.to_string(),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+async fn render_sheet(
+    company: String,
+    heading: String,
+    cells: Vec<sheet::Cell>,
+) -> AppResult<Vec<u8>> {
+    tokio::task::spawn_blocking(move || sheet::render(&company, &heading, &cells))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("rendering a label sheet: {e}")))
+}
+
+/// `POST /api/v1/labels/door-sheet`: an A4 PDF of door labels (3 x 8 a page) for the named customers or every
+/// customer without a printed label. Customers without a label get one issued; every label printed is marked
+/// printed, all in one transaction, so a retry prints the same codes.
+async fn door_sheet(
+    State(state): State<AppState>,
+    Authed(staff, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Json(req): Json<DoorSheetRequest>,
+) -> AppResult<Response> {
+    let lang = sheet_lang(req.lang.as_deref(), &headers)?;
+    let mut tx = state.pool.begin().await?;
+    let ids = match (req.customer_ids, req.unprinted) {
+        (Some(_), true) => {
+            return Err(AppError::invalid(
+                "unprinted",
+                "name customers or ask for the unprinted labels, not both",
+            ))
+        }
+        (None, false) => {
+            return Err(AppError::invalid(
+                "customer_ids",
+                "name the customers (or set unprinted)",
+            ))
+        }
+        (Some(ids), false) => {
+            if ids.is_empty() || ids.len() > MAX_SHEET {
+                return Err(AppError::invalid(
+                    "customer_ids",
+                    format!("1 to {MAX_SHEET} customers a sheet"),
+                ));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if let Some(i) = ids.iter().position(|id| !seen.insert(*id)) {
+                return Err(AppError::invalid(
+                    format!("customer_ids[{i}]"),
+                    "this customer is already on the sheet",
+                ));
+            }
+            ids
+        }
+        (None, true) => db::unprinted_customers(&mut *tx, MAX_SHEET as i64).await?,
+    };
+    if ids.is_empty() {
+        return Err(AppError::problem(
+            StatusCode::NOT_FOUND,
+            "nothing-to-print",
+            "Nothing to print",
+            "every customer who agreed to a door label has one printed",
+        ));
+    }
+    let found = db::sheet_customers(&mut *tx, &ids).await?;
+    let mut cells = Vec::with_capacity(found.len());
+    for (i, id) in ids.iter().enumerate() {
+        let Some(c) = found.iter().find(|c| c.customer_id == *id) else {
+            return Err(AppError::invalid(
+                format!("customer_ids[{i}]"),
+                "no such customer",
+            ));
+        };
+        if !c.consent {
+            return Err(AppError::invalid(
+                format!("customer_ids[{i}]"),
+                "record the customer's consent to a door label first",
+            ));
+        }
+        let code = match &c.code {
+            Some(code) => DoorCode::parse(code)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored door code: {e:?}")))?,
+            None => {
+                let code = DoorCode::generate(&mut rand::thread_rng());
+                db::insert_label(&mut *tx, c.customer_id, &code, staff.staff_id)
+                    .await
+                    .on_constraint("door_label_code_key", |_| {
+                        AppError::conflict(
+                            "code",
+                            "a code collision occurred; print the sheet again",
+                        )
+                    })?;
+                code
+            }
+        };
+        cells.push(sheet::Cell {
+            code: code.as_str().to_owned(),
+            grouped: code.grouped(),
+        });
+    }
+    db::mark_printed(&mut *tx, &ids).await?;
+    let count = cells.len();
+    let pdf = render_sheet(
+        state.settings.company_name.clone(),
+        text(lang, "labels.sheet_door_line").to_owned(),
+        cells,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(labels = count, "door label sheet printed");
+    pdf_response(pdf, "door-labels.pdf", count)
+}
+
+#[derive(Debug, Serialize)]
+struct Unprinted {
+    customers: i64,
+    per_sheet: usize,
+    max_per_request: usize,
+}
+
+/// How many customers agreed to a door label and have none printed.
+async fn unprinted(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+) -> AppResult<Json<Unprinted>> {
+    Ok(Json(Unprinted {
+        customers: db::count_unprinted(&state.pool).await?,
+        per_sheet: sheet::PER_PAGE,
+        max_per_request: MAX_SHEET,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagSheetRequest {
+    /// How many tags (default: one page).
+    count: Option<usize>,
+    lang: Option<String>,
+}
+
+/// `POST /api/v1/labels/tag-sheet`: a sheet of fresh garment tag codes; a tag is recorded when a worker attaches
+/// it to a garment, where the unique constraint catches the (unlikely) repeat.
+async fn tag_sheet(
+    State(state): State<AppState>,
+    Authed(_, _): Authed<Dispatcher>,
+    headers: HeaderMap,
+    Json(req): Json<TagSheetRequest>,
+) -> AppResult<Response> {
+    let lang = sheet_lang(req.lang.as_deref(), &headers)?;
+    let count = req.count.unwrap_or(sheet::PER_PAGE);
+    if !(1..=MAX_SHEET).contains(&count) {
+        return Err(AppError::invalid(
+            "count",
+            format!("1 to {MAX_SHEET} tags a sheet"),
+        ));
+    }
+    // The thread's generator is not Send: it is dropped before the first await.
+    let cells = {
+        let mut rng = rand::thread_rng();
+        (0..count)
+            .map(|_| {
+                let code = TagCode::generate(&mut rng);
+                sheet::Cell {
+                    code: code.as_str().to_owned(),
+                    grouped: code.grouped(),
+                }
+            })
+            .collect()
+    };
+    let pdf = render_sheet(
+        state.settings.company_name.clone(),
+        text(lang, "labels.sheet_tag_line").to_owned(),
+        cells,
+    )
+    .await?;
+    pdf_response(pdf, "garment-tags.pdf", count)
 }
 
 #[derive(Debug, Default, Deserialize)]

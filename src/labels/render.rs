@@ -234,7 +234,8 @@ impl Layout {
 }
 
 /// Encodes `code` with rxing at one pixel per module and no margin; quiet zones are added by `Layout`.
-fn encode_modules(
+/// The dark modules of `code`'s barcode, row-major, with its columns and rows (no quiet zone).
+pub fn encode_modules(
     code: &str,
     symbology: LabelSymbology,
 ) -> Result<(Vec<bool>, u32, u32), RenderError> {

@@ -5,7 +5,7 @@ use rxing::BarcodeFormat;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use crate::helpers::{roles_below, Reply, TestApp, LIU_FANG, LIU_FANG_CODE, ZHOU_MIN};
+use crate::helpers::{roles_below, Reply, TestApp, LIU_FANG, LIU_FANG_CODE, SUN_HAO, ZHOU_MIN};
 use doorstep::domain::code::DoorCode;
 use doorstep::domain::Role;
 
@@ -375,5 +375,177 @@ async fn svg_label_carries_the_grouped_code(pool: PgPool) {
     for role in roles_below(Role::Dispatcher) {
         let t = app.login(role).await;
         app.get(&uri, &t).await.problem(StatusCode::FORBIDDEN);
+    }
+}
+
+async fn unprinted(app: &TestApp, token: &str) -> i64 {
+    app.get("/api/v1/labels/unprinted", token)
+        .await
+        .ok(StatusCode::OK)["customers"]
+        .as_i64()
+        .unwrap()
+}
+
+fn pdf(reply: &Reply, count: usize) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "body: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.content_type(), "application/pdf");
+    assert_eq!(reply.headers["x-label-count"], count.to_string().as_str());
+    assert!(reply.body.starts_with(b"%PDF"));
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_door_sheet_prints_active_codes_issues_missing_ones_and_marks_them_printed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    assert_eq!(
+        unprinted(&app, &token).await,
+        3,
+        "demo labels were never printed"
+    );
+    // Sun Hao's label is revoked: the sheet issues a new one.
+    app.send(
+        Method::DELETE,
+        &format!("/api/v1/customers/{SUN_HAO}/label"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let reply = app
+        .post(
+            "/api/v1/labels/door-sheet",
+            &token,
+            json!({"customer_ids": [LIU_FANG, SUN_HAO], "lang": "en"}),
+        )
+        .await;
+    pdf(&reply, 2);
+    let active = |c: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, bool)>(
+                "select code, printed_at is not null from door_label where customer_id = $1::uuid and revoked_at is null",
+            )
+            .bind(c)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(active(LIU_FANG).await, (LIU_FANG_CODE.to_owned(), true));
+    let (sun, printed) = active(SUN_HAO).await;
+    assert!(printed && sun != "D00DEM0000CH" && DoorCode::parse(&sun).is_ok());
+    assert_eq!(unprinted(&app, &token).await, 1, "only Zhou Min is left");
+
+    let rest = app
+        .post(
+            "/api/v1/labels/door-sheet",
+            &token,
+            json!({"unprinted": true}),
+        )
+        .await;
+    pdf(&rest, 1);
+    assert_eq!(unprinted(&app, &token).await, 0);
+    let none = app
+        .post(
+            "/api/v1/labels/door-sheet",
+            &token,
+            json!({"unprinted": true}),
+        )
+        .await;
+    none.problem(StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_door_sheet_names_the_customer_it_cannot_print(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    sqlx::query("update customer set label_consent_at = null, label_consent_method = null where customer_id = $1::uuid")
+        .bind(ZHOU_MIN)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let cases = [
+        (
+            json!({"customer_ids": [LIU_FANG, ZHOU_MIN]}),
+            "customer_ids[1]",
+        ),
+        (
+            json!({"customer_ids": [LIU_FANG, MISSING]}),
+            "customer_ids[1]",
+        ),
+        (
+            json!({"customer_ids": [LIU_FANG, LIU_FANG]}),
+            "customer_ids[1]",
+        ),
+        (json!({"customer_ids": []}), "customer_ids"),
+        (json!({}), "customer_ids"),
+        (
+            json!({"customer_ids": [LIU_FANG], "unprinted": true}),
+            "unprinted",
+        ),
+        (json!({"customer_ids": [LIU_FANG], "lang": "fr"}), "lang"),
+    ];
+    for (body, field) in cases {
+        let p = app
+            .post("/api/v1/labels/door-sheet", &token, body.clone())
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], field, "{body}: {p}");
+    }
+    let printed: i64 =
+        sqlx::query_scalar("select count(*) from door_label where printed_at is not null")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(printed, 0, "a refused sheet marks nothing printed");
+    for role in roles_below(Role::Dispatcher) {
+        let t = app.login(role).await;
+        app.post(
+            "/api/v1/labels/door-sheet",
+            &t,
+            json!({"customer_ids": [LIU_FANG]}),
+        )
+        .await
+        .problem(StatusCode::FORBIDDEN);
+        app.post("/api/v1/labels/tag-sheet", &t, json!({}))
+            .await
+            .problem(StatusCode::FORBIDDEN);
+    }
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_tag_sheet_holds_the_tags_asked_for(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    pdf(
+        &app.post("/api/v1/labels/tag-sheet", &token, json!({"count": 30}))
+            .await,
+        30,
+    );
+    pdf(
+        &app.post("/api/v1/labels/tag-sheet", &token, json!({}))
+            .await,
+        24,
+    );
+    for count in [0, 241] {
+        let p = app
+            .post(
+                "/api/v1/labels/tag-sheet",
+                &token,
+                json!({ "count": count }),
+            )
+            .await
+            .problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["field"], "count");
     }
 }

@@ -2,6 +2,7 @@
 //! through chromedriver (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them).
 
 mod figures;
+mod office;
 mod pickup_app;
 
 use std::net::SocketAddr;

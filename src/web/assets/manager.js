@@ -1,0 +1,397 @@
+// The manager's screens: the dashboard of charts, the editable calendar, price lists and storage settings, and
+// the administrator's staff accounts.
+
+import { call, get } from "./api.js";
+import { h, replace, confirmButton } from "./dom.js";
+import { t, word, currentLang } from "./i18n.js";
+import { money, parseYuan, date } from "./format.js";
+import { register } from "./app.js";
+import { forecastChart, barChart, funnelChart } from "./chart.js";
+import { problemView, table, guarded, send, field, say } from "./kit.js";
+import { segmentTable } from "./office.js";
+
+const CLASSES = ["winter", "spring_autumn", "summer", "all_season"];
+const SERVICES = ["dry_clean", "wash", "press", "wash_and_press", "repair", "leather_care"];
+const ROLES = ["pickup", "dispatcher", "manager", "admin"];
+const TIERS = ["platinum", "gold", "silver", "bronze"];
+const STAGES = ["new", "growing", "stable", "declining"];
+
+function chartWidth(main) {
+  return Math.min(main.clientWidth || 360, 940);
+}
+
+const day = (iso) => date(`${iso}T12:00:00Z`, currentLang());
+const n0 = (v) => Math.round(v).toLocaleString();
+
+// ---------------------------------------------------------------- dashboard
+
+async function dashboardScreen(main) {
+  const intake = h("section", { id: "intake" }, h("p", { class: "msg" }, t("common.loading")));
+  const windowBox = h("section", { id: "put-away" });
+  const storage = h("section", { id: "storage" });
+  const segments = h("section", { id: "segments-box" });
+  const funnels = h("section", { id: "funnels" });
+  replace(
+    main,
+    h("div", { class: "print-head" }, h("h1", {}, t("dash.title")), h("button", { type: "button", class: "small no-print", onclick: () => window.print() }, t("receipt.print"))),
+    intake,
+    windowBox,
+    storage,
+    segments,
+    funnels,
+  );
+  const width = chartWidth(main);
+  await Promise.all([
+    guarded(intake, async () => {
+      const f = await get("/forecasts/intake?weeks=26");
+      const hist = f.history || { total: [], by_season_class: {} };
+      const keep = 52;
+      const half = width > 700 ? width / 2 - 8 : width;
+      const chart = (key, hs, fc, w = width) =>
+        h(
+          "figure",
+          { class: "chart-box", dataset: { series: key } },
+          h("figcaption", {}, key === "total" ? t("dash.intake_total") : word("season_class", key), h("span", { class: "muted" }, ` · ${t("dash.model", { model: fc.model })}`)),
+          forecastChart({
+            history: hs.slice(-keep),
+            forecast: fc.weeks,
+            width: w,
+            title: t("dash.intake_title", { series: key === "total" ? t("dash.intake_total") : word("season_class", key) }),
+            dateLabel: day,
+            labels: { band80: "80%", band95: "95%", history: t("dash.history"), historyStart: day(addWeeks(f.first_forecast_week, -Math.min(keep, hs.length))) },
+          }),
+        );
+      replace(
+        intake,
+        h("h2", {}, t("dash.intake")),
+        h("p", { class: "muted" }, t("dash.intake_hint", { weeks: f.history_weeks })),
+        chart("total", hist.total, f.total),
+        h("div", { class: "chart-grid" }, CLASSES.filter((c) => f.by_season_class[c]).map((c) => chart(c, hist.by_season_class[c] || [], f.by_season_class[c], half))),
+      );
+      if (f.next_window) {
+        const w = f.next_window;
+        const o = w.outgoing_garments;
+        replace(
+          windowBox,
+          h("h2", {}, t("dash.next_window")),
+          h(
+            "div",
+            { class: "big-number", id: "window-volume" },
+            h("strong", {}, n0(o.mean)),
+            h("span", {}, t("dash.window_garments", { name: w.window.name, from: day(w.window.starts_on), to: day(w.window.ends_on), cls: word("season_class", w.window.outgoing) })),
+            h("span", { class: "muted" }, t("dash.range80", { lo: n0(o.lo80), hi: n0(o.hi80) })),
+          ),
+        );
+      }
+    }),
+    guarded(storage, async () => {
+      const s = await get("/forecasts/storage");
+      const rows = s.zones.map((z) => {
+        const expected = z.expected_occupancy ?? z.in_use_now;
+        const hi = z.free_at_hi80 === null || z.free_at_hi80 === undefined ? null : z.capacity - z.free_at_hi80;
+        return { label: z.name, value: expected, max: z.capacity, mark: hi, text: t("dash.zone_text", { now: n0(z.in_use_now), expected: n0(expected), cap: n0(z.capacity) }) };
+      });
+      replace(
+        storage,
+        h("h2", {}, t("dash.storage")),
+        h("p", { class: "muted" }, s.expected_items ? t("dash.storage_expected", { name: s.window.name, n: n0(s.expected_items.mean), lo: n0(s.expected_items.lo80), hi: n0(s.expected_items.hi80) }) : t("dash.storage_no_forecast")),
+        rows.length ? barChart(rows, { width, title: t("dash.storage") }) : h("p", { class: "muted" }, t("dash.no_zones")),
+        h("p", { class: "muted small-print" }, t("dash.storage_legend")),
+      );
+    }),
+    guarded(segments, async () => {
+      const v = await get("/lists/customer-value?limit=1");
+      const seg = v.segments || {};
+      // Best tier first, lifecycle in its own order (the API's maps are alphabetical).
+      const tiers = TIERS.filter((tier) => seg[tier]).map((tier) => ({ label: t(`tier.${tier}`), value: Object.values(seg[tier]).reduce((a, b) => a + b, 0) }));
+      const stages = Object.fromEntries(STAGES.map((k) => [k, 0]));
+      for (const st of Object.values(seg)) for (const [k, n] of Object.entries(st)) stages[k] = (stages[k] || 0) + n;
+      const most = Math.max(1, ...tiers.map((x) => x.value), ...Object.values(stages));
+      replace(
+        segments,
+        h("h2", {}, t("dash.segments")),
+        h(
+          "div",
+          { class: "chart-grid" },
+          h("figure", { class: "chart-box" }, h("figcaption", {}, t("lists.tier")), barChart(tiers.map((x) => ({ ...x, max: most, text: n0(x.value) })), { width: width / (width > 640 ? 2 : 1) - 8, title: t("lists.tier") })),
+          h("figure", { class: "chart-box" }, h("figcaption", {}, t("lists.stage")), barChart(Object.entries(stages).map(([k, n]) => ({ label: t(`stage.${k}`), value: n, max: most, text: n0(n) })), { width: width / (width > 640 ? 2 : 1) - 8, title: t("lists.stage") })),
+        ),
+        segmentTable(seg),
+      );
+    }),
+    guarded(funnels, async () => {
+      const page = await get("/campaigns?limit=3");
+      const reports = await Promise.all(page.items.map((c) => get(`/campaigns/${c.campaign_id}/report`)));
+      replace(
+        funnels,
+        h("h2", {}, t("dash.campaigns")),
+        reports.length
+          ? reports.map((r) =>
+              h(
+                "figure",
+                { class: "chart-box funnel-box" },
+                h("figcaption", {}, h("a", { href: `#/campaigns/${r.campaign.campaign_id}` }, r.campaign.name)),
+                funnelChart(
+                  [
+                    { label: t("funnel.entries"), value: r.total.entries },
+                    { label: t("funnel.reached"), value: r.total.reached },
+                    { label: t("funnel.booked"), value: r.total.booked },
+                    { label: t("funnel.cleaned"), value: r.total.pickups },
+                  ],
+                  { width, title: r.campaign.name },
+                ),
+                h("p", { class: "funnel-revenue" }, t("funnel.revenue_line", { money: money(r.total.revenue_cents), garments: r.total.garments_cleaned })),
+              ),
+            )
+          : h("p", { class: "muted" }, t("campaigns.none")),
+      );
+    }),
+  ]);
+  document.body.dataset.painted = "dashboard";
+}
+
+function addWeeks(iso, weeks) {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 7 * weeks);
+  return d.toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------- settings
+
+async function settingsScreen(main) {
+  const cal = h("section", { id: "calendar" });
+  const cleaning = h("section", { id: "cleaning-prices" });
+  const storage = h("section", { id: "storage-settings" });
+  replace(main, h("h1", {}, t("settings.title")), cal, cleaning, storage);
+  await Promise.all([calendarBox(cal), cleaningBox(cleaning), storageBox(storage)]);
+}
+
+const md = (m, d) => `${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+
+async function calendarBox(box) {
+  await guarded(box, async () => {
+    const c = await get("/season-calendar");
+    const status = h("div", {});
+    const rows = c.kinds.map((k) => {
+      const start = h("input", { type: "text", value: md(k.start_month, k.start_day), size: 5, pattern: "\\d\\d-\\d\\d", "aria-label": t("settings.start") });
+      const end = h("input", { type: "text", value: md(k.end_month, k.end_day), size: 5, pattern: "\\d\\d-\\d\\d", "aria-label": t("settings.end") });
+      return h(
+        "tr",
+        {},
+        h("td", {}, k.name),
+        h("td", {}, word("season_class", k.outgoing)),
+        h("td", {}, start),
+        h("td", {}, end),
+        h(
+          "td",
+          {},
+          h("button", { type: "button", class: "small", onclick: () => guarded(status, async () => { await send("PUT", `/season-calendar/kinds/${k.window_kind}`, { name: k.name, outgoing: k.outgoing, start: start.value.trim(), end: end.value.trim() }); say(status, t("note.saved")); }) }, t("note.save")),
+        ),
+      );
+    });
+    replace(
+      box,
+      h("h2", {}, t("settings.calendar")),
+      h("p", { class: "muted" }, c.windows.map((w) => `${w.name}: ${day(w.starts_on)} – ${day(w.ends_on)}`).join(" · ")),
+      table([t("settings.window"), t("field.season_class"), t("settings.start"), t("settings.end"), ""], rows),
+      status,
+    );
+  });
+}
+
+function priceInput(cents, label) {
+  return h("input", { type: "text", inputmode: "decimal", value: (cents / 100).toFixed(2), size: 7, "aria-label": label });
+}
+
+async function cleaningBox(box) {
+  await guarded(box, async () => {
+    const p = await get("/prices/cleaning");
+    const status = h("div", {});
+    const save = async (body) => guarded(status, async () => { await send("PUT", "/prices/cleaning", body); await cleaningBox(box); say(box.lastElementChild, t("note.saved")); });
+    const rows = p.items.map((r) => {
+      const price = priceInput(r.price_cents, t("field.price"));
+      return h(
+        "tr",
+        {},
+        h("td", {}, word("service", r.service)),
+        h("td", {}, r.kind ? word("kind", r.kind) : t("common.any")),
+        h("td", {}, r.material ? word("material", r.material) : t("common.any")),
+        h("td", { class: "num" }, price),
+        h(
+          "td",
+          {},
+          h("button", { type: "button", class: "small", onclick: () => { const c = parseYuan(price.value); if (c === null) return say(status, t("settings.bad_price"), "error"); save({ service: r.service, kind: r.kind, material: r.material, price_cents: c }); } }, t("note.save")),
+          confirmButton(t("visit.remove"), t("visit.remove_confirm"), () => guarded(status, async () => { await call("DELETE", `/prices/cleaning/${r.price_id}`); await cleaningBox(box); }), { class: "small" }),
+        ),
+      );
+    });
+    const service = h("select", {}, SERVICES.map((s) => h("option", { value: s }, word("service", s))));
+    const kind = h("input", { type: "text", placeholder: "coat", size: 10 });
+    const material = h("input", { type: "text", placeholder: "wool", size: 10 });
+    const price = h("input", { type: "text", inputmode: "decimal", size: 7 });
+    replace(
+      box,
+      h("h2", {}, t("settings.cleaning_prices")),
+      table([t("field.service"), t("field.kind"), t("field.material"), { label: t("field.price"), num: true }, ""], rows),
+      h(
+        "form",
+        { class: "form-grid", onsubmit: (ev) => { ev.preventDefault(); const c = parseYuan(price.value); if (c === null) return say(status, t("settings.bad_price"), "error"); save({ service: service.value, kind: kind.value.trim() || null, material: material.value.trim() || null, price_cents: c }); } },
+        field("np-service", t("field.service"), service),
+        field("np-kind", t("field.kind"), kind),
+        field("np-material", t("field.material"), material),
+        field("np-price", t("visit.price"), price),
+        h("div", { class: "actions" }, h("button", { type: "submit" }, t("settings.add_price"))),
+      ),
+      status,
+    );
+  });
+}
+
+async function storageBox(box) {
+  await guarded(box, async () => {
+    const [s, prices, zones, cal] = await Promise.all([get("/storage/settings"), get("/storage/prices"), get("/storage/zones"), get("/season-calendar")]);
+    const status = h("div", {});
+    const rate = h("input", { type: "number", min: 0, max: 10000, value: s.insurance_rate_bp });
+    const within = h("input", { type: "number", min: 1, max: 3650, value: s.cleaned_within_days ?? "" });
+    const kind = h("select", {}, cal.kinds.map((k) => h("option", { value: k.window_kind, selected: k.window_kind === s.return_window_kind }, k.name)));
+    const priceItems = prices.items || prices;
+    const zoneItems = zones.items || zones;
+    replace(
+      box,
+      h("h2", {}, t("settings.storage")),
+      h(
+        "form",
+        {
+          class: "form-grid",
+          id: "storage-settings-form",
+          onsubmit: (ev) => {
+            ev.preventDefault();
+            guarded(status, async () => {
+              await send("PUT", "/storage/settings", { insurance_rate_bp: Number(rate.value), cleaned_within_days: within.value ? Number(within.value) : null, return_window_kind: kind.value });
+              say(status, t("note.saved"));
+            });
+          },
+        },
+        field("s-rate", t("settings.insurance_bp"), rate),
+        field("s-within", t("settings.cleaned_within"), within),
+        field("s-return", t("settings.return_window"), kind),
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("note.save"))),
+      ),
+      h("h3", {}, t("settings.storage_prices")),
+      table(
+        [t("field.kind"), t("field.material"), { label: t("settings.monthly"), num: true }, ""],
+        priceItems.map((p) => {
+          const price = priceInput(p.monthly_cents, t("settings.monthly"));
+          return h(
+            "tr",
+            {},
+            h("td", {}, p.kind ? word("kind", p.kind) : t("common.any")),
+            h("td", {}, p.material ? word("material", p.material) : t("common.any")),
+            h("td", { class: "num" }, price),
+            h("td", {}, h("button", { type: "button", class: "small", onclick: () => { const c = parseYuan(price.value); if (c === null) return say(status, t("settings.bad_price"), "error"); guarded(status, async () => { await send("PUT", "/storage/prices", { kind: p.kind, material: p.material, monthly_cents: c }); say(status, t("note.saved")); }); } }, t("note.save"))),
+          );
+        }),
+      ),
+      h("h3", {}, t("settings.zones")),
+      table(
+        [t("settings.zone"), { label: t("settings.capacity"), num: true }, ""],
+        zoneItems.map((z) => {
+          const cap = h("input", { type: "number", min: 0, value: z.capacity, "aria-label": t("settings.capacity") });
+          return h("tr", {}, h("td", {}, z.name), h("td", { class: "num" }, cap), h("td", {}, h("button", { type: "button", class: "small", onclick: () => guarded(status, async () => { await send("PUT", `/storage/zones/${z.zone_id}`, { capacity: Number(cap.value) }); say(status, t("note.saved")); }) }, t("note.save"))));
+        }),
+      ),
+      status,
+    );
+  });
+}
+
+// ---------------------------------------------------------------- staff (administrators)
+
+async function staffScreen(main) {
+  const list = h("section", {});
+  const status = h("div", { id: "staff-status" });
+  const username = h("input", { type: "text", autocomplete: "off", maxlength: 64 });
+  const display = h("input", { type: "text", maxlength: 200 });
+  const role = h("select", {}, ROLES.map((r) => h("option", { value: r }, t(`role.${r}`))));
+  const password = h("input", { type: "password", autocomplete: "new-password", maxlength: 200 });
+  const show = async () => {
+    await guarded(list, async () => {
+      const people = await get("/staff");
+      const items = people.items || people;
+      replace(
+        list,
+        table(
+          [t("login.username"), t("staff.display_name"), t("staff.role"), t("staff.active"), ""],
+          items.map((p) => {
+            const r = h("select", { "aria-label": t("staff.role") }, ROLES.map((x) => h("option", { value: x, selected: x === p.role }, t(`role.${x}`))));
+            const pw = h("input", { type: "password", autocomplete: "new-password", placeholder: t("staff.new_password"), "aria-label": t("staff.new_password") });
+            const patch = (body) => guarded(status, async () => { await call("PATCH", `/staff/${p.staff_id}`, { body }); await show(); say(status, t("note.saved")); });
+            return h(
+              "tr",
+              { class: p.active ? null : "inactive" },
+              h("td", {}, p.username),
+              h("td", {}, p.display_name),
+              h("td", {}, r, h("button", { type: "button", class: "small", onclick: () => patch({ role: r.value }) }, t("note.save"))),
+              h("td", {}, p.active ? t("staff.yes") : t("staff.no")),
+              h(
+                "td",
+                { class: "row-actions" },
+                p.active
+                  ? confirmButton(t("staff.deactivate"), t("staff.deactivate_confirm"), () => patch({ active: false }), { class: "small" })
+                  : h("button", { type: "button", class: "small", onclick: () => patch({ active: true }) }, t("staff.activate")),
+                pw,
+                h("button", { type: "button", class: "small", onclick: () => (pw.value ? patch({ password: pw.value }) : pw.focus()) }, t("staff.reset_password")),
+              ),
+            );
+          }),
+        ),
+      );
+    });
+  };
+  replace(
+    main,
+    h("h1", {}, t("staff.title")),
+    list,
+    h("h2", {}, t("staff.new")),
+    h(
+      "form",
+      {
+        class: "form-grid",
+        id: "new-staff",
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          guarded(status, async () => {
+            await send("POST", "/staff", { username: username.value.trim(), display_name: display.value.trim() || null, role: role.value, password: password.value });
+            username.value = "";
+            password.value = "";
+            display.value = "";
+            await show();
+            say(status, t("note.saved"));
+          });
+        },
+      },
+      field("st-username", t("login.username"), username),
+      field("st-display", t("staff.display_name"), display),
+      field("st-role", t("staff.role"), role),
+      field("st-password", t("login.password"), password),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, t("staff.create"))),
+    ),
+    status,
+  );
+  await show();
+}
+
+register(
+  [
+    { prefix: "dashboard", role: "manager", render: dashboardScreen },
+    { prefix: "settings", role: "manager", render: settingsScreen },
+    { prefix: "staff", role: "admin", render: staffScreen },
+  ],
+  [
+    { href: "#/dashboard", key: "nav.dashboard", role: "manager" },
+    { href: "#/settings", key: "nav.settings", role: "manager" },
+    { href: "#/staff", key: "nav.staff", role: "admin" },
+  ],
+);
+
+
