@@ -398,7 +398,9 @@ fn print_demo(logins: &[demo::DemoLogin], addr: &str) {
         .find(|l| l.role == Role::Pickup)
         .map_or("", |l| l.password.as_str());
     println!();
-    println!("Try it:");
+    println!("The staff app: open http://{addr}/ in a browser and sign in with one of these.");
+    println!();
+    println!("Or the API with curl:");
     println!(
         "  TOKEN=$(curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
     );

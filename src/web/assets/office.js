@@ -117,7 +117,7 @@ function entryCard(main, e, due) {
     snap.open_complaint ? h("div", { class: "banner danger", id: "complaint-flag" }, t("card.open_complaint")) : null,
     e.phone ? h("a", { class: "phone", href: `tel:${e.phone}`, id: "call" }, `☎ ${e.phone}`) : h("p", { class: "muted" }, t("queue.no_phone")),
     e.address ? h("p", { class: "address" }, e.address) : null,
-    snap.reason ? h("p", { class: "reason" }, h("strong", {}, t("queue.reason")), " ", snap.reason) : null,
+    snap.reason ? h("p", { class: "reason" }, h("strong", {}, t("queue.reason")), " ", reasonText(snap)) : null,
     garments.length
       ? h("section", {}, h("h3", {}, t("queue.outstanding", { n: garments.length })), h("ul", { class: "garments" }, garments.map((g) => h("li", {}, garmentLine(g), g.last_price_cents ? h("span", { class: "num" }, money(g.last_price_cents)) : null))))
       : null,
@@ -208,6 +208,20 @@ function filterInputs(list, values = {}) {
   return { fields, read };
 }
 
+/** Why a reminder entry ranks where it does, in the page's language (the server's `reason` is English, for CSVs). */
+function reasonText(x) {
+  if (!Number.isFinite(x.outstanding) || !Number.isFinite(x.expected_value_cents)) return x.reason || "";
+  const parts = [t("reason.outstanding", { n: x.outstanding, value: money(x.expected_value_cents) })];
+  if (x.usual && x.usual.usual_date) {
+    const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
+    const when = date(x.usual.usual_date, currentLang());
+    parts.push(late > 0 ? t("reason.usual_late", { date: when, days: late }) : t("reason.usual", { date: when }));
+  }
+  if (x.tier) parts.push(t("reason.tier", { tier: word("tier", x.tier) }));
+  if (x.open_complaint) parts.push(t("reason.complaint"));
+  return parts.join(currentLang() === "en" ? "; " : "；");
+}
+
 function listRows(list, items) {
   if (list.kind === "customer_value") {
     return {
@@ -224,7 +238,7 @@ function listRows(list, items) {
         h("td", {}, x.rank),
         h("td", {}, h("a", { href: `#/customers/${x.customer_id}` }, x.name), x.open_complaint ? h("span", { class: "tag danger" }, t("card.open_complaint")) : null),
         h("td", {}, x.phone ? h("a", { href: `tel:${x.phone}` }, x.phone) : ""),
-        h("td", { class: "reason-cell" }, x.reason || ""),
+        h("td", { class: "reason-cell" }, reasonText(x)),
       ),
     ),
   };

@@ -149,6 +149,11 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
         b.text("#entry").await.contains("大衣"),
         "outstanding coat shown"
     );
+    let reason = b.text("#entry .reason").await;
+    assert!(
+        reason.contains("件衣物待送洗") && !reason.contains("outstanding"),
+        "the reason in the page's language: {reason}"
+    );
     b.assert_no_horizontal_overflow("queue 390").await;
     b.screenshot("office-queue-zh-390").await;
 
