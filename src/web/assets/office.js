@@ -208,14 +208,29 @@ function filterInputs(list, values = {}) {
   return { fields, read };
 }
 
-/** Why a reminder entry ranks where it does, in the page's language (the server's `reason` is English, for CSVs). */
+/** Why an entry ranks where it does, in the page's language, from its fields (the server's `reason` is English, for CSVs). */
 function reasonText(x) {
-  if (!Number.isFinite(x.outstanding) || !Number.isFinite(x.expected_value_cents)) return x.reason || "";
-  const parts = [t("reason.outstanding", { n: x.outstanding, value: money(x.expected_value_cents) })];
-  if (x.usual && x.usual.usual_date) {
-    const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
-    const when = date(x.usual.usual_date, currentLang());
-    parts.push(late > 0 ? t("reason.usual_late", { date: when, days: late }) : t("reason.usual", { date: when }));
+  const n = (v) => Number.isFinite(v);
+  const parts = [];
+  if (n(x.outstanding) && n(x.expected_value_cents)) {
+    parts.push(t("reason.outstanding", { n: x.outstanding, value: money(x.expected_value_cents) }));
+    if (x.usual && x.usual.usual_date) {
+      const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
+      const when = date(x.usual.usual_date, currentLang());
+      parts.push(late > 0 ? t("reason.usual_late", { date: when, days: late }) : t("reason.usual", { date: when }));
+    }
+  } else if (n(x.candidates) && n(x.estimated_fee_cents)) {
+    parts.push(t("reason.to_store", { n: x.candidates, fee: money(x.estimated_fee_cents) }));
+  } else if (n(x.special_garments) && n(x.garments)) {
+    const sizes = Array.isArray(x.sizes) ? x.sizes.join(", ") : "";
+    parts.push(t("reason.special", { n: x.special_garments, all: x.garments, pct: Math.round((x.share || 0) * 100), sizes }));
+    if (n(x.yearly_spend_cents)) parts.push(t("reason.spends", { money: money(Math.round(x.yearly_spend_cents)) }));
+  } else if (n(x.days_since) && n(x.usual_interval_days)) {
+    const x2 = (x.days_since / Math.max(1, x.usual_interval_days)).toFixed(1);
+    parts.push(t("reason.overdue", { days: Math.round(x.days_since), usual: Math.round(x.usual_interval_days), x: x2 }));
+    if (n(x.yearly_loss_cents)) parts.push(t("reason.spends", { money: money(x.yearly_loss_cents) }));
+  } else {
+    return x.reason || "";
   }
   if (x.tier) parts.push(t("reason.tier", { tier: word("tier", x.tier) }));
   if (x.open_complaint) parts.push(t("reason.complaint"));

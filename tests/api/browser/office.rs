@@ -636,6 +636,13 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
                 json!([]),
                 "{name} ({lang}) shows untranslated keys"
             );
+            if lang == "zh-CN" {
+                // Reasons are written in the page's language, not the server's English.
+                let english = b
+                    .eval("return [...document.querySelectorAll('.reason-cell, .reason')].map(e => e.textContent).filter(t => /outstanding|garments|customer|days ago/.test(t));")
+                    .await;
+                assert_eq!(english, json!([]), "{name} ({lang}) shows English reasons");
+            }
             b.assert_no_horizontal_overflow(&format!("{name} {lang} {width}"))
                 .await;
             full_shot(&b, &format!("office-{name}-{lang}-{width}")).await;
