@@ -2,28 +2,34 @@
 //! own encoding and language, staged by COPY, checked in sets and moved in chunks, once per external id.
 
 pub mod bench;
+mod cli;
+mod columns;
 mod db;
 mod parse;
+mod progress;
+mod report;
 mod source;
+mod values;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{FixedOffset, Utc};
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::config::DbConfig;
-use parse::{ColumnMap, Format, Header, Problem};
+use columns::Format;
+use parse::{ColumnMap, Header, Problem};
 use source::{Body, Csv};
 
+pub use cli::{run, ImportArgs};
 pub use db::{apply_pickup_rollups, import_lock_key, IMPORT_STAFF};
+pub use progress::{Interrupt, Progress};
+pub use report::{Counts, FileReport, ImportReport, Interrupted, Rejection};
 
 /// The three history files, loaded in this order so references resolve to rows loaded before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +45,9 @@ pub enum FileKind {
 impl FileKind {
     fn format(self) -> &'static Format {
         match self {
-            FileKind::Customers => &parse::CUSTOMERS,
-            FileKind::Garments => &parse::GARMENTS,
-            FileKind::Pickups => &parse::PICKUPS,
+            FileKind::Customers => &columns::CUSTOMERS,
+            FileKind::Garments => &columns::GARMENTS,
+            FileKind::Pickups => &columns::PICKUPS,
         }
     }
 
@@ -51,138 +57,6 @@ impl FileKind {
             FileKind::Garments => "import_garment",
             FileKind::Pickups => "import_line",
         }
-    }
-}
-
-/// Where progress goes: nowhere, a bar on a terminal, or a line every few seconds (logs, pipes, tests).
-#[derive(Clone)]
-pub struct Progress {
-    out: ProgressOut,
-    every: Duration,
-    last: Arc<Mutex<Option<Instant>>>,
-    started: Instant,
-}
-
-#[derive(Clone)]
-enum ProgressOut {
-    Off,
-    Bar(indicatif::ProgressBar),
-    Lines(Arc<dyn Fn(&str) + Send + Sync>),
-}
-
-impl fmt::Debug for Progress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let out = match self.out {
-            ProgressOut::Off => "off",
-            ProgressOut::Bar(_) => "bar",
-            ProgressOut::Lines(_) => "lines",
-        };
-        f.debug_struct("Progress")
-            .field("out", &out)
-            .field("every", &self.every)
-            .finish()
-    }
-}
-
-impl Progress {
-    /// No progress output.
-    pub fn off() -> Progress {
-        Progress {
-            out: ProgressOut::Off,
-            every: Duration::ZERO,
-            last: Arc::default(),
-            started: Instant::now(),
-        }
-    }
-
-    /// A line to `sink` at most every `every` (and at every phase).
-    pub fn lines(every: Duration, sink: impl Fn(&str) + Send + Sync + 'static) -> Progress {
-        Progress {
-            out: ProgressOut::Lines(Arc::new(sink)),
-            every,
-            last: Arc::default(),
-            started: Instant::now(),
-        }
-    }
-
-    /// On stderr: a spinner line on a terminal, otherwise a line every 5 seconds.
-    pub fn stderr() -> Progress {
-        if std::io::stderr().is_terminal() {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.enable_steady_tick(Duration::from_millis(200));
-            Progress {
-                out: ProgressOut::Bar(bar),
-                every: Duration::from_millis(200),
-                last: Arc::default(),
-                started: Instant::now(),
-            }
-        } else {
-            let started = Instant::now();
-            Progress::lines(Duration::from_secs(5), move |l| {
-                eprintln!("import [{:.1} s]: {l}", started.elapsed().as_secs_f64())
-            })
-        }
-    }
-
-    /// A phase change or a notice: always shown.
-    pub fn say(&self, msg: &str) {
-        match &self.out {
-            ProgressOut::Off => {}
-            ProgressOut::Bar(bar) => bar.println(format!(
-                "import [{:.1} s]: {msg}",
-                self.started.elapsed().as_secs_f64()
-            )),
-            ProgressOut::Lines(sink) => sink(msg),
-        }
-        if let Ok(mut last) = self.last.lock() {
-            *last = Some(Instant::now());
-        }
-    }
-
-    /// Ongoing work: shown at most every few seconds; `msg` is only built when shown.
-    pub fn tick(&self, msg: impl FnOnce() -> String) {
-        if matches!(self.out, ProgressOut::Off) {
-            return;
-        }
-        let due = match self.last.lock() {
-            Ok(mut last) => {
-                let due = last.is_none_or(|t| t.elapsed() >= self.every);
-                if due {
-                    *last = Some(Instant::now());
-                }
-                due
-            }
-            Err(_) => false,
-        };
-        if due {
-            match &self.out {
-                ProgressOut::Off => {}
-                ProgressOut::Bar(bar) => bar.set_message(msg()),
-                ProgressOut::Lines(sink) => sink(&msg()),
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let ProgressOut::Bar(bar) = &self.out {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-/// Asks a running import to stop: it ends after the chunk being written, saying what was committed.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
-
-impl Interrupt {
-    /// Requests the stop.
-    pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether a stop was requested.
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -233,178 +107,6 @@ impl Default for ImportOptions {
         }
     }
 }
-
-/// Rows (or pickups) of one file by what became of them; `read` is the sum of the others.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    /// Rows read.
-    pub read: u64,
-    /// Rows inserted.
-    pub inserted: u64,
-    /// Rows whose external id was already in the database.
-    pub already_imported: u64,
-    /// Rows refused.
-    pub rejected: u64,
-    /// Good pickup lines left out because another line of their pickup was rejected.
-    pub skipped: u64,
-}
-
-/// What one file gave.
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    /// Which file.
-    pub kind: FileKind,
-    /// Its path.
-    pub path: PathBuf,
-    /// How the file was read: its encoding and delimiter, or `xlsx`.
-    pub read_as: String,
-    /// Its row counts.
-    pub rows: Counts,
-    /// For the pickups file: whole pickups (groups of lines with one pickup_external_id).
-    pub pickups: Option<Counts>,
-}
-
-/// One refused cell or row (or a warning), as `FILE:LINE: field: reason`; the header is line 1.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// The file.
-    pub file: String,
-    /// The file's own line number.
-    pub line: u64,
-    /// The column, or `row`.
-    pub field: String,
-    /// Why, in words (never personal data).
-    pub reason: String,
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file, self.line, self.field, self.reason
-        )
-    }
-}
-
-/// The outcome of an import: counts per file and every rejected row, in file and line order.
-#[derive(Debug, Clone)]
-pub struct ImportReport {
-    /// Nothing was written.
-    pub dry_run: bool,
-    /// One report per file given.
-    pub files: Vec<FileReport>,
-    /// Every refused cell or row.
-    pub rejections: Vec<Rejection>,
-    /// Rows imported as read that may not be what was meant (a cell holding what looks like further rows).
-    pub warnings: Vec<Rejection>,
-    /// How long this import waited for another one into the same database to finish.
-    pub waited: Option<Duration>,
-}
-
-impl ImportReport {
-    /// The report of one file.
-    pub fn file(&self, kind: FileKind) -> Option<&FileReport> {
-        self.files.iter().find(|f| f.kind == kind)
-    }
-
-    /// Rows refused in all files (a row with several bad cells counts once).
-    pub fn rejected_rows(&self) -> u64 {
-        self.files.iter().map(|f| f.rows.rejected).sum()
-    }
-}
-
-impl fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inserted = if self.dry_run {
-            "to insert"
-        } else {
-            "inserted"
-        };
-        if self.dry_run {
-            writeln!(f, "dry run: nothing was written")?;
-        }
-        if let Some(w) = self.waited {
-            writeln!(
-                f,
-                "waited {:.1} s for another import into this database to finish",
-                w.as_secs_f64()
-            )?;
-        }
-        for file in &self.files {
-            let r = &file.rows;
-            write!(
-                f,
-                "{} ({}): {} rows: {} {inserted}, {} already imported, {} rejected",
-                file.path.display(),
-                file.read_as,
-                r.read,
-                r.inserted,
-                r.already_imported,
-                r.rejected
-            )?;
-            if let Some(p) = &file.pickups {
-                write!(
-                    f,
-                    ", {} skipped with their pickup; {} pickups: {} {inserted}, {} already imported, {} rejected",
-                    r.skipped, p.read, p.inserted, p.already_imported, p.rejected
-                )?;
-            }
-            writeln!(f)?;
-        }
-        if !self.warnings.is_empty() {
-            writeln!(
-                f,
-                "{} warnings: rows imported as read that may hold other rows in a cell (see above)",
-                self.warnings.len()
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// What an interrupted import had committed when it stopped.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupted {
-    /// Customers committed before the stop.
-    pub customers: u64,
-    /// Garments committed before the stop.
-    pub garments: u64,
-    /// Pickups committed before the stop.
-    pub pickups: u64,
-    /// Pickup lines committed before the stop.
-    pub lines: u64,
-    /// Chunks committed.
-    pub chunks_done: u64,
-    /// Chunks in all.
-    pub chunks: u64,
-}
-
-impl fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.chunks_done == 0 {
-            write!(f, "interrupted before anything was written")?;
-        } else {
-            write!(
-                f,
-                "interrupted after {} of {} chunks: committed {} customers, {} garments, {} pickups ({} lines) \
-                 with their rollups; nothing else was written",
-                self.chunks_done,
-                self.chunks,
-                self.customers,
-                self.garments,
-                self.pickups,
-                self.lines
-            )?;
-        }
-        write!(
-            f,
-            ". Rerun the same command to finish: rows already in are skipped as already imported"
-        )
-    }
-}
-
-impl std::error::Error for Interrupted {}
 
 /// One file read whole, decoded, with its header checked.
 struct Loaded {
@@ -952,154 +654,6 @@ async fn write_chunks(
         } else {
             opts.progress.tick(|| msg);
         }
-    }
-    Ok(())
-}
-
-/// `doorstep import` on the command line.
-#[derive(Debug, clap::Args)]
-#[command(group(
-    clap::ArgGroup::new("files").required(true).multiple(true).args(["customers", "garments", "pickups"])
-))]
-pub struct ImportArgs {
-    /// Customers (CSV or .xlsx; `-` for standard input): external_id,name,phone,address,notes,do_not_contact,label_consent_at,label_consent_method
-    #[arg(long, value_name = "FILE")]
-    customers: Option<PathBuf>,
-    /// Garments: external_id,customer_external_id,category,kind,season_class,brand,cut,size,special_size,material,colour,tag_code
-    #[arg(long, value_name = "FILE")]
-    garments: Option<PathBuf>,
-    /// Pickup lines, one row per garment: pickup_external_id,customer_external_id,collected_at,garment_external_id,service,price,condition_notes
-    #[arg(long, value_name = "FILE")]
-    pickups: Option<PathBuf>,
-    /// Write every rejected row to this file (`FILE:LINE: field: reason`); stderr shows the first 50.
-    #[arg(long, value_name = "FILE")]
-    errors: Option<PathBuf>,
-    /// Check and count everything, write nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// Encoding of the text files: GBK, GB18030, UTF-16, UTF-8 ... (default: a byte-order mark, else UTF-8).
-    #[arg(long, value_name = "NAME")]
-    encoding: Option<String>,
-    /// Column delimiter: , ; | or tab (default: the one the header line uses).
-    #[arg(long, value_name = "CHAR", value_parser = source::parse_delimiter)]
-    delimiter: Option<u8>,
-    /// Column renames for another system's export: one `their column,our column` per line (`their column,-`
-    /// leaves a column out).
-    #[arg(long, value_name = "FILE")]
-    map: Option<PathBuf>,
-    /// Rows (customers, garments, pickup lines) per committed chunk.
-    #[arg(long, default_value_t = 100_000)]
-    batch_size: usize,
-    /// The company's offset from UTC in hours, for dates and times without one.
-    #[arg(
-        long,
-        env = "DOORSTEP_UTC_OFFSET_HOURS",
-        default_value_t = 8,
-        allow_negative_numbers = true
-    )]
-    utc_offset_hours: i32,
-    #[command(flatten)]
-    db: DbConfig,
-}
-
-/// Rejections shown on stderr; `--errors FILE` gets them all.
-const SHOWN_REJECTIONS: usize = 50;
-
-/// Ctrl-C or SIGTERM: the first asks the import to stop after its chunk, a second stops at once.
-fn stop_on_signals(interrupt: Interrupt) {
-    tokio::spawn(async move {
-        let mut presses = 0;
-        loop {
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(_) => return,
-                    };
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            presses += 1;
-            if presses == 1 {
-                eprintln!("import: stopping after the chunk being written (again to stop at once)");
-                interrupt.trigger();
-            } else {
-                eprintln!(
-                    "import: stopped at once: the chunk being written was rolled back; rerun the same command \
-                     to finish"
-                );
-                std::process::exit(130);
-            }
-        }
-    });
-}
-
-/// Runs the import, prints the report, and fails (non-zero exit) when any row was rejected; 130 when stopped.
-pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let offset = FixedOffset::east_opt(args.utc_offset_hours * 3600)
-        .filter(|_| args.utc_offset_hours.abs() <= 14)
-        .context("--utc-offset-hours must be between -14 and 14")?;
-    let opts = ImportOptions {
-        customers: args.customers,
-        garments: args.garments,
-        pickups: args.pickups,
-        dry_run: args.dry_run,
-        batch_size: args.batch_size.max(1),
-        offset,
-        encoding: args.encoding,
-        delimiter: args.delimiter,
-        map: args.map,
-        errors: args.errors.clone(),
-        progress: Progress::stderr(),
-        interrupt: Interrupt::default(),
-    };
-    if let Some(e) = &opts.encoding {
-        source::encoding_for(e).map_err(anyhow::Error::msg)?;
-    }
-    stop_on_signals(opts.interrupt.clone());
-    let pool = crate::db::connect_and_migrate(&args.db).await?;
-    let report = match import(&pool, &opts).await {
-        Ok(r) => r,
-        Err(e) => match e.downcast_ref::<Interrupted>() {
-            Some(i) => {
-                eprintln!("import: {i}");
-                std::process::exit(130);
-            }
-            None => return Err(e),
-        },
-    };
-    for r in report.rejections.iter().take(SHOWN_REJECTIONS) {
-        eprintln!("{r}");
-    }
-    if report.rejections.len() > SHOWN_REJECTIONS {
-        let rest = report.rejections.len() - SHOWN_REJECTIONS;
-        match &args.errors {
-            Some(path) => eprintln!("... and {rest} more in {}", path.display()),
-            None => eprintln!("... and {rest} more: use --errors FILE to get them all"),
-        }
-    }
-    for w in report.warnings.iter().take(SHOWN_REJECTIONS) {
-        eprintln!("warning: {w}");
-    }
-    print!("{report}");
-    let rejected = report.rejected_rows();
-    if rejected > 0 {
-        anyhow::bail!(
-            "{rejected} rows were rejected{}",
-            if opts.dry_run {
-                ""
-            } else {
-                "; the other rows were imported, and a rerun after fixing them adds only what is new"
-            }
-        );
     }
     Ok(())
 }
