@@ -11,15 +11,10 @@ use base64::Engine as _;
 use serde_json::Value;
 use sqlx::PgPool;
 
-use super::{Browser, Options, Served};
+use super::{median, Browser, Options, Served};
 use crate::helpers::{TestApp, LIU_FANG_CODE, PASSWORD};
 use doorstep::decode::{decode_photo, DecodeOptions};
 use doorstep::domain::Role;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// A 12-megapixel camera photo of the demo door label, as a phone would take it (about 4 MB).
 fn camera_photo(dir: &Path) -> PathBuf {

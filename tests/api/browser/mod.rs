@@ -3,6 +3,7 @@
 
 mod figures;
 mod office;
+mod office_figures;
 mod pickup_app;
 
 use std::net::SocketAddr;
@@ -92,6 +93,24 @@ pub struct Options {
     pub lang: &'static str,
     /// A Y4M video the fake camera plays (the label in front of the lens).
     pub camera: Option<PathBuf>,
+}
+
+impl Options {
+    /// A window of `width` x `height` whose browser prefers `lang`.
+    pub fn sized(lang: &'static str, width: u32, height: u32) -> Options {
+        Options {
+            width,
+            height,
+            lang,
+            ..Options::default()
+        }
+    }
+}
+
+/// The middle of `v` (the upper middle for an even count): figures are medians of repeated runs.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 impl Default for Options {

@@ -2,7 +2,7 @@
 //! every QR Code decodes back to its customer, the manager's dashboard, roles, languages and layout.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use chrono::Datelike;
@@ -45,7 +45,7 @@ async fn reminder_world(pool: PgPool, n: usize) -> (World, Vec<Uuid>) {
 }
 
 /// Freezes a list into a campaign through the API, as a dispatcher's client would (with an Idempotency-Key).
-async fn create_campaign(app: &TestApp, token: &str, body: Value) -> Value {
+pub(super) async fn create_campaign(app: &TestApp, token: &str, body: Value) -> Value {
     let req = axum::http::Request::post("/api/v1/campaigns")
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
@@ -56,7 +56,7 @@ async fn create_campaign(app: &TestApp, token: &str, body: Value) -> Value {
 }
 
 /// The next spring put-away window (winter clothes), whatever day the tests run.
-fn spring() -> String {
+pub(super) fn spring() -> String {
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let year = if today.month() >= 6 {
         today.year() + 1
@@ -66,7 +66,7 @@ fn spring() -> String {
     format!("{year}-spring")
 }
 
-async fn signed_in(served: &Served, user: &str, opts: Options) -> Browser {
+pub(super) async fn signed_in(served: &Served, user: &str, opts: Options) -> Browser {
     let b = Browser::start(opts).await;
     b.sign_in(&served.url(""), user, PASSWORD).await;
     b
@@ -219,17 +219,7 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     assert_eq!(expected, 7);
 
     let served = Served::start(pool.clone()).await;
-    let b = signed_in(
-        &served,
-        &user,
-        Options {
-            width: 1280,
-            height: 800,
-            lang: "en",
-            ..Options::default()
-        },
-    )
-    .await;
+    let b = signed_in(&served, &user, Options::sized("en", 1280, 800)).await;
     open(
         &b,
         &served,
@@ -411,7 +401,7 @@ async fn a_label_sheet_of_24_decodes_back_to_every_customer(pool: PgPool) {
 }
 
 /// A company with a few years of history (the demo seeder), for the dashboard.
-async fn seeded(pool: &PgPool, customers: usize) {
+pub(super) async fn seeded(pool: &PgPool, customers: usize) {
     let mut opts = doorstep::seed::SeedOptions::new(customers, 3, 13);
     opts.parallel = 2;
     doorstep::seed::seed(pool, opts).await.unwrap();
@@ -424,17 +414,7 @@ async fn the_managers_chart_shows_history_and_forecast_bands(pool: PgPool) {
     let (user, _) = account(&app, Role::Manager).await;
     let served = Served::start(pool.clone()).await;
     for (lang, width, height) in [("en", 1280, 800), ("zh-CN", 390, 844)] {
-        let b = signed_in(
-            &served,
-            &user,
-            Options {
-                width,
-                height,
-                lang,
-                ..Options::default()
-            },
-        )
-        .await;
+        let b = signed_in(&served, &user, Options::sized(lang, width, height)).await;
         open(&b, &served, "#/dashboard", "figure[data-series=total] svg").await;
         b.until("document.body.dataset.painted === 'dashboard'", 30)
             .await;
@@ -610,17 +590,7 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
     ];
     let served = Served::start(pool.clone()).await;
     for (lang, width, height) in [("zh-CN", 390, 844), ("en", 1280, 800)] {
-        let b = signed_in(
-            &served,
-            &user,
-            Options {
-                width,
-                height,
-                lang,
-                ..Options::default()
-            },
-        )
-        .await;
+        let b = signed_in(&served, &user, Options::sized(lang, width, height)).await;
         for (hash, name, css) in &pages {
             open(&b, &served, hash, css).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -650,90 +620,6 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
         assert_clean(b.console_errors().await);
         b.close().await;
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Median of 20 loads, from navigation start to the screen painted (a frame after its data is in the page).
-async fn paint_times(b: &Browser, served: &Served, hash: &str, painted: &str) -> Vec<f64> {
-    let mut times = Vec::new();
-    for _ in 0..20 {
-        b.goto(&served.url("/app/login")).await;
-        let started = Instant::now();
-        b.goto(&served.url(&format!("/app/{hash}"))).await;
-        let ms = b
-            .until(
-                &format!("document.body.dataset.painted === '{painted}' && performance.now()"),
-                60,
-            )
-            .await;
-        let _ = started;
-        times.push(ms.as_f64().unwrap());
-    }
-    times
-}
-
-/// `cargo test --test api browser::office::figures -- --ignored --nocapture`
-#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
-#[ignore = "figures: seeds 9,000 customers and loads each screen 20 times"]
-async fn figures(pool: PgPool) {
-    let t0 = Instant::now();
-    seeded(&pool, 9_000).await;
-    println!(
-        "seeded 9,000 customers in {:.0}s",
-        t0.elapsed().as_secs_f64()
-    );
-    let app = TestApp::new(pool.clone()).await;
-    let (user, token) = account(&app, Role::Manager).await;
-    let me: Uuid = sqlx::query_scalar("select staff_id from staff where username = $1")
-        .bind(&user)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let created = create_campaign(
-        &app,
-        &token,
-        json!({"name": "Spring calls", "list": "reminders", "window": spring()}),
-    )
-    .await;
-    let campaign = created["campaign_id"].as_str().unwrap().to_owned();
-    println!("campaign entries: {}", created["entries"]);
-    app.post(
-        &format!("/api/v1/campaigns/{campaign}/assign"),
-        &token,
-        json!({"staff_ids": [me]}),
-    )
-    .await
-    .ok(StatusCode::OK);
-    let served = Served::start(pool.clone()).await;
-    let b = signed_in(&served, &user, Options::default()).await;
-    let queue = paint_times(&b, &served, "#/queue", "queue").await;
-    let dash = paint_times(&b, &served, "#/dashboard", "dashboard").await;
-    // Where the last dashboard load spent its time: each API call's duration as the browser saw it.
-    let calls = b
-        .eval(
-            "return performance.getEntriesByType('resource')
-               .filter(r => r.name.includes('/api/v1/'))
-               .map(r => `${new URL(r.name).pathname.replace(/[0-9a-f-]{36}/g, ':id')} ${Math.round(r.duration)} ms`);",
-        )
-        .await;
-    println!("dashboard API calls (last load): {calls}");
-    println!(
-        "queue painted: median {:.0} ms (min {:.0}, max {:.0}) over 20",
-        median(queue.clone()),
-        queue.iter().cloned().fold(f64::MAX, f64::min),
-        queue.iter().cloned().fold(0.0, f64::max)
-    );
-    println!(
-        "dashboard painted: median {:.0} ms (min {:.0}, max {:.0}) over 20",
-        median(dash.clone()),
-        dash.iter().cloned().fold(f64::MAX, f64::min),
-        dash.iter().cloned().fold(0.0, f64::max)
-    );
-    b.close().await;
 }
 
 #[sqlx::test(fixtures(path = "../../../fixtures", scripts("demo")))]
@@ -854,17 +740,7 @@ async fn a_manager_changes_a_price_and_the_storage_settings(pool: PgPool) {
     let app = TestApp::new(pool.clone()).await;
     let (user, _) = account(&app, Role::Manager).await;
     let served = Served::start(pool.clone()).await;
-    let b = signed_in(
-        &served,
-        &user,
-        Options {
-            width: 1280,
-            height: 800,
-            lang: "en",
-            ..Options::default()
-        },
-    )
-    .await;
+    let b = signed_in(&served, &user, Options::sized("en", 1280, 800)).await;
     open(&b, &served, "#/settings", "#storage-settings-form").await;
     // The catch-all dry-cleaning price (any kind, any material), typed in yuan.
     b.eval(
