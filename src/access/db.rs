@@ -88,6 +88,17 @@ pub async fn query(
     .await
 }
 
+/// A read-only transaction on one snapshot, so an export's tables agree with each other.
+pub async fn snapshot(
+    pool: &sqlx::PgPool,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// Every table that holds rows about a customer (a `customer_id` column), found in the schema itself so a new
 /// table cannot be left out of an export.
 pub async fn customer_tables(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {

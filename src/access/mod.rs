@@ -104,10 +104,7 @@ async fn export_customer(
     Authed(staff, _): Authed<Admin>,
     Path(customer_id): Path<Uuid>,
 ) -> AppResult<Json<CustomerExport>> {
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("set transaction isolation level repeatable read, read only")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db::snapshot(&state.pool).await?;
     if !crate::customers::db::customer_exists(&mut *tx, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }
