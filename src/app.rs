@@ -6,12 +6,12 @@ use std::time::Duration;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -20,13 +20,14 @@ use crate::{
     profile, scans, staff, storage, web,
 };
 
-/// The whole HTTP API.
-pub fn router(state: AppState) -> Router {
-    let timeout = state.settings.request_timeout;
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::observe::metrics))
+/// The API routes, each with its place in the OpenAPI document: a route is added here through `routes!` on an
+/// annotated handler, so the router and the document cannot drift apart.
+pub fn api(settings: &crate::state::Settings) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(crate::observe::metrics))
+        .routes(routes!(crate::openapi::document))
         .merge(auth::router())
         .merge(crate::access::router())
         .merge(staff::router())
@@ -42,8 +43,23 @@ pub fn router(state: AppState) -> Router {
         .merge(storage::router())
         .merge(pickups::router())
         .merge(prices::router())
+        .merge(scans::router(settings))
+}
+
+/// The API's OpenAPI document, finished (security, errors, title).
+pub fn api_document(settings: &crate::state::Settings) -> utoipa::openapi::OpenApi {
+    crate::openapi::finish(api(settings).into_openapi())
+}
+
+/// The whole HTTP service: the API, its document and docs page, and the staff web app.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.settings.request_timeout;
+    let (api, doc) = api(&state.settings).split_for_parts();
+    let document = crate::openapi::Document::new(&crate::openapi::finish(doc));
+    Router::new()
+        .merge(api)
+        .merge(crate::openapi::docs_page())
         .merge(web::router())
-        .merge(scans::router(&state.settings))
         .fallback(|| async { AppError::NotFound("route") })
         .method_not_allowed_fallback(|| async {
             AppError::problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "this route does not take that method")
@@ -60,8 +76,22 @@ pub fn router(state: AppState) -> Router {
             })
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_answer))
         .layer(axum::middleware::from_fn(request_context))
+        .layer(axum::Extension(document))
         .with_state(state)
+}
+
+/// A handler that panicked answers 500 problem+json (and the panic is logged) instead of dropping the connection.
+fn panic_answer(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    AppError::problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "the request failed on the server; it has been logged",
+    )
+    .into_response()
 }
 
 /// The header that carries a request's id, accepted from the client or made here.
@@ -174,10 +204,14 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     answer
 }
 
+/// `GET /healthz`: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = String, content_type = "text/plain")))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// `GET /readyz`: the database answers too (503 with `Retry-After` when it does not).
+#[utoipa::path(get, path = "/readyz", tag = "service", responses((status = 200, body = String, content_type = "text/plain")))]
 async fn readyz(
     axum::extract::State(pool): axum::extract::State<PgPool>,
 ) -> Result<&'static str, AppError> {

@@ -113,8 +113,10 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// A problem+json body (RFC 9457); `instance` names the request (`urn:doorstep:request:<x-request-id>`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
@@ -126,6 +128,9 @@ struct Body<'a> {
     hint: Option<&'a str>,
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     errors: &'a [FieldError],
+    /// Filled in by the request-id layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
 }
 
 fn problem_response(
@@ -137,7 +142,7 @@ fn problem_response(
     hint: Option<&str>,
     errors: &[FieldError],
 ) -> Response {
-    let body = Body {
+    let body = ProblemBody {
         kind: format!("urn:doorstep:problem:{slug}"),
         title,
         status: status.as_u16(),
@@ -145,6 +150,7 @@ fn problem_response(
         field,
         hint,
         errors,
+        instance: None,
     };
     let mut response = (status, axum::Json(body)).into_response();
     response.headers_mut().insert(

@@ -85,7 +85,7 @@ impl Output {
 }
 
 /// A JSON page of a list with what it was computed for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ListPage<T, M> {
     pub(crate) list: &'static str,
     pub(crate) on: NaiveDate,

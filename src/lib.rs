@@ -30,6 +30,7 @@ pub mod interactions;
 pub mod labels;
 pub mod lists;
 pub mod observe;
+pub mod openapi;
 pub mod pagination;
 pub mod pdf;
 pub mod pickups;

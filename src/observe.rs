@@ -98,7 +98,8 @@ fn may_read(state: &AppState, peer: Option<std::net::SocketAddr>, headers: &Head
         })
 }
 
-/// `GET /metrics`: the Prometheus text format.
+/// `GET /metrics`: the Prometheus text format, to the machine itself or with the metrics token.
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> Response {
     let peer = request
         .extensions()

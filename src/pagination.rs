@@ -5,11 +5,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 
 /// Paging as the client asks for it (`?limit=&offset=`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct PageParams {
     pub(crate) limit: Option<i64>,
     pub(crate) offset: Option<i64>,
 }
+
+/// The largest offset a page may start at: far beyond any list, and far from integer overflow.
+pub const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// Checked paging: 1–100 items (default 20) from a non-negative offset.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +34,12 @@ impl PageParams {
         let offset = self.offset.unwrap_or(0);
         if offset < 0 {
             return Err(AppError::invalid("offset", "offset cannot be negative"));
+        }
+        if offset > MAX_OFFSET {
+            return Err(AppError::invalid(
+                "offset",
+                "offset must be at most 1000000000: page with next_offset",
+            ));
         }
         Ok(PageRequest { limit, offset })
     }
@@ -56,7 +65,7 @@ impl PageRequest {
 }
 
 /// One page of a list, with the offset of the next page if there is one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub(crate) items: Vec<T>,
     pub(crate) limit: i64,

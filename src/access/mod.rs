@@ -4,10 +4,9 @@
 pub mod db;
 
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{Admin, Authed};
@@ -19,17 +18,11 @@ use crate::state::AppState;
 pub use db::record;
 
 /// The access-log, export and erasure routes (administrators).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/access-log", get(access_log))
-        .route(
-            "/api/v1/customers/{customer_id}/export",
-            get(export_customer),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}/erase",
-            post(erase_customer),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(access_log))
+        .routes(routes!(export_customer))
+        .routes(routes!(erase_customer))
 }
 
 /// Records that `staff_id` read a customer's data; a failure is logged, never shown to the reader.
@@ -57,7 +50,8 @@ pub async fn note_export(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LogParams {
     customer_id: Option<Uuid>,
     staff_id: Option<Uuid>,
@@ -69,6 +63,7 @@ struct LogParams {
 }
 
 /// `GET /api/v1/access-log?customer_id=&staff_id=&action=&from=&until=` (admins): newest first.
+#[utoipa::path(get, path = "/api/v1/access-log", tag = "personal data", params(LogParams), responses((status = 200, body = Page<db::AccessEntry>)))]
 async fn access_log(
     State(state): State<AppState>,
     Authed(_, _): Authed<Admin>,
@@ -90,7 +85,7 @@ async fn access_log(
     Ok(Json(page.page(rows)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CustomerExport {
     customer_id: Uuid,
     exported_at: DateTime<Utc>,
@@ -99,6 +94,7 @@ struct CustomerExport {
 }
 
 /// `GET /api/v1/customers/{id}/export` (admins): everything held about one customer, as JSON; logged.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/export", tag = "personal data", params(("customer_id" = Uuid, Path)), responses((status = 200, body = CustomerExport)))]
 async fn export_customer(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Admin>,
@@ -129,7 +125,7 @@ async fn export_customer(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Erased {
     customer_id: Uuid,
     erased: bool,
@@ -138,6 +134,7 @@ struct Erased {
 /// `POST /api/v1/customers/{id}/erase` (admins): anonymises the customer in one transaction (personal fields,
 /// free text, labels revoked, do-not-contact set), keeps the anonymous history, and logs it. Repeating it is
 /// harmless.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/erase", tag = "personal data", params(("customer_id" = Uuid, Path)), responses((status = 200, body = Erased)))]
 async fn erase_customer(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Admin>,

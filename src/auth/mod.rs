@@ -12,13 +12,12 @@ use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::domain::Role;
@@ -27,7 +26,7 @@ use crate::extract::Json;
 use crate::state::AppState;
 
 /// The signed-in member of staff behind a request.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Staff {
     pub(crate) staff_id: Uuid,
     pub(crate) username: String,
@@ -246,20 +245,20 @@ pub fn generate_password() -> String {
 }
 
 /// The sign-in routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginRequest {
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
     token: String,
     expires_at: DateTime<Utc>,
@@ -470,6 +469,9 @@ pub async fn sign_in(
     })
 }
 
+/// Signs in with a username and password and answers a bearer token (throttled per username and address).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse)))]
 #[tracing::instrument(skip_all)]
 async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
@@ -484,6 +486,8 @@ async fn login(
     }))
 }
 
+/// Ends the session of the bearer token sent.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 async fn logout(
     axum::extract::State(state): axum::extract::State<AppState>,
     parts: BearerToken,
@@ -508,7 +512,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
 }
 
 /// Who is signed in; a browser session also learns its CSRF token and the company's UTC offset.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Me {
     #[serde(flatten)]
     staff: Staff,
@@ -517,6 +521,8 @@ struct Me {
     utc_offset_minutes: i32,
 }
 
+/// Who is signed in.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me)))]
 async fn me(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,

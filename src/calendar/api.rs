@@ -2,10 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{day_in, db, Calendar, SeasonWindow, WindowKind};
 use crate::auth::{AnyStaff, Authed, Manager};
@@ -15,31 +14,28 @@ use crate::extract::{Json, Path, Query};
 use crate::state::AppState;
 
 /// The calendar routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/season-calendar", get(show_calendar))
-        .route(
-            "/api/v1/season-calendar/kinds/{kind}",
-            put(put_kind).delete(delete_kind),
-        )
-        .route(
-            "/api/v1/season-calendar/{year}/{kind}",
-            put(put_override).delete(delete_override),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_calendar))
+        .routes(routes!(put_kind, delete_kind))
+        .routes(routes!(put_override, delete_override))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct YearParams {
     year: Option<i32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CalendarView {
     year: i32,
     windows: Vec<SeasonWindow>,
     kinds: Vec<WindowKind>,
 }
 
+/// The season calendar of a year: window kinds and that year's windows.
+#[utoipa::path(get, path = "/api/v1/season-calendar", tag = "season calendar", params(YearParams), responses((status = 200, body = CalendarView)))]
 async fn show_calendar(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -59,7 +55,7 @@ async fn show_calendar(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KindRequest {
     name: String,
@@ -85,6 +81,7 @@ fn month_day(errors: &mut Vec<FieldError>, field: &str, value: &str) -> (i16, i1
 }
 
 /// Creates or changes a window kind and its default dates.
+#[utoipa::path(put, path = "/api/v1/season-calendar/kinds/{kind}", tag = "season calendar", params(("kind" = String, Path)), request_body = KindRequest, responses((status = 200, body = WindowKind)))]
 async fn put_kind(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
@@ -128,7 +125,7 @@ async fn put_kind(
     Ok(Json(saved))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OverrideRequest {
     starts_on: NaiveDate,
@@ -136,6 +133,7 @@ struct OverrideRequest {
 }
 
 /// Sets one year's dates for a window kind (a late spring, say).
+#[utoipa::path(put, path = "/api/v1/season-calendar/{year}/{kind}", tag = "season calendar", params(("year" = i32, Path), ("kind" = String, Path)), request_body = OverrideRequest, responses((status = 200, body = SeasonWindow)))]
 async fn put_override(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
@@ -176,6 +174,7 @@ async fn put_override(
 }
 
 /// Goes back to the default dates for one year.
+#[utoipa::path(delete, path = "/api/v1/season-calendar/{year}/{kind}", tag = "season calendar", params(("year" = i32, Path), ("kind" = String, Path)), responses((status = 204)))]
 async fn delete_override(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
@@ -190,6 +189,7 @@ async fn delete_override(
 
 /// Deletes a window kind (a kind added by mistake, or one the company no longer uses) with its yearly dates.
 /// A kind that campaigns were built on, or that the storage settings return clothes by, stays: 409.
+#[utoipa::path(delete, path = "/api/v1/season-calendar/kinds/{kind}", tag = "season calendar", params(("kind" = String, Path)), responses((status = 204)))]
 async fn delete_kind(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,

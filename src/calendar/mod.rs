@@ -12,7 +12,7 @@ use crate::domain::SeasonClass;
 use crate::error::{AppError, AppResult};
 
 /// A kind of put-away window with its default dates (month and day, every year).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct WindowKind {
     pub(crate) window_kind: String,
     pub(crate) name: String,
@@ -33,7 +33,7 @@ pub struct Override {
 }
 
 /// One put-away window of one year, e.g. `2026-spring`: the dates every list and campaign works from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeasonWindow {
     pub(crate) id: String,
     pub(crate) kind: String,

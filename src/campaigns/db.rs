@@ -10,7 +10,7 @@ use crate::calendar::SeasonWindow;
 use crate::export::{Listed, Rows};
 
 /// A campaign with its progress counts.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CampaignView {
     pub(crate) campaign_id: Uuid,
     pub(crate) name: String,
@@ -152,7 +152,7 @@ pub async fn dispatchers_among(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::R
 }
 
 /// Someone entries can be assigned to, as the office app lists them.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Assignee {
     pub(crate) staff_id: Uuid,
     pub(crate) display_name: String,
@@ -212,7 +212,7 @@ pub async fn set_assignments(
 }
 
 /// An entry as a dispatcher works it: the frozen list row plus the customer's current contact details.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct EntryView {
     pub(crate) campaign_id: Uuid,
     pub(crate) campaign_name: String,
@@ -445,7 +445,7 @@ pub async fn set_do_not_contact(db: impl PgExecutor<'_>, customer_id: Uuid) -> s
 }
 
 /// One dispatcher's results (or the unassigned entries', or the total).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ReportRow {
     pub(crate) staff_id: Option<Uuid>,
     pub(crate) display_name: Option<String>,

@@ -6,10 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{Authed, Dispatcher, Manager, Staff};
@@ -25,7 +24,7 @@ use crate::state::AppState;
 pub use db::{CampaignView, EntryView, ReportRow};
 
 /// The lists a campaign can be made from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ListKind {
     /// Season-change reminders.
@@ -51,7 +50,9 @@ impl ListKind {
 }
 
 /// What a dispatcher's call came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Outcome {
@@ -80,25 +81,20 @@ impl Outcome {
 }
 
 /// The campaign and queue routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/campaigns",
-            get(list_campaigns).post(create_campaign),
-        )
-        .route("/api/v1/campaigns/{campaign_id}", get(show_campaign))
-        .route("/api/v1/campaigns/{campaign_id}/assign", post(assign))
-        .route("/api/v1/campaigns/{campaign_id}/entries", get(list_entries))
-        .route(
-            "/api/v1/campaigns/{campaign_id}/entries/{customer_id}/outcomes",
-            post(record_outcome),
-        )
-        .route("/api/v1/campaigns/{campaign_id}/report", get(report))
-        .route("/api/v1/queue", get(my_queue))
-        .route("/api/v1/assignees", get(list_assignees))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_campaigns, create_campaign))
+        .routes(routes!(show_campaign))
+        .routes(routes!(assign))
+        .routes(routes!(list_entries))
+        .routes(routes!(record_outcome))
+        .routes(routes!(report))
+        .routes(routes!(my_queue))
+        .routes(routes!(list_assignees))
 }
 
 /// Who campaign entries can be shared between (names and roles only), for the office app's assign form.
+#[utoipa::path(get, path = "/api/v1/assignees", tag = "campaigns", responses((status = 200, body = Vec<db::Assignee>)))]
 async fn list_assignees(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -106,7 +102,7 @@ async fn list_assignees(
     Ok(Json(db::assignees(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CampaignRequest {
     name: String,
@@ -257,6 +253,7 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
 }
 
 /// Freezes a list into a campaign. Retries with the same Idempotency-Key answer the first campaign.
+#[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", params(("Idempotency-Key" = String, Header, description = "unique per intended write; resend the same key when retrying")), request_body = CampaignRequest, responses((status = 201, body = CampaignView, links(("ShowCampaign" = (operation_id = "show_campaign", parameters(("campaign_id" = "$response.body#/campaign_id")))), ("Assign" = (operation_id = "assign", parameters(("campaign_id" = "$response.body#/campaign_id")))), ("ListEntries" = (operation_id = "list_entries", parameters(("campaign_id" = "$response.body#/campaign_id")))), ("Report" = (operation_id = "report", parameters(("campaign_id" = "$response.body#/campaign_id"))))))))]
 async fn create_campaign(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -302,12 +299,15 @@ async fn create_campaign(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+/// Campaigns, newest first.
+#[utoipa::path(get, path = "/api/v1/campaigns", tag = "campaigns", params(PageQuery), responses((status = 200, body = crate::pagination::Page<CampaignView>)))]
 async fn list_campaigns(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -322,6 +322,8 @@ async fn list_campaigns(
     Ok(Json(page.page(rows)))
 }
 
+/// One campaign with its progress.
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}", tag = "campaigns", params(("campaign_id" = Uuid, Path, description = "the campaign")), responses((status = 200, body = CampaignView)))]
 async fn show_campaign(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -333,7 +335,7 @@ async fn show_campaign(
         .ok_or(AppError::NotFound("campaign"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AssignRequest {
     /// Dispatchers to share the entries between, in turn by rank.
@@ -345,18 +347,19 @@ struct AssignRequest {
     reassign: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AssignResult {
     assigned: Vec<AssignedCount>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AssignedCount {
     staff_id: Uuid,
     entries: usize,
 }
 
 /// Shares entries between dispatchers in turn by rank; the campaign's creator or a manager may do it.
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/assign", tag = "campaigns", params(("campaign_id" = Uuid, Path, description = "the campaign")), request_body = AssignRequest, responses((status = 200, body = AssignResult)))]
 async fn assign(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -415,7 +418,8 @@ async fn assign(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct EntriesQuery {
     /// A staff id, `me`, or `unassigned` (managers; dispatchers always see their own).
     assigned_to: Option<String>,
@@ -458,6 +462,8 @@ const STATUSES: &[&str] = &[
     "never_contact",
 ];
 
+/// A campaign's entries in rank order, with their outcome (JSON page or CSV).
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}/entries", tag = "campaigns", params(("campaign_id" = Uuid, Path, description = "the campaign"), EntriesQuery), responses((status = 200, content((crate::export::ListPage<db::EntryView, EntriesMeta> = "application/json"), (String = "text/csv")))))]
 async fn list_entries(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -492,14 +498,27 @@ async fn list_entries(
         staff.staff_id,
         "campaign-entries",
         campaign.as_of,
-        serde_json::json!({ "campaign": campaign }),
+        EntriesMeta { campaign },
         &output,
         listed,
     )
     .await
 }
 
+/// What a campaign's entry page belongs to.
+#[derive(Serialize, utoipa::ToSchema)]
+struct EntriesMeta {
+    campaign: CampaignView,
+}
+
+/// Whose queue a queue page is.
+#[derive(Serialize, utoipa::ToSchema)]
+struct QueueMeta {
+    staff_id: Uuid,
+}
+
 /// `GET /api/v1/queue`: the caller's own open entries across running campaigns, due call-backs first.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "campaigns", params(PageQuery), responses((status = 200, body = crate::export::ListPage<db::EntryView, QueueMeta>)))]
 async fn my_queue(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -512,13 +531,15 @@ async fn my_queue(
     export::respond(
         "queue",
         today,
-        serde_json::json!({ "staff_id": staff.staff_id }),
+        QueueMeta {
+            staff_id: staff.staff_id,
+        },
         &output,
         listed,
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OutcomeRequest {
     outcome: Outcome,
@@ -529,6 +550,7 @@ struct OutcomeRequest {
 }
 
 /// Records one call: the outcome, an interaction on the customer, a booking or do-not-contact, all at once.
+#[utoipa::path(post, path = "/api/v1/campaigns/{campaign_id}/entries/{customer_id}/outcomes", tag = "campaigns", params(("campaign_id" = Uuid, Path, description = "the campaign"), ("customer_id" = Uuid, Path, description = "the customer"), ("Idempotency-Key" = String, Header, description = "unique per intended write; resend the same key when retrying")), request_body = OutcomeRequest, responses((status = 201, body = db::EntryView)))]
 async fn record_outcome(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -656,7 +678,7 @@ async fn record_outcome(
     Ok(response)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Report {
     campaign: CampaignView,
     follow_from: NaiveDate,
@@ -666,6 +688,7 @@ struct Report {
 }
 
 /// What the campaign brought, per dispatcher: reached, booked, and pickups, garments and revenue that followed.
+#[utoipa::path(get, path = "/api/v1/campaigns/{campaign_id}/report", tag = "campaigns", params(("campaign_id" = Uuid, Path, description = "the campaign")), responses((status = 200, body = Report)))]
 async fn report(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,

@@ -4,10 +4,9 @@ pub mod db;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed, Dispatcher};
@@ -20,7 +19,7 @@ use crate::state::AppState;
 use db::{CustomerDraft, CustomerFields};
 
 /// A customer as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Customer {
     pub(crate) customer_id: Uuid,
     pub(crate) name: String,
@@ -36,27 +35,21 @@ pub struct Customer {
 }
 
 /// The customer routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/customers",
-            get(search_customers).post(create_customer),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}",
-            get(get_customer).patch(update_customer),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_customers, create_customer))
+        .routes(routes!(get_customer, update_customer))
 }
 
 /// Consent to a label on the door: when and how it was given.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
     pub(crate) given_at: DateTime<Utc>,
     pub(crate) method: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewCustomer {
     name: String,
@@ -68,7 +61,7 @@ struct NewCustomer {
     do_not_contact: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomerPatch {
     name: Option<String>,
@@ -145,6 +138,8 @@ pub(crate) fn check_fields(mut f: CustomerDraft) -> AppResult<CustomerFields> {
     })
 }
 
+/// Creates a customer (dispatchers and up).
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer, responses((status = 201, body = Customer, links(("GetCustomer" = (operation_id = "get_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("UpdateCustomer" = (operation_id = "update_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetCard" = (operation_id = "get_card", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetHistory" = (operation_id = "get_history", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetWardrobe" = (operation_id = "get_wardrobe", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListInteractions" = (operation_id = "list_interactions", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateInteraction" = (operation_id = "create_interaction", parameters(("customer_id" = "$response.body#/customer_id")))), ("IssueLabel" = (operation_id = "issue_label", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListLabels" = (operation_id = "list_labels", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateStorageOrder" = (operation_id = "create_order", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListStorageOrders" = (operation_id = "list_orders", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
 #[tracing::instrument(skip_all)]
 async fn create_customer(
     State(state): State<AppState>,
@@ -165,6 +160,8 @@ async fn create_customer(
     Ok((StatusCode::CREATED, Json(customer)))
 }
 
+/// One customer (logged as a customer read).
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer")), responses((status = 200, body = Customer)))]
 async fn get_customer(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,
@@ -177,6 +174,8 @@ async fn get_customer(
     Ok(Json(customer))
 }
 
+/// Edits a customer: contact details, label consent, do-not-contact (dispatchers and up).
+#[utoipa::path(patch, path = "/api/v1/customers/{customer_id}", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer")), request_body = CustomerPatch, responses((status = 200, body = Customer)))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn update_customer(
     State(state): State<AppState>,
@@ -213,7 +212,8 @@ async fn update_customer(
     Ok(Json(updated))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
     q: Option<String>,
     limit: Option<i64>,
@@ -225,6 +225,8 @@ pub const WORKER_MIN_QUERY_CHARS: usize = 3;
 /// Most customers one worker search answers (a first page only).
 pub const WORKER_MAX_RESULTS: i64 = 10;
 
+/// Searches customers by name, address fragment or phone digits; pickup workers need `q` of 3 characters or more and get 10 matches.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(SearchParams), responses((status = 200, body = Page<Customer>)))]
 async fn search_customers(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,

@@ -13,7 +13,7 @@ use rxing::{
 };
 
 /// The barcodes Doorstep reads: door labels (QR Code), scanner labels (Code 128), garment tags (DataMatrix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Symbology {
     /// QR Code (door labels and garment tags).
@@ -65,7 +65,7 @@ impl Default for DecodeOptions {
 }
 
 /// One barcode read from a photo.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Decoded {
     /// The decoded text.
     pub text: String,

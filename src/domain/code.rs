@@ -170,14 +170,14 @@ macro_rules! code_type {
 }
 
 /// The code on a customer's door label.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(transparent)]
 #[sqlx(transparent)]
 pub struct DoorCode(String);
 code_type!(DoorCode, CodeKind::Door);
 
 /// The code on a permanent garment tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(transparent)]
 #[sqlx(transparent)]
 pub struct TagCode(String);

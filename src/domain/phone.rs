@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A phone number: 5 to 20 digits, and only `+ - ( ) .` or spaces besides.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(transparent)]
 #[sqlx(transparent)]
 pub struct Phone(String);

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A staff member's sign-in name, lower case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(transparent)]
 #[sqlx(transparent)]
 pub struct Username(String);

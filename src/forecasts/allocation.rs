@@ -10,7 +10,7 @@ use crate::storage::db::ZoneView;
 use crate::storage::pricing::{default_zone_kind, ZoneKind};
 
 /// One zone's outlook for the coming put-away window.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ZoneOutlook {
     /// The zone.
     pub zone_id: String,

@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::allocation::{zone_outlook, ZoneOutlook};
 use super::db;
@@ -24,18 +23,19 @@ use crate::extract::{Json, Query};
 use crate::state::AppState;
 
 /// The forecast routes (managers).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/forecasts/intake", get(intake))
-        .route("/api/v1/forecasts/storage", get(storage))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(intake))
+        .routes(routes!(storage))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IntakeParams {
     weeks: Option<usize>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct NextWindow {
     window: SeasonWindow,
     weeks_covered: usize,
@@ -45,7 +45,7 @@ struct NextWindow {
     outgoing_garments: Total,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct IntakeForecast {
     history_first_week: Option<NaiveDate>,
     history_weeks: usize,
@@ -63,7 +63,7 @@ struct IntakeForecast {
     history: RecentHistory,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct OpenWindow {
     window: SeasonWindow,
     weeks_left: usize,
@@ -72,7 +72,7 @@ struct OpenWindow {
 }
 
 /// The last weeks of intake (at most two years), oldest first, ending the week before `first_forecast_week`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct RecentHistory {
     first_week: NaiveDate,
     total: Vec<f64>,
@@ -128,6 +128,7 @@ fn history_start(this_week: NaiveDate) -> NaiveDate {
 
 /// `GET /api/v1/forecasts/intake?weeks=26` (managers); one computation at a time per horizon, shared with
 /// callers that arrive while it runs.
+#[utoipa::path(get, operation_id = "intake_forecast", path = "/api/v1/forecasts/intake", tag = "forecasts", params(IntakeParams), responses((status = 200, body = IntakeForecast)))]
 async fn intake(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
@@ -256,7 +257,7 @@ fn reconcile_all(selections: &mut [(String, Selection)]) {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct StorageForecast {
     window: SeasonWindow,
     /// `model` when two seasons of storage history exist, else `take_up` (last window's take-up applied to
@@ -273,6 +274,7 @@ struct StorageForecast {
 
 /// `GET /api/v1/forecasts/storage` (managers): items expected into storage in the next spring window, by zone;
 /// one computation at a time, shared with callers that arrive while it runs.
+#[utoipa::path(get, operation_id = "storage_forecast", path = "/api/v1/forecasts/storage", tag = "forecasts", responses((status = 200, body = StorageForecast)))]
 async fn storage(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,

@@ -10,7 +10,7 @@ use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::SeasonClass;
 
 /// One week ahead with its intervals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WeekForecast {
     pub(crate) week_start: NaiveDate,
     pub(crate) mean: f64,
@@ -21,7 +21,7 @@ pub struct WeekForecast {
 }
 
 /// A forecast series with the model chosen and how it (and every candidate) scored in backtest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeriesForecast {
     pub(crate) model: String,
     /// Set when history was too short for the full model set, saying what was done instead.
@@ -33,7 +33,7 @@ pub struct SeriesForecast {
 }
 
 /// A sum over some forecast weeks; intervals add half-widths, as if weekly errors moved together.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Total {
     pub(crate) mean: f64,
     pub(crate) lo80: f64,

@@ -3,10 +3,9 @@
 pub mod db;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed};
@@ -19,7 +18,7 @@ use crate::extract::{Json, Path};
 use crate::state::AppState;
 
 /// A garment as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Garment {
     pub(crate) customer_id: Uuid,
     pub(crate) garment_id: Uuid,
@@ -38,7 +37,7 @@ pub struct Garment {
 }
 
 /// A garment with its cleaning record.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct WardrobeItem {
     #[sqlx(flatten)]
     #[serde(flatten)]
@@ -48,7 +47,7 @@ pub struct WardrobeItem {
 }
 
 /// The garments of one season class and category, as the wardrobe summary shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WardrobeGroup {
     pub(crate) season_class: SeasonClass,
     pub(crate) category: Category,
@@ -84,7 +83,7 @@ pub fn group_wardrobe(items: Vec<WardrobeItem>) -> Vec<WardrobeGroup> {
 }
 
 /// How a garment is described when it is first collected.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGarment {
     pub(crate) category: Category,
@@ -177,27 +176,23 @@ pub fn tag_taken(field: &str) -> impl FnOnce(Box<dyn sqlx::error::DatabaseError>
 }
 
 /// The garment and wardrobe routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/customers/{customer_id}/wardrobe",
-            get(get_wardrobe),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}/garments/{garment_id}",
-            get(get_garment).patch(update_garment),
-        )
-        .route("/api/v1/tags/{code}", get(get_tag))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_wardrobe))
+        .routes(routes!(get_garment, update_garment))
+        .routes(routes!(get_tag))
 }
 
 /// Whether a garment tag is already on a garment: a new tag is the normal start of a new garment, so it is an
 /// answer (`garment: null`), not an error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct TagLookup {
     code: TagCode,
     garment: Option<Garment>,
 }
 
+/// Whose garment a tag is on, or `garment: null` for a tag not yet used.
+#[utoipa::path(get, path = "/api/v1/tags/{code}", tag = "garments", params(("code" = String, Path, description = "a garment tag code", example = "G00DEM0000AE")), responses((status = 200, body = TagLookup)))]
 async fn get_tag(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -211,6 +206,8 @@ async fn get_tag(
     Ok(Json(TagLookup { code, garment }))
 }
 
+/// The customer's garments by season class.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/wardrobe", tag = "garments", params(("customer_id" = Uuid, Path, description = "the customer")), responses((status = 200, body = Vec<WardrobeGroup>)))]
 async fn get_wardrobe(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -224,6 +221,8 @@ async fn get_wardrobe(
     )))
 }
 
+/// One garment with its cleaning history figures.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/garments/{garment_id}", tag = "garments", params(("customer_id" = Uuid, Path, description = "the customer"), ("garment_id" = Uuid, Path)), responses((status = 200, body = Garment)))]
 async fn get_garment(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -235,7 +234,7 @@ async fn get_garment(
         .ok_or(AppError::NotFound("garment"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GarmentPatch {
     category: Option<Category>,
@@ -257,6 +256,7 @@ struct GarmentPatch {
 }
 
 /// A worker corrects a garment's description (brand, size, ...) or attaches a tag.
+#[utoipa::path(patch, path = "/api/v1/customers/{customer_id}/garments/{garment_id}", tag = "garments", params(("customer_id" = Uuid, Path, description = "the customer"), ("garment_id" = Uuid, Path)), request_body = GarmentPatch, responses((status = 200, body = Garment)))]
 #[tracing::instrument(skip_all, fields(garment_id = %garment_id))]
 async fn update_garment(
     State(state): State<AppState>,

@@ -21,7 +21,7 @@ const MAX_TERMS: usize = 1_000_000;
 
 /// One customer's purchase summary, all times in one unit (weeks, say): `frequency` repeat purchases after
 /// the first, `recency` the time from the first purchase to the last, `age` from the first purchase to now.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rfm {
     frequency: u32,
     recency: f64,
@@ -134,7 +134,7 @@ impl Rfm {
 }
 
 /// Which member of the family: when a customer may leave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
     /// BG/NBD: a customer may leave only after a repeat purchase, so one who never came back counts as
@@ -156,7 +156,7 @@ impl Variant {
 }
 
 /// The model's four parameters, in the time unit of the data it was fitted on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Params {
     /// Shape of the purchase-rate distribution.
     pub r: f64,
@@ -172,7 +172,7 @@ pub struct Params {
 ///
 /// While active, a customer buys at a Poisson rate λ ~ Gamma(r, α); after each purchase they leave for good
 /// with probability p ~ Beta(a, b). Fitted by maximum likelihood on each customer's (frequency, recency, age).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BgNbd {
     /// Which member of the family was fitted.
     pub variant: Variant,

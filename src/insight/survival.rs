@@ -48,7 +48,7 @@ struct Gaps {
 }
 
 /// The fitted return process of one group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Curve {
     /// Probability a garment comes back after a cleaning at all (π).
     pub p_return: f64,

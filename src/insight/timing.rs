@@ -9,7 +9,7 @@ use crate::domain::SeasonClass;
 pub const PRIOR_WINDOWS: f64 = 2.0;
 
 /// Which pickups look like putting the outgoing season's clothes away.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PutAwayRule {
     /// Garments of the window's outgoing season class needed in one pickup ("several at once").
     pub min_out_of_season: usize,
@@ -45,7 +45,7 @@ impl PutAwayRule {
 }
 
 /// How one past window ended for a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "outcome", content = "day")]
 pub enum Outcome {
     /// A put-away-like pickup, unprompted, on this day of the window (0 = the first day).
@@ -57,7 +57,7 @@ pub enum Outcome {
 }
 
 /// One past window of a customer: its length in days and how it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PastWindow {
     /// Days in the window.
     pub length: u32,

@@ -4,10 +4,9 @@ pub mod db;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed};
@@ -18,7 +17,7 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 /// One recorded contact with a customer.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Interaction {
     pub(crate) customer_id: Uuid,
     pub(crate) interaction_id: Uuid,
@@ -34,19 +33,13 @@ pub struct Interaction {
 }
 
 /// The interaction routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/customers/{customer_id}/interactions",
-            get(list_interactions).post(create_interaction),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}/interactions/{interaction_id}/resolve",
-            post(resolve_complaint),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_interactions, create_interaction))
+        .routes(routes!(resolve_complaint))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewInteractionRequest {
     kind: InteractionKind,
@@ -55,6 +48,8 @@ struct NewInteractionRequest {
     occurred_at: Option<DateTime<Utc>>,
 }
 
+/// Records a call, visit, complaint or note on the customer.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/interactions", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer")), request_body = NewInteractionRequest, responses((status = 201, body = Interaction, links(("ResolveComplaint" = (operation_id = "resolve_complaint", parameters(("customer_id" = "$response.body#/customer_id"), ("interaction_id" = "$response.body#/interaction_id"))))))))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn create_interaction(
     State(state): State<AppState>,
@@ -91,13 +86,16 @@ async fn create_interaction(
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     kind: Option<InteractionKind>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
+/// The customer's interactions, newest first, optionally of one kind.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/interactions", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer"), ListParams), responses((status = 200, body = Page<Interaction>)))]
 async fn list_interactions(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -116,13 +114,14 @@ async fn list_interactions(
     Ok(Json(page.page(rows)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResolveRequest {
     resolution: String,
 }
 
 /// Closes a complaint with what was done about it; it stays in the history.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/interactions/{interaction_id}/resolve", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer"), ("interaction_id" = Uuid, Path)), request_body = ResolveRequest, responses((status = 200, body = Interaction)))]
 async fn resolve_complaint(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,

@@ -7,10 +7,9 @@ pub mod sheet;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{Authed, Dispatcher};
@@ -22,7 +21,7 @@ use crate::state::AppState;
 use render::LabelSymbology;
 
 /// A door label as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DoorLabel {
     pub(crate) customer_id: Uuid,
     pub(crate) door_label_id: Uuid,
@@ -34,27 +33,21 @@ pub struct DoorLabel {
 }
 
 /// The door-label routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/customers/{customer_id}/labels",
-            get(list_labels).post(issue_label),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}/label",
-            axum::routing::delete(revoke_label),
-        )
-        .route("/api/v1/customers/{customer_id}/label.png", get(label_png))
-        .route("/api/v1/customers/{customer_id}/label.svg", get(label_svg))
-        .route("/api/v1/labels/door-sheet", axum::routing::post(door_sheet))
-        .route("/api/v1/labels/unprinted", get(unprinted))
-        .route("/api/v1/labels/tag-sheet", axum::routing::post(tag_sheet))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_labels, issue_label))
+        .routes(routes!(revoke_label))
+        .routes(routes!(label_png))
+        .routes(routes!(label_svg))
+        .routes(routes!(door_sheet))
+        .routes(routes!(unprinted))
+        .routes(routes!(tag_sheet))
 }
 
 /// Most cells one sheet request prints (ten A4 pages).
 const MAX_SHEET: usize = 10 * sheet::PER_PAGE;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DoorSheetRequest {
     /// These customers' labels, in this order.
@@ -104,6 +97,7 @@ async fn render_sheet(
 /// `POST /api/v1/labels/door-sheet`: an A4 PDF of door labels (3 x 8 a page) for the named customers or every
 /// customer without a printed label. Customers without a label get one issued; every label printed is marked
 /// printed, all in one transaction, so a retry prints the same codes.
+#[utoipa::path(post, path = "/api/v1/labels/door-sheet", tag = "labels", request_body = DoorSheetRequest, responses((status = 200, body = [u8], content_type = "application/pdf")))]
 async fn door_sheet(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -200,7 +194,7 @@ async fn door_sheet(
     pdf_response(pdf, "door-labels.pdf", count)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Unprinted {
     customers: i64,
     per_sheet: usize,
@@ -208,6 +202,7 @@ struct Unprinted {
 }
 
 /// How many customers agreed to a door label and have none printed.
+#[utoipa::path(get, path = "/api/v1/labels/unprinted", tag = "labels", responses((status = 200, body = Unprinted)))]
 async fn unprinted(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -219,7 +214,7 @@ async fn unprinted(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TagSheetRequest {
     /// How many tags (default: one page).
@@ -229,6 +224,7 @@ struct TagSheetRequest {
 
 /// `POST /api/v1/labels/tag-sheet`: a sheet of fresh garment tag codes; a tag is recorded when a worker attaches
 /// it to a garment, where the unique constraint catches the (unlikely) repeat.
+#[utoipa::path(post, path = "/api/v1/labels/tag-sheet", tag = "labels", request_body = TagSheetRequest, responses((status = 200, body = [u8], content_type = "application/pdf")))]
 async fn tag_sheet(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -265,12 +261,14 @@ async fn tag_sheet(
     pdf_response(pdf, "garment-tags.pdf", count)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IssueParams {
     reason: Option<String>,
 }
 
 /// Issues a new label (replacing any active one, which stops resolving at once).
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/labels", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), IssueParams), responses((status = 201, body = DoorLabel, links(("LabelPng" = (operation_id = "label_png", parameters(("customer_id" = "$response.body#/customer_id")))), ("LabelSvg" = (operation_id = "label_svg", parameters(("customer_id" = "$response.body#/customer_id")))), ("RevokeLabel" = (operation_id = "revoke_label", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn issue_label(
     State(state): State<AppState>,
@@ -309,11 +307,14 @@ async fn issue_label(
     Ok((StatusCode::CREATED, Json(label)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RevokeParams {
     reason: Option<String>,
 }
 
+/// Revokes the customer's active door label.
+#[utoipa::path(delete, path = "/api/v1/customers/{customer_id}/label", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), RevokeParams), responses((status = 200, body = DoorLabel)))]
 async fn revoke_label(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -334,6 +335,8 @@ async fn revoke_label(
         .ok_or(AppError::NotFound("active door label"))
 }
 
+/// Every door label the customer has had, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/labels", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer")), responses((status = 200, body = Vec<DoorLabel>)))]
 async fn list_labels(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -345,9 +348,11 @@ async fn list_labels(
     Ok(Json(db::list_labels(&state.pool, customer_id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RenderParams {
     #[serde(default)]
+    #[param(inline)]
     symbology: LabelSymbology,
 }
 
@@ -362,6 +367,8 @@ fn render_error(e: render::RenderError) -> AppError {
     AppError::Internal(anyhow::anyhow!("rendering label: {e}"))
 }
 
+/// The active door label as a printable PNG.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/label.png", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), RenderParams), responses((status = 200, body = [u8], content_type = "image/png")))]
 async fn label_png(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -385,6 +392,8 @@ async fn label_png(
         .into_response())
 }
 
+/// The active door label as SVG.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/label.svg", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), RenderParams), responses((status = 200, body = String, content_type = "image/svg+xml")))]
 async fn label_svg(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,

@@ -5,7 +5,7 @@ use image::{ExtendedColorType, GrayImage, ImageEncoder, Luma};
 use rxing::{BarcodeFormat, EncodeHints, MultiFormatWriter, Writer};
 
 /// Which barcode a label carries: QR for phone cameras, Code 128 for USB line scanners.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelSymbology {
     /// QR Code.
@@ -628,7 +628,7 @@ mod tests {
 
     #[test]
     fn symbology_deserialises_from_lowercase() {
-        #[derive(serde::Deserialize)]
+        #[derive(serde::Deserialize, utoipa::ToSchema)]
         struct Q {
             symbology: LabelSymbology,
         }

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::value::{self, ValueQuery, STAGES, TIERS};
 use super::{list_day, reminders, special_sizes, storage_upsell};
@@ -20,16 +19,17 @@ use crate::extract::Query;
 use crate::state::AppState;
 
 /// The list routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/lists/reminders", get(reminders_list))
-        .route("/api/v1/lists/storage-upsell", get(storage_upsell_list))
-        .route("/api/v1/lists/special-sizes", get(special_sizes_list))
-        .route("/api/v1/lists/customer-value", get(customer_value_list))
-        .route("/api/v1/lists/at-risk", get(at_risk_list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(reminders_list))
+        .routes(routes!(storage_upsell_list))
+        .routes(routes!(special_sizes_list))
+        .routes(routes!(customer_value_list))
+        .routes(routes!(at_risk_list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReminderParams {
     window: Option<String>,
     on: Option<NaiveDate>,
@@ -39,13 +39,14 @@ struct ReminderParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReminderMeta<'a> {
     window: &'a SeasonWindow,
     cap_days: i64,
 }
 
 /// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
+#[utoipa::path(get, path = "/api/v1/lists/reminders", tag = "lists", params(ReminderParams), responses((status = 200, content((crate::export::ListPage<reminders::ReminderEntry, ReminderMeta> = "application/json"), (String = "text/csv")))))]
 async fn reminders_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -71,7 +72,8 @@ async fn reminders_list(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UpsellParams {
     window: Option<String>,
     on: Option<NaiveDate>,
@@ -82,7 +84,7 @@ struct UpsellParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UpsellMeta<'a> {
     window: &'a SeasonWindow,
     window_chosen: &'a str,
@@ -91,6 +93,7 @@ struct UpsellMeta<'a> {
 }
 
 /// `GET /api/v1/lists/storage-upsell?window=2026-spring&on=2026-04-20`
+#[utoipa::path(get, path = "/api/v1/lists/storage-upsell", tag = "lists", params(UpsellParams), responses((status = 200, content((crate::export::ListPage<storage_upsell::UpsellEntry, UpsellMeta> = "application/json"), (String = "text/csv")))))]
 async fn storage_upsell_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -119,7 +122,8 @@ async fn storage_upsell_list(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SizesParams {
     on: Option<NaiveDate>,
     threshold: Option<f64>,
@@ -129,13 +133,14 @@ struct SizesParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SizesMeta {
     threshold: f64,
     min_garments: i64,
 }
 
 /// `GET /api/v1/lists/special-sizes?threshold=0.3&min_garments=3`
+#[utoipa::path(get, path = "/api/v1/lists/special-sizes", tag = "lists", params(SizesParams), responses((status = 200, content((crate::export::ListPage<special_sizes::SizesEntry, SizesMeta> = "application/json"), (String = "text/csv")))))]
 async fn special_sizes_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -161,7 +166,8 @@ async fn special_sizes_list(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ValueParams {
     on: Option<NaiveDate>,
     tier: Option<String>,
@@ -171,7 +177,7 @@ struct ValueParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ValueMeta {
     tier: Option<String>,
     stage: Option<String>,
@@ -179,6 +185,7 @@ struct ValueMeta {
 }
 
 /// `GET /api/v1/lists/customer-value?tier=gold&stage=declining` (managers).
+#[utoipa::path(get, path = "/api/v1/lists/customer-value", tag = "lists", params(ValueParams), responses((status = 200, content((crate::export::ListPage<value::ValueEntry, ValueMeta> = "application/json"), (String = "text/csv")))))]
 async fn customer_value_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
@@ -226,7 +233,8 @@ async fn customer_value_list(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AtRiskParams {
     on: Option<NaiveDate>,
     factor: Option<f64>,
@@ -236,13 +244,14 @@ struct AtRiskParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AtRiskMeta {
     factor: f64,
     min_pickups: i32,
 }
 
 /// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
+#[utoipa::path(get, path = "/api/v1/lists/at-risk", tag = "lists", params(AtRiskParams), responses((status = 200, content((crate::export::ListPage<value::AtRiskEntry, AtRiskMeta> = "application/json"), (String = "text/csv")))))]
 async fn at_risk_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,

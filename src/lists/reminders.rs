@@ -30,7 +30,7 @@ pub struct ReminderQuery {
 }
 
 /// A garment the customer has not sent yet this window.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OutstandingGarment {
     #[serde(skip)]
     pub(crate) customer_id: Uuid,
@@ -46,7 +46,7 @@ pub struct OutstandingGarment {
 }
 
 /// When this customer usually sends this season's clothes, from their own past windows.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct UsualTiming {
     /// Median days after the window opened.
     pub offset_days: i64,
@@ -57,7 +57,7 @@ pub struct UsualTiming {
 }
 
 /// One customer to call, with everything the caller needs and why they are where they are.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReminderEntry {
     pub(crate) rank: i64,
     pub(crate) customer_id: Uuid,

@@ -21,7 +21,7 @@ pub struct SizesQuery {
 }
 
 /// One catalogue recipient with their sizes.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SizesEntry {
     #[sqlx(skip)]
     pub(crate) rank: i64,

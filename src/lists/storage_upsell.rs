@@ -30,7 +30,7 @@ pub struct UpsellQuery {
 }
 
 /// A garment worth storing and why.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Candidate {
     #[serde(skip)]
     pub(crate) customer_id: Uuid,
@@ -47,7 +47,7 @@ pub struct Candidate {
 }
 
 /// One customer to offer storage to.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UpsellEntry {
     pub(crate) rank: i64,
     pub(crate) customer_id: Uuid,

@@ -18,7 +18,7 @@ pub const TIERS: &[&str] = &["platinum", "gold", "silver", "bronze"];
 pub const STAGES: &[&str] = &["new", "growing", "stable", "declining"];
 
 /// One customer's value and lifecycle on a day.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ValueEntry {
     #[sqlx(skip)]
     pub(crate) rank: i64,
@@ -154,7 +154,7 @@ impl CsvRow for ValueEntry {
 }
 
 /// A regular customer who has stopped coming, with what losing them costs.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AtRiskEntry {
     #[sqlx(skip)]
     pub(crate) rank: i64,

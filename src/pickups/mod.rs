@@ -9,10 +9,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed};
@@ -24,7 +23,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 
 /// A pickup in a customer's list: when, how many garments, how much.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PickupSummary {
     pub(crate) pickup_id: Uuid,
     pub(crate) collected_at: DateTime<Utc>,
@@ -36,7 +35,7 @@ pub struct PickupSummary {
 }
 
 /// One line of a pickup with the garment it concerns.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PickupLineView {
     #[serde(skip)]
     pub(crate) pickup_id: Uuid,
@@ -55,7 +54,7 @@ pub struct PickupLineView {
 }
 
 /// The answer to a recorded pickup.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PickupRecord {
     pub(crate) pickup_id: Uuid,
     pub(crate) customer_id: Uuid,
@@ -70,20 +69,14 @@ pub struct PickupRecord {
 }
 
 /// The pickup route.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/pickups", post(record_pickup))
-        .route(
-            "/api/v1/customers/{customer_id}/pickups/{pickup_id}",
-            get(receipt::show_pickup),
-        )
-        .route(
-            "/api/v1/customers/{customer_id}/pickups/{pickup_id}/receipt.pdf",
-            get(receipt::receipt_pdf),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(record_pickup))
+        .routes(routes!(receipt::show_pickup))
+        .routes(routes!(receipt::receipt_pdf))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPickup {
     customer_id: Uuid,
@@ -93,7 +86,7 @@ struct NewPickup {
     lines: Vec<NewLine>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewLine {
     garment_id: Option<Uuid>,
@@ -248,6 +241,7 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> AppResult<NewPickup> {
 }
 
 /// Records a visit with its itemised lines. Retries with the same Idempotency-Key answer the first response.
+#[utoipa::path(post, path = "/api/v1/pickups", tag = "pickups", params(("Idempotency-Key" = String, Header, description = "unique per intended write; resend the same key when retrying")), request_body = NewPickup, responses((status = 201, body = PickupRecord, links(("ShowPickup" = (operation_id = "show_pickup", parameters(("customer_id" = "$response.body#/customer_id"), ("pickup_id" = "$response.body#/pickup_id")))), ("PickupReceipt" = (operation_id = "pickup_receipt_pdf", parameters(("customer_id" = "$response.body#/customer_id"), ("pickup_id" = "$response.body#/pickup_id")))), ("GetCard" = (operation_id = "get_card", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
 #[tracing::instrument(skip_all, fields(pickup_id))]
 async fn record_pickup(
     State(state): State<AppState>,

@@ -19,7 +19,7 @@ use crate::pdf::{Layout, MM};
 use crate::state::AppState;
 
 /// A pickup as its receipt shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PickupReceipt {
     /// The pickup.
     pub pickup_id: Uuid,
@@ -240,6 +240,7 @@ pub fn pdf(r: &PickupReceipt, lang: Lang) -> AppResult<Vec<u8>> {
 }
 
 /// `GET /api/v1/customers/{customer_id}/pickups/{pickup_id}`: one pickup with its lines.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/pickups/{pickup_id}", tag = "pickups", params(("customer_id" = Uuid, Path, description = "the customer"), ("pickup_id" = Uuid, Path, description = "the pickup")), responses((status = 200, body = PickupReceipt)))]
 pub(super) async fn show_pickup(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -252,12 +253,14 @@ pub(super) async fn show_pickup(
 }
 
 /// The language of a document: `?lang=`, else the browser's.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct LangParam {
     lang: Option<String>,
 }
 
 /// `GET .../pickups/{pickup_id}/receipt.pdf?lang=zh-CN`
+#[utoipa::path(get, operation_id = "pickup_receipt_pdf", path = "/api/v1/customers/{customer_id}/pickups/{pickup_id}/receipt.pdf", tag = "pickups", params(("customer_id" = Uuid, Path, description = "the customer"), ("pickup_id" = Uuid, Path, description = "the pickup"), LangParam), responses((status = 200, body = [u8], content_type = "application/pdf")))]
 pub(super) async fn receipt_pdf(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,

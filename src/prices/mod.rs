@@ -4,9 +4,8 @@ pub mod db;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{AnyStaff, Authed, Manager};
 use crate::domain::{GarmentKind, Material, Service};
@@ -16,7 +15,7 @@ use crate::pickups::MAX_PRICE_CENTS;
 use crate::state::AppState;
 
 /// One row of the cleaning price list: the price of a service for a kind and/or material (`None` matches any).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CleaningPrice {
     /// The row.
     pub price_id: i32,
@@ -64,18 +63,19 @@ pub fn price_for(
 }
 
 /// The price-list routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/prices/cleaning", get(list_prices).put(put_price))
-        .route("/api/v1/prices/cleaning/{price_id}", delete(delete_price))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_prices, put_price))
+        .routes(routes!(delete_price))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PriceList {
     items: Vec<CleaningPrice>,
 }
 
 /// `GET /api/v1/prices/cleaning`: the whole list (small), which the pickup app keeps for offline visits.
+#[utoipa::path(get, operation_id = "list_cleaning_prices", path = "/api/v1/prices/cleaning", tag = "prices", responses((status = 200, body = PriceList)))]
 async fn list_prices(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -85,7 +85,7 @@ async fn list_prices(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PriceRequest {
     service: Service,
@@ -95,6 +95,7 @@ struct PriceRequest {
 }
 
 /// `PUT /api/v1/prices/cleaning` (managers): sets the price of a service for a kind and/or material.
+#[utoipa::path(put, operation_id = "put_cleaning_price", path = "/api/v1/prices/cleaning", tag = "prices", request_body = PriceRequest, responses((status = 200, body = CleaningPrice)))]
 async fn put_price(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
@@ -119,6 +120,7 @@ async fn put_price(
 }
 
 /// `DELETE /api/v1/prices/cleaning/{price_id}` (managers); a service's catch-all row stays.
+#[utoipa::path(delete, operation_id = "delete_cleaning_price", path = "/api/v1/prices/cleaning/{price_id}", tag = "prices", params(("price_id" = i32, Path)), responses((status = 204)))]
 async fn delete_price(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,

@@ -17,7 +17,7 @@ use crate::pickups::{self, PickupLineView, PickupSummary};
 use crate::state::AppState;
 
 /// One entry of the history: a pickup or an interaction.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum HistoryEntry {
     Pickup {
@@ -34,13 +34,15 @@ pub enum HistoryEntry {
 }
 
 /// Paging of the history.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
 /// `GET /api/v1/customers/{id}/history`: pickups and interactions, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/history", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer"), HistoryParams), responses((status = 200, body = Page<HistoryEntry>)))]
 pub async fn get_history(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,

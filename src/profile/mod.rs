@@ -4,9 +4,8 @@ pub mod db;
 mod history;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{AnyStaff, Authed};
@@ -17,17 +16,14 @@ use crate::state::AppState;
 use crate::{garments, interactions, pickups};
 
 /// The card and history routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers/{customer_id}/card", get(get_card))
-        .route(
-            "/api/v1/customers/{customer_id}/history",
-            get(history::get_history),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_card))
+        .routes(routes!(history::get_history))
 }
 
 /// Everything a pickup worker needs at the door, in one answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CustomerCard {
     pub(crate) customer: Customer,
     pub(crate) last_pickups: Vec<pickups::PickupSummary>,
@@ -54,6 +50,8 @@ pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Opti
     }))
 }
 
+/// The door card: who lives here, do-not-contact, open complaints, wardrobe by season and the last pickups (logged).
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/card", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer")), responses((status = 200, body = CustomerCard)))]
 async fn get_card(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,

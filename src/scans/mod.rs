@@ -3,9 +3,8 @@
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{header, StatusCode};
-use axum::routing::post;
-use axum::Router;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{AnyStaff, Authed};
 use crate::decode::pool::{no_barcode, RETAKE_HINT};
@@ -18,20 +17,31 @@ use crate::profile::{self, CustomerCard};
 use crate::state::{AppState, Settings};
 
 /// The scan route, with room for a photo in its body limit.
-pub fn router(settings: &Settings) -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/scans", post(scan))
+pub fn router(settings: &Settings) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(scan))
         .layer(DefaultBodyLimit::max(settings.max_photo_bytes + 64 * 1024))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeyboardScan {
+    /// A door label's or garment tag's code, as the scanner typed it.
+    #[schema(example = "D00DEM0000AN")]
     code: String,
 }
 
+/// A photo of a code, for the API document: the multipart form the scan route also takes.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct PhotoUpload {
+    /// A JPEG, PNG or WebP photo of the label or tag.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    photo: String,
+}
+
 /// How the code reached the server.
-#[derive(Debug, Serialize, Clone, Copy)]
+#[derive(Debug, Serialize, Clone, Copy, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanSource {
     /// Decoded from a photo.
@@ -41,7 +51,7 @@ pub enum ScanSource {
 }
 
 /// What a scan resolved to.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScanResult {
     pub(crate) code: String,
     pub(crate) kind: &'static str,
@@ -83,6 +93,8 @@ fn code_error(field: &str, e: CodeError) -> AppError {
     .with_field(field)
 }
 
+/// Resolves a scanned code, typed (JSON `code`) or photographed (multipart `photo`), to the customer's door card.
+#[utoipa::path(post, path = "/api/v1/scans", tag = "scans", request_body(content((KeyboardScan = "application/json"), (PhotoUpload = "multipart/form-data"))), responses((status = 200, body = ScanResult)))]
 #[tracing::instrument(skip_all, fields(source))]
 async fn scan(
     State(state): State<AppState>,

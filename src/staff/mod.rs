@@ -4,10 +4,9 @@ pub mod db;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{self, Admin, Authed};
@@ -18,7 +17,7 @@ use crate::extract::{Json, Path};
 use crate::state::AppState;
 
 /// A staff account as administrators see it (never the password hash).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StaffAccount {
     /// The account.
     pub staff_id: Uuid,
@@ -37,13 +36,13 @@ pub struct StaffAccount {
 }
 
 /// The staff administration routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/staff", get(list_staff).post(create_staff))
-        .route("/api/v1/staff/{staff_id}", patch(update_staff))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_staff, create_staff))
+        .routes(routes!(update_staff))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewStaff {
     username: String,
@@ -62,6 +61,8 @@ fn username_taken(_: Box<dyn sqlx::error::DatabaseError>) -> AppError {
     AppError::conflict("username", "this username is taken")
 }
 
+/// Creates a staff account (admins).
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", request_body = NewStaff, responses((status = 201, body = StaffAccount, links(("UpdateStaff" = (operation_id = "update_staff", parameters(("staff_id" = "$response.body#/staff_id"))))))))]
 async fn create_staff(
     State(state): State<AppState>,
     Authed(_, _): Authed<Admin>,
@@ -105,6 +106,8 @@ async fn create_staff(
     Ok((StatusCode::CREATED, Json(account)))
 }
 
+/// Every staff account (admins).
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", responses((status = 200, body = Vec<StaffAccount>)))]
 async fn list_staff(
     State(state): State<AppState>,
     Authed(_, _): Authed<Admin>,
@@ -112,7 +115,7 @@ async fn list_staff(
     Ok(Json(db::list_staff(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StaffPatch {
     display_name: Option<String>,
@@ -122,6 +125,7 @@ struct StaffPatch {
 }
 
 /// Changes a role, deactivates, or resets a password; the last two end the account's sessions.
+#[utoipa::path(patch, path = "/api/v1/staff/{staff_id}", tag = "staff", params(("staff_id" = Uuid, Path)), request_body = StaffPatch, responses((status = 200, body = StaffAccount)))]
 async fn update_staff(
     State(state): State<AppState>,
     Authed(me, _): Authed<Admin>,

@@ -3,9 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, put};
-use axum::Router;
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::pricing::{PriceRow, ZoneKind};
 use super::*;
@@ -17,18 +16,17 @@ use crate::extract::{Json, Path};
 use crate::state::AppState;
 
 /// Zones, prices and settings.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/storage/zones", get(list_zones))
-        .route("/api/v1/storage/zones/{zone_id}", put(put_zone))
-        .route("/api/v1/storage/prices", get(list_prices).put(put_price))
-        .route("/api/v1/storage/prices/{price_id}", delete(delete_price))
-        .route(
-            "/api/v1/storage/settings",
-            get(show_settings).put(put_settings),
-        )
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_zones))
+        .routes(routes!(put_zone))
+        .routes(routes!(list_prices, put_price))
+        .routes(routes!(delete_price))
+        .routes(routes!(show_settings, put_settings))
 }
 
+/// The warehouse zones with their capacity and use.
+#[utoipa::path(get, path = "/api/v1/storage/zones", tag = "storage", responses((status = 200, body = Vec<db::ZoneView>)))]
 async fn list_zones(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -36,7 +34,7 @@ async fn list_zones(
     Ok(Json(db::zones(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ZoneRequest {
     name: Option<String>,
@@ -47,6 +45,7 @@ struct ZoneRequest {
 const MAX_CAPACITY: i32 = 1_000_000;
 
 /// Creates a zone or changes its name, kind or capacity; capacity never goes below what the zone holds now.
+#[utoipa::path(put, path = "/api/v1/storage/zones/{zone_id}", tag = "storage", params(("zone_id" = String, Path)), request_body = ZoneRequest, responses((status = 200, body = db::ZoneView), (status = 201, body = db::ZoneView)))]
 #[tracing::instrument(skip_all, fields(zone_id = %zone_id))]
 async fn put_zone(
     State(state): State<AppState>,
@@ -134,6 +133,8 @@ async fn put_zone(
     Ok((status, Json(view)).into_response())
 }
 
+/// The price list.
+#[utoipa::path(get, operation_id = "list_storage_prices", path = "/api/v1/storage/prices", tag = "storage", responses((status = 200, body = Vec<PriceRow>)))]
 async fn list_prices(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -141,7 +142,7 @@ async fn list_prices(
     Ok(Json(db::prices(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PriceRequest {
     kind: Option<GarmentKind>,
@@ -152,6 +153,7 @@ struct PriceRequest {
 const MAX_MONTHLY_CENTS: i64 = 10_000_000;
 
 /// Sets the monthly price for a kind and/or material (either may be left out to match any).
+#[utoipa::path(put, operation_id = "put_storage_price", path = "/api/v1/storage/prices", tag = "storage", request_body = PriceRequest, responses((status = 200, body = PriceRow)))]
 async fn put_price(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
@@ -175,6 +177,7 @@ async fn put_price(
 }
 
 /// Removes a price row; the catch-all row stays, so every garment has a price.
+#[utoipa::path(delete, operation_id = "delete_storage_price", path = "/api/v1/storage/prices/{price_id}", tag = "storage", params(("price_id" = i32, Path)), responses((status = 204)))]
 async fn delete_price(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
@@ -194,6 +197,8 @@ async fn delete_price(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The storage settings: insurance rate, default return, delivery fee.
+#[utoipa::path(get, path = "/api/v1/storage/settings", tag = "storage", responses((status = 200, body = db::StorageSettings)))]
 async fn show_settings(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -201,7 +206,7 @@ async fn show_settings(
     Ok(Json(db::settings(&state.pool).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SettingsPatch {
     insurance_rate_bp: Option<i32>,
@@ -212,6 +217,7 @@ struct SettingsPatch {
 }
 
 /// Changes the default insurance rate, the cleaning rule or the window that sets default return dates.
+#[utoipa::path(put, path = "/api/v1/storage/settings", tag = "storage", request_body = SettingsPatch, responses((status = 200, body = db::StorageSettings)))]
 async fn put_settings(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,

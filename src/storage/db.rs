@@ -12,7 +12,7 @@ use super::{EventView, ItemView, Status};
 use crate::domain::{GarmentKind, Material};
 
 /// The settings new orders start from.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct StorageSettings {
     pub(crate) insurance_rate_bp: i32,
     pub(crate) cleaned_within_days: Option<i32>,
@@ -52,7 +52,7 @@ pub async fn update_settings(
 }
 
 /// A zone with how many places it has and how many hold an item now.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ZoneView {
     pub(crate) zone_id: String,
     pub(crate) name: String,
@@ -505,7 +505,7 @@ pub async fn events_of(
 }
 
 /// An order in a list: its figures without the items.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrderSummary {
     pub(crate) customer_id: Uuid,
     pub(crate) order_id: Uuid,
@@ -597,7 +597,7 @@ pub async fn due_customers(
 }
 
 /// An open order due back, for the return list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DueOrder {
     #[serde(skip)]
     pub(crate) customer_id: Uuid,
@@ -659,7 +659,7 @@ pub async fn items_by_order(
 }
 
 /// Storage figures of a group of orders (a season, a month, a zone).
-#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Figures {
     pub(crate) orders: i64,
     pub(crate) items: i64,
@@ -674,7 +674,7 @@ pub struct Figures {
 }
 
 /// A row of the revenue report: a month or a zone and its figures.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct GroupFigures {
     pub(crate) group: String,
     pub(crate) label: String,

@@ -8,10 +8,10 @@ pub mod receipt;
 mod returns;
 mod rules;
 
-use axum::Router;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
@@ -19,7 +19,9 @@ use crate::error::AppResult;
 use crate::state::{AppState, Settings};
 
 /// Where a storage order is: accepted at the door, in the warehouse, asked back, back with the customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Status {
@@ -66,7 +68,7 @@ impl Status {
 }
 
 /// One stored garment as a receipt lists it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ItemView {
     #[serde(skip)]
     pub(crate) order_id: Uuid,
@@ -91,7 +93,7 @@ pub struct ItemView {
 }
 
 /// One recorded move of an order (or a booked return delivery): what, who and when.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct EventView {
     pub(crate) seq: i32,
     /// `status` for a status change, `delivery` for a booked return delivery.
@@ -105,7 +107,7 @@ pub struct EventView {
 }
 
 /// A storage order with its customer, items, totals and history: the API's answer and the receipt's content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     pub(crate) order_id: Uuid,
     pub(crate) customer_id: Uuid,
@@ -231,8 +233,8 @@ pub async fn order_view(
 }
 
 /// The warehouse routes: catalogue, orders, returns and the revenue report.
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(catalogue::routes())
         .merge(orders::routes())
         .merge(returns::routes())

@@ -6,10 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::pricing::{self, ZoneKind};
@@ -27,22 +26,19 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 /// Orders, their moves, deliveries and receipts.
-pub(super) fn routes() -> Router<AppState> {
-    const ORDER: &str = "/api/v1/customers/{customer_id}/storage-orders/{order_id}";
-    Router::new()
-        .route("/api/v1/storage/orders", get(list_all_orders))
-        .route(
-            "/api/v1/customers/{customer_id}/storage-orders",
-            get(list_orders).post(create_order),
-        )
-        .route(ORDER, get(show_order))
-        .route(&format!("{ORDER}/status"), post(change_status))
-        .route(&format!("{ORDER}/delivery"), post(book_delivery))
-        .route(&format!("{ORDER}/receipt.html"), get(receipt_html))
-        .route(&format!("{ORDER}/receipt.pdf"), get(receipt_pdf))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_all_orders))
+        .routes(routes!(list_orders, create_order))
+        .routes(routes!(show_order))
+        .routes(routes!(change_status))
+        .routes(routes!(book_delivery))
+        .routes(routes!(receipt_html))
+        .routes(routes!(receipt_pdf))
 }
 
 /// Takes garments into storage: one order, its items and its first event in one transaction, once per key.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("Idempotency-Key" = String, Header, description = "unique per intended write; resend the same key when retrying")), request_body = NewOrderRequest, responses((status = 201, body = OrderView, links(("ShowOrder" = (operation_id = "show_order", parameters(("customer_id" = "$response.body#/customer_id"), ("order_id" = "$response.body#/order_id")))), ("ChangeStatus" = (operation_id = "change_status", parameters(("customer_id" = "$response.body#/customer_id"), ("order_id" = "$response.body#/order_id")))), ("BookDelivery" = (operation_id = "book_delivery", parameters(("customer_id" = "$response.body#/customer_id"), ("order_id" = "$response.body#/order_id")))), ("Receipt" = (operation_id = "storage_receipt_pdf", parameters(("customer_id" = "$response.body#/customer_id"), ("order_id" = "$response.body#/order_id")))), ("ReceiptHtml" = (operation_id = "storage_receipt_html", parameters(("customer_id" = "$response.body#/customer_id"), ("order_id" = "$response.body#/order_id"))))))))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id, order_id))]
 async fn create_order(
     State(state): State<AppState>,
@@ -234,7 +230,8 @@ async fn create_order(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OrdersQuery {
     status: Option<Status>,
     limit: Option<i64>,
@@ -242,6 +239,7 @@ struct OrdersQuery {
 }
 
 /// A customer's storage orders, newest first.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/storage-orders", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), OrdersQuery), responses((status = 200, body = Page<db::OrderSummary>)))]
 async fn list_orders(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -268,6 +266,7 @@ async fn list_orders(
 }
 
 /// Every customer's storage orders, newest first (e.g. `?status=accepted` for what still goes on a shelf).
+#[utoipa::path(get, path = "/api/v1/storage/orders", tag = "storage", params(OrdersQuery), responses((status = 200, body = Page<db::OrderSummary>)))]
 async fn list_all_orders(
     State(state): State<AppState>,
     Authed(_, _): Authed<Dispatcher>,
@@ -289,6 +288,8 @@ async fn load(state: &AppState, customer_id: Uuid, order_id: Uuid) -> AppResult<
         .ok_or(AppError::NotFound("storage order"))
 }
 
+/// One storage order with its items and events.
+#[utoipa::path(get, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), responses((status = 200, body = OrderView)))]
 async fn show_order(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -297,7 +298,7 @@ async fn show_order(
     Ok(Json(load(&state, customer_id, order_id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusRequest {
     status: Status,
@@ -305,6 +306,7 @@ struct StatusRequest {
 }
 
 /// Moves an order one step on (accepted -> in_storage -> return_requested -> returned), recording who and when.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/status", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), request_body = StatusRequest, responses((status = 200, body = OrderView)))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id))]
 async fn change_status(
     State(state): State<AppState>,
@@ -353,7 +355,7 @@ async fn change_status(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DeliveryRequest {
     booked_for: NaiveDate,
@@ -361,6 +363,7 @@ struct DeliveryRequest {
 }
 
 /// Books the day the garments go back to the customer; an order still in storage is asked back at once.
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/delivery", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), request_body = DeliveryRequest, responses((status = 200, body = OrderView)))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id))]
 async fn book_delivery(
     State(state): State<AppState>,
@@ -432,6 +435,7 @@ async fn book_delivery(
 }
 
 /// The receipt page; it runs no script and loads nothing, whatever the customer's text says.
+#[utoipa::path(get, operation_id = "storage_receipt_html", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.html", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), responses((status = 200, body = String, content_type = "text/html")))]
 async fn receipt_html(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
@@ -458,6 +462,8 @@ async fn receipt_html(
         .into_response())
 }
 
+/// The receipt as a PDF.
+#[utoipa::path(get, operation_id = "storage_receipt_pdf", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.pdf", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), responses((status = 200, body = [u8], content_type = "application/pdf")))]
 async fn receipt_pdf(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,

@@ -8,7 +8,7 @@ use crate::domain::{GarmentKind, Material};
 pub const DELICATE: &[&str] = &["fur", "leather", "suede", "down", "cashmere", "silk"];
 
 /// One row of the storage price list: a monthly fee for a garment kind and/or material (`None` matches any).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PriceRow {
     pub(crate) price_id: i32,
     pub(crate) kind: Option<GarmentKind>,
@@ -88,7 +88,16 @@ pub fn charge(
 
 /// The kinds of place a warehouse keeps garments in.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]

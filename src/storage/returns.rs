@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::rules::next_window_start;
@@ -22,14 +21,14 @@ use crate::extract::{Json, Query};
 use crate::state::AppState;
 
 /// The return list and the revenue report.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/storage/returns", get(return_list))
-        .route("/api/v1/storage/report", get(revenue_report))
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(return_list))
+        .routes(routes!(revenue_report))
 }
 
 /// A stored garment on the return list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnItem {
     pub garment_id: Uuid,
     pub description: String,
@@ -51,7 +50,7 @@ impl ReturnItem {
 }
 
 /// An open order due back, with its items.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnOrder {
     #[serde(flatten)]
     pub order: db::DueOrder,
@@ -59,7 +58,7 @@ pub struct ReturnOrder {
 }
 
 /// A customer whose stored garments are due back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnEntry {
     pub rank: i64,
     pub customer_id: Uuid,
@@ -136,7 +135,8 @@ impl CsvRow for ReturnEntry {
     // Do-not-contact customers stay in this export: the list is for giving their clothes back, not marketing.
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReturnsParams {
     due_by: Option<NaiveDate>,
     booked: Option<bool>,
@@ -145,7 +145,7 @@ struct ReturnsParams {
     offset: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReturnsMeta {
     due_by: NaiveDate,
     booked: Option<bool>,
@@ -236,6 +236,7 @@ pub async fn compute_returns(
 }
 
 /// `GET /api/v1/storage/returns?due_by=2026-11-15&booked=false`
+#[utoipa::path(get, path = "/api/v1/storage/returns", tag = "storage", params(ReturnsParams), responses((status = 200, content((crate::export::ListPage<ReturnEntry, ReturnsMeta> = "application/json"), (String = "text/csv")))))]
 async fn return_list(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
@@ -282,13 +283,14 @@ async fn return_list(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportParams {
     season: Option<i32>,
 }
 
 /// Storage revenue of one season: the orders accepted in that year (company time).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevenueReport {
     pub season: i32,
     pub from: NaiveDate,
@@ -300,6 +302,7 @@ pub struct RevenueReport {
 }
 
 /// `GET /api/v1/storage/report?season=2026`
+#[utoipa::path(get, path = "/api/v1/storage/report", tag = "storage", params(ReportParams), responses((status = 200, body = RevenueReport)))]
 async fn revenue_report(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,

@@ -13,7 +13,7 @@ use crate::calendar::Calendar;
 use crate::domain::check_len;
 use crate::error::{AppError, AppResult, FieldError};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NewOrderRequest {
     pub(super) items: Vec<NewItemRequest>,
@@ -24,7 +24,7 @@ pub(super) struct NewOrderRequest {
     pub(super) notes: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NewItemRequest {
     pub(super) garment_id: Uuid,

@@ -91,7 +91,7 @@ async fn shell(State(state): State<AppState>, headers: HeaderMap) -> AppResult<R
     Ok(html(pages::shell(lang_of(&headers))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LangQuery {
     lang: Option<String>,
 }
@@ -116,7 +116,7 @@ fn lang_cookie(lang: Lang) -> String {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginForm {
     username: String,
     password: String,
@@ -214,7 +214,7 @@ async fn login(
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LogoutForm {
     csrf_token: Option<String>,
 }

@@ -32,7 +32,7 @@ const Z80: f64 = 1.281_551_565_5;
 const Z95: f64 = 1.959_963_985;
 
 /// A point forecast with 80% and 95% prediction intervals, one value per week ahead.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Forecast {
     pub(crate) model: String,
     pub(crate) mean: Vec<f64>,
@@ -43,7 +43,7 @@ pub struct Forecast {
 }
 
 /// One candidate's score in the selection backtest (mean over rolling origins).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelScore {
     pub(crate) model: String,
     pub(crate) mase: f64,
@@ -51,7 +51,7 @@ pub struct ModelScore {
 }
 
 /// The model chosen for a series, why, how every candidate scored, and its forecast.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Selection {
     pub(crate) chosen: String,
     pub(crate) fallback_reason: Option<String>,
@@ -68,7 +68,7 @@ pub trait Model {
 }
 
 /// The forecasting methods Doorstep chooses between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Candidate {
     /// Last year's value for the same week: the floor every other model must beat.
