@@ -150,6 +150,39 @@ enum BenchCommand {
         #[command(flatten)]
         db: DbConfig,
     },
+    /// Load a running service's two hot paths (USB-scanner scans over every door label; pickups of new garments,
+    /// a fresh key each) and run pgbench on the same server in the same run: prints both, and the ratio.
+    Load {
+        /// The running service (host:port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Seconds each load and each pgbench run lasts.
+        #[arg(long, default_value_t = 20)]
+        secs: u64,
+        /// Keep-alive connections scanning (and pgbench -S clients).
+        #[arg(long, default_value_t = 32)]
+        scan_connections: usize,
+        /// Keep-alive connections posting pickups (and pgbench TPC-B clients).
+        #[arg(long, default_value_t = 8)]
+        pickup_connections: usize,
+        /// New garments in each pickup.
+        #[arg(long, default_value_t = 10)]
+        garments: usize,
+        /// The database pgbench runs in, made and initialised when missing (empty: no reference run).
+        #[arg(
+            long,
+            default_value = "postgres://postgres@127.0.0.1:5432/doorstep_pgbench"
+        )]
+        pgbench_url: String,
+        /// pgbench's scale factor.
+        #[arg(long, default_value_t = 10)]
+        pgbench_scale: u32,
+        /// The server's process id, to print its peak memory.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[command(flatten)]
+        db: DbConfig,
+    },
     /// Generate a company history (customers, garments, pickup lines), import it into an empty database, import
     /// it again, and print lines a second, the rerun's time and peak memory.
     Import {
@@ -273,6 +306,34 @@ impl Cli {
                     server_pid,
                 };
                 print!("{}", crate::bench::fault::run(&pool, &bench).await?);
+                Ok(())
+            }
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Load {
+                        addr,
+                        secs,
+                        scan_connections,
+                        pickup_connections,
+                        garments,
+                        pgbench_url,
+                        pgbench_scale,
+                        server_pid,
+                        db: cfg,
+                    },
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let bench = crate::bench::load::LoadBench {
+                    addr,
+                    duration: std::time::Duration::from_secs(secs),
+                    scan_connections,
+                    pickup_connections,
+                    garments_per_pickup: garments,
+                    pgbench_url: (!pgbench_url.is_empty()).then_some(pgbench_url),
+                    pgbench_scale,
+                    server_pid,
+                };
+                print!("{}", crate::bench::load::run(&pool, &bench).await?);
                 Ok(())
             }
             Some(Command::Import(args)) => crate::import::run(args).await,

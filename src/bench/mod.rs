@@ -4,3 +4,4 @@
 pub mod decode;
 pub mod fault;
 pub mod lists;
+pub mod load;
