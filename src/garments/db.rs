@@ -61,6 +61,41 @@ pub async fn insert_garment(
         .await
 }
 
+/// Inserts a pickup's new garments, checked, in one statement (one round trip however many there are).
+pub async fn insert_garments(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    rows: &[(Uuid, &GarmentFields)],
+) -> sqlx::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let text = |f: fn(&GarmentFields) -> Option<&str>| -> Vec<Option<&str>> {
+        rows.iter().map(|(_, g)| f(g)).collect()
+    };
+    sqlx::query(
+        "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size,
+                              material, colour, tag_code)
+         select $1, * from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                  $9::bool[], $10::text[], $11::text[], $12::text[])",
+    )
+    .bind(customer_id)
+    .bind(rows.iter().map(|(id, _)| *id).collect::<Vec<Uuid>>())
+    .bind(rows.iter().map(|(_, g)| g.category).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, g)| g.kind).collect::<Vec<_>>())
+    .bind(rows.iter().map(|(_, g)| g.season_class).collect::<Vec<_>>())
+    .bind(text(|g| g.brand.as_deref()))
+    .bind(text(|g| g.cut.as_deref()))
+    .bind(text(|g| g.size.as_deref()))
+    .bind(rows.iter().map(|(_, g)| g.special_size).collect::<Vec<bool>>())
+    .bind(rows.iter().map(|(_, g)| g.material).collect::<Vec<_>>())
+    .bind(text(|g| g.colour.as_deref()))
+    .bind(text(|g| g.tag_code.as_ref().map(TagCode::as_str)))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// A customer's garment by id.
 pub async fn fetch_garment(
     db: impl PgExecutor<'_>,

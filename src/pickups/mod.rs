@@ -277,19 +277,30 @@ async fn record_pickup(
     let pickup_id = Uuid::new_v4();
     tracing::Span::current().record("pickup_id", tracing::field::display(pickup_id));
     let mut rows = Vec::with_capacity(lines.len());
-    let mut created = 0;
+    let mut new_garments = Vec::new();
+    let mut first_new_tag = None;
+    for (i, (line, garment_id)) in lines.iter().zip(&resolved).enumerate() {
+        if let (None, GarmentRef::New(fields)) = (garment_id, &line.garment) {
+            if fields.tag_code.is_some() && first_new_tag.is_none() {
+                first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
+            }
+            new_garments.push((Uuid::new_v4(), fields.as_ref()));
+        }
+    }
+    // Every new garment in one statement; tags were checked above, so a clash here is a concurrent visit.
+    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
+    garments::db::insert_garments(&mut *tx, customer_id, &new_garments)
+        .await
+        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
+    let created = new_garments.len();
+    let new_ids: Vec<Uuid> = new_garments.iter().map(|(id, _)| *id).collect();
+    let mut new_ids = new_ids.into_iter();
     for (i, (line, garment_id)) in lines.into_iter().zip(resolved).enumerate() {
         let garment_id = match (garment_id, &line.garment) {
             (Some(id), _) => id,
-            (None, GarmentRef::New(fields)) => {
-                let id = Uuid::new_v4();
-                let field = format!("lines[{i}].garment.tag_code");
-                garments::db::insert_garment(&mut *tx, customer_id, id, fields)
-                    .await
-                    .on_constraint("garment_tag_code_key", garments::tag_taken(&field))?;
-                created += 1;
-                id
-            }
+            (None, GarmentRef::New(_)) => new_ids.next().ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("no new garment id for line {i}"))
+            })?,
             (None, _) => {
                 return Err(AppError::Internal(anyhow::anyhow!(
                     "unresolved garment reference on line {i}"
@@ -358,15 +369,24 @@ async fn resolve_garments(
             GarmentRef::Existing(_) => None,
         })
         .collect();
-    let owned: HashSet<Uuid> = db::owned_garments(&mut *tx, customer_id, &ids)
-        .await?
-        .into_iter()
-        .collect();
-    let by_tag: HashMap<TagCode, (Uuid, Uuid)> = db::garments_by_tags(&mut *tx, &tags)
-        .await?
-        .into_iter()
-        .map(|(t, c, g)| (t, (c, g)))
-        .collect();
+    // A visit of new untagged garments needs neither lookup: skip the round trips.
+    let owned: HashSet<Uuid> = if ids.is_empty() {
+        HashSet::new()
+    } else {
+        db::owned_garments(&mut *tx, customer_id, &ids)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let by_tag: HashMap<TagCode, (Uuid, Uuid)> = if tags.is_empty() {
+        HashMap::new()
+    } else {
+        db::garments_by_tags(&mut *tx, &tags)
+            .await?
+            .into_iter()
+            .map(|(t, c, g)| (t, (c, g)))
+            .collect()
+    };
     let mut out = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         out.push(match &line.garment {
