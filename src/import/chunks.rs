@@ -22,8 +22,8 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
            from (select customer_id, sum(w) as w
                    from (select customer_id, 1::bigint as w from import_new_customer
                          union all select owner_id, 1 from import_new_garment
-                         union all select p.customer_id, count(*) from import_new_pickup p
-                                     join import_line_x l using (pickup_ext) group by 1) a
+                         union all select p.customer_id, x.n from import_new_pickup p
+                                     join import_pickup_x x using (pickup_ext)) a
                   group by customer_id) b) c",
         size.max(1)
     ))
@@ -42,11 +42,9 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
             "create index on import_move_line (chunk)",
             "analyze import_move_line",
             "create temp table import_move_pickup as
-             select c.chunk, p.customer_id, p.pickup_id, p.collected_at, p.seq, p.pickup_ext,
-                    coalesce(t.total, 0)::bigint as total
+             select c.chunk, p.customer_id, p.pickup_id, p.collected_at, p.seq, p.pickup_ext, x.total
                from import_new_pickup p join import_chunk c using (customer_id)
-               left join (select pickup_id, sum(price_cents) as total from import_move_line group by pickup_id) t
-                    using (pickup_id)",
+               join import_pickup_x x using (pickup_ext)",
             "create index on import_move_pickup (chunk)",
             "analyze import_move_pickup",
             // Each garment's cleanings in this import folded at once, as one insert_lines call per pickup in

@@ -45,6 +45,10 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
            from import_line where false",
         "create temp table import_line_x as
          select l.*, null::uuid as garment_id from import_line l where false",
+        "create temp table import_pickup_x as
+         select pickup_ext, 0::bigint as n, false as existing, 0::bigint as wrong, 0::bigint as total,
+                false as refused
+           from import_line where false",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -324,11 +328,15 @@ pub async fn check_pickups(
                        left join garment g on g.external_id = l.garment_ext
                        left join import_new_garment ng on ng.external_id = l.garment_ext
                        left join pickup x on x.external_id = l.pickup_ext) y",
+            "drop table import_pickup_x",
+            // Per pickup: its lines, those refused, and what its lines cost (the spend rollup's total).
             "create temp table import_pickup_x as
-             select pickup_ext, count(*) as n, bool_or(existing) as existing,
-                    bool_or(bad or too_many or other_customer or other_time or same_service or unknown_customer
-                            or unknown_garment or others_garment) as refused
-               from import_line_x group by pickup_ext",
+             select p.*, p.wrong > 0 as refused
+               from (select pickup_ext, count(*) as n, bool_or(existing) as existing,
+                            count(*) filter (where bad or too_many or other_customer or other_time or same_service
+                                             or unknown_customer or unknown_garment or others_garment) as wrong,
+                            coalesce(sum(price_cents), 0)::bigint as total
+                       from import_line_x group by pickup_ext) p",
             "drop table import_new_pickup",
             "create temp table import_new_pickup as
              select gen_random_uuid() as pickup_id, l.customer_id, l.collected_at, l.line as seq, p.pickup_ext
@@ -341,14 +349,11 @@ pub async fn check_pickups(
     .await?;
     let lines = counts(
         conn,
-        "select count(*) filter (where not p.existing and not p.refused),
-                count(*) filter (where p.existing),
-                count(*) filter (where not p.existing and (l.bad or l.too_many or l.other_customer or l.other_time
-                                 or l.same_service or l.unknown_customer or l.unknown_garment or l.others_garment)),
-                count(*) filter (where not p.existing and p.refused and not (l.bad or l.too_many
-                                 or l.other_customer or l.other_time or l.same_service or l.unknown_customer
-                                 or l.unknown_garment or l.others_garment))
-           from import_line_x l join import_pickup_x p using (pickup_ext)",
+        "select coalesce(sum(n) filter (where not existing and not refused), 0)::bigint,
+                coalesce(sum(n) filter (where existing), 0)::bigint,
+                coalesce(sum(wrong) filter (where not existing), 0)::bigint,
+                coalesce(sum(n - wrong) filter (where not existing and refused), 0)::bigint
+           from import_pickup_x",
     )
     .await?;
     let pickups = counts(
@@ -359,6 +364,9 @@ pub async fn check_pickups(
     )
     .await?;
     type Row = (i64, i64, Option<String>, Option<String>, Vec<bool>);
+    if lines.rejected == 0 {
+        return Ok((lines, pickups, Vec::new()));
+    }
     let rows: Vec<Row> = sqlx::query_as(
         "select l.line, l.first_line, l.customer_ext, l.garment_ext,
                 array[l.too_many, l.other_customer, l.other_time, l.same_service, l.unknown_customer,
