@@ -36,7 +36,7 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
             "analyze import_chunk",
             "create temp table import_move_line as
              select c.chunk, p.customer_id, p.pickup_id, l.pos as line_no, l.garment_id, l.service,
-                    l.price_cents, l.condition_notes, p.seq, p.collected_at
+                    l.price_cents, l.condition_notes, p.seq, p.collected_at, l.new_season_class
                from import_line_x l join import_new_pickup p using (pickup_ext)
                join import_chunk c on c.customer_id = p.customer_id",
             "create index on import_move_line (chunk)",
@@ -166,11 +166,15 @@ async fn apply_chunk_rollups(
                 last_cleaned_at = greatest(g.last_cleaned_at, r.collected_at)
            from import_move_garment r
           where r.chunk = $chunk and not r.new and g.customer_id = r.customer_id and g.garment_id = r.garment_id",
+        // A garment of this import has its class staged, one already in the database is looked up; the
+        // pickups are new, so no class of theirs is there yet.
         "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-         select distinct l.customer_id, g.season_class, l.collected_at, l.pickup_id
-           from import_move_line l join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
-          where l.chunk = $chunk and is_cleaning(l.service)
-         on conflict do nothing",
+         select distinct l.customer_id,
+                coalesce(l.new_season_class, (select g.season_class from garment g
+                                               where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
+                l.collected_at, l.pickup_id
+           from import_move_line l
+          where l.chunk = $chunk and is_cleaning(l.service)",
         "with totals as (
              select customer_id, seq, collected_at, total from import_move_pickup where chunk = $chunk
          ), folded as (

@@ -44,7 +44,7 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
          select gen_random_uuid() as pickup_id, null::uuid as customer_id, collected_at, line as seq, pickup_ext
            from import_line where false",
         "create temp table import_line_x as
-         select l.*, null::uuid as garment_id from import_line l where false",
+         select l.*, null::uuid as garment_id, null::text as new_season_class from import_line l where false",
         "create temp table import_pickup_x as
          select pickup_ext, 0::bigint as n, false as existing, 0::bigint as wrong, 0::bigint as total,
                 false as refused
@@ -321,7 +321,7 @@ pub async fn check_pickups(
                from (select l.*, coalesce(c.customer_id, nc.customer_id) as customer_id,
                             coalesce(g.garment_id, ng.garment_id) as garment_id,
                             coalesce(g.customer_id, ng.owner_id) as garment_owner,
-                            x.pickup_id is not null as existing
+                            ng.season_class as new_season_class, x.pickup_id is not null as existing
                        from import_line l
                        left join customer c on c.external_id = l.customer_ext
                        left join import_new_customer nc on nc.external_id = l.customer_ext
