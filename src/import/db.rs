@@ -540,6 +540,16 @@ pub async fn lock(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// Releases the import lock; without it the next import waits while this session drops its staging tables on
+/// closing.
+pub async fn unlock(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(IMPORT_LOCK)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The lock's key, for tests and tools that must wait for imports.
 pub const fn import_lock_key() -> i64 {
     IMPORT_LOCK

@@ -629,6 +629,7 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         return Ok(report);
     }
     write_chunks(&mut conn, opts, &report).await?;
+    db::unlock(&mut conn).await?;
     conn.close().await?;
     opts.progress.finish();
     Ok(report)
