@@ -3,12 +3,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
-    for sql in statements {
-        sqlx::query(sql).execute(&mut *conn).await?;
-    }
-    Ok(())
-}
+use super::db::run;
 
 /// Splits the good new rows into chunks of about `size` rows (customers, garments and pickup lines), whole
 /// customers each, in customer order, and stages what every chunk writes, its garment rollups and pickup totals
@@ -91,9 +86,10 @@ pub async fn move_chunk(
     chunk: i64,
     staff_id: Uuid,
 ) -> sqlx::Result<Moved> {
-    // The chunk is a literal so every statement is planned for its own rows; the staff id is a parameter.
+    // The chunk is a literal so every statement is planned for its own rows (and not kept prepared); the staff
+    // id is a parameter.
     let exec = |sql: &str| sql.replace("$chunk", &chunk.to_string());
-    let customers = sqlx::query(&exec(
+    let customers = once(&exec(
         "insert into customer (customer_id, name, phone, address, notes, label_consent_at, label_consent_method,
                                do_not_contact, do_not_contact_at, external_id)
          select n.customer_id, n.name, n.phone, n.address, n.notes, n.consent_at, n.consent_method, n.dnc,
@@ -105,7 +101,7 @@ pub async fn move_chunk(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let garments = sqlx::query(&exec(
+    let garments = once(&exec(
         "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size,
                               special_size, material, colour, tag_code, external_id, times_cleaned,
                               last_cleaned_at, last_price_cents)
@@ -120,7 +116,7 @@ pub async fn move_chunk(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let pickups = sqlx::query(&exec(
+    let pickups = once(&exec(
         "insert into pickup (customer_id, pickup_id, staff_id, collected_at, notes, external_id)
          select customer_id, pickup_id, $1, collected_at, '', pickup_ext
            from import_move_pickup where chunk = $chunk
@@ -130,7 +126,7 @@ pub async fn move_chunk(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let lines = sqlx::query(&exec(
+    let lines = once(&exec(
         "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
          select customer_id, pickup_id, line_no, garment_id, service, price_cents, coalesce(condition_notes, '')
            from import_move_line where chunk = $chunk
@@ -202,7 +198,12 @@ async fn apply_chunk_rollups(
              recent_spend = excluded.recent_spend,
              long_spend = excluded.long_spend",
     ] {
-        sqlx::query(&exec(sql)).execute(&mut *conn).await?;
+        once(&exec(sql)).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// A statement run once, not kept in the connection's cache of prepared statements.
+fn once(sql: &str) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sql).persistent(false)
 }

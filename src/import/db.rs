@@ -159,7 +159,8 @@ pub struct Refused {
     pub post: Vec<(String, String)>,
 }
 
-async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
+/// Runs statements one after the other.
+pub(super) async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
     for sql in statements {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
