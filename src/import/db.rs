@@ -1,5 +1,5 @@
-//! SQL of `doorstep import`: temporary staging tables filled by COPY, set-based checks there, moves of the good
-//! rows one chunk of customers at a time, the pickup rollups of a chunk in one statement, and the import lock.
+//! SQL of `doorstep import`: temporary staging tables filled by COPY, set-based checks there, the pickup rollups
+//! of many pickups in one statement (for the demo), and the import lock.
 
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -12,12 +12,11 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
         // Must come before the session's first temporary table.
         "set temp_buffers = '512MB'",
         "set work_mem = '256MB'",
+        // Compiling the staging statements took longer than it saved (half a second each at full size).
+        "set jit = off",
         // Chunks commit without waiting for the disk: a crash loses at most the last chunks, and a rerun
         // imports them again (every row is keyed by its external id).
         "set synchronous_commit = off",
-        // Every chunk runs the same statements with other ids: a generic plan (chosen after five runs) turned
-        // the rollup statement from seconds into minutes, so each run is planned for its own arrays.
-        "set plan_cache_mode = force_custom_plan",
         "create temp table import_customer (
              line bigint not null, external_id text not null, bad boolean not null,
              name text, phone text, address text, notes text, consent_at timestamptz, consent_method text,
@@ -26,9 +25,12 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
              line bigint not null, external_id text not null, bad boolean not null, customer_ext text,
              category text, kind text, season_class text, brand text, cut text, size text, special_size boolean,
              material text, colour text, tag_code text)",
+        // How a line stands against the earlier lines of its pickup comes worked out from reading (`seen`).
         "create temp table import_line (
              line bigint not null, pickup_ext text not null, bad boolean not null, customer_ext text,
-             collected_at timestamptz, garment_ext text, service text, price_cents bigint, condition_notes text)",
+             collected_at timestamptz, garment_ext text, service text, price_cents bigint, condition_notes text,
+             pos integer not null, first_line bigint not null, too_many boolean not null,
+             other_customer boolean not null, other_time boolean not null, same_service boolean not null)",
         // What the checks make, empty until they run: a file not given checks nothing.
         "create temp table import_new_customer as
          select gen_random_uuid() as customer_id, external_id, line, name, phone, address, notes, consent_at,
@@ -42,7 +44,11 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
          select gen_random_uuid() as pickup_id, null::uuid as customer_id, collected_at, line as seq, pickup_ext
            from import_line where false",
         "create temp table import_line_x as
-         select l.*, 0::bigint as pos, null::uuid as garment_id from import_line l where false",
+         select l.*, null::uuid as garment_id, null::text as new_season_class from import_line l where false",
+        "create temp table import_pickup_x as
+         select pickup_ext, 0::bigint as n, false as existing, 0::bigint as wrong, 0::bigint as total,
+                false as refused
+           from import_line where false",
     ] {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -60,7 +66,8 @@ pub fn copy_statement(table: &str) -> String {
              material, colour, tag_code"
         }
         _ => {
-            "line, pickup_ext, bad, customer_ext, collected_at, garment_ext, service, price_cents, condition_notes"
+            "line, pickup_ext, bad, customer_ext, collected_at, garment_ext, service, price_cents, condition_notes, \
+             pos, first_line, too_many, other_customer, other_time, same_service"
         }
     };
     format!("copy {table} ({columns}) from stdin")
@@ -152,7 +159,8 @@ pub struct Refused {
     pub post: Vec<(String, String)>,
 }
 
-async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
+/// Runs statements one after the other.
+pub(super) async fn run(conn: &mut PgConnection, statements: &[&str]) -> sqlx::Result<()> {
     for sql in statements {
         sqlx::query(sql).execute(&mut *conn).await?;
     }
@@ -294,8 +302,8 @@ pub async fn check_garments(conn: &mut PgConnection) -> sqlx::Result<(Counts, Ve
     ))
 }
 
-/// Checks the staged pickup lines in sets: lines of a pickup agree with its first, no garment has a service
-/// twice in a pickup, references resolve, pickups already imported are skipped whole. Answers line counts,
+/// Checks the staged pickup lines in sets: references resolve, pickups already imported are skipped whole, and a
+/// pickup with a line refused (here or while reading, see `seen`) is refused whole. Answers line counts,
 /// pickup counts and the refused lines.
 pub async fn check_pickups(
     conn: &mut PgConnection,
@@ -307,51 +315,29 @@ pub async fn check_pickups(
             "analyze import_line",
             "drop table import_line_x",
             "create temp table import_line_x as
-             select l.*, row_number() over p as pos, first_value(l.line) over p as first_line,
-                    first_value(l.customer_ext) over p as first_customer,
-                    first_value(l.collected_at) over p as first_at,
-                    row_number() over s as service_rn,
-                    coalesce(c.customer_id, nc.customer_id) as customer_id,
-                    coalesce(g.garment_id, ng.garment_id) as garment_id,
-                    coalesce(g.customer_id, ng.owner_id) as garment_owner,
-                    x.pickup_id is not null as existing
-               from import_line l
-               left join customer c on c.external_id = l.customer_ext
-               left join import_new_customer nc on nc.external_id = l.customer_ext
-               left join garment g on g.external_id = l.garment_ext
-               left join import_new_garment ng on ng.external_id = l.garment_ext
-               left join pickup x on x.external_id = l.pickup_ext
-             window p as (partition by l.pickup_ext order by l.line),
-                    s as (partition by l.pickup_ext, l.garment_ext, l.service order by l.line)",
-        ],
-    )
-    .await?;
-    // A literal, not a parameter: CREATE TABLE AS takes none.
-    sqlx::query(&format!(
-        "create temp table import_line_y as
-         select line, pickup_ext, bad, pos, first_line, existing, customer_ext, garment_ext,
-                pos = {} as too_many,
-                pos > 1 and customer_ext is distinct from first_customer
-                    and customer_ext is not null and first_customer is not null as other_customer,
-                pos > 1 and collected_at is distinct from first_at
-                    and collected_at is not null and first_at is not null as other_time,
-                garment_ext is not null and service is not null and service_rn > 1 as same_service,
-                customer_ext is not null and customer_id is null as unknown_customer,
-                garment_ext is not null and garment_id is null as unknown_garment,
-                garment_id is not null and customer_id is not null and garment_owner <> customer_id as others_garment
-           from import_line_x",
-        max_lines + 1
-    ))
-    .execute(&mut *conn)
-    .await?;
-    run(
-        conn,
-        &[
+             select y.*, y.customer_ext is not null and y.customer_id is null as unknown_customer,
+                    y.garment_ext is not null and y.garment_id is null as unknown_garment,
+                    y.garment_id is not null and y.customer_id is not null and y.garment_owner <> y.customer_id
+                        as others_garment
+               from (select l.*, coalesce(c.customer_id, nc.customer_id) as customer_id,
+                            coalesce(g.garment_id, ng.garment_id) as garment_id,
+                            coalesce(g.customer_id, ng.owner_id) as garment_owner,
+                            ng.season_class as new_season_class, x.pickup_id is not null as existing
+                       from import_line l
+                       left join customer c on c.external_id = l.customer_ext
+                       left join import_new_customer nc on nc.external_id = l.customer_ext
+                       left join garment g on g.external_id = l.garment_ext
+                       left join import_new_garment ng on ng.external_id = l.garment_ext
+                       left join pickup x on x.external_id = l.pickup_ext) y",
+            "drop table import_pickup_x",
+            // Per pickup: its lines, those refused, and what its lines cost (the spend rollup's total).
             "create temp table import_pickup_x as
-             select pickup_ext, count(*) as n, bool_or(existing) as existing,
-                    bool_or(bad or too_many or other_customer or other_time or same_service or unknown_customer
-                            or unknown_garment or others_garment) as refused
-               from import_line_y group by pickup_ext",
+             select p.*, p.wrong > 0 as refused
+               from (select pickup_ext, count(*) as n, bool_or(existing) as existing,
+                            count(*) filter (where bad or too_many or other_customer or other_time or same_service
+                                             or unknown_customer or unknown_garment or others_garment) as wrong,
+                            coalesce(sum(price_cents), 0)::bigint as total
+                       from import_line_x group by pickup_ext) p",
             "drop table import_new_pickup",
             "create temp table import_new_pickup as
              select gen_random_uuid() as pickup_id, l.customer_id, l.collected_at, l.line as seq, p.pickup_ext
@@ -364,14 +350,11 @@ pub async fn check_pickups(
     .await?;
     let lines = counts(
         conn,
-        "select count(*) filter (where not p.existing and not p.refused),
-                count(*) filter (where p.existing),
-                count(*) filter (where not p.existing and (l.bad or l.too_many or l.other_customer or l.other_time
-                                 or l.same_service or l.unknown_customer or l.unknown_garment or l.others_garment)),
-                count(*) filter (where not p.existing and p.refused and not (l.bad or l.too_many
-                                 or l.other_customer or l.other_time or l.same_service or l.unknown_customer
-                                 or l.unknown_garment or l.others_garment))
-           from import_line_y l join import_pickup_x p using (pickup_ext)",
+        "select coalesce(sum(n) filter (where not existing and not refused), 0)::bigint,
+                coalesce(sum(n) filter (where existing), 0)::bigint,
+                coalesce(sum(wrong) filter (where not existing), 0)::bigint,
+                coalesce(sum(n - wrong) filter (where not existing and refused), 0)::bigint
+           from import_pickup_x",
     )
     .await?;
     let pickups = counts(
@@ -382,11 +365,14 @@ pub async fn check_pickups(
     )
     .await?;
     type Row = (i64, i64, Option<String>, Option<String>, Vec<bool>);
+    if lines.rejected == 0 {
+        return Ok((lines, pickups, Vec::new()));
+    }
     let rows: Vec<Row> = sqlx::query_as(
         "select l.line, l.first_line, l.customer_ext, l.garment_ext,
                 array[l.too_many, l.other_customer, l.other_time, l.same_service, l.unknown_customer,
                       l.unknown_garment, l.others_garment]
-           from import_line_y l join import_pickup_x p using (pickup_ext)
+           from import_line_x l join import_pickup_x p using (pickup_ext)
           where not p.existing and (l.bad or l.too_many or l.other_customer or l.other_time or l.same_service
                 or l.unknown_customer or l.unknown_garment or l.others_garment)
           order by l.line",
@@ -456,134 +442,11 @@ async fn counts(conn: &mut PgConnection, sql: &str) -> sqlx::Result<Counts> {
     })
 }
 
-/// Splits the good new rows into chunks of about `size` rows (customers, garments and pickup lines), whole
-/// customers each, in customer order; answers the number of chunks.
-pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64> {
-    sqlx::query(&format!(
-        "create temp table import_chunk as
-         select customer_id, dense_rank() over (order by raw_chunk) - 1 as chunk
-           from (select customer_id, ((sum(w) over (order by customer_id))::bigint - 1) / {} as raw_chunk
-           from (select customer_id, sum(w) as w
-                   from (select customer_id, 1::bigint as w from import_new_customer
-                         union all select owner_id, 1 from import_new_garment
-                         union all select p.customer_id, count(*) from import_new_pickup p
-                                     join import_line_x l using (pickup_ext) group by 1) a
-                  group by customer_id) b) c",
-        size.max(1)
-    ))
-    .execute(&mut *conn)
-    .await?;
-    run(
-        conn,
-        &[
-            "create index on import_chunk (chunk)",
-            "analyze import_chunk",
-            // Lines in chunk and key order, so each chunk reads one range and the indexes fill in order.
-            "create temp table import_new_line as
-             select c.chunk, p.customer_id, p.pickup_id, l.pos::int as line_no, l.garment_id, l.service,
-                    l.price_cents, l.condition_notes
-               from import_line_x l join import_new_pickup p using (pickup_ext)
-               join import_chunk c on c.customer_id = p.customer_id
-              order by c.chunk, p.customer_id, p.pickup_id, l.pos",
-            "create index on import_new_line (chunk)",
-            "analyze import_new_line",
-        ],
-    )
-    .await?;
-    let chunks: Option<i64> = sqlx::query_scalar("select max(chunk) + 1 from import_chunk")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(chunks.unwrap_or(0))
-}
-
-/// Rows one chunk wrote.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Moved {
-    pub customers: u64,
-    pub garments: u64,
-    pub pickups: u64,
-    pub lines: u64,
-}
-
-/// Moves one chunk's good rows into the tables, one statement per table, then applies its pickups' rollups.
-/// Run it inside a transaction: the chunk commits whole or not at all.
-pub async fn move_chunk(
-    conn: &mut PgConnection,
-    chunk: i64,
-    staff_id: Uuid,
-) -> sqlx::Result<Moved> {
-    let customers = sqlx::query(
-        "insert into customer (customer_id, name, phone, address, notes, label_consent_at, label_consent_method,
-                               do_not_contact, do_not_contact_at, external_id)
-         select n.customer_id, n.name, n.phone, n.address, n.notes, n.consent_at, n.consent_method, n.dnc,
-                case when n.dnc then now() end, n.external_id
-           from import_new_customer n join import_chunk c using (customer_id)
-          where c.chunk = $1
-          order by n.customer_id",
-    )
-    .bind(chunk)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let garments = sqlx::query(
-        "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size,
-                              special_size, material, colour, tag_code, external_id)
-         select g.owner_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
-                g.special_size, g.material, g.colour, g.tag_code, g.external_id
-           from import_new_garment g join import_chunk c on c.customer_id = g.owner_id
-          where c.chunk = $1
-          order by g.owner_id, g.garment_id",
-    )
-    .bind(chunk)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let pickups = sqlx::query(
-        "insert into pickup (customer_id, pickup_id, staff_id, collected_at, notes, external_id)
-         select p.customer_id, p.pickup_id, $2, p.collected_at, '', p.pickup_ext
-           from import_new_pickup p join import_chunk c using (customer_id)
-          where c.chunk = $1
-          order by p.customer_id, p.pickup_id",
-    )
-    .bind(chunk)
-    .bind(staff_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let lines = sqlx::query(
-        "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
-         select customer_id, pickup_id, line_no, garment_id, service, price_cents, coalesce(condition_notes, '')
-           from import_new_line where chunk = $1",
-    )
-    .bind(chunk)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if pickups > 0 {
-        // Rollups fold pickups in the order they were read: the file order of their first lines.
-        let ordered: Vec<(Uuid, Uuid)> = sqlx::query_as(
-            "select p.customer_id, p.pickup_id from import_new_pickup p join import_chunk c using (customer_id)
-              where c.chunk = $1 order by p.seq",
-        )
-        .bind(chunk)
-        .fetch_all(&mut *conn)
-        .await?;
-        let (customer_ids, pickup_ids): (Vec<Uuid>, Vec<Uuid>) = ordered.into_iter().unzip();
-        apply_pickup_rollups(&mut *conn, &customer_ids, &pickup_ids).await?;
-    }
-    Ok(Moved {
-        customers,
-        garments,
-        pickups,
-        lines,
-    })
-}
-
 /// The rollups of many pickups, already inserted with their lines, applied in one statement in the order given,
 /// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
 /// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
-/// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate). This is the one place
-/// the bulk path says what a cleaning is: change it together with `insert_lines`.
+/// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate). The demo's bulk path;
+/// the import stages the same rollups (`chunks::apply_chunk_rollups`): change both together with `insert_lines`.
 pub async fn apply_pickup_rollups(
     db: impl PgExecutor<'_>,
     customer_ids: &[Uuid],
@@ -672,6 +535,16 @@ pub async fn try_lock(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
 /// Waits for the import lock.
 pub async fn lock(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
     sqlx::query("select pg_advisory_lock($1)")
+        .bind(IMPORT_LOCK)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Releases the import lock; without it the next import waits while this session drops its staging tables on
+/// closing.
+pub async fn unlock(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_unlock($1)")
         .bind(IMPORT_LOCK)
         .execute(db)
         .await?;

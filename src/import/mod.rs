@@ -2,12 +2,14 @@
 //! own encoding and language, staged by COPY, checked in sets and moved in chunks, once per external id.
 
 pub mod bench;
+mod chunks;
 mod cli;
 mod columns;
 mod db;
 mod parse;
 mod progress;
 mod report;
+mod seen;
 mod source;
 mod values;
 
@@ -218,12 +220,14 @@ fn parse_rows(
     let now = Utc::now();
     let mut out = Parsed::default();
     let mut copy = db::CopyRow::new();
+    let mut pickups = seen::PickupsSeen::default();
     let width = file.header.width();
     let row = |line: u64,
                end_line: u64,
                fields: &[std::borrow::Cow<'_, str>],
                refused: Option<Problem>,
                out: &mut Parsed,
+               pickups: &mut seen::PickupsSeen,
                copy: &mut db::CopyRow| {
         if fields.iter().all(|f| f.trim().is_empty()) {
             return;
@@ -293,6 +297,15 @@ fn parse_rows(
                     return;
                 };
                 let good = problems.is_empty();
+                let seen = pickups.line(
+                    line,
+                    &key,
+                    c.customer.as_deref(),
+                    c.collected_at,
+                    c.garment.as_deref(),
+                    c.service,
+                    crate::pickups::MAX_LINES as u32,
+                );
                 copy.int(Some(line as i64))
                     .text(Some(&key))
                     .bool(Some(!good))
@@ -302,6 +315,12 @@ fn parse_rows(
                     .text(c.service.map(|s| s.name()).as_deref())
                     .int(c.price_cents)
                     .text(Some(c.condition_notes.as_str()).filter(|_| good))
+                    .int(Some(i64::from(seen.pos)))
+                    .int(Some(seen.first_line as i64))
+                    .bool(Some(seen.too_many))
+                    .bool(Some(seen.other_customer))
+                    .bool(Some(seen.other_time))
+                    .bool(Some(seen.same_service))
                     .end();
             }
         }
@@ -323,7 +342,15 @@ fn parse_rows(
             let _header = csv.next_record();
             while let Some(record) = csv.next_record() {
                 match record {
-                    Ok(r) => row(r.line, r.end_line, &r.fields, None, &mut out, &mut copy),
+                    Ok(r) => row(
+                        r.line,
+                        r.end_line,
+                        &r.fields,
+                        None,
+                        &mut out,
+                        &mut pickups,
+                        &mut copy,
+                    ),
                     Err(u) => {
                         // Refused, but still staged when it has its keys, so its pickup is refused whole.
                         let mut fields = u.before;
@@ -337,7 +364,15 @@ fn parse_rows(
                                 u.line + 1
                             ),
                         );
-                        row(u.line, u.line, &fields, Some(problem), &mut out, &mut copy);
+                        row(
+                            u.line,
+                            u.line,
+                            &fields,
+                            Some(problem),
+                            &mut out,
+                            &mut pickups,
+                            &mut copy,
+                        );
                     }
                 }
                 flush(&mut copy)?;
@@ -359,7 +394,15 @@ fn parse_rows(
             for (line, cells) in rows.iter().skip(1) {
                 let fields: Vec<std::borrow::Cow<'_, str>> =
                     cells.iter().map(|c| c.as_str().into()).collect();
-                row(*line, *line, &fields, None, &mut out, &mut copy);
+                row(
+                    *line,
+                    *line,
+                    &fields,
+                    None,
+                    &mut out,
+                    &mut pickups,
+                    &mut copy,
+                );
                 flush(&mut copy)?;
             }
         }
@@ -586,6 +629,7 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         return Ok(report);
     }
     write_chunks(&mut conn, opts, &report).await?;
+    db::unlock(&mut conn).await?;
     conn.close().await?;
     opts.progress.finish();
     Ok(report)
@@ -600,7 +644,7 @@ async fn write_chunks(
 ) -> anyhow::Result<()> {
     let chunks = until_interrupted(
         &opts.interrupt,
-        db::plan_chunks(conn, opts.batch_size as i64),
+        chunks::plan_chunks(conn, opts.batch_size as i64),
     )
     .await??;
     let pickups_to_insert = report
@@ -624,7 +668,7 @@ async fn write_chunks(
             return Err(done.into());
         }
         let mut tx = conn.begin().await?;
-        let moved = db::move_chunk(&mut tx, chunk, staff_id)
+        let moved = chunks::move_chunk(&mut tx, chunk, staff_id)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(d) if d.constraint() == Some("garment_tag_code_key") => {
