@@ -98,6 +98,27 @@ fn may_read(state: &AppState, peer: Option<std::net::SocketAddr>, headers: &Head
         })
 }
 
+/// Totals of every committed `doorstep import` (it runs outside the service, so its rows are read from the
+/// database at each scrape); a database error leaves the last values.
+async fn import_rows(pool: &sqlx::PgPool) {
+    let rows: Result<Vec<(String, i64, i64, i64)>, _> = sqlx::query_as(
+        "select file, sum(inserted)::bigint, sum(already_imported)::bigint, sum(rejected)::bigint
+           from import_run group by file",
+    )
+    .fetch_all(pool)
+    .await;
+    for (file, inserted, already, rejected) in rows.unwrap_or_default() {
+        for (outcome, n) in [
+            ("inserted", inserted),
+            ("already_imported", already),
+            ("rejected", rejected),
+        ] {
+            counter!("doorstep_import_rows_total", "file" => file.clone(), "outcome" => outcome)
+                .absolute(u64::try_from(n).unwrap_or(0));
+        }
+    }
+}
+
 /// `GET /metrics`: the Prometheus text format, to the machine itself or with the metrics token.
 #[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> Response {
@@ -121,6 +142,7 @@ pub async fn metrics(State(state): State<AppState>, request: axum::extract::Requ
     gauge!("doorstep_db_pool_connections").set(f64::from(pool.size()));
     gauge!("doorstep_db_pool_in_use").set(pool.size() as f64 - pool.num_idle() as f64);
     gauge!("doorstep_decode_queue_depth").set(state.decoder.admitted() as f64);
+    import_rows(pool).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle.render(),

@@ -578,3 +578,19 @@ pub async fn import_staff(db: impl PgExecutor<'_>) -> sqlx::Result<Uuid> {
     .fetch_one(db)
     .await
 }
+
+/// Records what one file of a committed import did, for `/metrics`.
+pub async fn record_run(conn: &mut PgConnection, file: &str, rows: &Counts) -> sqlx::Result<()> {
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    sqlx::query(
+        "insert into import_run (file, rows_read, inserted, already_imported, rejected) values ($1, $2, $3, $4, $5)",
+    )
+    .bind(file)
+    .bind(n(rows.read))
+    .bind(n(rows.inserted))
+    .bind(n(rows.already_imported))
+    .bind(n(rows.rejected))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -45,6 +45,15 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// The file's name in reports and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Customers => "customers",
+            FileKind::Garments => "garments",
+            FileKind::Pickups => "pickups",
+        }
+    }
+
     fn format(self) -> &'static Format {
         match self {
             FileKind::Customers => &columns::CUSTOMERS,
@@ -629,6 +638,9 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         return Ok(report);
     }
     write_chunks(&mut conn, opts, &report).await?;
+    for f in &report.files {
+        db::record_run(&mut conn, f.kind.name(), &f.rows).await?;
+    }
     db::unlock(&mut conn).await?;
     conn.close().await?;
     opts.progress.finish();

@@ -553,6 +553,25 @@ async fn request_ids_are_kept_or_made_and_named_in_problems(pool: PgPool) {
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn metrics_are_served_to_loopback_only(pool: PgPool) {
     doorstep::observe::install();
+    // An import runs outside the service; its rows reach /metrics through the database.
+    let fixture = |name: &str| {
+        Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/import")
+                .join(name),
+        )
+    };
+    doorstep::import::import(
+        &pool,
+        &doorstep::import::ImportOptions {
+            customers: fixture("customers.csv"),
+            garments: fixture("garments.csv"),
+            pickups: fixture("pickups.csv"),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let app = TestApp::new(pool).await;
     let token = app.login(Role::Pickup).await;
     app.get("/api/v1/auth/me", &token).await.ok(StatusCode::OK);
@@ -579,4 +598,12 @@ async fn metrics_are_served_to_loopback_only(pool: PgPool) {
         "{text}"
     );
     assert!(text.contains("doorstep_db_pool_in_use"), "{text}");
+    for (file, n) in [("customers", 5), ("garments", 15), ("pickups", 25)] {
+        assert!(
+            text.contains(&format!(
+                "doorstep_import_rows_total{{file=\"{file}\",outcome=\"inserted\"}} {n}"
+            )),
+            "{file}: {text}"
+        );
+    }
 }
