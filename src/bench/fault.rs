@@ -255,21 +255,7 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
     .fetch_optional(pool)
     .await?
     .context("the database has no garments: load `doorstep demo` or `doorstep seed` first")?;
-    let run_id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let username = crate::domain::username::Username::parse(&format!("fault-bench-{run_id}"))?;
-    let password = crate::auth::generate_password();
-    let p = password.clone();
-    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&p)).await??;
-    crate::staff::db::insert_staff(
-        pool,
-        &username,
-        "Fault bench",
-        crate::domain::Role::Pickup,
-        &hash,
-    )
-    .await?;
-    let login =
-        serde_json::json!({"username": username.as_str(), "password": password}).to_string();
+    let (run_id, login) = super::pickup_account(pool, "fault-bench", "Fault bench").await?;
     let answer = http(
         &bench.addr,
         "POST",

@@ -158,22 +158,8 @@ async fn send(
 
 /// A throwaway pickup account, signed in: its bearer token.
 async fn session(pool: &PgPool, addr: &str) -> anyhow::Result<String> {
-    let run_id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let username = crate::domain::username::Username::parse(&format!("load-bench-{run_id}"))?;
-    let password = crate::auth::generate_password();
-    let p = password.clone();
-    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&p)).await??;
-    crate::staff::db::insert_staff(
-        pool,
-        &username,
-        "Load bench",
-        crate::domain::Role::Pickup,
-        &hash,
-    )
-    .await?;
+    let (_, login) = super::pickup_account(pool, "load-bench", "Load bench").await?;
     let mut client = connect(addr).await?;
-    let login =
-        serde_json::json!({"username": username.as_str(), "password": password}).to_string();
     let (status, body) = send(&mut client, addr, "/api/v1/auth/login", &[], login).await?;
     anyhow::ensure!(status == 200, "sign-in answered {status}");
     let value: serde_json::Value = serde_json::from_slice(&body)?;

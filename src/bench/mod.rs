@@ -1,7 +1,32 @@
-//! Benchmark commands of the binary (`doorstep bench ...`, including the database fault test); scan.lua drives
-//! wrk for the HTTP scan figure.
+//! Benchmark commands of the binary (`doorstep bench ...`: decode, lists, load, the database fault test);
+//! scan.lua drives wrk for the HTTP scan figure.
 
 pub mod decode;
 pub mod fault;
 pub mod lists;
 pub mod load;
+
+/// A throwaway pickup account for a bench run against a live service: its run id and the JSON body that signs
+/// it in.
+pub async fn pickup_account(
+    pool: &sqlx::PgPool,
+    prefix: &str,
+    display_name: &str,
+) -> anyhow::Result<(String, String)> {
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let username = crate::domain::username::Username::parse(&format!("{prefix}-{run_id}"))?;
+    let password = crate::auth::generate_password();
+    let p = password.clone();
+    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&p)).await??;
+    crate::staff::db::insert_staff(
+        pool,
+        &username,
+        display_name,
+        crate::domain::Role::Pickup,
+        &hash,
+    )
+    .await?;
+    let login =
+        serde_json::json!({"username": username.as_str(), "password": password}).to_string();
+    Ok((run_id, login))
+}

@@ -154,6 +154,12 @@ async fn apply_chunk_rollups(
     conn: &mut PgConnection,
     exec: &impl Fn(&str) -> String,
 ) -> sqlx::Result<()> {
+    let fold = format!(
+        "with totals as (
+             select customer_id, seq, collected_at, total from import_move_pickup where chunk = $chunk
+         ), {}",
+        super::db::SPEND_FOLD
+    );
     for sql in [
         "update garment g
             set times_cleaned = g.times_cleaned + r.n,
@@ -171,32 +177,7 @@ async fn apply_chunk_rollups(
                 l.collected_at, l.pickup_id
            from import_move_line l
           where l.chunk = $chunk and is_cleaning(l.service)",
-        "with totals as (
-             select customer_id, seq, collected_at, total from import_move_pickup where chunk = $chunk
-         ), folded as (
-             select customer_id, spend_fold(recent, long, at_ order by ord) as f
-               from (select s.customer_id, 0::bigint as ord, s.recent_spend as recent, s.long_spend as long,
-                            s.last_pickup_at as at_
-                       from customer_stats s where s.customer_id in (select customer_id from totals)
-                     union all
-                     select customer_id, seq, total::float8, total::float8, collected_at from totals) x
-              group by customer_id
-         ), per_customer as (
-             select customer_id, min(collected_at) as first_at, max(collected_at) as last_at,
-                    count(*)::int as n, sum(total)::bigint as spend
-               from totals group by customer_id
-         )
-         insert into customer_stats as cs
-                (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
-         select c.customer_id, c.first_at, c.last_at, c.n, c.spend, (f.f).recent_sum, (f.f).long_sum
-           from per_customer c join folded f using (customer_id)
-         on conflict (customer_id) do update set
-             first_pickup_at = least(cs.first_pickup_at, excluded.first_pickup_at),
-             last_pickup_at = greatest(cs.last_pickup_at, excluded.last_pickup_at),
-             pickups = cs.pickups + excluded.pickups,
-             spend_cents = cs.spend_cents + excluded.spend_cents,
-             recent_spend = excluded.recent_spend,
-             long_spend = excluded.long_spend",
+        &fold,
     ] {
         once(&exec(sql)).execute(&mut *conn).await?;
     }

@@ -442,6 +442,33 @@ async fn counts(conn: &mut PgConnection, sql: &str) -> sqlx::Result<Counts> {
     })
 }
 
+/// The end of a statement that folds a `totals (customer_id, seq, collected_at, total)` CTE of new pickups into
+/// `customer_stats`, pickup by pickup in `seq` order (the demo's and the import's bulk rollups share it).
+pub const SPEND_FOLD: &str = "folded as (
+             select customer_id, spend_fold(recent, long, at_ order by ord) as f
+               from (select s.customer_id, 0::bigint as ord, s.recent_spend as recent, s.long_spend as long,
+                            s.last_pickup_at as at_
+                       from customer_stats s where s.customer_id in (select customer_id from totals)
+                     union all
+                     select customer_id, seq, total::float8, total::float8, collected_at from totals) x
+              group by customer_id
+         ), per_customer as (
+             select customer_id, min(collected_at) as first_at, max(collected_at) as last_at,
+                    count(*)::int as n, sum(total)::bigint as spend
+               from totals group by customer_id
+         )
+         insert into customer_stats as cs
+                (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
+         select c.customer_id, c.first_at, c.last_at, c.n, c.spend, (f.f).recent_sum, (f.f).long_sum
+           from per_customer c join folded f using (customer_id)
+         on conflict (customer_id) do update set
+             first_pickup_at = least(cs.first_pickup_at, excluded.first_pickup_at),
+             last_pickup_at = greatest(cs.last_pickup_at, excluded.last_pickup_at),
+             pickups = cs.pickups + excluded.pickups,
+             spend_cents = cs.spend_cents + excluded.spend_cents,
+             recent_spend = excluded.recent_spend,
+             long_spend = excluded.long_spend";
+
 /// The rollups of many pickups, already inserted with their lines, applied in one statement in the order given,
 /// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
 /// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
@@ -452,7 +479,7 @@ pub async fn apply_pickup_rollups(
     customer_ids: &[Uuid],
     pickup_ids: &[Uuid],
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query(&format!(
         "with batch as (
              select b.customer_id, b.pickup_id, b.seq, p.collected_at
                from unnest($1::uuid[], $2::uuid[]) with ordinality as b(customer_id, pickup_id, seq)
@@ -489,31 +516,8 @@ pub async fn apply_pickup_rollups(
              select b.customer_id, b.seq, b.collected_at, coalesce(sum(l.price_cents), 0)::bigint as total
                from batch b left join lines l on l.customer_id = b.customer_id and l.pickup_id = b.pickup_id
               group by b.customer_id, b.pickup_id, b.seq, b.collected_at
-         ), folded as (
-             select customer_id, spend_fold(recent, long, at_ order by ord) as f
-               from (select s.customer_id, 0::bigint as ord, s.recent_spend as recent, s.long_spend as long,
-                            s.last_pickup_at as at_
-                       from customer_stats s where s.customer_id in (select customer_id from batch)
-                     union all
-                     select customer_id, seq, total::float8, total::float8, collected_at from totals) x
-              group by customer_id
-         ), per_customer as (
-             select customer_id, min(collected_at) as first_at, max(collected_at) as last_at,
-                    count(*)::int as n, sum(total)::bigint as spend
-               from totals group by customer_id
-         )
-         insert into customer_stats as cs
-                (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
-         select c.customer_id, c.first_at, c.last_at, c.n, c.spend, (f.f).recent_sum, (f.f).long_sum
-           from per_customer c join folded f using (customer_id)
-         on conflict (customer_id) do update set
-             first_pickup_at = least(cs.first_pickup_at, excluded.first_pickup_at),
-             last_pickup_at = greatest(cs.last_pickup_at, excluded.last_pickup_at),
-             pickups = cs.pickups + excluded.pickups,
-             spend_cents = cs.spend_cents + excluded.spend_cents,
-             recent_spend = excluded.recent_spend,
-             long_spend = excluded.long_spend",
-    )
+         ), {SPEND_FOLD}"
+    ))
     .bind(customer_ids)
     .bind(pickup_ids)
     .execute(db)

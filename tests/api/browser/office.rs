@@ -742,7 +742,10 @@ async fn a_manager_changes_a_price_and_the_storage_settings(pool: PgPool) {
     let served = Served::start(pool.clone()).await;
     let b = signed_in(&served, &user, Options::sized("en", 1280, 800)).await;
     open(&b, &served, "#/settings", "#storage-settings-form").await;
-    // The catch-all dry-cleaning price (any kind, any material), typed in yuan.
+    // The catch-all dry-cleaning price (any kind, any material), typed in yuan, once the list has loaded.
+    let catch_all = "[...document.querySelectorAll('#cleaning-prices tbody tr')]
+           .find(r => r.cells[0].textContent === 'Dry clean' && r.cells[1].textContent === 'Any' && r.cells[2].textContent === 'Any')";
+    b.until(&format!("!!{catch_all}"), 20).await;
     b.eval(
         "const row = [...document.querySelectorAll('#cleaning-prices tbody tr')]
            .find(r => r.cells[0].textContent === 'Dry clean' && r.cells[1].textContent === 'Any' && r.cells[2].textContent === 'Any');
