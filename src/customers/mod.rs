@@ -19,7 +19,7 @@ use crate::state::AppState;
 use db::{CustomerDraft, CustomerFields};
 
 /// A customer as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Customer {
     pub(crate) customer_id: Uuid,
     pub(crate) name: String,

@@ -166,14 +166,6 @@ macro_rules! code_type {
                 f.write_str(&self.0)
             }
         }
-
-        /// Read back through `parse`, so a code out of JSON is as checked as one typed at the door.
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                Self::parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
     };
 }
 

@@ -46,14 +46,6 @@ impl std::fmt::Display for Phone {
     }
 }
 
-/// Read back through `parse`, so a phone out of JSON is as checked as one typed in a form.
-impl<'de> serde::Deserialize<'de> for Phone {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Phone::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::extract::{Json, Path};
 use crate::state::AppState;
 
 /// A garment as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Garment {
     pub(crate) customer_id: Uuid,
     pub(crate) garment_id: Uuid,
@@ -37,7 +37,7 @@ pub struct Garment {
 }
 
 /// A garment with its cleaning record.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct WardrobeItem {
     #[sqlx(flatten)]
     #[serde(flatten)]

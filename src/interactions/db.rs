@@ -69,6 +69,21 @@ pub async fn list_interactions(
     .await
 }
 
+/// A customer's complaints still open, newest first.
+pub async fn open_complaints(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+) -> sqlx::Result<Vec<Interaction>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from interaction
+          where customer_id = $1 and kind = 'complaint' and resolved_at is null
+          order by occurred_at desc"
+    ))
+    .bind(customer_id)
+    .fetch_all(db)
+    .await
+}
+
 /// Marks an open complaint resolved; `None` when there is no such open complaint.
 pub async fn resolve_complaint(
     db: impl PgExecutor<'_>,

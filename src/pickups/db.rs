@@ -150,6 +150,27 @@ pub async fn door_code_belongs(
     .await
 }
 
+/// The latest pickups of a customer, newest first, with line counts and totals.
+pub async fn recent_pickups(
+    db: impl PgExecutor<'_>,
+    customer_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<PickupSummary>> {
+    sqlx::query_as(
+        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
+                count(pl.line_no) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
+           from pickup p left join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+          where p.customer_id = $1
+          group by p.customer_id, p.pickup_id
+          order by p.collected_at desc, p.pickup_id
+          limit $2",
+    )
+    .bind(customer_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// The lines of the given pickups with their garments' descriptions, in line order.
 pub async fn lines_of(
     db: impl PgExecutor<'_>,

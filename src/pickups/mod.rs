@@ -23,7 +23,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 
 /// A pickup in a customer's list: when, how many garments, how much.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PickupSummary {
     pub(crate) pickup_id: Uuid,
     pub(crate) collected_at: DateTime<Utc>,

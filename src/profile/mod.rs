@@ -31,32 +31,23 @@ pub struct CustomerCard {
     pub(crate) open_complaints: Vec<interactions::Interaction>,
 }
 
-/// Assembles a card from the parts the database composed (one statement: [`db::card`]).
-pub fn card_of(row: db::CardRow) -> Option<CustomerCard> {
-    Some(CustomerCard {
-        customer: row.customer?.0,
-        last_pickups: row.last_pickups.0,
-        wardrobe: garments::group_wardrobe(row.wardrobe.0),
-        open_complaints: row.open_complaints.0,
-    })
-}
-
-/// The card of a customer, recording the read as `action` in the access log; `None` when there is no such
-/// customer.
-pub async fn load_card(
-    pool: &sqlx::PgPool,
-    customer_id: Uuid,
-    staff_id: Uuid,
-    action: &str,
-) -> AppResult<Option<CustomerCard>> {
-    let row = db::card(
-        pool,
-        db::CardTarget::Customer(customer_id),
-        staff_id,
-        action,
-    )
-    .await?;
-    Ok(row.and_then(card_of))
+/// Assembles the card; `None` when the customer does not exist.
+pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
+    // One connection for the four small reads: a scan never holds more than one.
+    let mut conn = pool.acquire().await?;
+    let Some(customer) = crate::customers::db::fetch_customer(&mut *conn, customer_id).await?
+    else {
+        return Ok(None);
+    };
+    let last_pickups = pickups::db::recent_pickups(&mut *conn, customer_id, 5).await?;
+    let wardrobe = garments::group_wardrobe(garments::db::wardrobe(&mut *conn, customer_id).await?);
+    let open_complaints = interactions::db::open_complaints(&mut *conn, customer_id).await?;
+    Ok(Some(CustomerCard {
+        customer,
+        last_pickups,
+        wardrobe,
+        open_complaints,
+    }))
 }
 
 /// The door card: who lives here, do-not-contact, open complaints, wardrobe by season and the last pickups (logged).
@@ -66,8 +57,9 @@ async fn get_card(
     Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
 ) -> AppResult<Json<CustomerCard>> {
-    let card = load_card(&state.pool, customer_id, staff.staff_id, "card_view")
+    let card = load_card(&state.pool, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
+    crate::access::note_read(&state, staff.staff_id, "card_view", customer_id).await;
     Ok(Json(card))
 }

@@ -12,8 +12,7 @@ use crate::decode::Symbology;
 use crate::domain::code::{CodeError, DoorCode, TagCode};
 use crate::error::{AppError, AppResult};
 use crate::extract::Json;
-use crate::garments::Garment;
-use crate::profile::db::CardTarget;
+use crate::garments::{self, Garment};
 use crate::profile::{self, CustomerCard};
 use crate::state::{AppState, Settings};
 
@@ -159,43 +158,52 @@ async fn scan(
         ScanSource::Photo => "photo",
         ScanSource::Keyboard => "code",
     };
-    // The whole card, the code's resolution and the access-log entry in one statement: with the session check,
-    // a scan is two round trips.
-    let (target, code_text, kind) = match &code {
-        ScannedCode::Door(c) => (CardTarget::Door(c.as_str()), c.to_string(), "door_label"),
-        ScannedCode::Tag(c) => (CardTarget::Tag(c.as_str()), c.to_string(), "garment_tag"),
+    let (customer_id, garment, code_text, kind) = match code {
+        ScannedCode::Door(code) => {
+            let label = crate::labels::db::label_by_code(&state.pool, &code).await?;
+            match label {
+                Some(l) if l.revoked_at.is_none() => {
+                    (l.customer_id, None, code.to_string(), "door_label")
+                }
+                Some(_) => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "label-revoked",
+                        "Label revoked",
+                        "this door label was revoked; the customer may have a newer label",
+                    )
+                    .with_field(field))
+                }
+                None => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "unknown-label",
+                        "Unknown label",
+                        "no customer has this door label",
+                    )
+                    .with_field(field))
+                }
+            }
+        }
+        ScannedCode::Tag(code) => {
+            match garments::db::fetch_garment_by_tag(&state.pool, &code).await? {
+                Some(g) => (g.customer_id, Some(g), code.to_string(), "garment_tag"),
+                None => {
+                    return Err(AppError::problem(
+                        StatusCode::NOT_FOUND,
+                        "unknown-tag",
+                        "Unknown tag",
+                        "no garment has this tag yet; record it as a new garment with this tag",
+                    )
+                    .with_field(field))
+                }
+            }
+        }
     };
-    let row = profile::db::card(&state.pool, target, staff.staff_id, "scan").await?;
-    let unknown = || match code {
-        ScannedCode::Door(_) => AppError::problem(
-            StatusCode::NOT_FOUND,
-            "unknown-label",
-            "Unknown label",
-            "no customer has this door label",
-        )
-        .with_field(field),
-        ScannedCode::Tag(_) => AppError::problem(
-            StatusCode::NOT_FOUND,
-            "unknown-tag",
-            "Unknown tag",
-            "no garment has this tag yet; record it as a new garment with this tag",
-        )
-        .with_field(field),
-    };
-    let Some(mut row) = row else {
-        return Err(unknown());
-    };
-    if row.revoked {
-        return Err(AppError::problem(
-            StatusCode::NOT_FOUND,
-            "label-revoked",
-            "Label revoked",
-            "this door label was revoked; the customer may have a newer label",
-        )
-        .with_field(field));
-    }
-    let garment = row.garment.take().map(|g| g.0);
-    let customer = profile::card_of(row).ok_or(AppError::NotFound("customer"))?;
+    let customer = profile::load_card(&state.pool, customer_id)
+        .await?
+        .ok_or(AppError::NotFound("customer"))?;
+    crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
     Ok(Json(ScanResult {
         code: code_text,
         kind,
