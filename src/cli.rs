@@ -437,9 +437,11 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         state.pool.clone(),
         config.idempotency_retention_days.clamp(1, 3650),
     );
+    let refit = crate::forecasts::api::spawn_refit(state.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     app::serve(listener, state, app::shutdown_signal()).await?;
     purge.abort();
+    refit.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -134,22 +134,45 @@ async fn intake(
     Authed(_, _): Authed<Manager>,
     Query(p): Query<IntakeParams>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let keep = p.weeks.unwrap_or(26);
+    let keep = p.weeks.unwrap_or(DEFAULT_WEEKS);
     if !(1..=104).contains(&keep) {
         return Err(AppError::invalid("weeks", "between 1 and 104"));
     }
-    let key = format!("intake:{keep}:{}", state.settings.clock.today());
-    let state = &state;
-    let answer = state
+    Ok(Json(intake_answer(&state, keep).await?))
+}
+
+/// The intake forecast for `keep` weeks: the kept fit while no closed week's data and no calendar entry changed
+/// today (`forecast_input.version`), else fitted once now while other callers wait for it.
+pub async fn intake_answer(state: &AppState, keep: usize) -> AppResult<serde_json::Value> {
+    let version = db::input_version(&state.pool).await?;
+    let key = format!("intake:{keep}:{}:{version}", state.settings.clock.today());
+    state
         .forecasts
-        .get_or_compute(key, move || async move {
+        .get_or_compute_kept(key, move || async move {
             let started = std::time::Instant::now();
             let f = compute_intake(state, keep).await?;
             crate::observe::forecast_done("intake", started.elapsed());
             serde_json::to_value(f).map_err(|e| AppError::Internal(e.into()))
         })
-        .await?;
-    Ok(Json(answer))
+        .await
+}
+
+/// Weeks the office app's dashboard asks for, fitted ahead by [`spawn_refit`].
+pub const DEFAULT_WEEKS: usize = 26;
+
+/// Refits the default intake forecast in the background when its inputs or the day change (checked every
+/// minute), so a manager's page is served from the kept fit instead of waiting for one.
+pub fn spawn_refit(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if let Err(e) = intake_answer(&state, DEFAULT_WEEKS).await {
+                tracing::warn!(error = %e, "forecast refit failed; retrying later");
+            }
+        }
+    })
 }
 
 async fn compute_intake(state: &AppState, keep: usize) -> AppResult<IntakeForecast> {

@@ -31,6 +31,14 @@ pub async fn weekly_intake(
     .await
 }
 
+/// The version of the intake forecast's inputs: bumped by every write to a closed week's pickups, a garment's
+/// class or the calendar (triggers of migration 20261202001500).
+pub async fn input_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar("select version from forecast_input")
+        .fetch_one(db)
+        .await
+}
+
 /// Garments that qualify for storage cleaned in `[from, to)`, by kind and material.
 pub async fn candidates_by_kind(
     db: impl PgExecutor<'_>,

@@ -30,12 +30,39 @@ impl SingleFlight {
         Fut: Future<Output = AppResult<serde_json::Value>>,
     {
         let asked_at = Instant::now();
+        self.answer(key, compute, |at| at >= asked_at).await
+    }
+
+    /// The answer kept for `key`, however old, else computed once while later callers wait: for keys that name
+    /// everything the answer depends on (a version of its inputs), so a kept answer is never stale.
+    pub async fn get_or_compute_kept<F, Fut>(
+        &self,
+        key: String,
+        compute: F,
+    ) -> AppResult<serde_json::Value>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<serde_json::Value>>,
+    {
+        self.answer(key, compute, |_| true).await
+    }
+
+    async fn answer<F, Fut>(
+        &self,
+        key: String,
+        compute: F,
+        usable: impl Fn(Instant) -> bool,
+    ) -> AppResult<serde_json::Value>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = AppResult<serde_json::Value>>,
+    {
         let slot = {
             let mut slots = self
                 .slots
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Keys carry the day; forget other days' slots so the map stays small.
+            // Keys carry the day or an input version; forget other slots so the map stays small.
             if slots.len() > 256 {
                 slots.retain(|_, s| Arc::strong_count(s) > 1);
             }
@@ -43,7 +70,7 @@ impl SingleFlight {
         };
         let mut cached = slot.lock().await;
         if let Some((at, answer)) = cached.as_ref() {
-            if *at >= asked_at {
+            if usable(*at) {
                 return Ok(answer.clone());
             }
         }

@@ -275,3 +275,73 @@ async fn the_intake_forecast_does_not_depend_on_the_horizon_and_adds_up(pool: sq
         assert!(ends >= today);
     }
 }
+
+/// The fit is kept while no closed week changes: a visit made now leaves it, a back-dated one refits it.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) {
+    let app = seeded(pool, 2).await;
+    let manager = app.login(Role::Manager).await;
+    let worker = app.login(Role::Pickup).await;
+    let version = || async { app.count("select version from forecast_input").await };
+    let first = app
+        .get("/api/v1/forecasts/intake", &manager)
+        .await
+        .ok(StatusCode::OK);
+    let before = version().await;
+    let (customer_id, garment_id): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select customer_id, garment_id from garment order by garment_id limit 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let visit = |at: chrono::DateTime<chrono::Utc>, key: &'static str| {
+        let body = serde_json::json!({
+            "customer_id": customer_id,
+            "collected_at": at,
+            "lines": [{"garment_id": garment_id, "service": "dry_clean", "price_cents": 2000}],
+        });
+        let (app, worker) = (&app, worker.clone());
+        async move {
+            app.post_pickup(&worker, key, &body)
+                .await
+                .ok(StatusCode::CREATED)
+        }
+    };
+    visit(chrono::Utc::now(), "live-visit").await;
+    assert_eq!(
+        version().await,
+        before,
+        "a visit made now does not touch a closed week"
+    );
+    let again = app
+        .get("/api/v1/forecasts/intake", &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(again, first, "the kept fit is served");
+
+    visit(
+        chrono::Utc::now() - chrono::Duration::days(30),
+        "back-dated-visit",
+    )
+    .await;
+    assert!(
+        version().await > before,
+        "a back-dated visit changes a closed week"
+    );
+    let refit = app
+        .get("/api/v1/forecasts/intake", &manager)
+        .await
+        .ok(StatusCode::OK);
+    let weeks_total = |f: &Value| -> f64 {
+        f["history"]["total"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(num)
+            .sum()
+    };
+    assert_eq!(
+        weeks_total(&refit),
+        weeks_total(&first) + 1.0,
+        "the refit counts the back-dated garment"
+    );
+}
