@@ -272,6 +272,9 @@ async fn create_campaign(
     }
     let mut tx = state.pool.begin().await?;
     if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
+        // with this key must not find it still held.
+        tx.rollback().await?;
         return Ok(replay);
     }
     let snap = snapshot(&state, &req).await?;
@@ -602,6 +605,9 @@ async fn record_outcome(
 
     let mut tx = state.pool.begin().await?;
     if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
+        // with this key must not find it still held.
+        tx.rollback().await?;
         return Ok(replay);
     }
     let current = db::lock_entry(&mut tx, campaign_id, customer_id)

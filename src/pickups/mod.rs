@@ -254,6 +254,9 @@ async fn record_pickup(
     let (req, lines, door_code) = check_request(parse_body(&headers, &body)?)?;
     let mut tx = state.pool.begin().await?;
     if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
+        // with this key must not find it still held.
+        tx.rollback().await?;
         return Ok(replay);
     }
     let customer_id = req.customer_id;

@@ -55,6 +55,9 @@ async fn create_order(
     let calendar = Calendar::load(&state.pool).await?;
     let mut tx = state.pool.begin().await?;
     if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
+        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
+        // with this key must not find it still held.
+        tx.rollback().await?;
         return Ok(replay);
     }
     if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
