@@ -94,25 +94,6 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
     .flatten()
 }
 
-/// Every `(METHOD, path)` the document describes, for the route-coverage check.
-pub fn documented_operations(doc: &OpenApi) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (path, item) in &doc.paths.paths {
-        for (method, op) in [
-            ("GET", &item.get),
-            ("PUT", &item.put),
-            ("POST", &item.post),
-            ("DELETE", &item.delete),
-            ("PATCH", &item.patch),
-        ] {
-            if op.is_some() {
-                out.push((method.to_owned(), path.clone()));
-            }
-        }
-    }
-    out
-}
-
 /// The finished document, serialised once, for the route that serves it.
 #[derive(Clone)]
 pub struct Document(Arc<str>);

@@ -225,20 +225,6 @@ async fn pg_ctl(bench: &FaultBench, action: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn memory_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<u64> {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()
-    };
-    Some((field("VmHWM:")?, field("VmRSS:")?))
-}
-
 /// Shared between the clients and the conductor.
 struct Shared {
     samples: Mutex<Vec<Sample>>,
@@ -406,7 +392,7 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
         refused: shared.refused.lock().map(|r| *r).unwrap_or_default(),
         readyz_down,
         ready_after,
-        peak_kib: bench.server_pid.and_then(memory_kib),
+        peak_kib: bench.server_pid.and_then(super::process_memory_kib),
         ..FaultReport::default()
     };
     for s in &samples {

@@ -313,17 +313,6 @@ async fn pgbench_ready(pool: &PgPool, url: &str, scale: u32) -> anyhow::Result<(
     Ok(())
 }
 
-fn peak_kib(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()?
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 const KINDS: &[&str] = &[
     "coat",
     "sweater",
@@ -432,6 +421,9 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         move || (pickup_body(&customers, n), Some(Uuid::new_v4().to_string())),
     )
     .await?;
-    report.peak_kib = bench.server_pid.and_then(peak_kib);
+    report.peak_kib = bench
+        .server_pid
+        .and_then(super::process_memory_kib)
+        .map(|(peak, _)| peak);
     Ok(report)
 }

@@ -30,3 +30,19 @@ pub async fn pickup_account(
         serde_json::json!({"username": username.as_str(), "password": password}).to_string();
     Ok((run_id, login))
 }
+
+/// A process's peak and current resident memory (VmHWM, VmRSS) in KiB, from /proc; for figures of a server
+/// the bench drives.
+pub fn process_memory_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}

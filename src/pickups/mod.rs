@@ -279,44 +279,46 @@ async fn record_pickup(
     }
     let pickup_id = Uuid::new_v4();
     tracing::Span::current().record("pickup_id", tracing::field::display(pickup_id));
-    let mut rows = Vec::with_capacity(lines.len());
+    // A line without a resolved garment describes a new one (every other reference was checked above): it gets
+    // its id here, and all new garments go in with one statement.
+    let garment_ids: Vec<Uuid> = resolved
+        .iter()
+        .map(|r| r.unwrap_or_else(Uuid::new_v4))
+        .collect();
     let mut new_garments = Vec::new();
     let mut first_new_tag = None;
-    for (i, (line, garment_id)) in lines.iter().zip(&resolved).enumerate() {
-        if let (None, GarmentRef::New(fields)) = (garment_id, &line.garment) {
-            if fields.tag_code.is_some() && first_new_tag.is_none() {
-                first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
+    for (i, ((line, resolved), id)) in lines.iter().zip(&resolved).zip(&garment_ids).enumerate() {
+        match (resolved, &line.garment) {
+            (Some(_), _) => {}
+            (None, GarmentRef::New(fields)) => {
+                if fields.tag_code.is_some() && first_new_tag.is_none() {
+                    first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
+                }
+                new_garments.push((*id, fields.as_ref()));
             }
-            new_garments.push((Uuid::new_v4(), fields.as_ref()));
-        }
-    }
-    // Every new garment in one statement; tags were checked above, so a clash here is a concurrent visit.
-    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
-    garments::db::insert_garments(&mut *tx, customer_id, &new_garments)
-        .await
-        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
-    let created = new_garments.len();
-    let new_ids: Vec<Uuid> = new_garments.iter().map(|(id, _)| *id).collect();
-    let mut new_ids = new_ids.into_iter();
-    for (i, (line, garment_id)) in lines.into_iter().zip(resolved).enumerate() {
-        let garment_id = match (garment_id, &line.garment) {
-            (Some(id), _) => id,
-            (None, GarmentRef::New(_)) => new_ids.next().ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("no new garment id for line {i}"))
-            })?,
             (None, _) => {
                 return Err(AppError::Internal(anyhow::anyhow!(
                     "unresolved garment reference on line {i}"
                 )))
             }
-        };
-        rows.push(db::LineRow {
+        }
+    }
+    // Tags were checked above, so a clash here is a concurrent visit.
+    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
+    garments::db::insert_garments(&mut *tx, customer_id, &new_garments)
+        .await
+        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
+    let created = new_garments.len();
+    let rows: Vec<db::LineRow> = lines
+        .into_iter()
+        .zip(garment_ids)
+        .map(|(line, garment_id)| db::LineRow {
             garment_id,
             service: line.service,
             price_cents: line.price_cents,
             condition_notes: line.condition_notes,
-        });
-    }
+        })
+        .collect();
     let notes = req.notes.as_deref().unwrap_or("").trim();
     let received_at = db::insert_pickup(
         &mut *tx,

@@ -7,24 +7,7 @@ use uuid::Uuid;
 
 use doorstep::domain::{GarmentKind as K, Material as M, Role, SeasonClass as S};
 
-use crate::helpers::TestApp;
 use crate::world::{ids, World};
-
-async fn post_keyed(
-    app: &TestApp,
-    uri: &str,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> crate::helpers::Reply {
-    let req = Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.request(req).await
-}
 
 struct Setup {
     w: World,
@@ -68,11 +51,15 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     let (d2, d2_id) = s.w.staff(Role::Dispatcher).await;
 
     // Freeze the list; a retry of the same request answers the same campaign and records nothing new.
-    let created = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign()).await;
+    let created = app
+        .post_keyed(CAMPAIGN, &d1, "c-1", &spring_campaign())
+        .await;
     let campaign = created.ok(StatusCode::CREATED);
     assert_eq!(campaign["entries"], 4);
     assert_eq!(campaign["follow_until"], "2026-05-31");
-    let retry = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign()).await;
+    let retry = app
+        .post_keyed(CAMPAIGN, &d1, "c-1", &spring_campaign())
+        .await;
     assert_eq!(retry.headers["idempotent-replayed"], "true");
     assert_eq!(
         retry.ok(StatusCode::CREATED)["campaign_id"],
@@ -104,15 +91,15 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
         .ok(StatusCode::OK);
     assert_eq!(ids(&theirs), vec![s.customers[1], s.customers[3]]);
     // The queue holds campaigns still running: this spring's is over, a catalogue campaign made today is not.
-    let catalogue = post_keyed(
-        app,
-        CAMPAIGN,
-        &manager,
-        "c-2",
-        &json!({"name": "Catalogue", "list": "special_sizes", "min_garments": 1}),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    let catalogue = app
+        .post_keyed(
+            CAMPAIGN,
+            &manager,
+            "c-2",
+            &json!({"name": "Catalogue", "list": "special_sizes", "min_garments": 1}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
     let catalogue_id = catalogue["campaign_id"].as_str().unwrap();
     app.post(
         &format!("{CAMPAIGN}/{catalogue_id}/assign"),
@@ -154,8 +141,7 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
 
     // d1 cannot record on d2's entry.
     let outcome = |c: Uuid| format!("{CAMPAIGN}/{id}/entries/{c}/outcomes");
-    post_keyed(
-        app,
+    app.post_keyed(
         &outcome(s.customers[1]),
         &d1,
         "o-x",
@@ -167,11 +153,14 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     // A booking: recorded once, with a call on the customer's history and a pickup booked.
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let booking = json!({"outcome": "booked", "booked_for": (today + chrono::Duration::days(2)).to_string(), "notes": "gate code 1234"});
-    let entry = post_keyed(app, &outcome(s.customers[0]), &d1, "o-1", &booking)
+    let entry = app
+        .post_keyed(&outcome(s.customers[0]), &d1, "o-1", &booking)
         .await
         .ok(StatusCode::CREATED);
     assert_eq!(entry["status"], "booked");
-    let again = post_keyed(app, &outcome(s.customers[0]), &d1, "o-1", &booking).await;
+    let again = app
+        .post_keyed(&outcome(s.customers[0]), &d1, "o-1", &booking)
+        .await;
     assert_eq!(again.headers["idempotent-replayed"], "true");
     assert_eq!(app.count("select count(*) from campaign_outcome").await, 1);
     assert_eq!(app.count("select count(*) from pickup_booking").await, 1);
@@ -181,20 +170,19 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     assert_eq!(calls, 1);
 
     // A call-back needs a time; no answer just counts the attempt.
-    let bad = post_keyed(
-        app,
-        &outcome(s.customers[2]),
-        &d1,
-        "o-2",
-        &json!({"outcome": "call_back"}),
-    )
-    .await;
+    let bad = app
+        .post_keyed(
+            &outcome(s.customers[2]),
+            &d1,
+            "o-2",
+            &json!({"outcome": "call_back"}),
+        )
+        .await;
     assert_eq!(
         bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
         "call_back_at"
     );
-    post_keyed(
-        app,
+    app.post_keyed(
         &outcome(s.customers[2]),
         &d1,
         "o-3",
@@ -202,8 +190,7 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     )
     .await
     .ok(StatusCode::CREATED);
-    post_keyed(
-        app,
+    app.post_keyed(
         &outcome(s.customers[1]),
         &d2,
         "o-4",
@@ -299,7 +286,8 @@ async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::Pg
     let s = setup(pool).await;
     let app = &s.w.app;
     let (manager, manager_id) = s.w.staff(Role::Manager).await;
-    let id = post_keyed(app, CAMPAIGN, &manager, "c-1", &spring_campaign())
+    let id = app
+        .post_keyed(CAMPAIGN, &manager, "c-1", &spring_campaign())
         .await
         .ok(StatusCode::CREATED)["campaign_id"]
         .as_str()
@@ -323,8 +311,7 @@ async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::Pg
     assert!(ids(&app.get(lists[2], &manager).await.ok(StatusCode::OK)).contains(&top));
 
     let uri = format!("{CAMPAIGN}/{id}/entries/{top}/outcomes");
-    post_keyed(
-        app,
+    app.post_keyed(
         &uri,
         &manager,
         "o-1",
@@ -345,7 +332,8 @@ async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::Pg
         );
     }
     // No later campaign picks them up, the queue drops them, and no further call can be recorded.
-    let later = post_keyed(app, CAMPAIGN, &manager, "c-2", &spring_campaign())
+    let later = app
+        .post_keyed(CAMPAIGN, &manager, "c-2", &spring_campaign())
         .await
         .ok(StatusCode::CREATED);
     assert_eq!(later["entries"], 3);
@@ -354,7 +342,7 @@ async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::Pg
         .await
         .ok(StatusCode::OK);
     assert!(!ids(&queue).contains(&top));
-    post_keyed(app, &uri, &manager, "o-2", &json!({"outcome": "no_answer"}))
+    app.post_keyed(&uri, &manager, "o-2", &json!({"outcome": "no_answer"}))
         .await
         .problem(StatusCode::CONFLICT);
     let csv = app
@@ -372,7 +360,7 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
     app.assert_needs_session(Method::GET, CAMPAIGN).await;
     app.assert_needs_session(Method::GET, "/api/v1/queue").await;
     let pickup = app.login(Role::Pickup).await;
-    post_keyed(app, CAMPAIGN, &pickup, "k", &spring_campaign())
+    app.post_keyed(CAMPAIGN, &pickup, "k", &spring_campaign())
         .await
         .problem(StatusCode::FORBIDDEN);
     app.get("/api/v1/queue", &pickup)
@@ -381,38 +369,38 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
 
     let (d1, _) = s.w.staff(Role::Dispatcher).await;
     let (d2, d2_id) = s.w.staff(Role::Dispatcher).await;
-    let bad = post_keyed(
-        app,
-        CAMPAIGN,
-        &d1,
-        "k1",
-        &json!({"name": "x", "list": "everyone"}),
-    )
-    .await;
+    let bad = app
+        .post_keyed(
+            CAMPAIGN,
+            &d1,
+            "k1",
+            &json!({"name": "x", "list": "everyone"}),
+        )
+        .await;
     assert_eq!(
         bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
         "list"
     );
-    let bad = post_keyed(
-        app,
-        CAMPAIGN,
-        &d1,
-        "k2",
-        &json!({"name": " ", "list": "reminders"}),
-    )
-    .await;
+    let bad = app
+        .post_keyed(
+            CAMPAIGN,
+            &d1,
+            "k2",
+            &json!({"name": " ", "list": "reminders"}),
+        )
+        .await;
     assert_eq!(
         bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
         "name"
     );
-    let bad = post_keyed(
-        app,
-        CAMPAIGN,
-        &d1,
-        "k3",
-        &json!({"name": "x", "list": "reminders", "window": "2026-nope"}),
-    )
-    .await;
+    let bad = app
+        .post_keyed(
+            CAMPAIGN,
+            &d1,
+            "k3",
+            &json!({"name": "x", "list": "reminders", "window": "2026-nope"}),
+        )
+        .await;
     assert_eq!(
         bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["errors"][0]["field"],
         "window"
@@ -426,7 +414,7 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
         .unwrap();
     app.request(req).await.problem(StatusCode::BAD_REQUEST);
 
-    let c = post_keyed(app, CAMPAIGN, &d1, "k4", &json!({"name": "Top two", "list": "reminders", "window": "2026-spring", "on": "2026-04-15", "max_entries": 2}))
+    let c = app.post_keyed(CAMPAIGN, &d1, "k4", &json!({"name": "Top two", "list": "reminders", "window": "2026-spring", "on": "2026-04-15", "max_entries": 2}))
         .await
         .ok(StatusCode::CREATED);
     assert_eq!(c["entries"], 2);
@@ -466,7 +454,7 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
             b.as_object_mut().unwrap().remove("window");
             b
         };
-        post_keyed(app, CAMPAIGN, &d1, &format!("l{k}"), &body)
+        app.post_keyed(CAMPAIGN, &d1, &format!("l{k}"), &body)
             .await
             .ok(StatusCode::CREATED);
     }
@@ -481,7 +469,8 @@ async fn an_idempotency_key_is_bound_to_its_target(pool: sqlx::PgPool) {
     let s = setup(pool).await;
     let app = &s.w.app;
     let (d1, d1_id) = s.w.staff(Role::Dispatcher).await;
-    let campaign = post_keyed(app, CAMPAIGN, &d1, "c-1", &spring_campaign())
+    let campaign = app
+        .post_keyed(CAMPAIGN, &d1, "c-1", &spring_campaign())
         .await
         .ok(StatusCode::CREATED);
     let id = campaign["campaign_id"].as_str().unwrap().to_owned();
@@ -494,15 +483,19 @@ async fn an_idempotency_key_is_bound_to_its_target(pool: sqlx::PgPool) {
     .ok(StatusCode::OK);
     let outcome = |c: Uuid| format!("{CAMPAIGN}/{id}/entries/{c}/outcomes");
     let body = json!({"outcome": "no_answer"});
-    post_keyed(app, &outcome(s.customers[0]), &d1, "k-1", &body)
+    app.post_keyed(&outcome(s.customers[0]), &d1, "k-1", &body)
         .await
         .ok(StatusCode::CREATED);
-    let other = post_keyed(app, &outcome(s.customers[1]), &d1, "k-1", &body).await;
+    let other = app
+        .post_keyed(&outcome(s.customers[1]), &d1, "k-1", &body)
+        .await;
     let problem = other.problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "Idempotency-Key");
     assert!(!other.headers.contains_key("idempotent-replayed"));
     assert_eq!(app.count("select count(*) from campaign_outcome").await, 1);
     // The same key on the same route and target still replays.
-    let again = post_keyed(app, &outcome(s.customers[0]), &d1, "k-1", &body).await;
+    let again = app
+        .post_keyed(&outcome(s.customers[0]), &d1, "k-1", &body)
+        .await;
     assert_eq!(again.headers["idempotent-replayed"], "true");
 }

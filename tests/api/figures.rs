@@ -21,22 +21,6 @@ fn days_ago(n: i64) -> String {
     (today() - Duration::days(n)).to_string()
 }
 
-async fn post_keyed(
-    w: &World,
-    uri: &str,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> crate::helpers::Reply {
-    let req = Request::post(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    w.app.request(req).await
-}
-
 async fn rollup(
     w: &World,
     customer: Uuid,
@@ -74,9 +58,7 @@ async fn a_repair_or_press_is_not_a_cleaning(pool: sqlx::PgPool) {
         last.map(|t| (t + Duration::hours(8)).date_naive().to_string()),
         Some(days_ago(120))
     );
-    let r = post_keyed(
-        &w,
-        &format!("/api/v1/customers/{c}/storage-orders"),
+    let r = w.app.post_keyed(&format!("/api/v1/customers/{c}/storage-orders"),
         &dispatcher,
         "store-after-repair",
         &json!({"items": [{"garment_id": jacket, "declared_value_cents": 100_000}], "term_months": 6}),
@@ -292,9 +274,7 @@ async fn booked_return_deliveries_are_due_on_their_day(pool: sqlx::PgPool) {
     let c = w.customer("Wants It Back").await;
     let coat = w.garment(c, K::Coat, S::Winter, M::Wool, None).await;
     w.pickup(c, &days_ago(3), &[(coat, 10_000)]).await;
-    let order = post_keyed(
-        &w,
-        &format!("/api/v1/customers/{c}/storage-orders"),
+    let order = w.app.post_keyed(&format!("/api/v1/customers/{c}/storage-orders"),
         &dispatcher,
         "far-return",
         &json!({"items": [{"garment_id": coat, "declared_value_cents": 50_000, "position": "B-07"}],
@@ -370,9 +350,7 @@ async fn campaign_credit_follows_the_first_call(pool: sqlx::PgPool) {
         w.pickup(c, "2025-03-20", &[(coat, 40_000)]).await;
         coats.push(coat);
     }
-    let campaign = post_keyed(
-        &w,
-        "/api/v1/campaigns",
+    let campaign = w.app.post_keyed("/api/v1/campaigns",
         &d1,
         "camp-1",
         &json!({"name": "Spring", "list": "reminders", "window": "2026-spring", "on": "2026-04-15"}),
@@ -388,15 +366,15 @@ async fn campaign_credit_follows_the_first_call(pool: sqlx::PgPool) {
         )
         .await
         .ok(StatusCode::OK);
-    post_keyed(
-        &w,
-        &format!("/api/v1/campaigns/{id}/entries/{called}/outcomes"),
-        &d1,
-        "call-1",
-        &json!({"outcome": "no_answer"}),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    w.app
+        .post_keyed(
+            &format!("/api/v1/campaigns/{id}/entries/{called}/outcomes"),
+            &d1,
+            "call-1",
+            &json!({"outcome": "no_answer"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
     sqlx::query("update campaign_outcome set recorded_at = $1")
         .bind(at("2026-04-17"))
         .execute(&w.app.pool)
@@ -493,15 +471,16 @@ async fn the_upsell_list_defaults_to_the_coming_spring(pool: sqlx::PgPool) {
         page["window_chosen"].as_str().unwrap().contains("window"),
         "{page}"
     );
-    let campaign = post_keyed(
-        &w,
-        "/api/v1/campaigns",
-        &dispatcher,
-        "upsell-camp",
-        &json!({"name": "Storage offer", "list": "storage_upsell"}),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    let campaign = w
+        .app
+        .post_keyed(
+            "/api/v1/campaigns",
+            &dispatcher,
+            "upsell-camp",
+            &json!({"name": "Storage offer", "list": "storage_upsell"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
     assert_eq!(campaign["follow_until"], ends, "{campaign}");
     let named = w
         .app
@@ -527,9 +506,7 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
     let c = w.customer("王芳").await;
     let coat = w.garment(c, K::Coat, S::Winter, M::Wool, None).await;
     w.pickup(c, &days_ago(3), &[(coat, 10_000)]).await;
-    let order = post_keyed(
-        &w,
-        &format!("/api/v1/customers/{c}/storage-orders"),
+    let order = w.app.post_keyed(&format!("/api/v1/customers/{c}/storage-orders"),
         &dispatcher,
         "one-item",
         &json!({"items": [{"garment_id": coat, "declared_value_cents": 50_000}], "term_months": 3,
@@ -576,9 +553,7 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
     assert!(ids(&page).contains(&recent));
 
     // Campaign entry CSV: a byte-order mark, the dispatcher's name, company time.
-    let campaign = post_keyed(
-        &w,
-        "/api/v1/campaigns",
+    let campaign = w.app.post_keyed("/api/v1/campaigns",
         &dispatcher,
         "csv-camp",
         &json!({"name": "Spring", "list": "reminders", "window": "2026-spring", "on": "2026-04-15", "cap_days": 5}),
@@ -594,15 +569,15 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
         )
         .await
         .ok(StatusCode::OK);
-    post_keyed(
-        &w,
-        &format!("/api/v1/campaigns/{id}/entries/{recent}/outcomes"),
-        &dispatcher,
-        "cb",
-        &json!({"outcome": "call_back", "call_back_at": "2027-01-05T02:30:00Z"}),
-    )
-    .await
-    .ok(StatusCode::CREATED);
+    w.app
+        .post_keyed(
+            &format!("/api/v1/campaigns/{id}/entries/{recent}/outcomes"),
+            &dispatcher,
+            "cb",
+            &json!({"outcome": "call_back", "call_back_at": "2027-01-05T02:30:00Z"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
     let csv = w
         .app
         .get(

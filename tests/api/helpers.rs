@@ -160,6 +160,11 @@ impl TestApp {
         self.request(pickup_request(token, key, body)).await
     }
 
+    /// POSTs JSON with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, uri: &str, token: &str, key: &str, body: &Value) -> Reply {
+        self.request(keyed_request(uri, token, key, body)).await
+    }
+
     /// POSTs a photo to /scans as multipart.
     pub async fn scan_photo(&self, token: &str, photo: &[u8]) -> Reply {
         let boundary = "doorstep-test-boundary";
@@ -211,7 +216,12 @@ pub async fn call(router: Router, request: Request<Body>) -> Reply {
 
 /// A pickup POST as a worker's device sends it.
 pub fn pickup_request(token: &str, key: &str, body: &Value) -> Request<Body> {
-    Request::post("/api/v1/pickups")
+    keyed_request("/api/v1/pickups", token, key, body)
+}
+
+/// A JSON POST with an `Idempotency-Key`, as every write that must not repeat takes it.
+pub fn keyed_request(uri: &str, token: &str, key: &str, body: &Value) -> Request<Body> {
+    Request::post(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")
         .header("idempotency-key", key)

@@ -1,8 +1,7 @@
 //! Storage: orders priced and placed, one open order per garment, zone capacity, receipts, moves with their
 //! events, the return list, the revenue report, roles, and stored garments leaving the reminder list.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -38,13 +37,8 @@ fn order_uri(order: &Value) -> String {
 }
 
 async fn post_order(app: &TestApp, token: &str, customer: Uuid, key: &str, body: &Value) -> Reply {
-    let req = Request::post(orders_uri(customer))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    app.request(req).await
+    app.post_keyed(&orders_uri(customer), token, key, body)
+        .await
 }
 
 async fn put(app: &TestApp, uri: &str, token: &str, body: Value) -> Reply {
