@@ -1,4 +1,4 @@
-//! Database connection: create the database if missing, connect, and apply the embedded migrations.
+//! Database connection: create the database if missing, connect, apply the embedded migrations; COPY rows.
 
 use std::time::Duration;
 
@@ -46,4 +46,94 @@ pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
 /// One round trip to the database, for readiness checks.
 pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
     sqlx::query("select 1").execute(pool).await.map(|_| ())
+}
+
+/// Builds rows of PostgreSQL's COPY text format.
+#[derive(Default)]
+pub struct CopyRow {
+    /// The rows written so far, as COPY reads them.
+    pub buf: Vec<u8>,
+    /// A cell of the current row was written: the next one needs a separator.
+    in_row: bool,
+}
+
+impl CopyRow {
+    /// An empty buffer.
+    pub fn new() -> CopyRow {
+        CopyRow {
+            buf: Vec::with_capacity(1 << 20),
+            in_row: false,
+        }
+    }
+
+    fn sep(&mut self) {
+        if self.in_row {
+            self.buf.push(b'\t');
+        }
+        self.in_row = true;
+    }
+
+    /// A text cell, or NULL.
+    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
+        self.sep();
+        match v {
+            None => self.buf.extend_from_slice(b"\\N"),
+            Some(s) => {
+                for &b in s.as_bytes() {
+                    match b {
+                        b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                        b'\t' => self.buf.extend_from_slice(b"\\t"),
+                        b'\n' => self.buf.extend_from_slice(b"\\n"),
+                        b'\r' => self.buf.extend_from_slice(b"\\r"),
+                        b => self.buf.push(b),
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// A number, or NULL.
+    pub fn int(&mut self, v: Option<i64>) -> &mut Self {
+        self.sep();
+        match v {
+            None => self.buf.extend_from_slice(b"\\N"),
+            Some(n) => self.buf.extend_from_slice(n.to_string().as_bytes()),
+        }
+        self
+    }
+
+    /// A boolean, or NULL.
+    pub fn bool(&mut self, v: Option<bool>) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(match v {
+            None => b"\\N",
+            Some(true) => b"t",
+            Some(false) => b"f",
+        });
+        self
+    }
+
+    /// An id.
+    pub fn uuid(&mut self, v: uuid::Uuid) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(
+            v.as_hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        self
+    }
+
+    /// A time, or NULL.
+    pub fn time(&mut self, v: Option<chrono::DateTime<chrono::Utc>>) -> &mut Self {
+        let s = v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        self.text(s.as_deref())
+    }
+
+    /// Ends the row.
+    pub fn end(&mut self) {
+        self.buf.push(b'\n');
+        self.in_row = false;
+    }
 }

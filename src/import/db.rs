@@ -55,7 +55,7 @@ pub async fn prepare(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The COPY statement that fills a staging table; rows come from [`CopyRow`].
+/// The COPY statement that fills a staging table; rows come from [`crate::db::CopyRow`].
 pub fn copy_statement(table: &str) -> String {
     let columns = match table {
         "import_customer" => {
@@ -71,83 +71,6 @@ pub fn copy_statement(table: &str) -> String {
         }
     };
     format!("copy {table} ({columns}) from stdin")
-}
-
-/// Builds rows of PostgreSQL's COPY text format.
-#[derive(Default)]
-pub struct CopyRow {
-    pub buf: Vec<u8>,
-    first: bool,
-}
-
-impl CopyRow {
-    /// An empty buffer.
-    pub fn new() -> CopyRow {
-        CopyRow {
-            buf: Vec::with_capacity(1 << 20),
-            first: true,
-        }
-    }
-
-    fn sep(&mut self) {
-        if !self.first {
-            self.buf.push(b'\t');
-        }
-        self.first = false;
-    }
-
-    /// A text cell, or NULL.
-    pub fn text(&mut self, v: Option<&str>) -> &mut Self {
-        self.sep();
-        match v {
-            None => self.buf.extend_from_slice(b"\\N"),
-            Some(s) => {
-                for &b in s.as_bytes() {
-                    match b {
-                        b'\\' => self.buf.extend_from_slice(b"\\\\"),
-                        b'\t' => self.buf.extend_from_slice(b"\\t"),
-                        b'\n' => self.buf.extend_from_slice(b"\\n"),
-                        b'\r' => self.buf.extend_from_slice(b"\\r"),
-                        b => self.buf.push(b),
-                    }
-                }
-            }
-        }
-        self
-    }
-
-    /// A number, or NULL.
-    pub fn int(&mut self, v: Option<i64>) -> &mut Self {
-        self.sep();
-        match v {
-            None => self.buf.extend_from_slice(b"\\N"),
-            Some(n) => self.buf.extend_from_slice(n.to_string().as_bytes()),
-        }
-        self
-    }
-
-    /// A boolean, or NULL.
-    pub fn bool(&mut self, v: Option<bool>) -> &mut Self {
-        self.sep();
-        self.buf.extend_from_slice(match v {
-            None => b"\\N",
-            Some(true) => b"t",
-            Some(false) => b"f",
-        });
-        self
-    }
-
-    /// A time, or NULL.
-    pub fn time(&mut self, v: Option<chrono::DateTime<chrono::Utc>>) -> &mut Self {
-        let s = v.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
-        self.text(s.as_deref())
-    }
-
-    /// Ends the row.
-    pub fn end(&mut self) {
-        self.buf.push(b'\n');
-        self.first = true;
-    }
 }
 
 /// A staged row refused by a set-based check: its line and the problems found, in report order (`pre` before

@@ -228,7 +228,7 @@ fn parse_rows(
 ) -> anyhow::Result<Parsed> {
     let now = Utc::now();
     let mut out = Parsed::default();
-    let mut copy = db::CopyRow::new();
+    let mut copy = crate::db::CopyRow::new();
     let mut pickups = seen::PickupsSeen::default();
     let width = file.header.width();
     let row = |line: u64,
@@ -237,7 +237,7 @@ fn parse_rows(
                refused: Option<Problem>,
                out: &mut Parsed,
                pickups: &mut seen::PickupsSeen,
-               copy: &mut db::CopyRow| {
+               copy: &mut crate::db::CopyRow| {
         if fields.iter().all(|f| f.trim().is_empty()) {
             return;
         }
@@ -337,7 +337,7 @@ fn parse_rows(
             out.staged_problems.insert(line, problems);
         }
     };
-    let flush = |copy: &mut db::CopyRow| -> anyhow::Result<()> {
+    let flush = |copy: &mut crate::db::CopyRow| -> anyhow::Result<()> {
         if copy.buf.len() >= 1 << 20 {
             let full = std::mem::replace(&mut copy.buf, Vec::with_capacity(1 << 20));
             tx.blocking_send(full)

@@ -38,15 +38,15 @@ pub struct SeedOptions {
 }
 
 impl SeedOptions {
-    /// Defaults for the command line: history up to today, 200 customers per transaction, 4 writers.
+    /// Defaults for the command line: history up to today, 1,000 customers per transaction, 2 writers (one a core).
     pub fn new(customers: usize, years: u32, seed: u64) -> Self {
         Self {
             customers,
             years,
             seed,
             today: (Utc::now() + chrono::Duration::hours(SHANGHAI_HOURS)).date_naive(),
-            batch_size: 200,
-            parallel: 4,
+            batch_size: 1_000,
+            parallel: 2,
             progress: false,
         }
     }

@@ -1,4 +1,4 @@
-//! Tests of `doorstep seed`: a small company written through the service's SQL, reproducibly.
+//! Tests of `doorstep seed`: a small company written by COPY with the service's rollups, reproducibly.
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -74,6 +74,45 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(down_not_winter, 0);
+
+    // Rows go in by COPY; the rollups are the service's, rebuilt in bulk: each garment's cleanings (a visit
+    // once) and last cleaning, each customer's visits and spend, each visit's season classes.
+    let wrong_garments: i64 = sqlx::query_scalar(
+        "select count(*) from garment g
+           left join (select pl.customer_id, pl.garment_id, count(distinct pl.pickup_id) as n,
+                             max(p.collected_at) as last
+                        from pickup_line pl join pickup p using (customer_id, pickup_id)
+                       where is_cleaning(pl.service) group by 1, 2) c using (customer_id, garment_id)
+          where g.times_cleaned <> coalesce(c.n, 0) or g.last_cleaned_at is distinct from c.last",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_garments, 0, "garment rollups");
+    let wrong_customers: i64 = sqlx::query_scalar(
+        "select count(*) from (select customer_id, count(*) as n, sum(t) as spend
+                                 from (select p.customer_id, p.pickup_id, coalesce(sum(pl.price_cents), 0) as t
+                                         from pickup p left join pickup_line pl using (customer_id, pickup_id)
+                                        group by 1, 2) x group by 1) c
+           full join customer_stats s using (customer_id)
+          where s.pickups is distinct from c.n or s.spend_cents is distinct from c.spend",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_customers, 0, "customer rollups");
+    let classless: i64 = sqlx::query_scalar(
+        "select count(*) from pickup p where exists (select 1 from pickup_line pl where pl.customer_id = p.customer_id
+            and pl.pickup_id = p.pickup_id and is_cleaning(pl.service))
+            and not exists (select 1 from pickup_class c where c.customer_id = p.customer_id and c.pickup_id = p.pickup_id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        classless, 0,
+        "every visit with a cleaning has its season classes"
+    );
 
     let again = seed(&pool, options(7)).await.unwrap_err().to_string();
     assert!(again.contains("already loaded"), "{again}");
