@@ -160,14 +160,17 @@ pub async fn intake_answer(state: &AppState, keep: usize) -> AppResult<serde_jso
 /// Weeks the office app's dashboard asks for, fitted ahead by [`spawn_refit`].
 pub const DEFAULT_WEEKS: usize = 26;
 
-/// Refits the default intake forecast in the background when its inputs or the day change (checked every
-/// minute), so a manager's page is served from the kept fit instead of waiting for one.
+/// Folds the kept intake series and refits the default intake forecast in the background when its inputs or
+/// the day change (checked every minute), so a manager's page is served from the kept fit instead of waiting.
 pub fn spawn_refit(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
+            if let Err(e) = db::fold_intake_changes(&state.pool).await {
+                tracing::warn!(error = %e, "folding the intake series failed; retrying later");
+            }
             if let Err(e) = intake_answer(&state, DEFAULT_WEEKS).await {
                 tracing::warn!(error = %e, "forecast refit failed; retrying later");
             }

@@ -7,7 +7,8 @@ use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::storage::pricing::DELICATE;
 
 /// Garments collected per company-time week (from Monday; a garment once a visit, whatever its services), by
-/// season class and category, in `[from, until)`.
+/// season class and category, in `[from, until)` (both on an hour boundary): read from the series the writes
+/// keep (`intake_hour` and the changes not folded yet, migration 20261202001600).
 pub async fn weekly_intake(
     db: impl PgExecutor<'_>,
     offset_secs: f64,
@@ -15,20 +16,35 @@ pub async fn weekly_intake(
     from: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(NaiveDate, SeasonClass, String, i64)>> {
     sqlx::query_as(
-        "select date_trunc('week', p.collected_at + make_interval(secs => $1))::date as week,
-                g.season_class, g.category, count(distinct (pl.pickup_id, pl.garment_id))
-           from pickup_line pl
-           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
-           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at < $2 and p.collected_at >= $3
-          group by 1, 2, 3",
+        "select date_trunc('week', hour + make_interval(secs => $1))::date as week, season_class, category,
+                sum(garments)::bigint
+           from (select hour, season_class, category, garments from intake_hour
+                  where hour < $2 and hour >= $3
+                 union all
+                 select hour, season_class, category, garments from intake_hour_change
+                  where hour < $2 and hour >= $3) t
+          group by 1, 2, 3
+         having sum(garments) <> 0",
     )
     .bind(offset_secs)
     .bind(until)
     .bind(from)
-    .persistent(false)
     .fetch_all(db)
     .await
+}
+
+/// Folds the series changes the writes appended into `intake_hour`, so readers keep adding only a few; safe to
+/// run from several processes at once (each change is deleted, and so added, once).
+pub async fn fold_intake_changes(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "with moved as (delete from intake_hour_change returning *)
+         insert into intake_hour as h (hour, season_class, category, garments)
+         select hour, season_class, category, sum(garments)::bigint from moved group by 1, 2, 3
+         on conflict (hour, season_class, category) do update set garments = h.garments + excluded.garments",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
 /// The version of the intake forecast's inputs: bumped by every write to a closed week's pickups, a garment's

@@ -345,3 +345,109 @@ async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) 
         "the refit counts the back-dated garment"
     );
 }
+
+/// The exact weekly intake, straight from the pickup lines: what the kept series must always equal.
+async fn exact_weekly_intake(pool: &sqlx::PgPool) -> Vec<(chrono::NaiveDate, String, String, i64)> {
+    sqlx::query_as(
+        "select date_trunc('week', p.collected_at + interval '8 hours')::date, g.season_class, g.category,
+                count(distinct (pl.pickup_id, pl.garment_id))
+           from pickup_line pl
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          group by 1, 2, 3 order by 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn kept_weekly_intake(pool: &sqlx::PgPool) -> Vec<(chrono::NaiveDate, String, String, i64)> {
+    let rows = doorstep::forecasts::db::weekly_intake(
+        pool,
+        8.0 * 3600.0,
+        chrono::Utc::now() + chrono::Duration::days(3650),
+        "2000-01-01T00:00:00Z".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut rows: Vec<_> = rows
+        .into_iter()
+        .map(|(w, s, c, n)| (w, s.name(), c, n))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The series the writes keep equals the exact count from the pickup lines after a seed (bulk rollups), a live
+/// visit with a garment twice and a new garment, a back-dated visit, a garment reclassified and a fold.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_kept_intake_series_equals_the_pickup_lines(pool: sqlx::PgPool) {
+    let app = seeded(pool, 2).await;
+    assert_eq!(
+        kept_weekly_intake(&app.pool).await,
+        exact_weekly_intake(&app.pool).await
+    );
+    assert!(!exact_weekly_intake(&app.pool).await.is_empty());
+
+    let worker = app.login(Role::Pickup).await;
+    let manager = app.login(Role::Manager).await;
+    let (customer_id, garment_id): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select customer_id, garment_id from garment where season_class = 'winter' order by garment_id limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let body = serde_json::json!({
+        "customer_id": customer_id,
+        "collected_at": chrono::Utc::now() - chrono::Duration::days(20),
+        "lines": [
+            {"garment_id": garment_id, "service": "dry_clean", "price_cents": 2000},
+            {"garment_id": garment_id, "service": "repair", "price_cents": 500},
+            {"garment": {"category": "children", "kind": "coat", "season_class": "summer"},
+             "service": "wash", "price_cents": 900},
+        ],
+    });
+    app.post_pickup(&worker, "kept-series", &body)
+        .await
+        .ok(StatusCode::CREATED);
+    app.post_pickup(&worker, "kept-series", &body)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(
+        kept_weekly_intake(&app.pool).await,
+        exact_weekly_intake(&app.pool).await,
+        "a visit (and its retry) counts each garment once"
+    );
+
+    app.patch(
+        &format!("/api/v1/customers/{customer_id}/garments/{garment_id}"),
+        &manager,
+        serde_json::json!({"season_class": "spring_autumn", "category": "children"}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert_eq!(
+        kept_weekly_intake(&app.pool).await,
+        exact_weekly_intake(&app.pool).await,
+        "a reclassified garment moves all its visits"
+    );
+
+    sqlx::query(
+        "update pickup set collected_at = collected_at - interval '9 days' where customer_id = $1",
+    )
+    .bind(customer_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let folded = doorstep::forecasts::db::fold_intake_changes(&app.pool)
+        .await
+        .unwrap();
+    assert!(folded > 0);
+    let pending: i64 = app.count("select count(*) from intake_hour_change").await;
+    assert_eq!(pending, 0, "a fold leaves no change behind");
+    assert_eq!(
+        kept_weekly_intake(&app.pool).await,
+        exact_weekly_intake(&app.pool).await,
+        "pickups moved in time, then folded"
+    );
+}
