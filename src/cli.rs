@@ -432,16 +432,19 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
             config.max_concurrent_hashes.max(1),
         )),
         forecasts: Arc::default(),
+        sessions: Arc::default(),
     };
     let purge = crate::housekeeping::spawn_purge(
         state.pool.clone(),
         config.idempotency_retention_days.clamp(1, 3650),
     );
     let refit = crate::forecasts::api::spawn_refit(state.clone());
+    let sessions = crate::auth::cache::spawn_listener(state.pool.clone(), state.sessions.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     app::serve(listener, state, app::shutdown_signal()).await?;
     purge.abort();
     refit.abort();
+    sessions.abort();
     tracing::info!("stopped");
     Ok(())
 }

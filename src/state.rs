@@ -67,6 +67,14 @@ pub struct AppState {
     pub hashers: Arc<tokio::sync::Semaphore>,
     /// One forecast computation at a time per series, answers shared.
     pub forecasts: Arc<crate::forecasts::single_flight::SingleFlight>,
+    /// Live sessions remembered while the database can tell when they change (`auth::cache`).
+    pub sessions: Arc<crate::auth::SessionCache>,
+}
+
+impl FromRef<AppState> for Arc<crate::auth::SessionCache> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
 }
 
 impl FromRef<AppState> for PgPool {
@@ -90,6 +98,7 @@ impl AppState {
             settings: Arc::new(Settings::default()),
             hashers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_HASHES)),
             forecasts: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 }

@@ -26,8 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Records that `staff_id` read a customer's data; a failure is logged, never shown to the reader.
-pub async fn note_read(state: &AppState, staff_id: Uuid, action: &str, customer_id: Uuid) {
-    if let Err(e) = db::record(&state.pool, staff_id, action, Some(customer_id), "").await {
+pub async fn note_read(state: &AppState, staff_id: Uuid, action: &'static str, customer_id: Uuid) {
+    if let Err(e) = db::record_read(&state.pool, staff_id, action, customer_id).await {
         tracing::warn!(error = %e, action, "could not record an access");
     }
 }

@@ -33,6 +33,36 @@ pub async fn session_for_token(
     }))
 }
 
+/// The live session of a token hash with its expiry (for the session cache): its member of staff, if active,
+/// and its CSRF token.
+pub async fn live_session(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+) -> sqlx::Result<Option<(Staff, String, DateTime<Utc>)>> {
+    let row: Option<(Uuid, String, String, Role, String, DateTime<Utc>)> = sqlx::query_as(
+        "select s.staff_id, s.username, s.display_name, s.role, ss.csrf_token, ss.expires_at
+           from staff_session ss join staff s using (staff_id)
+          where ss.token_hash = $1 and ss.revoked_at is null and ss.expires_at > now() and s.active",
+    )
+    .bind(hash)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(
+        |(staff_id, username, display_name, role, csrf_token, expires_at)| {
+            (
+                Staff {
+                    staff_id,
+                    username,
+                    display_name,
+                    role,
+                },
+                csrf_token,
+                expires_at,
+            )
+        },
+    ))
+}
+
 /// An active account's credentials by (lower-case) username.
 pub async fn credentials(
     db: impl PgExecutor<'_>,

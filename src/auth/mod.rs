@@ -1,9 +1,11 @@
 //! Staff sign-in: argon2 password hashes, revocable server-side sessions, and role-checking extractors.
 
+pub mod cache;
 pub mod db;
 pub mod throttle;
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -19,6 +21,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+
+pub use cache::SessionCache;
 
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
@@ -127,11 +131,24 @@ fn csrf_refused() -> AppError {
 }
 
 /// The session behind a request; a cookie-carried write must echo the session's CSRF token.
-pub async fn authenticate(pool: &PgPool, parts: &Parts) -> AppResult<Session> {
+pub async fn authenticate(
+    pool: &PgPool,
+    sessions: &SessionCache,
+    parts: &Parts,
+) -> AppResult<Session> {
     let (token, carrier) = session_token(parts).ok_or(AppError::Unauthorized)?;
-    let (staff, csrf_token) = db::session_for_token(pool, &token_hash(&token))
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let hash = token_hash(&token);
+    let (staff, csrf_token) = match sessions.get(&hash) {
+        Some(known) => known,
+        None => {
+            let epoch = sessions.epoch();
+            let (staff, csrf_token, expires_at) = db::live_session(pool, &hash)
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            sessions.put(epoch, &hash, &staff, &csrf_token, expires_at);
+            (staff, csrf_token)
+        }
+    };
     if carrier == Carrier::Cookie && !parts.method.is_safe() {
         let sent = parts
             .headers
@@ -153,13 +170,15 @@ impl<S, R> FromRequestParts<S> for Authed<R>
 where
     S: Send + Sync,
     PgPool: FromRef<S>,
+    Arc<SessionCache>: FromRef<S>,
     R: RoleNeeded,
 {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let pool = PgPool::from_ref(state);
-        let staff = authenticate(&pool, parts).await?.staff;
+        let sessions = Arc::<SessionCache>::from_ref(state);
+        let staff = authenticate(&pool, &sessions, parts).await?.staff;
         if !staff.role.at_least(R::ROLE) {
             return Err(AppError::Forbidden { needed: R::ROLE });
         }
@@ -494,6 +513,7 @@ async fn logout(
 ) -> AppResult<StatusCode> {
     let token = parts.0.ok_or(AppError::Unauthorized)?;
     let revoked = db::revoke_session(&state.pool, &token_hash(&token)).await?;
+    state.sessions.forget_all();
     if !revoked {
         return Err(AppError::Unauthorized);
     }
@@ -528,7 +548,7 @@ async fn me(
     request: axum::extract::Request,
 ) -> AppResult<Json<Me>> {
     let (parts, _) = request.into_parts();
-    let session = authenticate(&state.pool, &parts).await?;
+    let session = authenticate(&state.pool, &state.sessions, &parts).await?;
     Ok(Json(Me {
         staff: session.staff,
         csrf_token: (session.carrier == Carrier::Cookie).then_some(session.csrf_token),

@@ -190,5 +190,6 @@ async fn update_staff(
         auth::revoke_sessions(&mut *tx, staff_id).await?;
     }
     tx.commit().await?;
+    state.sessions.forget_all();
     Ok(Json(updated))
 }

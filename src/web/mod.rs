@@ -229,6 +229,7 @@ async fn logout(
         .and_then(|Form(f)| f.csrf_token)
         .unwrap_or_default();
     auth::cookie_logout(&state.pool, &headers, &csrf).await?;
+    state.sessions.forget_all();
     let mut r = Redirect::to("/app/login").into_response();
     r.headers_mut().append(
         header::SET_COOKIE,

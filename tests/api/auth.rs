@@ -65,3 +65,86 @@ async fn unknown_routes_and_methods_answer_problems(pool: PgPool) {
         .await
         .problem(StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// With the session cache on (as the service runs), a sign-out, a deactivation and a revocation written by
+/// another process are all refused at once; a live session is answered from memory meanwhile.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn remembered_sessions_are_refused_as_soon_as_they_change(pool: PgPool) {
+    let state = doorstep::state::AppState::new(pool.clone());
+    let sessions = state.sessions.clone();
+    let listener = doorstep::auth::cache::spawn_listener(pool.clone(), sessions.clone());
+    let app = TestApp {
+        pool: pool.clone(),
+        router: doorstep::app::router(state),
+    };
+    for _ in 0..100 {
+        if sessions.is_listening() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sessions.is_listening(), "the listener connects");
+    let me = |token: String| {
+        let app = &app;
+        async move {
+            app.send(Method::GET, "/api/v1/auth/me", Some(&token), None)
+                .await
+                .status
+        }
+    };
+
+    // Signed out through the API of this process.
+    let token = app.login(Role::Pickup).await;
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    assert_eq!(
+        me(token.clone()).await,
+        StatusCode::OK,
+        "answered from memory"
+    );
+    let out = app
+        .send(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
+
+    // Deactivated by an administrator.
+    let admin = app.login(Role::Admin).await;
+    let token = app.login(Role::Dispatcher).await;
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    let member: uuid::Uuid = sqlx::query_scalar(
+        "select staff_id from staff where role = 'dispatcher' order by created_at desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    app.patch(
+        &format!("/api/v1/staff/{member}"),
+        &admin,
+        serde_json::json!({"active": false}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
+
+    // Revoked by another process (plain SQL here): the database's notice reaches this one at once.
+    let token = app.login(Role::Manager).await;
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    sqlx::query("update staff_session set revoked_at = now() where revoked_at is null")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut refused = false;
+    for _ in 0..40 {
+        if me(token.clone()).await == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        refused,
+        "a revocation committed elsewhere is refused within a second"
+    );
+    listener.abort();
+    let _ = listener.await;
+}
