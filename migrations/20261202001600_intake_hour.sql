@@ -26,17 +26,24 @@ select date_trunc('hour', p.collected_at), g.season_class, g.category, count(*)
  group by 1, 2, 3;
 
 -- New lines: a (pickup, garment) pair counts when all its lines are in this statement (it was not there before).
+-- A pickup whose lines are all in this statement (every writer adds a visit's lines at once) needs no look at
+-- its pairs; only the others are checked pair by pair.
 create function intake_lines_added() returns trigger language plpgsql as $$
 begin
     insert into intake_hour_change (hour, season_class, category, garments)
     select date_trunc('hour', p.collected_at), g.season_class, g.category, count(*)
       from (select customer_id, pickup_id, garment_id, count(*) as n from added group by 1, 2, 3) a
-      cross join lateral (select count(*) as n from pickup_line x
-                           where x.customer_id = a.customer_id and x.pickup_id = a.pickup_id
-                             and x.garment_id = a.garment_id) t
+      join (select ap.customer_id, ap.pickup_id,
+                   ap.n = (select count(*) from pickup_line x
+                            where x.customer_id = ap.customer_id and x.pickup_id = ap.pickup_id) as whole
+              from (select customer_id, pickup_id, count(*) as n from added group by 1, 2) ap) v
+        on v.customer_id = a.customer_id and v.pickup_id = a.pickup_id
       join pickup p on p.customer_id = a.customer_id and p.pickup_id = a.pickup_id
       join garment g on g.customer_id = a.customer_id and g.garment_id = a.garment_id
-     where t.n = a.n
+     where v.whole
+        or a.n = (select count(*) from pickup_line x
+                   where x.customer_id = a.customer_id and x.pickup_id = a.pickup_id
+                     and x.garment_id = a.garment_id)
      group by 1, 2, 3;
     return null;
 end $$;

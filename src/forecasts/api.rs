@@ -168,6 +168,9 @@ pub fn spawn_refit(state: AppState) -> tokio::task::JoinHandle<()> {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
+            if let Err(e) = db::fold_input_changes(&state.pool).await {
+                tracing::warn!(error = %e, "folding the forecast input changes failed; retrying later");
+            }
             if let Err(e) = db::fold_intake_changes(&state.pool).await {
                 tracing::warn!(error = %e, "folding the intake series failed; retrying later");
             }

@@ -33,6 +33,19 @@ pub async fn weekly_intake(
     .await
 }
 
+/// Folds the appended input changes into `forecast_input.version` (the sum, and so the version, stays the
+/// same), keeping the table the version is counted from small.
+pub async fn fold_input_changes(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "with gone as (delete from forecast_input_change returning 1)
+         update forecast_input set version = version + (select count(*) from gone), changed_at = now()
+          where exists (select 1 from gone)",
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Folds the series changes the writes appended into `intake_hour`, so readers keep adding only a few; safe to
 /// run from several processes at once (each change is deleted, and so added, once).
 pub async fn fold_intake_changes(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
@@ -50,7 +63,7 @@ pub async fn fold_intake_changes(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
 /// The version of the intake forecast's inputs: bumped by every write to a closed week's pickups, a garment's
 /// class or the calendar (triggers of migration 20261202001500).
 pub async fn input_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("select version from forecast_input")
+    sqlx::query_scalar("select forecast_input_version()")
         .fetch_one(db)
         .await
 }

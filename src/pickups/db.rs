@@ -157,13 +157,13 @@ pub async fn recent_pickups(
     limit: i64,
 ) -> sqlx::Result<Vec<PickupSummary>> {
     sqlx::query_as(
-        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
-                count(pl.line_no) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
-           from pickup p left join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-          where p.customer_id = $1
-          group by p.customer_id, p.pickup_id
-          order by p.collected_at desc, p.pickup_id
-          limit $2",
+        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes, t.line_count, t.total_cents
+           from (select * from pickup where customer_id = $1
+                  order by collected_at desc, pickup_id limit $2) p
+          cross join lateral (select count(*) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
+                                from pickup_line pl
+                               where pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id) t
+          order by p.collected_at desc, p.pickup_id",
     )
     .bind(customer_id)
     .bind(limit)

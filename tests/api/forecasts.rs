@@ -282,7 +282,7 @@ async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) 
     let app = seeded(pool, 2).await;
     let manager = app.login(Role::Manager).await;
     let worker = app.login(Role::Pickup).await;
-    let version = || async { app.count("select version from forecast_input").await };
+    let version = || async { app.count("select forecast_input_version()").await };
     let first = app
         .get("/api/v1/forecasts/intake", &manager)
         .await
