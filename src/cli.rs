@@ -70,6 +70,13 @@ enum Command {
         years: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Last day of the history (exclusive), company time; default today.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Write the generator's ground truth (churn, discarded garments, habits, the visits each household
+        /// would make unprompted) here, one JSON line a household, for `bench quality`.
+        #[arg(long)]
+        truth: Option<std::path::PathBuf>,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -104,6 +111,18 @@ enum BenchCommand {
         /// Wall-time budget per photo, in milliseconds.
         #[arg(long, default_value_t = 1500)]
         budget_ms: u64,
+    },
+    /// Score the reminder list against a seed's ground truth (precision, value and incremental value of the
+    /// first entries), beside a spend-ranked list and lists ranked by the truth itself.
+    Quality {
+        /// The file `doorstep seed --truth` wrote for this database.
+        #[arg(long)]
+        truth: std::path::PathBuf,
+        /// Entries scored from the top of each list.
+        #[arg(long, default_value_t = 100)]
+        top: usize,
+        #[command(flatten)]
+        db: DbConfig,
     },
     /// Time every wardrobe list (first page and full export) on a seeded database.
     Lists {
@@ -256,14 +275,32 @@ impl Cli {
                 customers,
                 years,
                 seed,
+                today,
+                truth,
                 db: cfg,
             }) => {
                 let pool = db::connect_and_migrate(&cfg).await?;
+                let defaults = crate::seed::SeedOptions::new(customers, years, seed);
                 let opts = crate::seed::SeedOptions {
                     progress: true,
-                    ..crate::seed::SeedOptions::new(customers, years, seed)
+                    today: today.unwrap_or(defaults.today),
+                    truth,
+                    ..defaults
                 };
                 println!("{}", crate::seed::seed(&pool, opts).await?);
+                Ok(())
+            }
+            Some(Command::Bench {
+                command:
+                    BenchCommand::Quality {
+                        truth,
+                        top,
+                        db: cfg,
+                    },
+            }) => {
+                let pool = db::connect_and_migrate(&cfg).await?;
+                let b = crate::bench::quality::QualityBench { truth, top };
+                print!("{}", crate::bench::quality::run(&pool, &b).await?);
                 Ok(())
             }
             Some(Command::Bench {

@@ -5,6 +5,7 @@ pub mod decode;
 pub mod fault;
 pub mod lists;
 pub mod load;
+pub mod quality;
 
 /// A throwaway pickup account for a bench run against a live service: its run id and the JSON body that signs
 /// it in.

@@ -24,11 +24,17 @@ pub struct CustomerPlan {
     pub members: Vec<Category>,
     pub(crate) garments: Vec<GarmentPlan>,
     pub(crate) pickups: Vec<PickupPlan>,
+    /// Visits the household would make from `today` on without being called (never written: the ground truth).
+    pub future: Vec<PickupPlan>,
     pub(crate) interactions: Vec<InteractionPlan>,
     /// First day of the customer's history (the range start, or when they joined).
     pub start: NaiveDate,
     /// Set for churners: no pickups on or after this day.
     pub churned_on: Option<NaiveDate>,
+    /// Days into the spring and autumn put-away windows this household usually sends its clothes.
+    pub put_away_days: (i64, i64),
+    /// Chance the household makes its put-away visit in a given window at all.
+    pub compliance: f64,
 }
 
 /// A garment and what cleaning it costs at this company.
@@ -37,11 +43,24 @@ pub struct GarmentPlan {
     pub(crate) fields: GarmentFields,
     pub(crate) service: Service,
     pub(crate) price_cents: i64,
+    /// First day it is in the wardrobe (the history's start for the first wardrobe, later for a replacement).
+    pub owned_from: NaiveDate,
+    /// The day it was thrown away or given away, if before the planning horizon.
+    pub discarded_on: Option<NaiveDate>,
+}
+
+impl GarmentPlan {
+    /// Whether it is in the wardrobe on `day`.
+    pub fn owned_on(&self, day: NaiveDate) -> bool {
+        self.owned_from <= day && self.discarded_on.is_none_or(|d| d > day)
+    }
 }
 
 /// A visit; `staff` indexes the seed pickup workers.
 pub struct PickupPlan {
     pub(crate) pickup_id: Uuid,
+    /// A seasonal put-away visit rather than an everyday one.
+    pub put_away: bool,
     pub(crate) collected_at: DateTime<Utc>,
     pub(crate) staff: usize,
     pub(crate) scanned_label: bool,
@@ -62,6 +81,12 @@ pub struct InteractionPlan {
 pub(super) const SHANGHAI_HOURS: i64 = 8;
 /// Pickup workers (routes) of the seeded company.
 pub(super) const PICKUP_WORKERS: usize = 4;
+/// Days after `today` the household's behaviour is planned for the ground truth (past any open window's end).
+const FUTURE_DAYS: i64 = 200;
+/// Mean years a garment stays in the wardrobe before it is thrown or given away.
+const MEAN_LIFE_YEARS: f64 = 5.0;
+/// Chance a discarded garment is replaced by a new one of the same wearer.
+const REPLACED: f64 = 0.6;
 
 /// The per-customer random stream: customer `index` of `seed` is the same whatever the batch order.
 pub fn customer_rng(seed: u64, index: usize) -> StdRng {
@@ -310,7 +335,17 @@ fn plan_garment(rng: &mut impl Rng, who: Category, special: bool) -> GarmentPlan
         },
         service,
         price_cents,
+        owned_from: NaiveDate::MIN,
+        discarded_on: None,
     }
+}
+
+/// A day the garment leaves the wardrobe, drawn from an exponential lifetime; none before `horizon`.
+fn discard_day(rng: &mut impl Rng, from: NaiveDate, horizon: NaiveDate) -> Option<NaiveDate> {
+    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let life = (-u.ln() * MEAN_LIFE_YEARS * 365.0).min(1e5) as i64;
+    let day = from + days(life.max(1));
+    (day < horizon).then_some(day)
 }
 
 fn household(rng: &mut impl Rng) -> Vec<Category> {
@@ -379,7 +414,8 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     let churn_from = second_year.max(start + days(30));
     let churned_on = (rng.gen_bool(0.15) && churn_from < today)
         .then(|| churn_from + days(rng.gen_range(0..(today - churn_from).num_days())));
-    let end = churned_on.unwrap_or(today);
+    // Visits are planned past today (for the ground truth); only those before today are history.
+    let end = churned_on.unwrap_or(today + days(FUTURE_DAYS));
 
     let members = household(rng);
     // Special sizes cluster: a few households dress almost entirely in them, some more have one such member.
@@ -391,21 +427,31 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     } else {
         rng.gen_range(8..=40)
     };
-    let garments: Vec<GarmentPlan> = (0..garment_count)
-        .map(|i| {
-            let m = if i < members.len() {
-                i
-            } else {
-                rng.gen_range(0..members.len())
-            };
-            let special = if special_customer {
-                rng.gen_bool(0.95)
-            } else {
-                special_member == Some(m) && rng.gen_bool(0.85)
-            };
-            plan_garment(rng, members[m], special)
-        })
-        .collect();
+    let horizon = today + days(FUTURE_DAYS);
+    let mut garments: Vec<GarmentPlan> = Vec::with_capacity(garment_count * 3 / 2);
+    for i in 0..garment_count {
+        let m = if i < members.len() {
+            i
+        } else {
+            rng.gen_range(0..members.len())
+        };
+        let special = if special_customer {
+            rng.gen_bool(0.95)
+        } else {
+            special_member == Some(m) && rng.gen_bool(0.85)
+        };
+        let mut g = plan_garment(rng, members[m], special);
+        g.owned_from = start;
+        // The wardrobe turns over: garments are thrown away, most replaced by a new one of the same wearer.
+        g.discarded_on = discard_day(rng, start, horizon);
+        if let Some(gone) = g.discarded_on.filter(|_| rng.gen_bool(REPLACED)) {
+            let mut new = plan_garment(rng, members[m], special);
+            new.owned_from = gone;
+            new.discarded_on = discard_day(rng, gone, horizon);
+            garments.push(new);
+        }
+        garments.push(g);
+    }
 
     let surname = SURNAMES[rng.gen_range(0..SURNAMES.len())];
     let given = GIVEN[rng.gen_range(0..GIVEN.len())];
@@ -450,9 +496,13 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     let route = rng.gen_range(0..PICKUP_WORKERS);
     let spring_day = rng.gen_range(0..92i64);
     let autumn_day = rng.gen_range(0..91i64);
+    // Some households put away every season, some often skip; of what they own, they send a share (the rest
+    // is kept in use, cleaned elsewhere or at home).
+    let compliance = rng.gen_range(0.55..1.0);
+    let send_share = rng.gen_range(0.6..1.0);
     let regular_every = rng.gen_bool(0.65).then(|| rng.gen_range(14..=56i64));
     let mut visits: Vec<(NaiveDate, &[SeasonClass])> = Vec::new();
-    for year in range_start.year()..=today.year() {
+    for year in range_start.year()..=end.year() {
         let windows: [(u32, i64, &[SeasonClass]); 2] =
             [(3, spring_day, &[Winter]), (9, autumn_day, &[Summer])];
         for (month, offset, seasons) in windows {
@@ -460,7 +510,7 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
                 continue;
             };
             let day = open + days((offset + rng.gen_range(-10..=10)).clamp(0, 90));
-            if day >= start && day < end && rng.gen_bool(0.85) {
+            if day >= start && day < end && rng.gen_bool(compliance) {
                 visits.push((day, seasons));
             }
         }
@@ -483,14 +533,21 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
             let now = season_of(day.month());
             let pool: Vec<&GarmentPlan> = garments
                 .iter()
-                .filter(|g| g.fields.season_class == AllSeason || g.fields.season_class == now)
+                .filter(|g| {
+                    g.owned_on(day)
+                        && (g.fields.season_class == AllSeason || g.fields.season_class == now)
+                })
                 .collect();
             let n = rng.gen_range(1..=5).min(pool.len());
             pool.choose_multiple(rng, n).copied().collect()
         } else {
             garments
                 .iter()
-                .filter(|g| put_away.contains(&g.fields.season_class) && rng.gen_bool(0.85))
+                .filter(|g| {
+                    g.owned_on(day)
+                        && put_away.contains(&g.fields.season_class)
+                        && rng.gen_bool(send_share)
+                })
                 .collect()
         };
         if chosen.is_empty() {
@@ -500,6 +557,7 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
         let lines = chosen.into_iter().map(|g| line_for(rng, g)).collect();
         pickups.push(PickupPlan {
             pickup_id: new_id(rng),
+            put_away: !put_away.is_empty(),
             collected_at: at_local(rng, day),
             staff: if rng.gen_bool(0.8) {
                 route
@@ -517,6 +575,8 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     }
 
     pickups.sort_by_key(|p| p.collected_at);
+    let future =
+        pickups.split_off(pickups.partition_point(|p| p.collected_at < start_instant(today)));
 
     let mut interactions = Vec::new();
     if rng.gen_bool(0.08) {
@@ -555,7 +615,7 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     }
     if !do_not_contact {
         for _ in 0..rng.gen_range(0..=2) {
-            let day = start + days(rng.gen_range(0..(end - start).num_days().max(1)));
+            let day = start + days(rng.gen_range(0..(end.min(today) - start).num_days().max(1)));
             interactions.push(InteractionPlan {
                 kind: InteractionKind::Call,
                 channel: Channel::Phone,
@@ -573,10 +633,18 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
         members,
         garments,
         pickups,
+        future,
         interactions,
         start,
         churned_on,
+        put_away_days: (spring_day, autumn_day),
+        compliance,
     }
+}
+
+/// The moment `today` starts in Shanghai.
+fn start_instant(today: NaiveDate) -> DateTime<Utc> {
+    (today.and_time(NaiveTime::MIN) - chrono::Duration::hours(SHANGHAI_HOURS)).and_utc()
 }
 
 /// The last moment before `today` starts in Shanghai.
@@ -629,7 +697,16 @@ mod tests {
         let plans = plans(2000, 2);
         let (mut total, mut special) = (0, 0);
         for p in &plans {
-            assert!((8..=40).contains(&p.garments.len()));
+            let first = p
+                .garments
+                .iter()
+                .filter(|g| g.owned_from == p.start)
+                .count();
+            assert!((8..=40).contains(&first), "{first} garments at first");
+            assert!(
+                p.garments.len() <= first * 2,
+                "at most one replacement each"
+            );
             assert!((1..=4).contains(&p.members.len()));
             for g in &p.garments {
                 let f = &g.fields;
@@ -714,6 +791,46 @@ mod tests {
                 assert!(i.resolution.is_none() || i.kind == InteractionKind::Complaint);
             }
         }
+    }
+
+    #[test]
+    fn garments_are_collected_only_while_owned_and_the_future_is_kept_apart() {
+        let plans = plans(1000, 2);
+        let (mut discarded, mut garments, mut future) = (0, 0, 0);
+        for p in &plans {
+            let owned: std::collections::HashMap<Uuid, &GarmentPlan> =
+                p.garments.iter().map(|g| (g.garment_id, g)).collect();
+            for pk in p.pickups.iter().chain(&p.future) {
+                let day = (pk.collected_at + chrono::Duration::hours(8)).date_naive();
+                for l in &pk.lines {
+                    assert!(
+                        owned[&l.garment_id].owned_on(day),
+                        "a garment is sent only while owned"
+                    );
+                }
+            }
+            assert!(p
+                .pickups
+                .iter()
+                .all(|pk| pk.collected_at < start_instant(today())));
+            assert!(p
+                .future
+                .iter()
+                .all(|pk| pk.collected_at >= start_instant(today())));
+            if p.churned_on.is_some() {
+                assert!(p.future.is_empty(), "a churner makes no more visits");
+            }
+            future += p.future.len();
+            garments += p.garments.len();
+            discarded += p
+                .garments
+                .iter()
+                .filter(|g| g.discarded_on.is_some_and(|d| d < today()))
+                .count();
+        }
+        let share = discarded as f64 / garments as f64;
+        assert!((0.15..0.45).contains(&share), "discarded by today: {share}");
+        assert!(future > 1000, "{future} visits planned past today");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `doorstep seed`: a deterministic, realistic laundry company (households, wardrobes, seasonal habits) for demos, tests and benchmarks.
 
 mod household;
+pub mod truth;
 mod writer;
 
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct SeedOptions {
     pub parallel: usize,
     /// Show a progress bar.
     pub progress: bool,
+    /// Write the ground truth (churn, discards, habits, unprompted visits) to this file, one line a household.
+    pub truth: Option<std::path::PathBuf>,
 }
 
 impl SeedOptions {
@@ -48,6 +51,7 @@ impl SeedOptions {
             batch_size: 1_000,
             parallel: 2,
             progress: false,
+            truth: None,
         }
     }
 }
@@ -131,6 +135,17 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
              use another --seed or a fresh database"
         );
     }
+    let mut truth_out = match &opts.truth {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating the truth file {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            truth::write_line(&mut out, &truth::TruthHeader { today, seed })?;
+            Some(out)
+        }
+        None => None,
+    };
+    let want_truth = truth_out.is_some();
     let staff = Arc::new(seed_staff(pool).await?);
     let bar = if opts.progress {
         let bar = ProgressBar::new(customers as u64);
@@ -158,19 +173,33 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
                 let plans: Vec<CustomerPlan> = (lo..hi)
                     .map(|i| plan_customer(&mut customer_rng(seed, i), today, years))
                     .collect();
+                let truths: Vec<truth::CustomerTruth> = if want_truth {
+                    plans.iter().map(truth::CustomerTruth::of).collect()
+                } else {
+                    Vec::new()
+                };
                 write_batch(&pool, &staff, &plans)
                     .await
                     .with_context(|| format!("writing customers {lo}..{hi}"))
+                    .map(|counts| (counts, truths))
             });
         }
         let Some(done) = running.join_next().await else {
             break;
         };
-        let batch_counts = done??;
+        let (batch_counts, truths) = done??;
+        if let Some(out) = truth_out.as_mut() {
+            for t in &truths {
+                truth::write_line(out, t)?;
+            }
+        }
         bar.inc(batch_counts.customers);
         counts.add(&batch_counts);
     }
     bar.finish_and_clear();
+    if let Some(mut out) = truth_out {
+        std::io::Write::flush(&mut out).context("writing the truth file")?;
+    }
     // A bulk load rewrites each garment's and customer's rollup row once per pickup, leaving the tables and
     // their indexes several times their size (customer_stats 10x at 100k customers), which a plain vacuum
     // does not give back. The database is new and nobody else uses it yet: rewrite them compactly, as a

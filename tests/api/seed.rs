@@ -136,3 +136,100 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
         "another seed adds to the same database"
     );
 }
+
+/// `seed --truth` writes what the generator knows, one line a household, consistent with what it wrote to the
+/// database; `bench quality` scores the lists of that day against it.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_ground_truth_matches_the_database_and_scores_the_lists(pool: PgPool) {
+    let dir = std::env::temp_dir().join(format!("doorstep-truth-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("truth.jsonl");
+    let today = NaiveDate::from_ymd_opt(2026, 4, 10).unwrap();
+    let opts = SeedOptions {
+        today,
+        truth: Some(path.clone()),
+        batch_size: 100,
+        parallel: 2,
+        ..SeedOptions::new(300, 2, 11)
+    };
+    let counts = seed(&pool, opts).await.unwrap().counts;
+
+    let file = std::fs::File::open(&path).unwrap();
+    let (header, households) = doorstep::seed::truth::read(std::io::BufReader::new(file)).unwrap();
+    assert_eq!(header.today, today);
+    assert_eq!(households.len(), 300);
+    let garments: usize = households.values().map(|h| h.garments.len()).sum();
+    assert_eq!(
+        garments as u64, counts.garments,
+        "every garment written is in the truth"
+    );
+    let in_db: Vec<(uuid::Uuid, uuid::Uuid)> =
+        sqlx::query_as("select customer_id, garment_id from garment")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for (c, g) in &in_db {
+        assert!(households[c].garments.iter().any(|t| t.garment_id == *g));
+    }
+    // Nothing is written from the list day on; the truth holds those visits, and none of a churner.
+    assert_eq!(
+        count_where(
+            &pool,
+            "pickup where collected_at >= '2026-04-10T00:00:00+08:00'"
+        )
+        .await,
+        0
+    );
+    assert!(households.values().any(|h| !h.future.is_empty()));
+    assert!(households
+        .values()
+        .filter(|h| h.churned_on.is_some())
+        .all(|h| h.future.is_empty()));
+    // A garment is never in a visit after it was thrown away.
+    for h in households.values() {
+        for v in &h.future {
+            for g in &v.garments {
+                let t = h.garments.iter().find(|t| t.garment_id == *g).unwrap();
+                assert!(t.owned_on(v.day));
+            }
+        }
+    }
+
+    let report = doorstep::bench::quality::run(
+        &pool,
+        &doorstep::bench::quality::QualityBench {
+            truth: path,
+            top: 20,
+        },
+    )
+    .await
+    .unwrap();
+    let row = |name: &str| -> Vec<f64> {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no {name} row in\n{report}"));
+        line.split('|')
+            .skip(2)
+            .take(3)
+            .map(|c| c.trim().parse::<f64>().unwrap())
+            .collect()
+    };
+    assert_eq!(row("true value (full knowledge)")[1], 1.0, "{report}");
+    for name in ["reminders", "spend-ranked"] {
+        let r = row(name);
+        assert!(r.iter().all(|x| (0.0..=1.0).contains(x)), "{report}");
+    }
+    assert!(
+        row("reminders")[0] > 0.0,
+        "the reminder list finds someone: {report}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+async fn count_where(pool: &PgPool, from: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {from}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}

@@ -1,0 +1,244 @@
+//! `doorstep bench quality`: the reminder list scored against a seed's ground truth, beside a spend-ranked list
+//! and a list ranked by the truth itself.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::calendar::Calendar;
+use crate::export::Rows;
+use crate::lists::reminders::{self, ReminderQuery};
+use crate::seed::truth::{self, CustomerTruth};
+use crate::state::Settings;
+
+/// What to score.
+#[derive(Debug, Clone)]
+pub struct QualityBench {
+    /// The truth file `doorstep seed --truth` wrote for this database.
+    pub truth: PathBuf,
+    /// How many of each list's first entries are scored.
+    pub top: usize,
+}
+
+/// What one customer truly holds for the window on the list day.
+#[derive(Debug, Default, Clone, Copy)]
+struct Worth {
+    /// Outgoing-season garments still owned and not sent yet this window, valued at their cleaning price.
+    outstanding: i64,
+    /// The part of it the household would not send unprompted by the window's end: what a call can add.
+    incremental: i64,
+}
+
+/// One list's scores.
+struct Score {
+    name: &'static str,
+    precision: f64,
+    value: f64,
+    incremental: f64,
+    gone: usize,
+}
+
+fn score(
+    name: &'static str,
+    list: &[Uuid],
+    worth: &HashMap<Uuid, Worth>,
+    churned: &HashSet<Uuid>,
+    best_value: i64,
+    best_incremental: i64,
+) -> Score {
+    let w = |c: &Uuid| worth.get(c).copied().unwrap_or_default();
+    let n = list.len().max(1) as f64;
+    Score {
+        name,
+        precision: list.iter().filter(|c| w(c).outstanding > 0).count() as f64 / n,
+        value: list.iter().map(|c| w(c).outstanding).sum::<i64>() as f64 / best_value.max(1) as f64,
+        incremental: list.iter().map(|c| w(c).incremental).sum::<i64>() as f64
+            / best_incremental.max(1) as f64,
+        gone: list.iter().filter(|c| churned.contains(c)).count(),
+    }
+}
+
+fn truth_worth(
+    t: &CustomerTruth,
+    window: &crate::calendar::SeasonWindow,
+    on: chrono::NaiveDate,
+    sent: &HashSet<Uuid>,
+) -> Worth {
+    if t.churned_on.is_some_and(|d| d <= on) {
+        return Worth::default();
+    }
+    let unprompted: HashSet<Uuid> = t
+        .future
+        .iter()
+        .filter(|v| v.day >= on && v.day <= window.ends_on)
+        .flat_map(|v| v.garments.iter().copied())
+        .collect();
+    let mut w = Worth::default();
+    for g in &t.garments {
+        if g.season_class == window.outgoing && g.owned_on(on) && !sent.contains(&g.garment_id) {
+            w.outstanding += g.price_cents;
+            if !unprompted.contains(&g.garment_id) {
+                w.incremental += g.price_cents;
+            }
+        }
+    }
+    w
+}
+
+/// Scores the lists and returns the printed report.
+pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
+    let file = std::fs::File::open(&b.truth)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", b.truth.display()))?;
+    let (header, households) = truth::read(std::io::BufReader::new(file))?;
+    let on = header.today;
+    let settings = Settings::default();
+    let cal = Calendar::load(pool).await?;
+    let window = cal
+        .pick("window", None, on, None)
+        .map_err(|e| anyhow::anyhow!("no season window for {on}: {e:?}"))?;
+    let top = b.top.max(1);
+
+    // Who may be called at all, by the rule every list shares: not do-not-contact, no call, visit or pickup
+    // within the contact cap.
+    let since = settings.clock.start_of(on) - chrono::Duration::days(settings.contact_cap_days);
+    let until = settings.clock.start_of(on);
+    let callable: HashSet<Uuid> = sqlx::query_scalar(
+        "select c.customer_id from customer c
+          where not c.do_not_contact
+            and not exists (select 1 from interaction i where i.customer_id = c.customer_id
+                               and i.kind in ('call', 'visit') and i.occurred_at > $1 and i.occurred_at <= $2)
+            and not exists (select 1 from pickup p where p.customer_id = c.customer_id
+                               and p.collected_at > $1 and p.collected_at <= $2)",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let sent: HashSet<Uuid> = sqlx::query_scalar(
+        "select distinct pl.garment_id from pickup_line pl join pickup p using (customer_id, pickup_id)
+          where p.collected_at >= $1 and p.collected_at < $2",
+    )
+    .bind(settings.clock.start_of(window.starts_on))
+    .bind(until)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+
+    let worth: HashMap<Uuid, Worth> = households
+        .values()
+        .filter(|t| callable.contains(&t.customer_id))
+        .map(|t| (t.customer_id, truth_worth(t, &window, on, &sent)))
+        .collect();
+    let churned: HashSet<Uuid> = households
+        .values()
+        .filter(|t| t.churned_on.is_some_and(|d| d <= on))
+        .map(|t| t.customer_id)
+        .collect();
+    let ranked_by = |key: fn(&Worth) -> i64| -> Vec<Uuid> {
+        let mut all: Vec<(&Uuid, &Worth)> = worth.iter().collect();
+        all.sort_by_key(|(c, w)| (std::cmp::Reverse(key(w)), **c));
+        all.into_iter().take(top).map(|(c, _)| *c).collect()
+    };
+    let oracle = ranked_by(|w| w.outstanding);
+    let best_value: i64 = oracle.iter().map(|c| worth[c].outstanding).sum();
+    let best_incremental: i64 = oracle.iter().map(|c| worth[c].incremental).sum();
+
+    let q = ReminderQuery {
+        window: window.clone(),
+        on,
+        cap_days: settings.contact_cap_days,
+    };
+    let listed = reminders::compute(
+        pool,
+        &settings,
+        &cal,
+        &q,
+        Rows {
+            limit: Some(top as i64),
+            offset: 0,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
+    let reminder_ids: Vec<Uuid> = listed.items.iter().map(|e| e.customer_id).collect();
+    let spend: Vec<Uuid> = sqlx::query_scalar(
+        "select s.customer_id from customer_stats s where s.customer_id = any($1)
+          order by s.spend_cents desc, s.customer_id limit $2",
+    )
+    .bind(callable.iter().copied().collect::<Vec<Uuid>>())
+    .bind(top as i64)
+    .fetch_all(pool)
+    .await?;
+
+    let scores = [
+        score(
+            "reminders",
+            &reminder_ids,
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
+            "spend-ranked",
+            &spend,
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
+            "true value (full knowledge)",
+            &oracle,
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
+            "true incremental value",
+            &ranked_by(|w| w.incremental),
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+    ];
+    let mut out = String::new();
+    writeln!(
+        out,
+        "bench quality: list day {on}, window {} ({} to {}, outgoing {:?}), {} households, {} callable, top {top}",
+        window.name,
+        window.starts_on,
+        window.ends_on,
+        window.outgoing,
+        households.len(),
+        callable.len()
+    )?;
+    writeln!(
+        out,
+        "| list | precision@{top} | value@{top} | incremental@{top} | gone in top {top} |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for s in &scores {
+        writeln!(
+            out,
+            "| {} | {:.3} | {:.3} | {:.3} | {} |",
+            s.name, s.precision, s.value, s.incremental, s.gone
+        )?;
+    }
+    writeln!(
+        out,
+        "value@{top} and incremental@{top} are shares of what the true-value list reaches (best value {:.0} yuan, \
+         its incremental value {:.0} yuan).",
+        best_value as f64 / 100.0,
+        best_incremental as f64 / 100.0
+    )?;
+    Ok(out)
+}
