@@ -168,11 +168,14 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
     .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
     let reminder_ids: Vec<Uuid> = listed.items.iter().map(|e| e.customer_id).collect();
     let spend: Vec<Uuid> = sqlx::query_scalar(
+        // A POS campaign's ranking: spend over the last months, decayed to the list day (91-day time constant,
+        // the rollup's own), so customers who stopped coming fall down it.
         "select s.customer_id from customer_stats s where s.customer_id = any($1)
-          order by s.spend_cents desc, s.customer_id limit $2",
+          order by s.recent_spend * decay_factor(s.last_pickup_at, $3, 91) desc, s.customer_id limit $2",
     )
     .bind(callable.iter().copied().collect::<Vec<Uuid>>())
     .bind(top as i64)
+    .bind(until)
     .fetch_all(pool)
     .await?;
 
