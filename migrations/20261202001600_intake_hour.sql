@@ -28,8 +28,13 @@ select date_trunc('hour', p.collected_at), g.season_class, g.category, count(*)
 -- New lines: a (pickup, garment) pair counts when all its lines are in this statement (it was not there before).
 -- A pickup whose lines are all in this statement (every writer adds a visit's lines at once) needs no look at
 -- its pairs; only the others are checked pair by pair.
+-- A writer that appends its own changes in the same transaction (the import, from its staging tables, where
+-- every pickup is new) says so with `set local doorstep.intake_kept_by_writer = 'on'`.
 create function intake_lines_added() returns trigger language plpgsql as $$
 begin
+    if current_setting('doorstep.intake_kept_by_writer', true) = 'on' then
+        return null;
+    end if;
     insert into intake_hour_change (hour, season_class, category, garments)
     select date_trunc('hour', p.collected_at), g.season_class, g.category, count(*)
       from (select customer_id, pickup_id, garment_id, count(*) as n from added group by 1, 2, 3) a

@@ -126,6 +126,11 @@ pub async fn move_chunk(
     .execute(&mut *conn)
     .await?
     .rows_affected();
+    // The pickups are new, so each (pickup, garment) pair of the chunk counts once in the kept intake series:
+    // appended here from staging instead of by the line trigger's lookups (migration 20261202001600).
+    once("set local doorstep.intake_kept_by_writer = 'on'")
+        .execute(&mut *conn)
+        .await?;
     let lines = once(&exec(
         "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
          select customer_id, pickup_id, line_no, garment_id, service, price_cents, coalesce(condition_notes, '')
@@ -137,6 +142,21 @@ pub async fn move_chunk(
     .rows_affected();
     if pickups > 0 {
         apply_chunk_rollups(conn, &exec).await?;
+        once(&exec(
+            "insert into intake_hour_change (hour, season_class, category, garments)
+             select date_trunc('hour', l.collected_at),
+                    coalesce(ng.season_class, (select g.season_class from garment g
+                                                where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
+                    coalesce(ng.category, (select g.category from garment g
+                                            where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
+                    count(*)
+               from (select distinct customer_id, pickup_id, garment_id, collected_at
+                       from import_move_line where chunk = $chunk) l
+               left join import_new_garment ng using (garment_id)
+              group by 1, 2, 3",
+        ))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(Moved {
         customers,

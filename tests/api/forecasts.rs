@@ -347,7 +347,9 @@ async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) 
 }
 
 /// The exact weekly intake, straight from the pickup lines: what the kept series must always equal.
-async fn exact_weekly_intake(pool: &sqlx::PgPool) -> Vec<(chrono::NaiveDate, String, String, i64)> {
+pub async fn exact_weekly_intake(
+    pool: &sqlx::PgPool,
+) -> Vec<(chrono::NaiveDate, String, String, i64)> {
     sqlx::query_as(
         "select date_trunc('week', p.collected_at + interval '8 hours')::date, g.season_class, g.category,
                 count(distinct (pl.pickup_id, pl.garment_id))
@@ -361,7 +363,9 @@ async fn exact_weekly_intake(pool: &sqlx::PgPool) -> Vec<(chrono::NaiveDate, Str
     .unwrap()
 }
 
-async fn kept_weekly_intake(pool: &sqlx::PgPool) -> Vec<(chrono::NaiveDate, String, String, i64)> {
+pub async fn kept_weekly_intake(
+    pool: &sqlx::PgPool,
+) -> Vec<(chrono::NaiveDate, String, String, i64)> {
     let rows = doorstep::forecasts::db::weekly_intake(
         pool,
         8.0 * 3600.0,

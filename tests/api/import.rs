@@ -150,6 +150,11 @@ async fn the_example_company_imports_with_its_rollups(pool: PgPool) {
     );
     assert_eq!(table_counts(&pool).await, [5, 15, 11, 25, 5]);
     assert_eq!(rollup_mismatches(&pool).await, 0);
+    assert_eq!(
+        crate::forecasts::kept_weekly_intake(&pool).await,
+        crate::forecasts::exact_weekly_intake(&pool).await,
+        "the import keeps the intake series from its staging"
+    );
 
     // The coat: dry-cleaned in spring, pressed in autumn: a press is not a cleaning.
     assert_eq!(
@@ -1517,4 +1522,25 @@ fn service_of(s: &str) -> doorstep::domain::Service {
 fn price_of(s: &str) -> i64 {
     let (y, f) = s.trim_start_matches('¥').split_once('.').unwrap();
     y.parse::<i64>().unwrap() * 100 + f.parse::<i64>().unwrap()
+}
+
+/// Pickups imported after their garments (already in the database) keep the intake series too.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn pickups_of_garments_already_imported_keep_the_intake_series(pool: PgPool) {
+    let first = ImportOptions {
+        pickups: None,
+        ..fixtures()
+    };
+    import(&pool, &first).await.unwrap();
+    let then = ImportOptions {
+        customers: None,
+        garments: None,
+        ..fixtures()
+    };
+    let report = import(&pool, &then).await.unwrap();
+    assert!(report.rejections.is_empty(), "{:?}", report.rejections);
+    assert_eq!(table_counts(&pool).await, [5, 15, 11, 25, 5]);
+    let kept = crate::forecasts::kept_weekly_intake(&pool).await;
+    assert!(!kept.is_empty());
+    assert_eq!(kept, crate::forecasts::exact_weekly_intake(&pool).await);
 }
