@@ -7,34 +7,8 @@ use uuid::Uuid;
 use super::{Credentials, Staff};
 use crate::domain::Role;
 
-/// The active staff member behind a live session token hash, with the session's CSRF token.
-pub async fn session_for_token(
-    db: impl PgExecutor<'_>,
-    hash: &[u8],
-) -> sqlx::Result<Option<(Staff, String)>> {
-    let row = sqlx::query!(
-        r#"select s.staff_id, s.username, s.display_name, s.role as "role: Role", ss.csrf_token
-             from staff_session ss join staff s using (staff_id)
-            where ss.token_hash = $1 and ss.revoked_at is null and ss.expires_at > now() and s.active"#,
-        hash
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| {
-        (
-            Staff {
-                staff_id: r.staff_id,
-                username: r.username,
-                display_name: r.display_name,
-                role: r.role,
-            },
-            r.csrf_token,
-        )
-    }))
-}
-
-/// The live session of a token hash with its expiry (for the session cache): its member of staff, if active,
-/// and its CSRF token.
+/// The live session of a token hash: its member of staff (if active), its CSRF token and when it expires
+/// (the session cache keeps it no longer).
 pub async fn live_session(
     db: impl PgExecutor<'_>,
     hash: &[u8],

@@ -192,9 +192,9 @@ pub async fn cookie_session(pool: &PgPool, headers: &HeaderMap) -> AppResult<Opt
     let Some(token) = cookie_value(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    Ok(db::session_for_token(pool, &token_hash(token))
+    Ok(db::live_session(pool, &token_hash(token))
         .await?
-        .map(|(staff, csrf_token)| Session {
+        .map(|(staff, csrf_token, _)| Session {
             staff,
             csrf_token,
             carrier: Carrier::Cookie,
@@ -207,7 +207,7 @@ pub async fn cookie_logout(pool: &PgPool, headers: &HeaderMap, csrf: &str) -> Ap
         return Ok(());
     };
     let hash = token_hash(token);
-    let Some((_, expected)) = db::session_for_token(pool, &hash).await? else {
+    let Some((_, expected, _)) = db::live_session(pool, &hash).await? else {
         return Ok(());
     };
     if !same_secret(csrf.as_bytes(), expected.as_bytes()) {

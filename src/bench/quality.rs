@@ -155,19 +155,16 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         on,
         cap_days: settings.contact_cap_days,
     };
-    let listed = reminders::compute(
-        pool,
-        &settings,
-        &cal,
-        &q,
-        Rows {
-            limit: Some(top as i64),
-            offset: 0,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
-    let reminder_ids: Vec<Uuid> = listed.items.iter().map(|e| e.customer_id).collect();
+    // The whole list once: its first entries are the page a dispatcher sees, all of them feed the experiment.
+    let everyone = reminders::compute(pool, &settings, &cal, &q, Rows::ALL)
+        .await
+        .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
+    let reminder_ids: Vec<Uuid> = everyone
+        .items
+        .iter()
+        .take(top)
+        .map(|e| e.customer_id)
+        .collect();
     let spend: Vec<Uuid> = sqlx::query_scalar(
         // A POS campaign's ranking: spend over the last months, decayed to the list day (91-day time constant,
         // the rollup's own), so customers who stopped coming fall down it.
@@ -183,9 +180,6 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
     // Experiment for the next step of the issue on lists: the same reminder entries re-ranked by their value
     // times the customer's chance of still being a customer (MBG/NBD fitted on every customer's visit days).
     let p_active = active_probabilities(pool, &settings, on).await?;
-    let everyone = reminders::compute(pool, &settings, &cal, &q, Rows::ALL)
-        .await
-        .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
     let mut weighted: Vec<(f64, Uuid)> = everyone
         .items
         .iter()

@@ -52,8 +52,13 @@ pub struct GarmentPlan {
 impl GarmentPlan {
     /// Whether it is in the wardrobe on `day`.
     pub fn owned_on(&self, day: NaiveDate) -> bool {
-        self.owned_from <= day && self.discarded_on.is_none_or(|d| d > day)
+        owned_on(self.owned_from, self.discarded_on, day)
     }
+}
+
+/// Whether a garment owned from `from` and thrown away on `discarded_on` is in the wardrobe on `day`.
+pub(super) fn owned_on(from: NaiveDate, discarded_on: Option<NaiveDate>, day: NaiveDate) -> bool {
+    from <= day && discarded_on.is_none_or(|d| d > day)
 }
 
 /// A visit; `staff` indexes the seed pickup workers.
@@ -649,8 +654,7 @@ fn start_instant(today: NaiveDate) -> DateTime<Utc> {
 
 /// The last moment before `today` starts in Shanghai.
 fn end_instant(today: NaiveDate) -> DateTime<Utc> {
-    (today.and_time(NaiveTime::MIN) - chrono::Duration::hours(SHANGHAI_HOURS)).and_utc()
-        - chrono::Duration::minutes(1)
+    start_instant(today) - chrono::Duration::minutes(1)
 }
 
 fn kind_name(kind: GarmentKind) -> &'static str {

@@ -56,7 +56,7 @@ pub struct GarmentTruth {
 impl GarmentTruth {
     /// Whether it is in the wardrobe on `day`.
     pub fn owned_on(&self, day: NaiveDate) -> bool {
-        self.owned_from <= day && self.discarded_on.is_none_or(|d| d > day)
+        super::household::owned_on(self.owned_from, self.discarded_on, day)
     }
 }
 
