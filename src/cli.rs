@@ -470,6 +470,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         )),
         forecasts: Arc::default(),
         sessions: Arc::default(),
+        outlook: Arc::default(),
     };
     let purge = crate::housekeeping::spawn_purge(
         state.pool.clone(),
@@ -477,6 +478,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     );
     let refit = crate::forecasts::api::spawn_refit(state.clone());
     let sessions = crate::auth::cache::spawn_listener(state.pool.clone(), state.sessions.clone());
+    crate::lists::outlook::spawn_warm(state.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     app::serve(listener, state, app::shutdown_signal()).await?;
     purge.abort();

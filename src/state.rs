@@ -69,6 +69,8 @@ pub struct AppState {
     pub forecasts: Arc<crate::forecasts::single_flight::SingleFlight>,
     /// Live sessions remembered while the database can tell when they change (`auth::cache`).
     pub sessions: Arc<crate::auth::SessionCache>,
+    /// The reminder list's estimates per list day and window, refitted in the background.
+    pub outlook: Arc<crate::lists::outlook::OutlookCache>,
 }
 
 impl FromRef<AppState> for Arc<crate::auth::SessionCache> {
@@ -99,6 +101,7 @@ impl AppState {
             hashers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_HASHES)),
             forecasts: Arc::default(),
             sessions: Arc::default(),
+            outlook: Arc::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::calendar::Calendar;
 use crate::export::Rows;
-use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
+use crate::lists::outlook;
 use crate::lists::reminders::{self, ReminderQuery};
 use crate::seed::truth::{self, CustomerTruth};
 use crate::state::Settings;
@@ -156,7 +156,10 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         cap_days: settings.contact_cap_days,
     };
     // The whole list once: its first entries are the page a dispatcher sees, all of them feed the experiment.
-    let everyone = reminders::compute(pool, &settings, &cal, &q, Rows::ALL)
+    let outlook = outlook::fit(pool, &settings, &cal, &window, on)
+        .await
+        .map_err(|e| anyhow::anyhow!("fitting the reminder estimates: {e:?}"))?;
+    let everyone = reminders::compute(pool, &settings, &outlook, &q, Rows::ALL)
         .await
         .map_err(|e| anyhow::anyhow!("computing the reminder list: {e:?}"))?;
     let reminder_ids: Vec<Uuid> = everyone
@@ -177,19 +180,27 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
     .fetch_all(pool)
     .await?;
 
-    // Experiment for the next step of the issue on lists: the same reminder entries re-ranked by their value
-    // times the customer's chance of still being a customer (MBG/NBD fitted on every customer's visit days).
-    let p_active = active_probabilities(pool, &settings, on).await?;
-    let mut weighted: Vec<(f64, Uuid)> = everyone
+    // The same entries in the order of the README's first rule (outstanding value as last cleaned), to show what
+    // the estimates change.
+    let mut nominal: Vec<(i64, i64, Uuid)> = everyone
         .items
         .iter()
-        .map(|e| {
-            let p = p_active.get(&e.customer_id).copied().unwrap_or(1.0);
-            (e.expected_value_cents as f64 * p, e.customer_id)
-        })
+        .map(|e| (e.expected_value_cents, e.outstanding, e.customer_id))
         .collect();
-    weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let weighted: Vec<Uuid> = weighted.into_iter().take(top).map(|(_, c)| c).collect();
+    nominal.sort_by_key(|(v, n, c)| (std::cmp::Reverse(*v), std::cmp::Reverse(*n), *c));
+    let nominal: Vec<Uuid> = nominal.into_iter().take(top).map(|(_, _, c)| c).collect();
+    // Each estimate's share: the entries re-ranked by value x P(active), and by in-use value x P(active).
+    let by = |key: &dyn Fn(&reminders::ReminderEntry) -> f64| -> Vec<Uuid> {
+        let mut all: Vec<(f64, Uuid)> = everyone
+            .items
+            .iter()
+            .map(|e| (key(e), e.customer_id))
+            .collect();
+        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.into_iter().take(top).map(|(_, c)| c).collect()
+    };
+    let active_value = by(&|e| e.expected_value_cents as f64 * e.p_active);
+    let active_in_use = by(&|e| e.in_use_value_cents as f64 * e.p_active);
 
     let scores = [
         score(
@@ -201,8 +212,24 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
             best_incremental,
         ),
         score(
-            "reminders x P(active) (experiment)",
-            &weighted,
+            "reminders by outstanding value (the first rule)",
+            &nominal,
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
+            "  ablation: value x P(active)",
+            &active_value,
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
+            "  ablation: in-use value x P(active)",
+            &active_in_use,
             &worth,
             &churned,
             best_value,
@@ -264,31 +291,4 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         best_incremental as f64 / 100.0
     )?;
     Ok(out)
-}
-
-/// Each customer's chance of still being a customer on `on`, from an MBG/NBD model fitted on every customer's
-/// visit days before it.
-async fn active_probabilities(
-    pool: &PgPool,
-    settings: &Settings,
-    on: chrono::NaiveDate,
-) -> anyhow::Result<HashMap<Uuid, f64>> {
-    let rows: Vec<(Uuid, Vec<chrono::NaiveDate>)> = sqlx::query_as(
-        "select customer_id, array_agg(distinct (collected_at + make_interval(secs => $2))::date)
-           from pickup where collected_at < $1 group by customer_id",
-    )
-    .bind(settings.clock.start_of(on))
-    .bind(settings.clock.offset_secs())
-    .fetch_all(pool)
-    .await?;
-    let summaries: Vec<(Uuid, Rfm)> = rows
-        .into_iter()
-        .filter_map(|(c, days)| Rfm::from_dates(&days, on).ok().map(|r| (c, r)))
-        .collect();
-    let data: Vec<Rfm> = summaries.iter().map(|(_, r)| *r).collect();
-    let model = BgNbd::fit(Variant::ModifiedBgNbd, &data);
-    Ok(summaries
-        .into_iter()
-        .map(|(c, r)| (c, model.p_alive(&r)))
-        .collect())
 }

@@ -160,8 +160,7 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
             let (cal, q) =
                 lists::reminders::query_from(state, req.window.as_deref(), req.on, req.cap_days)
                     .await?;
-            let listed =
-                lists::reminders::compute(&state.pool, &state.settings, &cal, &q, rows).await?;
+            let (_, listed) = lists::reminders::compute_kept(state, &cal, &q, rows).await?;
             let entries = listed
                 .items
                 .iter()

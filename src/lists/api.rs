@@ -43,6 +43,8 @@ struct ReminderParams {
 struct ReminderMeta<'a> {
     window: &'a SeasonWindow,
     cap_days: i64,
+    /// How the estimates behind the order (still active, still worn, sends unprompted) were made.
+    estimates: &'a super::outlook::OutlookSummary,
 }
 
 /// `GET /api/v1/lists/reminders?window=2026-spring&on=2026-04-10&cap_days=14`
@@ -55,10 +57,11 @@ async fn reminders_list(
 ) -> AppResult<Response> {
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
     let (cal, q) = reminders::query_from(&state, p.window.as_deref(), p.on, p.cap_days).await?;
-    let listed = reminders::compute(&state.pool, &state.settings, &cal, &q, output.rows()).await?;
+    let (outlook, listed) = reminders::compute_kept(&state, &cal, &q, output.rows()).await?;
     let meta = ReminderMeta {
         window: &q.window,
         cap_days: q.cap_days,
+        estimates: &outlook.summary,
     };
     respond_logged(
         &state,

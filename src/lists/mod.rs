@@ -2,6 +2,7 @@
 
 mod api;
 pub mod db;
+pub mod outlook;
 pub mod reminders;
 pub mod special_sizes;
 pub mod storage_upsell;

@@ -1,12 +1,14 @@
 //! Season-change reminders: who still has known, in-use garments of the outgoing season not yet sent this window.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::outlook::{CustomerOutlook, Outlook};
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
@@ -14,12 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
 use crate::state::{AppState, Settings};
 
-/// A garment counts as in use when it was cleaned within this many days before the window.
+/// A garment counts as known when it was cleaned within this many days before the window.
 pub const IN_USE_DAYS: i64 = 730;
-/// Past windows looked at for a customer's own timing.
-const TIMING_YEARS: i32 = 3;
-/// A put-away pickup may come this many days before its window opens.
-const EARLY_DAYS: i64 = 14;
 
 /// What the reminder list is computed for.
 #[derive(Debug, Clone)]
@@ -43,16 +41,19 @@ pub struct OutstandingGarment {
     pub(crate) colour: Option<String>,
     pub(crate) last_cleaned_at: Option<DateTime<Utc>>,
     pub(crate) last_price_cents: Option<i64>,
+    /// P(still owned and worn), from how long it has not come back while its owner kept coming.
+    #[sqlx(skip)]
+    pub(crate) p_in_use: f64,
 }
 
-/// When this customer usually sends this season's clothes, from their own past windows.
+/// When this customer usually sends this season's clothes, from their own unprompted put-aways in past windows.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct UsualTiming {
     /// Median days after the window opened.
     pub offset_days: i64,
     /// That offset applied to this window.
     pub usual_date: NaiveDate,
-    /// Past windows the median is taken over.
+    /// Past windows with an unprompted put-away the median is taken over.
     pub windows_seen: usize,
 }
 
@@ -65,7 +66,16 @@ pub struct ReminderEntry {
     pub(crate) phone: Option<String>,
     pub(crate) address: Option<String>,
     pub(crate) outstanding: i64,
+    /// What the outstanding garments were last cleaned for, in all.
     pub(crate) expected_value_cents: i64,
+    /// The same, each garment weighted by its chance of still being worn.
+    pub(crate) in_use_value_cents: i64,
+    /// Chance the customer is still a customer (rounded to 0.001).
+    pub(crate) p_active: f64,
+    /// Chance they would not send the season's clothes by the window's end without a call (rounded to 0.001).
+    pub(crate) p_not_sent: f64,
+    /// What a call is expected to add: p_active × in_use_value × p_not_sent. The list's order.
+    pub(crate) call_value_cents: i64,
     pub(crate) garments: Vec<OutstandingGarment>,
     pub(crate) usual: Option<UsualTiming>,
     pub(crate) tier: Option<String>,
@@ -73,18 +83,14 @@ pub struct ReminderEntry {
     pub(crate) reason: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
+/// One candidate's figures, before the page is cut.
+struct Candidate {
     customer_id: Uuid,
-    name: String,
-    phone: Option<String>,
-    address: Option<String>,
     outstanding: i64,
     expected_value_cents: i64,
-    #[sqlx(skip)]
-    tier: Option<String>,
-    open_complaint: bool,
-    total: i64,
+    in_use_value: f64,
+    outlook: CustomerOutlook,
+    call_value_cents: i64,
 }
 
 fn class_name(class: SeasonClass) -> &'static str {
@@ -96,11 +102,16 @@ fn class_name(class: SeasonClass) -> &'static str {
     }
 }
 
-/// Computes the ranked reminder list: by expected value, then garments outstanding, then customer id.
+fn round3(p: f64) -> f64 {
+    (p * 1000.0).round() / 1000.0
+}
+
+/// Computes the ranked reminder list: by what a call is expected to add, then the garments' value, then their
+/// number, then customer id.
 pub async fn compute(
     pool: &PgPool,
     settings: &Settings,
-    cal: &Calendar,
+    outlook: &Outlook,
     q: &ReminderQuery,
     rows: Rows,
 ) -> AppResult<Listed<ReminderEntry>> {
@@ -108,18 +119,13 @@ pub async fn compute(
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
     let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     let cleaned = super::db::unstored_as_of(
-        "g.customer_id, g.garment_id",
+        "g.customer_id, g.kind, g.material",
         "g.season_class = $1",
         ("$2", "$3", "$4"),
         true,
     );
     let sql = format!(
-        "with outstanding as (
-             select c.customer_id, count(*) as outstanding,
-                    coalesce(sum(c.price_cents), 0)::bigint as expected_value_cents
-               from ({cleaned}) c
-              group by c.customer_id
-         ), skip as (
+        "with skip as (
              select customer_id from customer where do_not_contact
              union
              select customer_id from interaction
@@ -132,38 +138,88 @@ pub async fn compute(
               where b.booked_for >= $5
                 and not exists (select 1 from pickup p where p.customer_id = b.customer_id
                                    and p.collected_at >= b.created_at)
-         ), page as (
-             select o.*, count(*) over () as total
-               from outstanding o
-              where not exists (select 1 from skip where skip.customer_id = o.customer_id)
-              order by o.expected_value_cents desc, o.outstanding desc, o.customer_id
-              limit $7 offset $8
          )
-         select p.customer_id, c.name, c.phone, c.address, p.outstanding, p.expected_value_cents,
-                exists (select 1 from interaction i where i.customer_id = p.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
-                p.total
-           from page p join customer c on c.customer_id = p.customer_id
-          order by p.expected_value_cents desc, p.outstanding desc, p.customer_id"
+         select c.customer_id, c.kind, c.material, c.price_cents, c.cleaned_at
+           from ({cleaned}) c
+          where c.customer_id not in (select customer_id from skip)"
     );
-    let mut found: Vec<Row> = sqlx::query_as(&sql)
+    #[allow(clippy::type_complexity)]
+    let garments: Vec<(
+        Uuid,
+        GarmentKind,
+        Option<Material>,
+        Option<i64>,
+        DateTime<Utc>,
+    )> = sqlx::query_as(&sql)
         .bind(q.window.outgoing)
         .bind(in_use_since)
         .bind(window_start)
         .bind(day_end)
         .bind(q.on)
         .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
-        .bind(rows.limit)
-        .bind(rows.offset)
         .persistent(false)
         .fetch_all(pool)
         .await?;
-    let total = found.first().map_or(0, |r| r.total);
-    let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
-    for r in &mut found {
-        r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
+    let mut candidates: HashMap<Uuid, Candidate> = HashMap::new();
+    for (customer_id, kind, material, price, cleaned_at) in garments {
+        let c = candidates.entry(customer_id).or_insert_with(|| Candidate {
+            customer_id,
+            outstanding: 0,
+            expected_value_cents: 0,
+            in_use_value: 0.0,
+            outlook: outlook.customer(customer_id),
+            call_value_cents: 0,
+        });
+        let price = price.unwrap_or(0);
+        let cleaned_on = settings.clock.local_day(cleaned_at);
+        c.outstanding += 1;
+        c.expected_value_cents += price;
+        c.in_use_value +=
+            price as f64 * outlook.p_in_use(kind, material, cleaned_on, c.outlook.last_seen);
     }
+    let mut ranked: Vec<Candidate> = candidates
+        .into_values()
+        .map(|mut c| {
+            c.call_value_cents =
+                (c.outlook.p_active * c.in_use_value * c.outlook.p_not_sent).round() as i64;
+            c
+        })
+        .collect();
+    ranked.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(c.call_value_cents),
+            std::cmp::Reverse(c.expected_value_cents),
+            std::cmp::Reverse(c.outstanding),
+            c.customer_id,
+        )
+    });
+    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+    let page: Vec<Candidate> = ranked
+        .into_iter()
+        .skip(usize::try_from(rows.offset).unwrap_or(usize::MAX))
+        .take(
+            rows.limit
+                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0)),
+        )
+        .collect();
+    let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
+
+    type Person = (Uuid, String, Option<String>, Option<String>, bool);
+    let people: Vec<Person> = sqlx::query_as(
+        "select c.customer_id, c.name, c.phone, c.address,
+                exists (select 1 from interaction i where i.customer_id = c.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null)
+           from customer c where c.customer_id = any($1)",
+    )
+    .bind(&ids)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
+        .into_iter()
+        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
+        .collect();
+    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
 
     let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
@@ -190,42 +246,83 @@ pub async fn compute(
     for g in garments {
         by_customer.entry(g.customer_id).or_default().push(g);
     }
-    let timing = usual_timing(pool, settings, cal, &q.window, &ids).await?;
 
-    let items = found
+    let items = page
         .into_iter()
         .zip(ranks(rows))
-        .map(|(r, rank)| {
-            let usual = timing.get(&r.customer_id).cloned();
-            let reason = reason(&r, usual.as_ref(), q);
-            ReminderEntry {
-                rank,
-                garments: by_customer.remove(&r.customer_id).unwrap_or_default(),
-                usual,
-                customer_id: r.customer_id,
-                name: r.name,
-                phone: r.phone,
-                address: r.address,
-                outstanding: r.outstanding,
-                expected_value_cents: r.expected_value_cents,
-                tier: r.tier,
-                open_complaint: r.open_complaint,
-                reason,
+        .map(|(c, rank)| {
+            let (name, phone, address, open_complaint) =
+                people.remove(&c.customer_id).unwrap_or_default();
+            let usual = c.outlook.usual_day.map(|day| {
+                let offset_days = day.round() as i64;
+                UsualTiming {
+                    offset_days,
+                    usual_date: q.window.starts_on + chrono::Duration::days(offset_days),
+                    windows_seen: c.outlook.sends_seen,
+                }
+            });
+            let mut garments = by_customer.remove(&c.customer_id).unwrap_or_default();
+            for g in &mut garments {
+                g.p_in_use = round3(g.last_cleaned_at.map_or(1.0, |at| {
+                    outlook.p_in_use(
+                        g.kind,
+                        g.material,
+                        settings.clock.local_day(at),
+                        c.outlook.last_seen,
+                    )
+                }));
             }
+            let mut entry = ReminderEntry {
+                rank,
+                customer_id: c.customer_id,
+                name,
+                phone,
+                address,
+                outstanding: c.outstanding,
+                expected_value_cents: c.expected_value_cents,
+                in_use_value_cents: c.in_use_value.round() as i64,
+                p_active: round3(c.outlook.p_active),
+                p_not_sent: round3(c.outlook.p_not_sent),
+                call_value_cents: c.call_value_cents,
+                garments,
+                usual,
+                tier: tiers.remove(&c.customer_id).map(|(tier, _)| tier),
+                open_complaint,
+                reason: String::new(),
+            };
+            entry.reason = reason(&entry, q);
+            entry
         })
         .collect();
     Ok(Listed { total, items })
 }
 
-fn reason(r: &Row, usual: Option<&UsualTiming>, q: &ReminderQuery) -> String {
+/// The list as the service serves it: from the kept estimates for its day and window.
+pub async fn compute_kept(
+    state: &AppState,
+    cal: &Calendar,
+    q: &ReminderQuery,
+    rows: Rows,
+) -> AppResult<(Arc<Outlook>, Listed<ReminderEntry>)> {
+    let outlook = state
+        .outlook
+        .get(&state.pool, &state.settings, cal, &q.window, q.on)
+        .await?;
+    let listed = compute(&state.pool, &state.settings, &outlook, q, rows).await?;
+    Ok((outlook, listed))
+}
+
+/// Why the entry is where it is, in a dispatcher's words (English, for CSVs; the app words it from the fields).
+fn reason(e: &ReminderEntry, q: &ReminderQuery) -> String {
     let mut why = format!(
-        "{} {} garment{} outstanding, expected value {}",
-        r.outstanding,
+        "{} {} garment{} outstanding, about {} still worn (of {})",
+        e.outstanding,
         class_name(q.window.outgoing),
-        if r.outstanding == 1 { "" } else { "s" },
-        money(r.expected_value_cents)
+        if e.outstanding == 1 { "" } else { "s" },
+        money(e.in_use_value_cents),
+        money(e.expected_value_cents)
     );
-    if let Some(u) = usual {
+    if let Some(u) = &e.usual {
         let late = (q.on - u.usual_date).num_days();
         if late > 0 {
             why.push_str(&format!(
@@ -236,102 +333,18 @@ fn reason(r: &Row, usual: Option<&UsualTiming>, q: &ReminderQuery) -> String {
             why.push_str(&format!("; usually sends them around {}", u.usual_date));
         }
     }
-    if let Some(tier) = &r.tier {
+    why.push_str(&format!(
+        "; {:.0}% still active; a call adds about {}",
+        e.p_active * 100.0,
+        money(e.call_value_cents)
+    ));
+    if let Some(tier) = &e.tier {
         why.push_str(&format!("; {tier} customer"));
     }
-    if r.open_complaint {
+    if e.open_complaint {
         why.push_str("; has an open complaint");
     }
     why
-}
-
-/// Median offset into the window of each customer's first put-away pickup of this season class in past windows.
-async fn usual_timing(
-    pool: &PgPool,
-    settings: &Settings,
-    cal: &Calendar,
-    window: &SeasonWindow,
-    ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, UsualTiming>> {
-    let past: Vec<SeasonWindow> = (1..=TIMING_YEARS)
-        .filter_map(|back| cal.window(&window.kind, window.year - back))
-        .collect();
-    if ids.is_empty() || past.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let starts: Vec<DateTime<Utc>> = past
-        .iter()
-        .map(|w| {
-            settings
-                .clock
-                .start_of(w.starts_on - chrono::Duration::days(EARLY_DAYS))
-        })
-        .collect();
-    let ends: Vec<DateTime<Utc>> = past
-        .iter()
-        .map(|w| {
-            settings
-                .clock
-                .start_of(w.ends_on + chrono::Duration::days(1))
-        })
-        .collect();
-    let firsts: Vec<(Uuid, i64, DateTime<Utc>)> = sqlx::query_as(
-        "select pc.customer_id, w.n, min(pc.collected_at)
-           from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as w (start_at, end_at, n)
-           join pickup_class pc on pc.season_class = $4
-                               and pc.collected_at >= w.start_at and pc.collected_at < w.end_at
-           join unnest($1::uuid[]) as ids (customer_id) on ids.customer_id = pc.customer_id
-          group by pc.customer_id, w.n",
-    )
-    .bind(ids)
-    .bind(&starts)
-    .bind(&ends)
-    .bind(window.outgoing)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let mut offsets: HashMap<Uuid, Vec<i64>> = HashMap::new();
-    for (customer, n, first) in firsts {
-        let Some(w) = usize::try_from(n - 1).ok().and_then(|i| past.get(i)) else {
-            continue;
-        };
-        let local = first.with_timezone(&settings.clock.offset).date_naive();
-        offsets
-            .entry(customer)
-            .or_default()
-            .push((local - w.starts_on).num_days());
-    }
-    Ok(offsets
-        .into_iter()
-        .map(|(customer, mut o)| {
-            let offset_days = median_days(&mut o);
-            let usual_date = window.starts_on + chrono::Duration::days(offset_days);
-            (
-                customer,
-                UsualTiming {
-                    offset_days,
-                    usual_date,
-                    windows_seen: o.len(),
-                },
-            )
-        })
-        .collect())
-}
-
-/// The median of some day offsets (not empty): the middle one, or for an even count the mean of the two middle
-/// ones, rounded half away from zero to a whole day.
-fn median_days(offsets: &mut [i64]) -> i64 {
-    offsets.sort_unstable();
-    let n = offsets.len();
-    if n == 0 {
-        return 0;
-    }
-    if n % 2 == 1 {
-        return offsets[n / 2];
-    }
-    let sum = offsets[n / 2 - 1] + offsets[n / 2];
-    // Half away from zero: 80.5 -> 81, -0.5 -> -1.
-    (sum + sum.signum()) / 2
 }
 
 impl CsvRow for ReminderEntry {
@@ -344,6 +357,10 @@ impl CsvRow for ReminderEntry {
             "address",
             "outstanding",
             "expected_value",
+            "in_use_value",
+            "p_active",
+            "p_not_sent",
+            "call_value",
             "usual_date",
             "tier",
             "open_complaint",
@@ -372,6 +389,10 @@ impl CsvRow for ReminderEntry {
             self.address.clone().unwrap_or_default(),
             self.outstanding.to_string(),
             money(self.expected_value_cents),
+            money(self.in_use_value_cents),
+            format!("{:.3}", self.p_active),
+            format!("{:.3}", self.p_not_sent),
+            money(self.call_value_cents),
             self.usual
                 .as_ref()
                 .map(|u| u.usual_date.to_string())
@@ -412,20 +433,4 @@ pub async fn query_from(
             cap_days,
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median_days;
-
-    #[test]
-    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
-        assert_eq!(median_days(&mut [90, 72]), 81);
-        assert_eq!(median_days(&mut [90, 71]), 81);
-        assert_eq!(median_days(&mut [-3, 4]), 1);
-        assert_eq!(median_days(&mut [-4, 3]), -1);
-        assert_eq!(median_days(&mut [5, 1, 9]), 5);
-        assert_eq!(median_days(&mut [7]), 7);
-        assert_eq!(median_days(&mut [10, 0, 20, 30]), 15);
-    }
 }

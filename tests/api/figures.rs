@@ -419,16 +419,24 @@ async fn campaign_credit_follows_the_first_call(pool: sqlx::PgPool) {
     );
 }
 
-// Item 8: the usual timing over two past windows is the mean of the two.
+// Item 8: the usual timing over two past windows is the mean of the two, taken from put-aways only.
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn the_median_of_two_windows_is_their_mean(pool: sqlx::PgPool) {
     let w = World::new(pool).await;
     let (dispatcher, _) = w.staff(Role::Dispatcher).await;
     let c = w.customer("Two Springs").await;
     let coat = w.garment(c, K::Coat, S::Winter, M::Wool, None).await;
-    // 90 days into spring 2024, 72 days into spring 2025.
-    w.pickup(c, "2024-05-30", &[(coat, 20_000)]).await;
-    w.pickup(c, "2025-05-12", &[(coat, 20_000)]).await;
+    let sweater = w.garment(c, K::Sweater, S::Winter, M::Wool, None).await;
+    let scarf = w.garment(c, K::Scarf, S::Winter, M::Wool, None).await;
+    // Put-aways (two winter garments at once) 90 days into spring 2024 and 72 days into spring 2025.
+    w.pickup(c, "2024-05-30", &[(coat, 20_000), (sweater, 5_000)])
+        .await;
+    w.pickup(c, "2025-05-12", &[(coat, 20_000), (sweater, 5_000)])
+        .await;
+    // Not put-aways: in-season winter cleaning before the window opened, one winter garment inside it.
+    w.pickup(c, "2025-02-25", &[(coat, 20_000), (scarf, 3_000)])
+        .await;
+    w.pickup(c, "2025-03-03", &[(scarf, 3_000)]).await;
     let page = w
         .app
         .get(

@@ -310,15 +310,45 @@ async fn check_reminders(w: &World, token: &str, on: NaiveDate, window: Option<&
         .unwrap();
     let tiers = values(pool, day_end).await;
     assert_eq!(rows.len(), expected.len(), "reminders on {on}: {meta}");
-    for (row, (c, n, value)) in rows.iter().zip(&expected) {
-        assert_eq!(id(row), *c, "{on} {row}");
-        assert_eq!(row["outstanding"].as_i64(), Some(*n), "{on} {row}");
+    // The rows are the same customers with the same garments and value; their order is what a call adds.
+    let expected: HashMap<Uuid, (i64, i64)> =
+        expected.into_iter().map(|(c, n, v)| (c, (n, v))).collect();
+    let mut previous: Option<(i64, i64, i64, Uuid)> = None;
+    for row in &rows {
+        let c = id(row);
+        let (n, value) = expected[&c];
+        assert_eq!(row["outstanding"].as_i64(), Some(n), "{on} {row}");
         assert_eq!(
             row["expected_value_cents"].as_i64(),
-            Some(*value),
+            Some(value),
             "{on} {row}"
         );
-        assert_eq!(row["tier"], tiers[c].tier, "{on} {row}");
+        assert_eq!(row["tier"], tiers[&c].tier, "{on} {row}");
+        let in_use = row["in_use_value_cents"].as_i64().unwrap();
+        let (p_active, p_not_sent) = (
+            row["p_active"].as_f64().unwrap(),
+            row["p_not_sent"].as_f64().unwrap(),
+        );
+        assert!((0..=value).contains(&in_use), "{on} {row}");
+        assert!(
+            (0.0..=1.0).contains(&p_active) && (0.0..=1.0).contains(&p_not_sent),
+            "{row}"
+        );
+        let call = row["call_value_cents"].as_i64().unwrap();
+        let product = p_active * p_not_sent * in_use as f64;
+        assert!(
+            (call as f64 - product).abs() <= 2.0 + 0.002 * in_use as f64,
+            "{on} {row}"
+        );
+        let key = (call, value, n, c);
+        if let Some(prev) = previous {
+            assert!(
+                (prev.0, prev.1, prev.2) > (key.0, key.1, key.2)
+                    || ((prev.0, prev.1, prev.2) == (key.0, key.1, key.2) && prev.3 < key.3),
+                "{on}: {row} ranks below {prev:?}"
+            );
+        }
+        previous = Some(key);
     }
     rows.len()
 }

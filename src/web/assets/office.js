@@ -213,12 +213,15 @@ function reasonText(x) {
   const n = (v) => Number.isFinite(v);
   const parts = [];
   if (n(x.outstanding) && n(x.expected_value_cents)) {
-    parts.push(t("reason.outstanding", { n: x.outstanding, value: money(x.expected_value_cents) }));
+    const worn = n(x.in_use_value_cents) ? x.in_use_value_cents : x.expected_value_cents;
+    parts.push(t("reason.outstanding", { n: x.outstanding, value: money(worn) }));
     if (x.usual && x.usual.usual_date) {
       const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
       const when = date(x.usual.usual_date, currentLang());
       parts.push(late > 0 ? t("reason.usual_late", { date: when, days: late }) : t("reason.usual", { date: when }));
     }
+    if (n(x.p_active)) parts.push(t("reason.active", { pct: Math.round(x.p_active * 100) }));
+    if (n(x.call_value_cents)) parts.push(t("reason.call_value", { value: money(x.call_value_cents) }));
   } else if (n(x.candidates) && n(x.estimated_fee_cents)) {
     parts.push(t("reason.to_store", { n: x.candidates, fee: money(x.estimated_fee_cents) }));
   } else if (n(x.special_garments) && n(x.garments)) {

@@ -1,0 +1,487 @@
+//! The reminder list's estimates per list day and window: still a customer, garment still worn, sends unprompted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::calendar::{Calendar, SeasonWindow};
+use crate::domain::{GarmentKind, Material, SeasonClass};
+use crate::error::AppResult;
+use crate::insight::activity::Activity;
+use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
+use crate::insight::survival::{GarmentHistory, WardrobeSurvival};
+use crate::insight::timing::{self, Outcome, PastWindow, PutAwayRule, SendingHazard};
+use crate::lists::reminders::IN_USE_DAYS;
+use crate::state::Settings;
+
+/// Past windows of the same kind looked at for each customer's timing.
+const TIMING_YEARS: i32 = 3;
+/// Unprompted put-aways, over everyone's past windows, needed before timing is estimated at all.
+pub const MIN_SENDS: usize = 20;
+/// A fit is served this long before a newer one is made in the background.
+const FRESH: Duration = Duration::from_secs(600);
+/// Fits kept (list day × window) before the oldest are dropped.
+const KEPT_FITS: usize = 8;
+
+/// How the estimates behind a reminder list were made: when, on how much history, and what was assumed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutlookSummary {
+    /// History up to the end of this day was used.
+    pub as_of: NaiveDate,
+    /// When the estimates were made; lists are served from them for up to ten minutes.
+    pub fitted_at: DateTime<Utc>,
+    /// Customers with a pickup, and those with more than one (the active-customer model's data).
+    pub customers: usize,
+    /// See `customers`.
+    pub repeat_customers: usize,
+    /// Set when there was too little history to estimate who is still active: everyone counts as active.
+    pub active_assumed: Option<String>,
+    /// Customer-days (past cut-offs) the active-customer model was calibrated on; 0 when it was not.
+    pub active_calibration_samples: usize,
+    /// Garments with a cleaning (the garment-survival model's data).
+    pub garments: usize,
+    /// Set when there was too little history to estimate which garments are still worn: all count as worn.
+    pub in_use_assumed: Option<String>,
+    /// Customers' past windows of this kind and the unprompted put-aways among them.
+    pub past_windows: usize,
+    /// See `past_windows`.
+    pub past_sends: usize,
+    /// Set when there was too little history to estimate timing: nobody is expected to send unprompted.
+    pub timing_assumed: Option<String>,
+    /// Share of their known outgoing garments customers sent in a past window's put-away.
+    pub put_away_share: f64,
+}
+
+/// What the estimates say about one customer for the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerOutlook {
+    /// P(still a customer) on the list day.
+    pub p_active: f64,
+    /// P(a garment is not sent without a call by the window's end): no unprompted put-away, or one that
+    /// leaves it out.
+    pub p_not_sent: f64,
+    /// The customer's usual put-away day in the window (days after it opens), from unprompted put-aways.
+    pub usual_day: Option<f64>,
+    /// Past windows with an unprompted put-away.
+    pub sends_seen: usize,
+    /// Last pickup before the end of the list day.
+    pub last_seen: Option<NaiveDate>,
+}
+
+/// Fitted estimates for one list day and window.
+pub struct Outlook {
+    /// How they were made.
+    pub summary: OutlookSummary,
+    variant_fit: BgNbd,
+    activity: Activity,
+    share: f64,
+    visits: HashMap<Uuid, Vec<NaiveDate>>,
+    survival: WardrobeSurvival,
+    hazard: Option<SendingHazard>,
+    own: HashMap<Uuid, Vec<PastWindow>>,
+    sent_this_window: HashMap<Uuid, u32>,
+    on: NaiveDate,
+    length: u32,
+    day: u32,
+}
+
+impl Outlook {
+    /// The estimates for one customer (a customer unknown to the fit, new since, counts as active).
+    pub fn customer(&self, id: Uuid) -> CustomerOutlook {
+        let days = self.visits.get(&id);
+        let p_active = match days {
+            Some(d) if self.summary.active_assumed.is_none() => self
+                .activity
+                .p_active(&self.variant_fit, d, self.on)
+                .unwrap_or(1.0),
+            _ => 1.0,
+        };
+        let own = self.own.get(&id).map_or(&[][..], Vec::as_slice);
+        let p_not_sent = match (&self.hazard, self.sent_this_window.get(&id)) {
+            // Already put the season away this window: what is left stays unless someone calls.
+            (_, Some(d)) if *d < self.day => 1.0,
+            (Some(h), _) => {
+                let none = h.p_not_sent_by_end(own, self.length, self.day);
+                none + (1.0 - none) * (1.0 - self.share)
+            }
+            (None, _) => 1.0,
+        };
+        CustomerOutlook {
+            p_active,
+            p_not_sent,
+            usual_day: timing::usual_day(own),
+            sends_seen: own
+                .iter()
+                .filter(|w| matches!(w.outcome, Outcome::Sent(d) if d < w.length))
+                .count(),
+            last_seen: days.and_then(|d| d.iter().max().copied()),
+        }
+    }
+
+    /// P(still owned and worn) of a garment last cleaned on `cleaned_on`, measured to its owner's last visit.
+    pub fn p_in_use(
+        &self,
+        kind: GarmentKind,
+        material: Option<Material>,
+        cleaned_on: NaiveDate,
+        owner_last_seen: Option<NaiveDate>,
+    ) -> f64 {
+        let gap = owner_last_seen.map_or(0, |seen| (seen - cleaned_on).num_days().max(0));
+        self.survival.p_in_use(
+            kind,
+            material.unwrap_or(Material::Other),
+            usize::try_from(gap).unwrap_or(0),
+        )
+    }
+}
+
+/// Fits every estimate on the history before the end of `on`.
+pub async fn fit(
+    pool: &PgPool,
+    settings: &Settings,
+    cal: &Calendar,
+    window: &SeasonWindow,
+    on: NaiveDate,
+) -> AppResult<Outlook> {
+    let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+    let local = |at: DateTime<Utc>| settings.clock.local_day(at);
+
+    let rows: Vec<(Uuid, Vec<DateTime<Utc>>)> = sqlx::query_as(
+        "select customer_id, array_agg(collected_at) from pickup where collected_at < $1 group by customer_id",
+    )
+    .bind(day_end)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let visits: HashMap<Uuid, Vec<NaiveDate>> = rows
+        .into_iter()
+        .map(|(c, at)| {
+            let mut days: Vec<NaiveDate> = at.into_iter().map(local).collect();
+            days.sort_unstable();
+            days.dedup();
+            (c, days)
+        })
+        .collect();
+    let summaries: Vec<Rfm> = visits
+        .values()
+        .filter_map(|d| Rfm::from_dates(d, on).ok())
+        .collect();
+    let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
+    let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
+    let activity = Activity::fit(&variant_fit, &refs, on);
+    drop(refs);
+
+    #[allow(clippy::type_complexity)]
+    let garments: Vec<(
+        Uuid,
+        GarmentKind,
+        Option<Material>,
+        SeasonClass,
+        Vec<DateTime<Utc>>,
+    )> = sqlx::query_as(
+        "select g.customer_id, g.kind, g.material, g.season_class, array_agg(p.collected_at)
+               from pickup_line pl
+               join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+               join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+              where p.collected_at < $1 and is_cleaning(pl.service)
+              group by g.customer_id, g.garment_id",
+    )
+    .bind(day_end)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let mut outgoing_cleanings: HashMap<Uuid, Vec<Vec<NaiveDate>>> = HashMap::new();
+    let histories: Vec<GarmentHistory> = garments
+        .into_iter()
+        .filter_map(|(c, kind, material, class, at)| {
+            let cleaned_on: Vec<NaiveDate> = at.into_iter().map(local).collect();
+            if class == window.outgoing {
+                outgoing_cleanings
+                    .entry(c)
+                    .or_default()
+                    .push(cleaned_on.clone());
+            }
+            let owner_last_seen = visits.get(&c)?.last().copied()?;
+            Some(GarmentHistory {
+                kind,
+                material: material.unwrap_or(Material::Other),
+                cleaned_on,
+                owner_last_seen,
+            })
+        })
+        .collect();
+    let survival = WardrobeSurvival::fit(&histories)
+        .map_err(|e| anyhow::anyhow!("garment survival fit: {e}"))?;
+
+    let (own, sent_this_window, share) =
+        past_windows(pool, settings, cal, window, on, &outgoing_cleanings).await?;
+    let past_windows: usize = own.values().map(Vec::len).sum();
+    let past_sends = own
+        .values()
+        .flatten()
+        .filter(|w| matches!(w.outcome, Outcome::Sent(d) if d < w.length))
+        .count();
+    let hazard = (past_sends >= MIN_SENDS).then(|| SendingHazard::fit(own.values().flatten()));
+    let length = u32::try_from((window.ends_on - window.starts_on).num_days() + 1).unwrap_or(1);
+    let day = u32::try_from(
+        (on - window.starts_on)
+            .num_days()
+            .clamp(0, i64::from(length)),
+    )
+    .unwrap_or(0);
+
+    let summary = OutlookSummary {
+        as_of: on,
+        fitted_at: Utc::now(),
+        customers: variant_fit.customers,
+        repeat_customers: variant_fit.repeaters,
+        active_assumed: variant_fit.fallback_reason.clone(),
+        active_calibration_samples: if activity.calibrated() {
+            activity.samples
+        } else {
+            0
+        },
+        garments: histories.len(),
+        in_use_assumed: survival.fallback_reason.clone(),
+        past_windows,
+        past_sends,
+        timing_assumed: hazard.is_none().then(|| {
+            format!(
+                "{past_sends} unprompted put-aways in past windows (need {MIN_SENDS}): \
+                 nobody is expected to send without a call"
+            )
+        }),
+        put_away_share: share,
+    };
+    Ok(Outlook {
+        summary,
+        variant_fit,
+        activity,
+        share,
+        visits,
+        survival,
+        hazard,
+        own,
+        sent_this_window,
+        on,
+        length,
+        day,
+    })
+}
+
+/// Each customer's past windows of this kind (those by whose end they had sent a garment of the outgoing
+/// class), each ended by an unprompted put-away, a call or nothing; the day of a put-away already made in this
+/// window before the list day; and the share of their outgoing garments (cleaned in the two years before a
+/// window) that customers sent in a past window's unprompted put-away (1 when nobody made one).
+async fn past_windows(
+    pool: &PgPool,
+    settings: &Settings,
+    cal: &Calendar,
+    window: &SeasonWindow,
+    on: NaiveDate,
+    outgoing_cleanings: &HashMap<Uuid, Vec<Vec<NaiveDate>>>,
+) -> AppResult<(HashMap<Uuid, Vec<PastWindow>>, HashMap<Uuid, u32>, f64)> {
+    // Slot 0 is this window, up to the list day; slots 1.. are the same kind's past windows, ended before it.
+    let mut windows: Vec<(NaiveDate, NaiveDate)> = vec![(window.starts_on, window.ends_on.min(on))];
+    windows.extend(
+        (1..=TIMING_YEARS)
+            .filter_map(|back| cal.window(&window.kind, window.year - back))
+            .filter(|w| w.ends_on < on)
+            .map(|w| (w.starts_on, w.ends_on)),
+    );
+    let starts: Vec<DateTime<Utc>> = windows
+        .iter()
+        .map(|w| settings.clock.start_of(w.0))
+        .collect();
+    let ends: Vec<DateTime<Utc>> = windows
+        .iter()
+        .map(|w| settings.clock.start_of(w.1 + chrono::Duration::days(1)))
+        .collect();
+    let rule = PutAwayRule::default();
+    // Put-away-like pickups (the rule: inside the window, several garments of its outgoing class at once) and
+    // calls or visits, first of each per customer and window.
+    type First = (Uuid, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let firsts: Vec<First> = sqlx::query_as(
+        "with w as (
+             select * from unnest($1::timestamptz[], $2::timestamptz[]) with ordinality as w (start_at, end_at, n)
+         ), sent as (
+             select customer_id, n, min(collected_at) as at
+               from (select p.customer_id, w.n, p.collected_at
+                       from w
+                       join pickup p on p.collected_at >= w.start_at and p.collected_at < w.end_at
+                       join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
+                       join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+                      where g.season_class = $3 and is_cleaning(pl.service)
+                      group by p.customer_id, w.n, p.pickup_id, p.collected_at
+                     having count(distinct pl.garment_id) >= $4) s
+              group by customer_id, n
+         ), called as (
+             select i.customer_id, w.n, min(i.occurred_at) as at
+               from w join interaction i on i.occurred_at >= w.start_at and i.occurred_at < w.end_at
+              where i.kind in ('call', 'visit')
+              group by i.customer_id, w.n
+         )
+         select coalesce(s.customer_id, c.customer_id), coalesce(s.n, c.n), s.at, c.at
+           from sent s full join called c on c.customer_id = s.customer_id and c.n = s.n",
+    )
+    .bind(&starts)
+    .bind(&ends)
+    .bind(window.outgoing)
+    .bind(i64::try_from(rule.min_out_of_season).unwrap_or(i64::MAX))
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let day_of = |slot: usize, at: DateTime<Utc>| {
+        u32::try_from((settings.clock.local_day(at) - windows[slot].0).num_days()).unwrap_or(0)
+    };
+    let mut events: HashMap<(Uuid, usize), (Option<u32>, Option<u32>)> = HashMap::new();
+    let mut sent_this_window = HashMap::new();
+    for (customer, n, sent, called) in firsts {
+        let Some(slot) = usize::try_from(n - 1).ok().filter(|s| *s < windows.len()) else {
+            continue;
+        };
+        if slot == 0 {
+            if let Some(at) = sent {
+                sent_this_window.insert(customer, day_of(0, at));
+            }
+            continue;
+        }
+        events.insert(
+            (customer, slot),
+            (
+                sent.map(|a| day_of(slot, a)),
+                called.map(|a| day_of(slot, a)),
+            ),
+        );
+    }
+    let mut own: HashMap<Uuid, Vec<PastWindow>> = HashMap::new();
+    let (mut known, mut sent) = (0usize, 0usize);
+    for (&customer, garments) in outgoing_cleanings {
+        let Some(first) = garments.iter().flatten().min().copied() else {
+            continue;
+        };
+        for (slot, &(starts_on, ends_on)) in windows.iter().enumerate().skip(1) {
+            if first > ends_on {
+                continue;
+            }
+            let length = u32::try_from((ends_on - starts_on).num_days() + 1).unwrap_or(1);
+            let outcome = match events.get(&(customer, slot)) {
+                Some((Some(s), Some(c))) if c < s => Outcome::Called(*c),
+                Some((Some(s), _)) => Outcome::Sent(*s),
+                Some((None, Some(c))) => Outcome::Called(*c),
+                _ => Outcome::Nothing,
+            };
+            if matches!(outcome, Outcome::Sent(_)) {
+                let since = starts_on - chrono::Duration::days(IN_USE_DAYS);
+                for days in garments {
+                    if days.iter().any(|d| *d >= since && *d < starts_on) {
+                        known += 1;
+                        sent += usize::from(days.iter().any(|d| *d >= starts_on && *d <= ends_on));
+                    }
+                }
+            }
+            own.entry(customer)
+                .or_default()
+                .push(PastWindow { length, outcome });
+        }
+    }
+    let share = if known == 0 {
+        1.0
+    } else {
+        sent as f64 / known as f64
+    };
+    Ok((own, sent_this_window, share))
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<Outlook>)>>>;
+
+/// Fits kept per list day and window: a list is served from a fit up to ten minutes old, a newer one made in
+/// the background after that, so a dispatcher's page never waits for a refit once the first is made.
+#[derive(Default)]
+pub struct OutlookCache {
+    slots: Mutex<HashMap<(NaiveDate, String), Slot>>,
+}
+
+impl OutlookCache {
+    /// The estimates for `window` on `on`: a kept fit (refreshed in the background when older than ten
+    /// minutes), else one made now while later callers for the same day and window wait for it.
+    pub async fn get(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        settings: &Settings,
+        cal: &Calendar,
+        window: &SeasonWindow,
+        on: NaiveDate,
+    ) -> AppResult<Arc<Outlook>> {
+        let key = (on, window.id.clone());
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            if !slots.contains_key(&key) && slots.len() >= KEPT_FITS {
+                slots.retain(|_, s| Arc::strong_count(s) > 1);
+                if slots.len() >= KEPT_FITS {
+                    slots.clear();
+                }
+            }
+            slots.entry(key).or_default().clone()
+        };
+        let mut kept = slot.lock().await;
+        if let Some((at, outlook)) = kept.as_ref() {
+            if at.elapsed() > FRESH {
+                // Mark it fresh now so one refresh runs, and let it replace the fit when done.
+                let outlook = outlook.clone();
+                *kept = Some((Instant::now(), outlook.clone()));
+                let (slot, pool, settings, cal, window) = (
+                    slot.clone(),
+                    pool.clone(),
+                    settings.clone(),
+                    cal.clone(),
+                    window.clone(),
+                );
+                tokio::spawn(async move {
+                    match fit(&pool, &settings, &cal, &window, on).await {
+                        Ok(newer) => *slot.lock().await = Some((Instant::now(), Arc::new(newer))),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "refreshing the reminder estimates failed")
+                        }
+                    }
+                });
+                return Ok(outlook);
+            }
+            return Ok(outlook.clone());
+        }
+        let outlook = Arc::new(fit(pool, settings, cal, window, on).await?);
+        *kept = Some((Instant::now(), outlook.clone()));
+        Ok(outlook)
+    }
+}
+
+/// Fits today's estimates for the current window once at start, so the first reminder list does not wait.
+pub fn spawn_warm(state: crate::state::AppState) {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let warmed = async {
+            let cal = Calendar::load(&state.pool).await?;
+            let on = state.settings.clock.today();
+            let window = cal.pick("window", None, on, None)?;
+            state
+                .outlook
+                .get(&state.pool, &state.settings, &cal, &window, on)
+                .await
+        }
+        .await;
+        match warmed {
+            Ok(o) => tracing::info!(
+                secs = started.elapsed().as_secs_f64(),
+                customers = o.summary.customers,
+                garments = o.summary.garments,
+                "reminder estimates fitted"
+            ),
+            Err(e) => tracing::warn!(error = ?e, "fitting the reminder estimates at start failed"),
+        }
+    });
+}
