@@ -227,8 +227,13 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
         ListKind::AtRisk => {
             let q =
                 lists::value::at_risk_query(&state.settings, req.on, req.factor, req.min_pickups)?;
-            let listed =
+            let mut listed =
                 lists::value::compute_at_risk(&state.pool, &state.settings, &q, rows).await?;
+            let active = state
+                .outlook
+                .active(&state.pool, &state.settings, q.on)
+                .await?;
+            lists::value::at_risk_with_activity(&mut listed.items, &active);
             let entries = listed
                 .items
                 .iter()

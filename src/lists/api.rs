@@ -214,7 +214,12 @@ async fn customer_value_list(
         tier: p.tier,
         stage: p.stage,
     };
-    let listed = value::compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
+    let mut listed = value::compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, on)
+        .await?;
+    value::with_activity(&mut listed.items, &active);
     let segments = match output {
         Output::Json(_) => value::segments(&state.pool, &state.settings, on).await?,
         Output::Csv => BTreeMap::new(),
@@ -263,7 +268,13 @@ async fn at_risk_list(
 ) -> AppResult<Response> {
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
     let q = value::at_risk_query(&state.settings, p.on, p.factor, p.min_pickups)?;
-    let listed = value::compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
+    let mut listed =
+        value::compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, q.on)
+        .await?;
+    value::at_risk_with_activity(&mut listed.items, &active);
     let meta = AtRiskMeta {
         factor: q.factor,
         min_pickups: q.min_pickups,

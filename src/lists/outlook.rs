@@ -73,19 +73,84 @@ pub struct CustomerOutlook {
     pub last_seen: Option<NaiveDate>,
 }
 
+/// Who is still a customer on a list day: every list's P(active), fitted once per day.
+pub struct Activeness {
+    variant_fit: BgNbd,
+    activity: Activity,
+    visits: HashMap<Uuid, Vec<NaiveDate>>,
+    on: NaiveDate,
+}
+
+/// Below this P(active) a customer who stopped coming is probably gone (a win-back call), not slipping.
+pub const GONE_BELOW: f64 = 0.5;
+
+impl Activeness {
+    /// Fits the active-customer model on every customer's visit days up to the end of `on`.
+    pub async fn fit(pool: &PgPool, settings: &Settings, on: NaiveDate) -> AppResult<Activeness> {
+        let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+        let rows: Vec<(Uuid, Vec<DateTime<Utc>>)> = sqlx::query_as(
+            "select customer_id, array_agg(collected_at) from pickup where collected_at < $1 group by customer_id",
+        )
+        .bind(day_end)
+        .persistent(false)
+        .fetch_all(pool)
+        .await?;
+        let visits: HashMap<Uuid, Vec<NaiveDate>> = rows
+            .into_iter()
+            .map(|(c, at)| {
+                let mut days: Vec<NaiveDate> = at
+                    .into_iter()
+                    .map(|a| settings.clock.local_day(a))
+                    .collect();
+                days.sort_unstable();
+                days.dedup();
+                (c, days)
+            })
+            .collect();
+        let summaries: Vec<Rfm> = visits
+            .values()
+            .filter_map(|d| Rfm::from_dates(d, on).ok())
+            .collect();
+        let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
+        let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
+        let activity = Activity::fit(&variant_fit, &refs, on);
+        drop(refs);
+        Ok(Activeness {
+            variant_fit,
+            activity,
+            visits,
+            on,
+        })
+    }
+
+    /// P(still a customer) on the list day; 1 for a customer unknown to the fit (new since) or when there was
+    /// too little history to tell.
+    pub fn p_active(&self, id: Uuid) -> f64 {
+        match self.visits.get(&id) {
+            Some(d) if self.variant_fit.fallback_reason.is_none() => self
+                .activity
+                .p_active(&self.variant_fit, d, self.on)
+                .unwrap_or(1.0),
+            _ => 1.0,
+        }
+    }
+
+    /// The customer's last pickup day up to the list day.
+    pub fn last_seen(&self, id: Uuid) -> Option<NaiveDate> {
+        self.visits.get(&id).and_then(|d| d.last().copied())
+    }
+}
+
 /// Fitted estimates for one list day and window.
 pub struct Outlook {
     /// How they were made.
     pub summary: OutlookSummary,
-    variant_fit: BgNbd,
-    activity: Activity,
+    active: Arc<Activeness>,
     share: f64,
-    visits: HashMap<Uuid, Vec<NaiveDate>>,
     survival: WardrobeSurvival,
     hazard: Option<SendingHazard>,
     own: HashMap<Uuid, Vec<PastWindow>>,
     sent_this_window: HashMap<Uuid, u32>,
-    on: NaiveDate,
     length: u32,
     day: u32,
 }
@@ -93,14 +158,6 @@ pub struct Outlook {
 impl Outlook {
     /// The estimates for one customer (a customer unknown to the fit, new since, counts as active).
     pub fn customer(&self, id: Uuid) -> CustomerOutlook {
-        let days = self.visits.get(&id);
-        let p_active = match days {
-            Some(d) if self.summary.active_assumed.is_none() => self
-                .activity
-                .p_active(&self.variant_fit, d, self.on)
-                .unwrap_or(1.0),
-            _ => 1.0,
-        };
         let own = self.own.get(&id).map_or(&[][..], Vec::as_slice);
         let p_not_sent = match (&self.hazard, self.sent_this_window.get(&id)) {
             // Already put the season away this window: what is left stays unless someone calls.
@@ -112,14 +169,14 @@ impl Outlook {
             (None, _) => 1.0,
         };
         CustomerOutlook {
-            p_active,
+            p_active: self.active.p_active(id),
             p_not_sent,
             usual_day: timing::usual_day(own),
             sends_seen: own
                 .iter()
                 .filter(|w| matches!(w.outcome, Outcome::Sent(d) if d < w.length))
                 .count(),
-            last_seen: days.and_then(|d| d.iter().max().copied()),
+            last_seen: self.active.last_seen(id),
         }
     }
 
@@ -140,7 +197,7 @@ impl Outlook {
     }
 }
 
-/// Fits every estimate on the history before the end of `on`.
+/// Fits every estimate, the active-customer model included, on the history before the end of `on`.
 pub async fn fit(
     pool: &PgPool,
     settings: &Settings,
@@ -148,33 +205,21 @@ pub async fn fit(
     window: &SeasonWindow,
     on: NaiveDate,
 ) -> AppResult<Outlook> {
+    let active = Arc::new(Activeness::fit(pool, settings, on).await?);
+    fit_with(pool, settings, cal, window, on, active).await
+}
+
+/// Fits the window's estimates on the history before the end of `on`, with the day's active-customer model.
+async fn fit_with(
+    pool: &PgPool,
+    settings: &Settings,
+    cal: &Calendar,
+    window: &SeasonWindow,
+    on: NaiveDate,
+    active: Arc<Activeness>,
+) -> AppResult<Outlook> {
     let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
     let local = |at: DateTime<Utc>| settings.clock.local_day(at);
-
-    let rows: Vec<(Uuid, Vec<DateTime<Utc>>)> = sqlx::query_as(
-        "select customer_id, array_agg(collected_at) from pickup where collected_at < $1 group by customer_id",
-    )
-    .bind(day_end)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let visits: HashMap<Uuid, Vec<NaiveDate>> = rows
-        .into_iter()
-        .map(|(c, at)| {
-            let mut days: Vec<NaiveDate> = at.into_iter().map(local).collect();
-            days.sort_unstable();
-            days.dedup();
-            (c, days)
-        })
-        .collect();
-    let summaries: Vec<Rfm> = visits
-        .values()
-        .filter_map(|d| Rfm::from_dates(d, on).ok())
-        .collect();
-    let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
-    let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
-    let activity = Activity::fit(&variant_fit, &refs, on);
-    drop(refs);
 
     #[allow(clippy::type_complexity)]
     let garments: Vec<(
@@ -206,7 +251,7 @@ pub async fn fit(
                     .or_default()
                     .push(cleaned_on.clone());
             }
-            let owner_last_seen = visits.get(&c)?.last().copied()?;
+            let owner_last_seen = active.last_seen(c)?;
             Some(GarmentHistory {
                 kind,
                 material: material.unwrap_or(Material::Other),
@@ -238,11 +283,11 @@ pub async fn fit(
     let summary = OutlookSummary {
         as_of: on,
         fitted_at: Utc::now(),
-        customers: variant_fit.customers,
-        repeat_customers: variant_fit.repeaters,
-        active_assumed: variant_fit.fallback_reason.clone(),
-        active_calibration_samples: if activity.calibrated() {
-            activity.samples
+        customers: active.variant_fit.customers,
+        repeat_customers: active.variant_fit.repeaters,
+        active_assumed: active.variant_fit.fallback_reason.clone(),
+        active_calibration_samples: if active.activity.calibrated() {
+            active.activity.samples
         } else {
             0
         },
@@ -260,15 +305,12 @@ pub async fn fit(
     };
     Ok(Outlook {
         summary,
-        variant_fit,
-        activity,
+        active,
         share,
-        visits,
         survival,
         hazard,
         own,
         sent_this_window,
-        on,
         length,
         day,
     })
@@ -398,27 +440,30 @@ async fn past_windows(
     Ok((own, sent_this_window, share))
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Arc<Outlook>)>>>;
+type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<V>)>>>;
 
-/// Fits kept per list day and window: a list is served from a fit up to ten minutes old, a newer one made in
-/// the background after that, so a dispatcher's page never waits for a refit once the first is made.
-#[derive(Default)]
-pub struct OutlookCache {
-    slots: Mutex<HashMap<(NaiveDate, String), Slot>>,
+/// Fits kept per key: served up to ten minutes old, a newer one made in the background after that, so a
+/// dispatcher's page never waits for a refit once the first is made.
+struct Kept<K, V> {
+    slots: Mutex<HashMap<K, Slot<V>>>,
 }
 
-impl OutlookCache {
-    /// The estimates for `window` on `on`: a kept fit (refreshed in the background when older than ten
-    /// minutes), else one made now while later callers for the same day and window wait for it.
-    pub async fn get(
-        self: &Arc<Self>,
-        pool: &PgPool,
-        settings: &Settings,
-        cal: &Calendar,
-        window: &SeasonWindow,
-        on: NaiveDate,
-    ) -> AppResult<Arc<Outlook>> {
-        let key = (on, window.id.clone());
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Kept {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
+    /// The fit for `key`: a kept one (refreshed in the background by `fit` when older than ten minutes), else
+    /// one made now while later callers for the same key wait for it.
+    async fn get<F, Fut>(&self, key: K, fit: F) -> AppResult<Arc<V>>
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
+    {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             if !slots.contains_key(&key) && slots.len() >= KEPT_FITS {
@@ -430,33 +475,84 @@ impl OutlookCache {
             slots.entry(key).or_default().clone()
         };
         let mut kept = slot.lock().await;
-        if let Some((at, outlook)) = kept.as_ref() {
+        if let Some((at, value)) = kept.as_ref() {
+            let value = value.clone();
             if at.elapsed() > FRESH {
-                // Mark it fresh now so one refresh runs, and let it replace the fit when done.
-                let outlook = outlook.clone();
-                *kept = Some((Instant::now(), outlook.clone()));
-                let (slot, pool, settings, cal, window) = (
-                    slot.clone(),
+                // Marked fresh now so one refresh runs; it replaces the fit when done.
+                *kept = Some((Instant::now(), value.clone()));
+                let slot = slot.clone();
+                tokio::spawn(async move {
+                    match fit().await {
+                        Ok(newer) => *slot.lock().await = Some((Instant::now(), Arc::new(newer))),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "refreshing the list estimates failed")
+                        }
+                    }
+                });
+            }
+            return Ok(value);
+        }
+        let value = Arc::new(fit().await?);
+        *kept = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
+
+/// The lists' estimates, kept: who is still a customer per day, the reminder outlook per day and window.
+#[derive(Default)]
+pub struct OutlookCache {
+    active: Kept<NaiveDate, Activeness>,
+    outlooks: Kept<(NaiveDate, String), Outlook>,
+}
+
+impl OutlookCache {
+    /// Who is still a customer on `on`.
+    pub async fn active(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        settings: &Settings,
+        on: NaiveDate,
+    ) -> AppResult<Arc<Activeness>> {
+        let (pool, settings) = (pool.clone(), settings.clone());
+        self.active
+            .get(on, move || {
+                let (pool, settings) = (pool.clone(), settings.clone());
+                async move { Activeness::fit(&pool, &settings, on).await }
+            })
+            .await
+    }
+
+    /// The reminder estimates for `window` on `on`.
+    pub async fn get(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        settings: &Settings,
+        cal: &Calendar,
+        window: &SeasonWindow,
+        on: NaiveDate,
+    ) -> AppResult<Arc<Outlook>> {
+        let (pool, settings, cal, window, cache) = (
+            pool.clone(),
+            settings.clone(),
+            cal.clone(),
+            window.clone(),
+            self.clone(),
+        );
+        self.outlooks
+            .get((on, window.id.clone()), move || {
+                let (pool, settings, cal, window, cache) = (
                     pool.clone(),
                     settings.clone(),
                     cal.clone(),
                     window.clone(),
+                    cache.clone(),
                 );
-                tokio::spawn(async move {
-                    match fit(&pool, &settings, &cal, &window, on).await {
-                        Ok(newer) => *slot.lock().await = Some((Instant::now(), Arc::new(newer))),
-                        Err(e) => {
-                            tracing::warn!(error = ?e, "refreshing the reminder estimates failed")
-                        }
-                    }
-                });
-                return Ok(outlook);
-            }
-            return Ok(outlook.clone());
-        }
-        let outlook = Arc::new(fit(pool, settings, cal, window, on).await?);
-        *kept = Some((Instant::now(), outlook.clone()));
-        Ok(outlook)
+                async move {
+                    let active = cache.active(&pool, &settings, on).await?;
+                    fit_with(&pool, &settings, &cal, &window, on, active).await
+                }
+            })
+            .await
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::outlook::{Activeness, GONE_BELOW};
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
@@ -39,6 +40,9 @@ pub struct ValueEntry {
     pub(crate) yearly_spend_cents: f64,
     pub(crate) recent_yearly_cents: f64,
     pub(crate) usual_interval_days: Option<f64>,
+    /// Chance they are still a customer (rounded to 0.001).
+    #[sqlx(skip)]
+    pub(crate) p_active: Option<f64>,
     #[serde(skip)]
     #[sqlx(default)]
     pub(crate) total: i64,
@@ -87,6 +91,36 @@ pub async fn compute_value(
     })
 }
 
+/// Adds each entry's chance of still being a customer.
+pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
+    for e in items {
+        e.p_active = Some(round3(active.p_active(e.customer_id)));
+    }
+}
+
+/// Adds each entry's chance of still being a customer and what kind of call it is: slipping or gone.
+pub fn at_risk_with_activity(items: &mut [AtRiskEntry], active: &Activeness) {
+    for e in items {
+        let p = round3(active.p_active(e.customer_id));
+        let gone = p < GONE_BELOW;
+        e.p_active = Some(p);
+        e.status = Some(if gone { "gone" } else { "slipping" }.to_owned());
+        e.reason.push_str(&format!(
+            "; {:.0}% likely still a customer: {}",
+            p * 100.0,
+            if gone {
+                "probably gone, a win-back call"
+            } else {
+                "slipping, a care call"
+            }
+        ));
+    }
+}
+
+fn round3(p: f64) -> f64 {
+    (p * 1000.0).round() / 1000.0
+}
+
 /// How many customers are in each tier and stage, for the manager's overview.
 pub async fn segments(
     pool: &PgPool,
@@ -125,6 +159,7 @@ impl CsvRow for ValueEntry {
             "pickups_per_year",
             "yearly_spend",
             "recent_yearly_spend",
+            "p_active",
         ]
     }
 
@@ -145,6 +180,7 @@ impl CsvRow for ValueEntry {
             format!("{:.1}", self.pickups_per_year),
             money(self.yearly_spend_cents as i64),
             money(self.recent_yearly_cents as i64),
+            self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
         ]
     }
 
@@ -170,6 +206,12 @@ pub struct AtRiskEntry {
     /// What they spent a year while they were coming.
     pub yearly_loss_cents: i64,
     pub(crate) open_complaint: bool,
+    /// Chance they are still a customer (rounded to 0.001).
+    #[sqlx(skip)]
+    pub(crate) p_active: Option<f64>,
+    /// `slipping` (still a customer, coming less: a care call) or `gone` (probably left: a win-back call).
+    #[sqlx(skip)]
+    pub(crate) status: Option<String>,
     #[serde(skip)]
     #[sqlx(default)]
     pub(crate) total: i64,
@@ -251,6 +293,8 @@ impl CsvRow for AtRiskEntry {
             "usual_interval_days",
             "yearly_loss",
             "open_complaint",
+            "p_active",
+            "status",
             "reason",
         ]
     }
@@ -269,6 +313,8 @@ impl CsvRow for AtRiskEntry {
             format!("{:.0}", self.usual_interval_days),
             money(self.yearly_loss_cents),
             self.open_complaint.to_string(),
+            self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
+            self.status.clone().unwrap_or_default(),
             self.reason.clone(),
         ]
     }

@@ -256,6 +256,18 @@ async fn check_value_and_at_risk(w: &World, token: &str, on: NaiveDate) -> usize
             "{on} {row}"
         );
         assert_eq!(row["tier"], expected[c].tier, "{on} {row}");
+        // Slipping or gone, by the chance they are still a customer.
+        let p = row["p_active"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{row}");
+        let status = if p < 0.5 { "gone" } else { "slipping" };
+        assert_eq!(row["status"], status, "{on} {row}");
+    }
+    // Regulars long overdue are mostly gone; the list says so for some of them.
+    if rows.len() >= 20 {
+        assert!(
+            rows.iter().any(|r| r["status"] == "gone"),
+            "{on}: nobody on the at-risk list is gone"
+        );
     }
     rows.len()
 }

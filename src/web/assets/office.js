@@ -232,6 +232,10 @@ function reasonText(x) {
     const x2 = (x.days_since / Math.max(1, x.usual_interval_days)).toFixed(1);
     parts.push(t("reason.overdue", { days: Math.round(x.days_since), usual: Math.round(x.usual_interval_days), x: x2 }));
     if (n(x.yearly_loss_cents)) parts.push(t("reason.spends", { money: money(x.yearly_loss_cents) }));
+    if (n(x.p_active)) {
+      parts.push(t("reason.active", { pct: Math.round(x.p_active * 100) }));
+      parts.push(t(x.status === "gone" ? "reason.gone" : "reason.slipping"));
+    }
   } else {
     return x.reason || "";
   }
