@@ -572,6 +572,7 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
         ("#/campaigns".into(), "campaigns", "table.data"),
         (format!("#/campaigns/{campaign}"), "campaign", "#progress"),
         ("#/lists/reminders".into(), "lists", "#list-total"),
+        ("#/lists/at-risk".into(), "at-risk", "#list-total"),
         ("#/lists/customer-value".into(), "value", "#segments"),
         ("#/customers".into(), "customers", "table.data"),
         (
