@@ -19,12 +19,38 @@ const NEWTON_STEPS: usize = 50;
 /// Customers sampled (evenly) for the calibration at most: enough for four coefficients.
 const MAX_CUSTOMERS: usize = 50_000;
 
+/// A customer's visits as the model needs them: first and last day and how many distinct days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visits {
+    /// First visit day.
+    pub first: NaiveDate,
+    /// Last visit day.
+    pub last: NaiveDate,
+    /// Distinct visit days.
+    pub days: u32,
+}
+
+impl Visits {
+    /// Summarises sorted, distinct visit days (`None` when there are none).
+    pub fn of(days: &[NaiveDate]) -> Option<Visits> {
+        Some(Visits {
+            first: *days.first()?,
+            last: *days.last()?,
+            days: u32::try_from(days.len()).ok()?,
+        })
+    }
+
+    /// The BG/NBD summary in weeks, observed to `on`.
+    fn rfm(&self, on: NaiveDate) -> Option<Rfm> {
+        let weeks = |d: NaiveDate| (d - self.first).num_days() as f64 / 7.0;
+        Rfm::new(self.days.checked_sub(1)?, weeks(self.last), weeks(on)).ok()
+    }
+}
+
 /// What describes a customer on a day: BG/NBD's P(alive), how overdue against their own rhythm, how many visits.
-fn features(model: &BgNbd, days: &[NaiveDate], on: NaiveDate, usual_gap: f64) -> Option<[f64; 4]> {
-    let rfm = Rfm::from_dates(days, on).ok()?;
-    let first = *days.iter().min()?;
-    let last = *days.iter().max()?;
-    let visits = days.len();
+fn features(model: &BgNbd, v: &Visits, on: NaiveDate, usual_gap: f64) -> Option<[f64; 4]> {
+    let rfm = v.rfm(on)?;
+    let (first, last, visits) = (v.first, v.last, v.days as usize);
     let gap = if visits > 1 {
         (last - first).num_days() as f64 / (visits - 1) as f64
     } else {
@@ -81,7 +107,9 @@ impl Activity {
                 if before == 0 {
                     continue;
                 }
-                let Some(f) = features(model, &days[..before], cutoff, usual_gap) else {
+                let Some(f) = Visits::of(&days[..before])
+                    .and_then(|v| features(model, &v, cutoff, usual_gap))
+                else {
                     continue;
                 };
                 let came_back = days[before..].iter().any(|d| *d <= until);
@@ -105,12 +133,12 @@ impl Activity {
         self.coefficients.is_some()
     }
 
-    /// P(still a customer) on `on` for a customer with these visit days (sorted, distinct, none after `on`).
-    pub fn p_active(&self, model: &BgNbd, days: &[NaiveDate], on: NaiveDate) -> Option<f64> {
-        let f = features(model, days, on, self.usual_gap)?;
+    /// P(still a customer) on `on` for a customer with these visits (none after `on`).
+    pub fn p_active(&self, model: &BgNbd, v: &Visits, on: NaiveDate) -> Option<f64> {
+        let f = features(model, v, on, self.usual_gap)?;
         Some(match &self.coefficients {
             Some(b) => logistic(b.iter().zip(&f).map(|(b, f)| b * f).sum()),
-            None => model.p_alive(&Rfm::from_dates(days, on).ok()?),
+            None => model.p_alive(&v.rfm(on)?),
         })
     }
 }
@@ -243,6 +271,10 @@ mod tests {
         // Last seen 2 days ago, as usual; gone: last seen 234 days ago after visiting every 14 days.
         let still: Vec<NaiveDate> = (0..58).map(|k| day(k * 14)).collect();
         let gone: Vec<NaiveDate> = (0..20).map(|k| day(k * 14 + 300)).collect();
+        let (still, gone) = (
+            Visits::of(&still).expect("visits"),
+            Visits::of(&gone).expect("visits"),
+        );
         let p_still = activity.p_active(&model, &still, on).expect("still");
         let p_gone = activity.p_active(&model, &gone, on).expect("gone");
         assert!(p_still > 0.9, "{p_still}");
@@ -250,7 +282,7 @@ mod tests {
         // Too little history: the model's own answer.
         let few = Activity::fit(&model, &refs[..3], on);
         assert!(!few.calibrated());
-        let own = model.p_alive(&Rfm::from_dates(&gone, on).expect("rfm"));
+        let own = model.p_alive(&gone.rfm(on).expect("rfm"));
         assert_eq!(few.p_active(&model, &gone, on), Some(own));
     }
 }

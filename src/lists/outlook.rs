@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::error::AppResult;
-use crate::insight::activity::Activity;
+use crate::insight::activity::{Activity, Visits};
 use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
 use crate::insight::survival::{GarmentHistory, WardrobeSurvival};
 use crate::insight::timing::{self, Outcome, PastWindow, PutAwayRule, SendingHazard};
@@ -25,6 +25,9 @@ const TIMING_YEARS: i32 = 3;
 pub const MIN_SENDS: usize = 20;
 /// A fit is served this long before a newer one is made in the background.
 const FRESH: Duration = Duration::from_secs(600);
+/// Customers whose garment histories the survival model and the put-away share are fitted on, at most
+/// (about: every n-th customer by a hash of their id beyond it).
+const SAMPLED_CUSTOMERS: usize = 20_000;
 /// Fits kept (list day × window) before the oldest are dropped.
 const KEPT_FITS: usize = 8;
 
@@ -77,7 +80,7 @@ pub struct CustomerOutlook {
 pub struct Activeness {
     variant_fit: BgNbd,
     activity: Activity,
-    visits: HashMap<Uuid, Vec<NaiveDate>>,
+    visits: HashMap<Uuid, Visits>,
     on: NaiveDate,
 }
 
@@ -115,6 +118,11 @@ impl Activeness {
         let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
         let activity = Activity::fit(&variant_fit, &refs, on);
         drop(refs);
+        // Kept per customer: what P(active) needs, not every visit day (a few dozen bytes a customer).
+        let visits = visits
+            .into_iter()
+            .filter_map(|(c, days)| Some((c, Visits::of(&days)?)))
+            .collect();
         Ok(Activeness {
             variant_fit,
             activity,
@@ -137,7 +145,7 @@ impl Activeness {
 
     /// The customer's last pickup day up to the list day.
     pub fn last_seen(&self, id: Uuid) -> Option<NaiveDate> {
-        self.visits.get(&id).and_then(|d| d.last().copied())
+        self.visits.get(&id).map(|v| v.last)
     }
 }
 
@@ -234,12 +242,34 @@ async fn fit_with(
                join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
                join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
               where p.collected_at < $1 and is_cleaning(pl.service)
+                and ($2 = 1 or abs(hashtextextended(g.customer_id::text, 0)) % $2 = 0)
               group by g.customer_id, g.garment_id",
     )
     .bind(day_end)
+    .bind(sample_every(active.visits.len()))
     .persistent(false)
     .fetch_all(pool)
     .await?;
+    // Every customer's first cleaning of an outgoing-season garment: the past windows they had.
+    let first_outgoing: HashMap<Uuid, DateTime<Utc>> = sqlx::query_as(
+        "select pl.customer_id, min(p.collected_at)
+           from pickup_line pl
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
+          where p.collected_at < $1 and is_cleaning(pl.service) and g.season_class = $2
+          group by pl.customer_id",
+    )
+    .bind(day_end)
+    .bind(window.outgoing)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let first_outgoing: HashMap<Uuid, NaiveDate> = first_outgoing
+        .into_iter()
+        .map(|(c, at)| (c, local(at)))
+        .collect();
     let mut outgoing_cleanings: HashMap<Uuid, Vec<Vec<NaiveDate>>> = HashMap::new();
     let histories: Vec<GarmentHistory> = garments
         .into_iter()
@@ -263,8 +293,16 @@ async fn fit_with(
     let survival = WardrobeSurvival::fit(&histories)
         .map_err(|e| anyhow::anyhow!("garment survival fit: {e}"))?;
 
-    let (own, sent_this_window, share) =
-        past_windows(pool, settings, cal, window, on, &outgoing_cleanings).await?;
+    let (own, sent_this_window, share) = past_windows(
+        pool,
+        settings,
+        cal,
+        window,
+        on,
+        &first_outgoing,
+        &outgoing_cleanings,
+    )
+    .await?;
     let past_windows: usize = own.values().map(Vec::len).sum();
     let past_sends = own
         .values()
@@ -326,6 +364,7 @@ async fn past_windows(
     cal: &Calendar,
     window: &SeasonWindow,
     on: NaiveDate,
+    first_outgoing: &HashMap<Uuid, NaiveDate>,
     outgoing_cleanings: &HashMap<Uuid, Vec<Vec<NaiveDate>>>,
 ) -> AppResult<(HashMap<Uuid, Vec<PastWindow>>, HashMap<Uuid, u32>, f64)> {
     // Slot 0 is this window, up to the list day; slots 1.. are the same kind's past windows, ended before it.
@@ -403,10 +442,7 @@ async fn past_windows(
     }
     let mut own: HashMap<Uuid, Vec<PastWindow>> = HashMap::new();
     let (mut known, mut sent) = (0usize, 0usize);
-    for (&customer, garments) in outgoing_cleanings {
-        let Some(first) = garments.iter().flatten().min().copied() else {
-            continue;
-        };
+    for (&customer, &first) in first_outgoing {
         for (slot, &(starts_on, ends_on)) in windows.iter().enumerate().skip(1) {
             if first > ends_on {
                 continue;
@@ -418,7 +454,8 @@ async fn past_windows(
                 Some((None, Some(c))) => Outcome::Called(*c),
                 _ => Outcome::Nothing,
             };
-            if matches!(outcome, Outcome::Sent(_)) {
+            let sampled = outgoing_cleanings.get(&customer);
+            if let (Outcome::Sent(_), Some(garments)) = (outcome, sampled) {
                 let since = starts_on - chrono::Duration::days(IN_USE_DAYS);
                 for days in garments {
                     if days.iter().any(|d| *d >= since && *d < starts_on) {
@@ -438,6 +475,11 @@ async fn past_windows(
         sent as f64 / known as f64
     };
     Ok((own, sent_this_window, share))
+}
+
+/// Take every n-th customer's garments (by a hash of the id) so about [`SAMPLED_CUSTOMERS`] are fitted on.
+fn sample_every(customers: usize) -> i64 {
+    i64::try_from(customers.div_ceil(SAMPLED_CUSTOMERS).max(1)).unwrap_or(1)
 }
 
 type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<V>)>>>;
