@@ -297,6 +297,24 @@ pub async fn compute(
     Ok(Listed { total, items })
 }
 
+/// What the garments are, most numerous kind first: "coat x2, down jacket".
+fn kinds(garments: &[OutstandingGarment]) -> String {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for g in garments {
+        let name = g.kind.name().replace('_', " ");
+        match counts.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts
+        .into_iter()
+        .map(|(k, n)| if n > 1 { format!("{k} x{n}") } else { k })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The list as the service serves it: from the kept estimates for its day and window.
 pub async fn compute_kept(
     state: &AppState,
@@ -315,10 +333,11 @@ pub async fn compute_kept(
 /// Why the entry is where it is, in a dispatcher's words (English, for CSVs; the app words it from the fields).
 fn reason(e: &ReminderEntry, q: &ReminderQuery) -> String {
     let mut why = format!(
-        "{} {} garment{} outstanding, about {} still worn (of {})",
+        "{} {} garment{} outstanding ({}), about {} still worn (of {})",
         e.outstanding,
         class_name(q.window.outgoing),
         if e.outstanding == 1 { "" } else { "s" },
+        kinds(&e.garments),
         money(e.in_use_value_cents),
         money(e.expected_value_cents)
     );
@@ -334,7 +353,7 @@ fn reason(e: &ReminderEntry, q: &ReminderQuery) -> String {
         }
     }
     why.push_str(&format!(
-        "; {:.0}% still active; a call adds about {}",
+        "; {:.0}% likely still a customer; a call adds about {}",
         e.p_active * 100.0,
         money(e.call_value_cents)
     ));

@@ -149,9 +149,19 @@ async fn reminders_rank_by_expected_value_and_apply_every_rule(pool: sqlx::PgPoo
         first["reason"]
             .as_str()
             .unwrap()
-            .contains("3 winter garments outstanding"),
+            .contains("3 winter garments outstanding ("),
         "{first}"
     );
+    // The reason names the garments and the estimates behind the rank.
+    let reason = first["reason"].as_str().unwrap();
+    for words in [
+        "down jacket",
+        "still worn",
+        "likely still a customer",
+        "a call adds",
+    ] {
+        assert!(reason.contains(words), "{words}: {reason}");
+    }
     assert_eq!(first["open_complaint"], false);
 
     // Flagged, not hidden: the caller must know about the open complaint.

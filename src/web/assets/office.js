@@ -215,6 +215,12 @@ function reasonText(x) {
   if (n(x.outstanding) && n(x.expected_value_cents)) {
     const worn = n(x.in_use_value_cents) ? x.in_use_value_cents : x.expected_value_cents;
     parts.push(t("reason.outstanding", { n: x.outstanding, value: money(worn) }));
+    if (Array.isArray(x.garments) && x.garments.length) {
+      const counts = new Map();
+      for (const g of x.garments) counts.set(g.kind, (counts.get(g.kind) || 0) + 1);
+      const kinds = [...counts].sort((a, b) => b[1] - a[1]).map(([k, c]) => word("kind", k) + (c > 1 ? ` ×${c}` : ""));
+      parts.push(kinds.join(currentLang() === "en" ? ", " : "、"));
+    }
     if (x.usual && x.usual.usual_date) {
       const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
       const when = date(x.usual.usual_date, currentLang());
