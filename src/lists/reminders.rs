@@ -307,7 +307,7 @@ fn kinds(garments: &[OutstandingGarment]) -> String {
             None => counts.push((name, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts
         .into_iter()
         .map(|(k, n)| if n > 1 { format!("{k} x{n}") } else { k })
