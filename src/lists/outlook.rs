@@ -38,7 +38,8 @@ pub struct OutlookSummary {
     pub as_of: NaiveDate,
     /// When the estimates were made; lists are served from them for up to ten minutes.
     pub fitted_at: DateTime<Utc>,
-    /// Customers with a pickup, and those with more than one (the active-customer model's data).
+    /// Customers with a pickup, and those with more than one (the active-customer model's data; its four
+    /// parameters are fitted on an even sample of at most 20,000).
     pub customers: usize,
     /// See `customers`.
     pub repeat_customers: usize,
@@ -90,6 +91,7 @@ pub const GONE_BELOW: f64 = 0.5;
 impl Activeness {
     /// Fits the active-customer model on every customer's visit days up to the end of `on`.
     pub async fn fit(pool: &PgPool, settings: &Settings, on: NaiveDate) -> AppResult<Activeness> {
+        let started = Instant::now();
         let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
         let rows: Vec<(Uuid, Vec<DateTime<Utc>>)> = sqlx::query_as(
             "select customer_id, array_agg(collected_at) from pickup where collected_at < $1 group by customer_id",
@@ -110,14 +112,25 @@ impl Activeness {
                 (c, days)
             })
             .collect();
+        // Four parameters: an even sample of at most SAMPLED_CUSTOMERS customers pins them down.
+        let stride = visits.len().div_ceil(SAMPLED_CUSTOMERS).max(1);
         let summaries: Vec<Rfm> = visits
             .values()
+            .step_by(stride)
             .filter_map(|d| Rfm::from_dates(d, on).ok())
             .collect();
+        let loaded = started.elapsed();
         let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
+        let modelled = started.elapsed();
         let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
         let activity = Activity::fit(&variant_fit, &refs, on);
         drop(refs);
+        tracing::debug!(
+            load_secs = loaded.as_secs_f64(),
+            bgnbd_secs = (modelled - loaded).as_secs_f64(),
+            calibration_secs = (started.elapsed() - modelled).as_secs_f64(),
+            "active-customer model fitted"
+        );
         // Kept per customer: what P(active) needs, not every visit day (a few dozen bytes a customer).
         let visits = visits
             .into_iter()
@@ -226,6 +239,7 @@ async fn fit_with(
     on: NaiveDate,
     active: Arc<Activeness>,
 ) -> AppResult<Outlook> {
+    let started = Instant::now();
     let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
     let local = |at: DateTime<Utc>| settings.clock.local_day(at);
 
@@ -290,8 +304,10 @@ async fn fit_with(
             })
         })
         .collect();
+    let loaded = started.elapsed();
     let survival = WardrobeSurvival::fit(&histories)
         .map_err(|e| anyhow::anyhow!("garment survival fit: {e}"))?;
+    let survived = started.elapsed();
 
     let (own, sent_this_window, share) = past_windows(
         pool,
@@ -303,6 +319,12 @@ async fn fit_with(
         &outgoing_cleanings,
     )
     .await?;
+    tracing::debug!(
+        garments_load_secs = loaded.as_secs_f64(),
+        survival_secs = (survived - loaded).as_secs_f64(),
+        windows_secs = (started.elapsed() - survived).as_secs_f64(),
+        "reminder estimates fitted"
+    );
     let past_windows: usize = own.values().map(Vec::len).sum();
     let past_sends = own
         .values()
@@ -321,8 +343,8 @@ async fn fit_with(
     let summary = OutlookSummary {
         as_of: on,
         fitted_at: Utc::now(),
-        customers: active.variant_fit.customers,
-        repeat_customers: active.variant_fit.repeaters,
+        customers: active.visits.len(),
+        repeat_customers: active.visits.values().filter(|v| v.days > 1).count(),
         active_assumed: active.variant_fit.fallback_reason.clone(),
         active_calibration_samples: if active.activity.calibrated() {
             active.activity.samples

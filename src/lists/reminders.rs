@@ -139,18 +139,21 @@ pub async fn compute(
                 and not exists (select 1 from pickup p where p.customer_id = b.customer_id
                                    and p.collected_at >= b.created_at)
          )
-         select c.customer_id, c.kind, c.material, c.price_cents, c.cleaned_at
+         select c.customer_id, c.kind, c.material, c.cleaned_at, count(*), sum(c.price_cents)::bigint
            from ({cleaned}) c
-          where c.customer_id not in (select customer_id from skip)"
+          where c.customer_id not in (select customer_id from skip)
+          group by c.customer_id, c.kind, c.material, c.cleaned_at"
     );
-    #[allow(clippy::type_complexity)]
-    let garments: Vec<(
+    // Garments of one kind and material cleaned in one visit share their estimate: one row for them all.
+    type Group = (
         Uuid,
         GarmentKind,
         Option<Material>,
-        Option<i64>,
         DateTime<Utc>,
-    )> = sqlx::query_as(&sql)
+        i64,
+        Option<i64>,
+    );
+    let garments: Vec<Group> = sqlx::query_as(&sql)
         .bind(q.window.outgoing)
         .bind(in_use_since)
         .bind(window_start)
@@ -161,7 +164,7 @@ pub async fn compute(
         .fetch_all(pool)
         .await?;
     let mut candidates: HashMap<Uuid, Candidate> = HashMap::new();
-    for (customer_id, kind, material, price, cleaned_at) in garments {
+    for (customer_id, kind, material, cleaned_at, count, price) in garments {
         let c = candidates.entry(customer_id).or_insert_with(|| Candidate {
             customer_id,
             outstanding: 0,
@@ -172,7 +175,7 @@ pub async fn compute(
         });
         let price = price.unwrap_or(0);
         let cleaned_on = settings.clock.local_day(cleaned_at);
-        c.outstanding += 1;
+        c.outstanding += count;
         c.expected_value_cents += price;
         c.in_use_value +=
             price as f64 * outlook.p_in_use(kind, material, cleaned_on, c.outlook.last_seen);
@@ -205,22 +208,6 @@ pub async fn compute(
     let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
 
     type Person = (Uuid, String, Option<String>, Option<String>, bool);
-    let people: Vec<Person> = sqlx::query_as(
-        "select c.customer_id, c.name, c.phone, c.address,
-                exists (select 1 from interaction i where i.customer_id = c.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null)
-           from customer c where c.customer_id = any($1)",
-    )
-    .bind(&ids)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
-        .into_iter()
-        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
-        .collect();
-    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
-
     let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
         "g.season_class = $2 and g.customer_id = any($1)",
@@ -233,15 +220,38 @@ pub async fn compute(
            from ({cleaned}) c
           order by c.customer_id, c.price_cents desc nulls last, c.garment_id"
     );
-    let garments: Vec<OutstandingGarment> = sqlx::query_as(&sql)
-        .bind(&ids)
-        .bind(q.window.outgoing)
-        .bind(in_use_since)
-        .bind(window_start)
-        .bind(day_end)
-        .persistent(false)
-        .fetch_all(pool)
-        .await?;
+    // The page's people, tiers and garments are independent: asked at once, on three connections.
+    let (people, tiers, garments) = tokio::try_join!(
+        async {
+            sqlx::query_as::<_, Person>(
+                "select c.customer_id, c.name, c.phone, c.address,
+                        exists (select 1 from interaction i where i.customer_id = c.customer_id
+                                   and i.kind = 'complaint' and i.resolved_at is null)
+                   from customer c where c.customer_id = any($1)",
+            )
+            .bind(&ids)
+            .persistent(false)
+            .fetch_all(pool)
+            .await
+        },
+        super::db::tiers(pool, settings, q.on, &ids),
+        async {
+            sqlx::query_as::<_, OutstandingGarment>(&sql)
+                .bind(&ids)
+                .bind(q.window.outgoing)
+                .bind(in_use_since)
+                .bind(window_start)
+                .bind(day_end)
+                .persistent(false)
+                .fetch_all(pool)
+                .await
+        },
+    )?;
+    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
+        .into_iter()
+        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
+        .collect();
+    let mut tiers = tiers;
     let mut by_customer: HashMap<Uuid, Vec<OutstandingGarment>> = HashMap::new();
     for g in garments {
         by_customer.entry(g.customer_id).or_default().push(g);
