@@ -645,3 +645,63 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
         .problem(StatusCode::CONFLICT);
     assert_eq!(r["field"], "kind");
 }
+
+// Issue 16: a customer who already put part of the season away this window keeps the rest unless called, so
+// they rank above regulars who will send everything unprompted a few days from now.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_call_is_worth_most_where_nothing_more_will_come_unprompted(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    let (dispatcher, _) = w.staff(Role::Dispatcher).await;
+    let mut regulars = Vec::new();
+    for i in 0..24 {
+        let c = w.customer(&format!("Regular {i}")).await;
+        let coat = w.garment(c, K::Coat, S::Winter, M::Wool, None).await;
+        let sweater = w.garment(c, K::Sweater, S::Winter, M::Wool, None).await;
+        // Every spring on day 20 of the window, both winter garments at once.
+        for day in ["2024-03-21", "2025-03-21"] {
+            w.pickup(c, day, &[(coat, 30_000), (sweater, 20_000)]).await;
+        }
+        regulars.push(c);
+    }
+    let partial = w.customer("Partly Put Away").await;
+    let coat = w.garment(partial, K::Coat, S::Winter, M::Wool, None).await;
+    let sweater = w
+        .garment(partial, K::Sweater, S::Winter, M::Wool, None)
+        .await;
+    let jacket = w
+        .garment(partial, K::Jacket, S::Winter, M::Wool, None)
+        .await;
+    w.pickup(
+        partial,
+        "2025-03-10",
+        &[(coat, 10_000), (sweater, 5_000), (jacket, 8_000)],
+    )
+    .await;
+    // This spring: coat and sweater on day 4; the jacket stays outstanding.
+    w.pickup(partial, "2026-03-05", &[(coat, 10_000), (sweater, 5_000)])
+        .await;
+
+    let page = w
+        .app
+        .get(
+            "/api/v1/lists/reminders?window=2026-spring&on=2026-03-10&cap_days=0&limit=100",
+            &dispatcher,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert!(page["estimates"]["timing_assumed"].is_null(), "{page:#}");
+    let first = &page["items"][0];
+    assert_eq!(first["customer_id"], partial.to_string(), "{page:#}");
+    assert_eq!(first["p_not_sent"], 1.0, "{first}");
+    assert_eq!(first["outstanding"], 1);
+    for c in &regulars {
+        let e = entry(&page, *c).unwrap();
+        // Everyone sends on day 20 and sends all of it: on day 9 a call adds almost nothing.
+        assert!(e["p_not_sent"].as_f64().unwrap() < 0.1, "{e}");
+        assert_eq!(e["usual"]["usual_date"], "2026-03-21", "{e}");
+        assert!(
+            e["call_value_cents"].as_i64().unwrap() < first["call_value_cents"].as_i64().unwrap(),
+            "{e}"
+        );
+    }
+}
