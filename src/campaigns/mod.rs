@@ -189,8 +189,13 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
                 req.months,
             )
             .await?;
-            let listed =
+            let mut listed =
                 lists::storage_upsell::compute(&state.pool, &state.settings, &q, rows).await?;
+            let active = state
+                .outlook
+                .active(&state.pool, &state.settings, q.on)
+                .await?;
+            lists::storage_upsell::with_activity(&mut listed.items, &active);
             let entries = listed
                 .items
                 .iter()

@@ -106,7 +106,13 @@ async fn storage_upsell_list(
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
     let q = storage_upsell::query_from(&state, p.window.as_deref(), p.on, p.lead_days, p.months)
         .await?;
-    let listed = storage_upsell::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let mut listed =
+        storage_upsell::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, q.on)
+        .await?;
+    storage_upsell::with_activity(&mut listed.items, &active);
     let meta = UpsellMeta {
         window: &q.window,
         window_chosen: &q.window_chosen,

@@ -59,7 +59,19 @@ pub struct UpsellEntry {
     pub(crate) garments: Vec<Candidate>,
     pub(crate) tier: Option<String>,
     pub(crate) open_complaint: bool,
+    /// Chance they are still a customer (rounded to 0.001): an offer to someone who has left is wasted.
+    pub(crate) p_active: Option<f64>,
     pub(crate) reason: String,
+}
+
+/// Adds each entry's chance of still being a customer, in its fields and its reason.
+pub fn with_activity(items: &mut [UpsellEntry], active: &super::outlook::Activeness) {
+    for e in items {
+        let p = (active.p_active(e.customer_id) * 1000.0).round() / 1000.0;
+        e.p_active = Some(p);
+        e.reason
+            .push_str(&format!("; {:.0}% likely still a customer", p * 100.0));
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -281,6 +293,7 @@ pub async fn compute(
                 estimated_fee_cents: r.estimated_fee_cents,
                 tier: r.tier,
                 open_complaint: r.open_complaint,
+                p_active: None,
                 reason,
             }
         })
@@ -322,6 +335,7 @@ impl CsvRow for UpsellEntry {
             "tier",
             "open_complaint",
             "garments",
+            "p_active",
             "reason",
         ]
     }
@@ -339,6 +353,7 @@ impl CsvRow for UpsellEntry {
             self.tier.clone().unwrap_or_default(),
             self.open_complaint.to_string(),
             garments.join(" | "),
+            self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
             self.reason.clone(),
         ]
     }

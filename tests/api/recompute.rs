@@ -422,6 +422,8 @@ async fn check_upsell(w: &World, token: &str, on: NaiveDate, window: &str) -> us
             "{on} {row}"
         );
         assert_eq!(row["tier"], tiers[c].tier, "{on} {row}");
+        let p = row["p_active"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{on} {row}");
     }
     rows.len()
 }

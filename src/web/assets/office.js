@@ -230,6 +230,7 @@ function reasonText(x) {
     if (n(x.call_value_cents)) parts.push(t("reason.call_value", { value: money(x.call_value_cents) }));
   } else if (n(x.candidates) && n(x.estimated_fee_cents)) {
     parts.push(t("reason.to_store", { n: x.candidates, fee: money(x.estimated_fee_cents) }));
+    if (n(x.p_active)) parts.push(t("reason.active", { pct: Math.round(x.p_active * 100) }));
   } else if (n(x.special_garments) && n(x.garments)) {
     const sizes = Array.isArray(x.sizes) ? x.sizes.join(", ") : "";
     parts.push(t("reason.special", { n: x.special_garments, all: x.garments, pct: Math.round((x.share || 0) * 100), sizes }));
