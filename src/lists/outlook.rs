@@ -1,4 +1,4 @@
-//! The reminder list's estimates per list day and window: still a customer, garment still worn, sends unprompted.
+//! The lists' estimates, fitted and kept: who is still a customer (per day); for reminders, also garment still worn and sends unprompted (per day and window).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
