@@ -1,4 +1,4 @@
-//! The lists' estimates, fitted and kept: who is still a customer (per day); for reminders, also garment still worn and sends unprompted (per day and window).
+//! The lists' kept estimates: still a customer (per day); garment still worn, sends unprompted (per window).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
