@@ -478,12 +478,13 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     );
     let refit = crate::forecasts::api::spawn_refit(state.clone());
     let sessions = crate::auth::cache::spawn_listener(state.pool.clone(), state.sessions.clone());
-    crate::lists::outlook::spawn_warm(state.clone());
+    let warm = crate::lists::outlook::spawn_warm(state.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     app::serve(listener, state, app::shutdown_signal()).await?;
     purge.abort();
     refit.abort();
     sessions.abort();
+    warm.abort();
     tracing::info!("stopped");
     Ok(())
 }

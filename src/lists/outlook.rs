@@ -620,28 +620,40 @@ impl OutlookCache {
     }
 }
 
-/// Fits today's estimates for the current window once at start, so the first reminder list does not wait.
-pub fn spawn_warm(state: crate::state::AppState) {
+/// How often the warm-up task looks at today's estimates (a new day, or a fit past its ten minutes).
+const WARM_EVERY: Duration = Duration::from_secs(300);
+
+/// Keeps today's estimates for the current window fitted: at start, then every five minutes (a fit older than
+/// ten minutes is refreshed in the background; a new day gets its fit before its first list is asked for).
+pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let started = Instant::now();
-        let warmed = async {
-            let cal = Calendar::load(&state.pool).await?;
+        let mut last_day = None;
+        loop {
+            let started = Instant::now();
             let on = state.settings.clock.today();
-            let window = cal.pick("window", None, on, None)?;
-            state
-                .outlook
-                .get(&state.pool, &state.settings, &cal, &window, on)
-                .await
+            let warmed = async {
+                let cal = Calendar::load(&state.pool).await?;
+                let window = cal.pick("window", None, on, None)?;
+                state
+                    .outlook
+                    .get(&state.pool, &state.settings, &cal, &window, on)
+                    .await
+            }
+            .await;
+            match warmed {
+                Ok(o) if last_day != Some(on) => {
+                    last_day = Some(on);
+                    tracing::info!(
+                        secs = started.elapsed().as_secs_f64(),
+                        customers = o.summary.customers,
+                        garments = o.summary.garments,
+                        "reminder estimates fitted for the day"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "fitting today's reminder estimates failed"),
+            }
+            tokio::time::sleep(WARM_EVERY).await;
         }
-        .await;
-        match warmed {
-            Ok(o) => tracing::info!(
-                secs = started.elapsed().as_secs_f64(),
-                customers = o.summary.customers,
-                garments = o.summary.garments,
-                "reminder estimates fitted"
-            ),
-            Err(e) => tracing::warn!(error = ?e, "fitting the reminder estimates at start failed"),
-        }
-    });
+    })
 }
