@@ -114,6 +114,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
         on,
         factor: 3.0,
         min_pickups: 3,
+        status: None,
     };
     let page = Rows {
         limit: Some(50),

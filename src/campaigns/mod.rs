@@ -116,6 +116,8 @@ struct CampaignRequest {
     min_garments: Option<i64>,
     factor: Option<f64>,
     min_pickups: Option<i32>,
+    /// At-risk only: `slipping` or `gone`.
+    status: Option<String>,
     /// Keep only the first N entries of the list.
     max_entries: Option<i64>,
     /// For lists without a window: days after the list day that the report follows (default 30).
@@ -230,21 +232,33 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
             (None, q.on, params, entries)
         }
         ListKind::AtRisk => {
-            let q =
-                lists::value::at_risk_query(&state.settings, req.on, req.factor, req.min_pickups)?;
-            let mut listed =
-                lists::value::compute_at_risk(&state.pool, &state.settings, &q, rows).await?;
+            let q = lists::value::at_risk_query(
+                &state.settings,
+                req.on,
+                req.factor,
+                req.min_pickups,
+                req.status.as_deref(),
+            )?;
             let active = state
                 .outlook
                 .active(&state.pool, &state.settings, q.on)
                 .await?;
-            lists::value::at_risk_with_activity(&mut listed.items, &active);
+            let listed = lists::value::compute_at_risk_scored(
+                &state.pool,
+                &state.settings,
+                &q,
+                rows,
+                &active,
+            )
+            .await?;
             let entries = listed
                 .items
                 .iter()
                 .map(|e| entry(e.customer_id, e.rank, e, Vec::new()))
                 .collect::<AppResult<Vec<_>>>()?;
-            let params = serde_json::json!({ "factor": q.factor, "min_pickups": q.min_pickups });
+            let params = serde_json::json!({
+                "factor": q.factor, "min_pickups": q.min_pickups, "status": q.status
+            });
             (None, q.on, params, entries)
         }
     };

@@ -253,6 +253,8 @@ struct AtRiskParams {
     on: Option<NaiveDate>,
     factor: Option<f64>,
     min_pickups: Option<i32>,
+    /// `slipping` (a care call) or `gone` (a win-back call); both when absent.
+    status: Option<String>,
     format: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
@@ -262,6 +264,7 @@ struct AtRiskParams {
 struct AtRiskMeta {
     factor: f64,
     min_pickups: i32,
+    status: Option<String>,
 }
 
 /// `GET /api/v1/lists/at-risk?factor=3&min_pickups=3`
@@ -273,17 +276,24 @@ async fn at_risk_list(
     Query(p): Query<AtRiskParams>,
 ) -> AppResult<Response> {
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
-    let q = value::at_risk_query(&state.settings, p.on, p.factor, p.min_pickups)?;
-    let mut listed =
-        value::compute_at_risk(&state.pool, &state.settings, &q, output.rows()).await?;
+    let q = value::at_risk_query(
+        &state.settings,
+        p.on,
+        p.factor,
+        p.min_pickups,
+        p.status.as_deref(),
+    )?;
     let active = state
         .outlook
         .active(&state.pool, &state.settings, q.on)
         .await?;
-    value::at_risk_with_activity(&mut listed.items, &active);
+    let listed =
+        value::compute_at_risk_scored(&state.pool, &state.settings, &q, output.rows(), &active)
+            .await?;
     let meta = AtRiskMeta {
         factor: q.factor,
         min_pickups: q.min_pickups,
+        status: q.status.clone(),
     };
     respond_logged(
         &state,

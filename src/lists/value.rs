@@ -98,6 +98,41 @@ pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
     }
 }
 
+/// The at-risk list with each entry's chance of still being a customer and kind of call; with a `status`, only
+/// that kind (every candidate is scored, then the page is cut from those that remain).
+pub async fn compute_at_risk_scored(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &AtRiskQuery,
+    rows: Rows,
+    active: &Activeness,
+) -> AppResult<Listed<AtRiskEntry>> {
+    let Some(status) = &q.status else {
+        let mut listed = compute_at_risk(pool, settings, q, rows).await?;
+        at_risk_with_activity(&mut listed.items, active);
+        return Ok(listed);
+    };
+    let mut listed = compute_at_risk(pool, settings, q, Rows::ALL).await?;
+    at_risk_with_activity(&mut listed.items, active);
+    listed.items.retain(|e| e.status.as_ref() == Some(status));
+    let total = i64::try_from(listed.items.len()).unwrap_or(i64::MAX);
+    let items: Vec<AtRiskEntry> = listed
+        .items
+        .into_iter()
+        .skip(usize::try_from(rows.offset).unwrap_or(usize::MAX))
+        .take(
+            rows.limit
+                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0)),
+        )
+        .zip(ranks(rows))
+        .map(|(mut e, rank)| {
+            e.rank = rank;
+            e
+        })
+        .collect();
+    Ok(Listed { total, items })
+}
+
 /// Adds each entry's chance of still being a customer and what kind of call it is: slipping or gone.
 pub fn at_risk_with_activity(items: &mut [AtRiskEntry], active: &Activeness) {
     for e in items {
@@ -226,7 +261,12 @@ pub struct AtRiskQuery {
     /// How many of their usual intervals must have passed.
     pub factor: f64,
     pub(crate) min_pickups: i32,
+    /// Only `slipping` or only `gone` customers (see [`GONE_BELOW`]); all when `None`.
+    pub(crate) status: Option<String>,
 }
+
+/// The at-risk kinds of call, by the chance the customer is still one.
+pub const RISK_STATUSES: &[&str] = &["slipping", "gone"];
 
 /// Computes the at-risk list: customers whose gap is far beyond their own rhythm, biggest loss first.
 pub async fn compute_at_risk(
@@ -326,7 +366,22 @@ pub fn at_risk_query(
     on: Option<NaiveDate>,
     factor: Option<f64>,
     min_pickups: Option<i32>,
+    status: Option<&str>,
 ) -> AppResult<AtRiskQuery> {
+    let status = status.filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(s) = status.as_deref().filter(|s| !RISK_STATUSES.contains(s)) {
+        return Err(AppError::invalid(
+            "status",
+            format!(
+                "'{}' is not one of {}",
+                s.chars()
+                    .filter(|c| !c.is_control())
+                    .take(40)
+                    .collect::<String>(),
+                RISK_STATUSES.join(", ")
+            ),
+        ));
+    }
     let on = super::list_day(settings, on)?;
     let factor = factor.unwrap_or(3.0);
     if !(1.0..=20.0).contains(&factor) {
@@ -343,5 +398,6 @@ pub fn at_risk_query(
         on,
         factor,
         min_pickups,
+        status,
     })
 }

@@ -458,8 +458,30 @@ async fn campaigns_check_input_and_roles(pool: sqlx::PgPool) {
             .await
             .ok(StatusCode::CREATED);
     }
+    // An at-risk campaign of one kind of call: slipping customers only (few customers: all count as active).
+    let slipping = app
+        .post_keyed(
+            CAMPAIGN,
+            &d1,
+            "l-slipping",
+            &json!({"name": "care calls", "list": "at_risk", "on": "2025-05-01", "factor": 1.0,
+                    "min_pickups": 2, "status": "slipping"}),
+        )
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(slipping["params"]["status"], "slipping", "{slipping}");
+    let bad = app
+        .post_keyed(
+            CAMPAIGN,
+            &d1,
+            "l-bad",
+            &json!({"name": "x", "list": "at_risk", "status": "lost"}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad["field"], "status");
     let all = app.get(CAMPAIGN, &d1).await.ok(StatusCode::OK);
-    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    assert_eq!(all["items"].as_array().unwrap().len(), 5);
 }
 
 /// Issue 14 item 4: a key is bound to its request target; the same key and body sent to another entry is 422 and

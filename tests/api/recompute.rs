@@ -269,6 +269,38 @@ async fn check_value_and_at_risk(w: &World, token: &str, on: NaiveDate) -> usize
             "{on}: nobody on the at-risk list is gone"
         );
     }
+    // Asked for one kind of call, the list is exactly those entries, in the same order, ranked afresh.
+    for status in ["slipping", "gone"] {
+        let (meta, only) = all_rows(
+            w,
+            token,
+            &format!("/api/v1/lists/at-risk?on={on}&status={status}"),
+        )
+        .await;
+        let expected: Vec<&Value> = rows.iter().filter(|r| r["status"] == status).collect();
+        assert_eq!(meta["status"], status);
+        assert_eq!(
+            meta["total"].as_u64(),
+            Some(expected.len() as u64),
+            "{meta}"
+        );
+        assert_eq!(only.len(), expected.len());
+        for (i, (got, want)) in only.iter().zip(&expected).enumerate() {
+            assert_eq!(got["customer_id"], want["customer_id"]);
+            assert_eq!(got["rank"].as_u64(), Some(i as u64 + 1));
+        }
+    }
+    let bad = w
+        .app
+        .get(
+            &format!("/api/v1/lists/at-risk?on={on}&status=lost%07"),
+            token,
+        )
+        .await;
+    assert_eq!(
+        bad.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"],
+        "status"
+    );
     rows.len()
 }
 

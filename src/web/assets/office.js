@@ -11,11 +11,12 @@ const LISTS = [
   { kind: "reminders", path: "reminders", campaign: true, filters: ["window", "on", "cap_days"] },
   { kind: "storage_upsell", path: "storage-upsell", campaign: true, filters: ["window", "on", "lead_days", "months"] },
   { kind: "special_sizes", path: "special-sizes", campaign: true, filters: ["on", "threshold", "min_garments"] },
-  { kind: "at_risk", path: "at-risk", campaign: true, filters: ["on", "factor", "min_pickups"] },
+  { kind: "at_risk", path: "at-risk", campaign: true, filters: ["on", "status", "factor", "min_pickups"] },
   { kind: "customer_value", path: "customer-value", campaign: false, role: "manager", filters: ["on", "tier", "stage"] },
 ];
 const TIERS = ["platinum", "gold", "silver", "bronze"];
 const STAGES = ["new", "growing", "stable", "declining"];
+const RISK_STATUSES = ["slipping", "gone"];
 const PAGE = 20;
 
 function listOf(kind) {
@@ -198,6 +199,7 @@ function filterInputs(list, values = {}) {
     let input;
     if (f === "on") input = h("input", { type: "date", value: values.on || "" });
     else if (f === "tier") input = h("select", {}, h("option", { value: "" }, t("common.any")), TIERS.map((x) => h("option", { value: x, selected: values.tier === x }, t(`tier.${x}`))));
+    else if (f === "status") input = h("select", {}, h("option", { value: "" }, t("common.any")), RISK_STATUSES.map((x) => h("option", { value: x, selected: values.status === x }, t(`risk.${x}`))));
     else if (f === "stage") input = h("select", {}, h("option", { value: "" }, t("common.any")), STAGES.map((x) => h("option", { value: x, selected: values.stage === x }, t(`stage.${x}`))));
     else if (f === "window") input = h("input", { type: "text", placeholder: "2027-spring", value: values.window || "", autocomplete: "off" });
     else input = h("input", { type: "number", step: "any", min: 0, value: values[f] ?? "" });
