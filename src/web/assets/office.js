@@ -290,7 +290,7 @@ async function newCampaignScreen(main, kind) {
   const params = () => {
     const f = filters.read();
     const out = {};
-    for (const [k, v] of Object.entries(f)) if (v !== "") out[k] = ["window", "on"].includes(k) ? v : Number(v);
+    for (const [k, v] of Object.entries(f)) if (v !== "") out[k] = ["window", "on", "status"].includes(k) ? v : Number(v);
     return out;
   };
   const doPreview = async () => {

@@ -204,6 +204,66 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool: PgPool) {
+    seeded(&pool, 120).await;
+    let app = TestApp::new(pool.clone()).await;
+    let (user, token) = account(&app, Role::Dispatcher).await;
+    let count = |status: &'static str| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.get(
+                &format!("/api/v1/lists/at-risk?status={status}&limit=1"),
+                token,
+            )
+            .await
+            .ok(StatusCode::OK)["total"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (slipping, gone) = (count("slipping").await, count("gone").await);
+    let (status, expected) = if gone > 0 {
+        ("gone", gone)
+    } else {
+        ("slipping", slipping)
+    };
+    assert!(expected > 0, "the seeded company has someone at risk");
+
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, Options::sized("zh-CN", 390, 844)).await;
+    open(&b, &served, "#/campaigns/new/at_risk", "#preview-campaign").await;
+    b.wait_for("#f-status", 10).await;
+    b.eval(&format!(
+        "const s = document.querySelector('#f-status'); s.value = '{status}'; return s.value;"
+    ))
+    .await;
+    b.wait_for("#preview-campaign", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shown = b
+        .until("document.querySelector('#preview-total') && document.querySelector('#preview-total').dataset.total", 20)
+        .await;
+    assert_eq!(shown.as_str().unwrap(), expected.to_string());
+    b.wait_for("#create-campaign", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("#campaign-entries", 20).await;
+    assert_eq!(b.text("#campaign-entries").await, expected.to_string());
+    let params: Value = sqlx::query_scalar("select params from campaign where list = 'at_risk'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(params["status"], status, "{params}");
+    b.screenshot("office-campaign-at-risk-zh-390").await;
+    assert_clean(b.console_errors().await);
+    b.close().await;
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     let (w, _) = reminder_world(pool.clone(), 7).await;
     let (user, token) = account(&w.app, Role::Dispatcher).await;
