@@ -239,18 +239,7 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
                 req.min_pickups,
                 req.status.as_deref(),
             )?;
-            let active = state
-                .outlook
-                .active(&state.pool, &state.settings, q.on)
-                .await?;
-            let listed = lists::value::compute_at_risk_scored(
-                &state.pool,
-                &state.settings,
-                &q,
-                rows,
-                &active,
-            )
-            .await?;
+            let listed = lists::value::compute_at_risk_scored(state, &q, rows).await?;
             let entries = listed
                 .items
                 .iter()

@@ -283,13 +283,7 @@ async fn at_risk_list(
         p.min_pickups,
         p.status.as_deref(),
     )?;
-    let active = state
-        .outlook
-        .active(&state.pool, &state.settings, q.on)
-        .await?;
-    let listed =
-        value::compute_at_risk_scored(&state.pool, &state.settings, &q, output.rows(), &active)
-            .await?;
+    let listed = value::compute_at_risk_scored(&state, &q, output.rows()).await?;
     let meta = AtRiskMeta {
         factor: q.factor,
         min_pickups: q.min_pickups,

@@ -101,12 +101,13 @@ pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
 /// The at-risk list with each entry's chance of still being a customer and kind of call; with a `status`, only
 /// that kind (every candidate is scored, then the page is cut from those that remain).
 pub async fn compute_at_risk_scored(
-    pool: &PgPool,
-    settings: &Settings,
+    state: &crate::state::AppState,
     q: &AtRiskQuery,
     rows: Rows,
-    active: &Activeness,
 ) -> AppResult<Listed<AtRiskEntry>> {
+    let (pool, settings) = (&state.pool, &*state.settings);
+    let active = state.outlook.active(pool, settings, q.on).await?;
+    let active = &*active;
     let Some(status) = &q.status else {
         let mut listed = compute_at_risk(pool, settings, q, rows).await?;
         at_risk_with_activity(&mut listed.items, active);

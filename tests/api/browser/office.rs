@@ -203,6 +203,19 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
     b.close().await;
 }
 
+/// Asks the new-campaign page for its preview and checks the number of entries it says the campaign will have.
+async fn preview_shows(b: &Browser, expected: i64) {
+    b.wait_for("#preview-campaign", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shown = b
+        .until("document.querySelector('#preview-total') && document.querySelector('#preview-total').dataset.total", 20)
+        .await;
+    assert_eq!(shown.as_str().unwrap(), expected.to_string());
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool: PgPool) {
     seeded(&pool, 120).await;
@@ -237,15 +250,7 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
         "const s = document.querySelector('#f-status'); s.value = '{status}'; return s.value;"
     ))
     .await;
-    b.wait_for("#preview-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let shown = b
-        .until("document.querySelector('#preview-total') && document.querySelector('#preview-total').dataset.total", 20)
-        .await;
-    assert_eq!(shown.as_str().unwrap(), expected.to_string());
+    preview_shows(&b, expected).await;
     b.wait_for("#create-campaign", 10)
         .await
         .click()
@@ -290,15 +295,7 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     let window = b.wait_for("#f-window", 10).await;
     window.clear().await.unwrap();
     window.send_keys(&spring()).await.unwrap();
-    b.wait_for("#preview-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let shown = b
-        .until("document.querySelector('#preview-total') && document.querySelector('#preview-total').dataset.total", 20)
-        .await;
-    assert_eq!(shown.as_str().unwrap(), expected.to_string());
+    preview_shows(&b, expected).await;
     b.assert_no_horizontal_overflow("campaign preview 1280")
         .await;
     b.screenshot("office-campaign-preview-en-1280").await;
