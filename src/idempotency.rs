@@ -113,6 +113,29 @@ pub async fn claim(
     Ok(Some(response))
 }
 
+/// [`claim`] at the start of `tx`: answers the transaction to go on with, or the stored response of a retry. A
+/// replay or a refusal rolls the transaction back before it is answered, so the key's lock is released before the
+/// client can send its next request (a dropped transaction is rolled back only later, and a retry sent at once
+/// would find the key still held and be told 409).
+pub async fn claim_tx(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    staff_id: Uuid,
+    key: &str,
+    hash: &[u8],
+) -> AppResult<Result<sqlx::Transaction<'static, sqlx::Postgres>, Response>> {
+    match claim(&mut tx, staff_id, key, hash).await {
+        Ok(None) => Ok(Ok(tx)),
+        Ok(Some(replay)) => {
+            tx.rollback().await?;
+            Ok(Err(replay))
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 /// Stores the response in the same transaction as the write it describes.
 pub async fn save(
     tx: &mut PgConnection,

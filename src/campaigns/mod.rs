@@ -282,13 +282,11 @@ async fn create_campaign(
     if req.max_entries.is_some_and(|m| !(1..=100_000).contains(&m)) {
         return Err(AppError::invalid("max_entries", "between 1 and 100000"));
     }
-    let mut tx = state.pool.begin().await?;
-    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
-        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
-        // with this key must not find it still held.
-        tx.rollback().await?;
-        return Ok(replay);
-    }
+    let tx = state.pool.begin().await?;
+    let mut tx = match idempotency::claim_tx(tx, staff.staff_id, &key.0, &hash).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let snap = snapshot(&state, &req).await?;
     let campaign_id = Uuid::new_v4();
     db::insert_campaign(
@@ -615,13 +613,11 @@ async fn record_outcome(
         _ => {}
     }
 
-    let mut tx = state.pool.begin().await?;
-    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
-        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
-        // with this key must not find it still held.
-        tx.rollback().await?;
-        return Ok(replay);
-    }
+    let tx = state.pool.begin().await?;
+    let mut tx = match idempotency::claim_tx(tx, staff.staff_id, &key.0, &hash).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let current = db::lock_entry(&mut tx, campaign_id, customer_id)
         .await?
         .ok_or(AppError::NotFound("campaign entry"))?;

@@ -252,13 +252,11 @@ async fn record_pickup(
 ) -> AppResult<Response> {
     let hash = key.request_hash(&body);
     let (req, lines, door_code) = check_request(parse_body(&headers, &body)?)?;
-    let mut tx = state.pool.begin().await?;
-    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
-        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
-        // with this key must not find it still held.
-        tx.rollback().await?;
-        return Ok(replay);
-    }
+    let tx = state.pool.begin().await?;
+    let mut tx = match idempotency::claim_tx(tx, staff.staff_id, &key.0, &hash).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let customer_id = req.customer_id;
     if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
         return Err(AppError::invalid("customer_id", "no such customer"));

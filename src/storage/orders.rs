@@ -53,13 +53,11 @@ async fn create_order(
     let today = state.settings.clock.today();
     check_order(&req, today)?;
     let calendar = Calendar::load(&state.pool).await?;
-    let mut tx = state.pool.begin().await?;
-    if let Some(replay) = idempotency::claim(&mut tx, staff.staff_id, &key.0, &hash).await? {
-        // Release the key's lock now, not when the dropped transaction is rolled back later: a next request
-        // with this key must not find it still held.
-        tx.rollback().await?;
-        return Ok(replay);
-    }
+    let tx = state.pool.begin().await?;
+    let mut tx = match idempotency::claim_tx(tx, staff.staff_id, &key.0, &hash).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }

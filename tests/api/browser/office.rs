@@ -203,6 +203,17 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
     b.close().await;
 }
 
+/// Creates the previewed campaign and checks the number of entries its page shows.
+async fn create_shows(b: &Browser, expected: i64) {
+    b.wait_for("#create-campaign", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for("#campaign-entries", 20).await;
+    assert_eq!(b.text("#campaign-entries").await, expected.to_string());
+}
+
 /// Asks the new-campaign page for its preview and checks the number of entries it says the campaign will have.
 async fn preview_shows(b: &Browser, expected: i64) {
     b.wait_for("#preview-campaign", 10)
@@ -251,13 +262,7 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
     ))
     .await;
     preview_shows(&b, expected).await;
-    b.wait_for("#create-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.wait_for("#campaign-entries", 20).await;
-    assert_eq!(b.text("#campaign-entries").await, expected.to_string());
+    create_shows(&b, expected).await;
     let params: Value = sqlx::query_scalar("select params from campaign where list = 'at_risk'")
         .fetch_one(&pool)
         .await
@@ -299,13 +304,7 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     b.assert_no_horizontal_overflow("campaign preview 1280")
         .await;
     b.screenshot("office-campaign-preview-en-1280").await;
-    b.wait_for("#create-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.wait_for("#campaign-entries", 20).await;
-    assert_eq!(b.text("#campaign-entries").await, expected.to_string());
+    create_shows(&b, expected).await;
     let stored: i64 = sqlx::query_scalar(
         "select count(*) from campaign_entry e join campaign c using (campaign_id) where c.list = 'reminders'",
     )
