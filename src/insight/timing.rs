@@ -65,6 +65,16 @@ pub struct PastWindow {
     pub outcome: Outcome,
 }
 
+impl PastWindow {
+    /// The day of an unprompted put-away inside the window, if there was one.
+    pub fn sent_day(&self) -> Option<u32> {
+        match self.outcome {
+            Outcome::Sent(d) if d < self.length => Some(d),
+            _ => None,
+        }
+    }
+}
+
 /// Per-day counts over windows: how many were still unsent at the start of each day, and how many sent on it.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Counts {
@@ -154,13 +164,7 @@ impl SendingHazard {
 /// The customer's usual sending day: the median day of their unprompted put-away-like pickups (the mean of
 /// the middle two when their number is even), or `None` when they never sent unprompted.
 pub fn usual_day(own: &[PastWindow]) -> Option<f64> {
-    let mut days: Vec<u32> = own
-        .iter()
-        .filter_map(|w| match w.outcome {
-            Outcome::Sent(d) if d < w.length => Some(d),
-            _ => None,
-        })
-        .collect();
+    let mut days: Vec<u32> = own.iter().filter_map(PastWindow::sent_day).collect();
     days.sort_unstable();
     let n = days.len();
     match n {

@@ -18,6 +18,11 @@ use crate::state::Settings;
 
 pub use api::router;
 
+/// A probability as the lists show it: to 0.001.
+pub(crate) fn round3(p: f64) -> f64 {
+    (p * 1000.0).round() / 1000.0
+}
+
 /// The list day: the one asked for, else today in the company's time; refused far from today.
 pub fn list_day(settings: &Settings, on: Option<NaiveDate>) -> AppResult<NaiveDate> {
     let today = settings.clock.today();

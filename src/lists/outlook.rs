@@ -167,7 +167,6 @@ pub struct Outlook {
     /// How they were made.
     pub summary: OutlookSummary,
     active: Arc<Activeness>,
-    share: f64,
     survival: WardrobeSurvival,
     hazard: Option<SendingHazard>,
     own: HashMap<Uuid, Vec<PastWindow>>,
@@ -185,7 +184,7 @@ impl Outlook {
             (_, Some(d)) if *d < self.day => 1.0,
             (Some(h), _) => {
                 let none = h.p_not_sent_by_end(own, self.length, self.day);
-                none + (1.0 - none) * (1.0 - self.share)
+                none + (1.0 - none) * (1.0 - self.summary.put_away_share)
             }
             (None, _) => 1.0,
         };
@@ -193,10 +192,7 @@ impl Outlook {
             p_active: self.active.p_active(id),
             p_not_sent,
             usual_day: timing::usual_day(own),
-            sends_seen: own
-                .iter()
-                .filter(|w| matches!(w.outcome, Outcome::Sent(d) if d < w.length))
-                .count(),
+            sends_seen: own.iter().filter_map(PastWindow::sent_day).count(),
             last_seen: self.active.last_seen(id),
         }
     }
@@ -265,7 +261,7 @@ async fn fit_with(
     .fetch_all(pool)
     .await?;
     // Every customer's first cleaning of an outgoing-season garment: the past windows they had.
-    let first_outgoing: HashMap<Uuid, DateTime<Utc>> = sqlx::query_as(
+    let first_outgoing: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
         "select pl.customer_id, min(p.collected_at)
            from pickup_line pl
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
@@ -277,9 +273,7 @@ async fn fit_with(
     .bind(window.outgoing)
     .persistent(false)
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .collect();
+    .await?;
     let first_outgoing: HashMap<Uuid, NaiveDate> = first_outgoing
         .into_iter()
         .map(|(c, at)| (c, local(at)))
@@ -329,7 +323,7 @@ async fn fit_with(
     let past_sends = own
         .values()
         .flatten()
-        .filter(|w| matches!(w.outcome, Outcome::Sent(d) if d < w.length))
+        .filter_map(PastWindow::sent_day)
         .count();
     let hazard = (past_sends >= MIN_SENDS).then(|| SendingHazard::fit(own.values().flatten()));
     let length = u32::try_from((window.ends_on - window.starts_on).num_days() + 1).unwrap_or(1);
@@ -366,7 +360,6 @@ async fn fit_with(
     Ok(Outlook {
         summary,
         active,
-        share,
         survival,
         hazard,
         own,

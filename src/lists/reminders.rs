@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::outlook::{CustomerOutlook, Outlook};
+use super::round3;
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
@@ -100,10 +101,6 @@ fn class_name(class: SeasonClass) -> &'static str {
         SeasonClass::SpringAutumn => "spring/autumn",
         SeasonClass::AllSeason => "all-season",
     }
-}
-
-fn round3(p: f64) -> f64 {
-    (p * 1000.0).round() / 1000.0
 }
 
 /// Computes the ranked reminder list: by what a call is expected to add, then the garments' value, then their

@@ -67,7 +67,7 @@ pub struct UpsellEntry {
 /// Adds each entry's chance of still being a customer, in its fields and its reason.
 pub fn with_activity(items: &mut [UpsellEntry], active: &super::outlook::Activeness) {
     for e in items {
-        let p = (active.p_active(e.customer_id) * 1000.0).round() / 1000.0;
+        let p = super::round3(active.p_active(e.customer_id));
         e.p_active = Some(p);
         e.reason
             .push_str(&format!("; {:.0}% likely still a customer", p * 100.0));

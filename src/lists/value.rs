@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::outlook::{Activeness, GONE_BELOW};
+use super::round3;
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
@@ -135,7 +136,7 @@ pub async fn compute_at_risk_scored(
 }
 
 /// Adds each entry's chance of still being a customer and what kind of call it is: slipping or gone.
-pub fn at_risk_with_activity(items: &mut [AtRiskEntry], active: &Activeness) {
+fn at_risk_with_activity(items: &mut [AtRiskEntry], active: &Activeness) {
     for e in items {
         let p = round3(active.p_active(e.customer_id));
         let gone = p < GONE_BELOW;
@@ -151,10 +152,6 @@ pub fn at_risk_with_activity(items: &mut [AtRiskEntry], active: &Activeness) {
             }
         ));
     }
-}
-
-fn round3(p: f64) -> f64 {
-    (p * 1000.0).round() / 1000.0
 }
 
 /// How many customers are in each tier and stage, for the manager's overview.
