@@ -21,6 +21,15 @@ impl Rows {
         limit: None,
         offset: 0,
     };
+
+    /// The rows to skip and the most to take, as slice bounds.
+    pub fn span(self) -> (usize, usize) {
+        (
+            usize::try_from(self.offset).unwrap_or(usize::MAX),
+            self.limit
+                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0)),
+        )
+    }
 }
 
 /// A computed list: its rows and how many there are in all.
@@ -28,6 +37,13 @@ impl Rows {
 pub struct Listed<T> {
     pub(crate) total: i64,
     pub(crate) items: Vec<T>,
+}
+
+impl<T> Listed<T> {
+    /// The rows, for a caller outside the service (a test or a bench).
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
 }
 
 /// A list row that can also be a CSV record.

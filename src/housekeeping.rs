@@ -1,5 +1,5 @@
 //! Background housekeeping: purges ended sessions, idempotency keys past their retention and idle sign-in
-//! throttle counters, on start and then every few minutes.
+//! throttle counters and the list change log's old rows, on start and then every few minutes.
 
 use std::time::Duration;
 
@@ -42,6 +42,13 @@ pub fn spawn_purge(pool: PgPool, key_retention_days: i64) -> tokio::task::JoinHa
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed; retrying later"),
+            }
+            match crate::lists::maintained::prune(&pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned the list change log"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning the list change log failed; retrying later")
+                }
             }
         }
     })

@@ -2,6 +2,7 @@
 
 mod api;
 pub mod db;
+pub mod maintained;
 pub mod outlook;
 pub mod reminders;
 pub mod special_sizes;

@@ -560,6 +560,9 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
 pub struct OutlookCache {
     active: Kept<NaiveDate, Activeness>,
     outlooks: Kept<(NaiveDate, String), Outlook>,
+    /// Today's reminder lists, kept ranked.
+    pub(crate) reminders:
+        super::maintained::Slots<super::reminders::KeptKey, super::reminders::KeptReminders>,
 }
 
 impl OutlookCache {
@@ -624,13 +627,16 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
         loop {
             let started = Instant::now();
             let on = state.settings.clock.today();
+            // Today's list for the current window is kept ranked too, so its first page is ready.
             let warmed = async {
-                let cal = Calendar::load(&state.pool).await?;
-                let window = cal.pick("window", None, on, None)?;
-                state
-                    .outlook
-                    .get(&state.pool, &state.settings, &cal, &window, on)
+                let (cal, q) = super::reminders::query_from(&state, None, Some(on), None).await?;
+                let one = crate::export::Rows {
+                    limit: Some(1),
+                    offset: 0,
+                };
+                super::reminders::compute_kept(&state, &cal, &q, one)
                     .await
+                    .map(|(o, _)| o)
             }
             .await;
             match warmed {

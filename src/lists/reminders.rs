@@ -1,5 +1,6 @@
 //! Season-change reminders: who still has known, in-use garments of the outgoing season not yet sent this window.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::maintained::{self, Ranked, Ranking, Tiers};
 use super::outlook::{CustomerOutlook, Outlook};
 use super::round3;
 use crate::calendar::{Calendar, SeasonWindow};
@@ -26,6 +28,18 @@ pub struct ReminderQuery {
     pub(crate) window: SeasonWindow,
     pub(crate) on: NaiveDate,
     pub(crate) cap_days: i64,
+}
+
+impl ReminderQuery {
+    /// The window the list is for.
+    pub fn window(&self) -> &SeasonWindow {
+        &self.window
+    }
+
+    /// The list day.
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
 }
 
 /// A garment the customer has not sent yet this window.
@@ -85,6 +99,7 @@ pub struct ReminderEntry {
 }
 
 /// One candidate's figures, before the page is cut.
+#[derive(Clone)]
 struct Candidate {
     customer_id: Uuid,
     outstanding: i64,
@@ -92,6 +107,23 @@ struct Candidate {
     in_use_value: f64,
     outlook: CustomerOutlook,
     call_value_cents: i64,
+}
+
+impl Ranked for Candidate {
+    /// By what a call is expected to add, then the garments' value, then their number (then customer id).
+    type Key = (Reverse<i64>, Reverse<i64>, Reverse<i64>);
+
+    fn customer_id(&self) -> Uuid {
+        self.customer_id
+    }
+
+    fn key(&self) -> Self::Key {
+        (
+            Reverse(self.call_value_cents),
+            Reverse(self.expected_value_cents),
+            Reverse(self.outstanding),
+        )
+    }
 }
 
 fn class_name(class: SeasonClass) -> &'static str {
@@ -112,27 +144,53 @@ pub async fn compute(
     q: &ReminderQuery,
     rows: Rows,
 ) -> AppResult<Listed<ReminderEntry>> {
+    let mut ranked = candidates(pool, settings, outlook, q, None).await?;
+    ranked.sort_by_key(|c| (c.key(), c.customer_id));
+    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+    let (offset, limit) = rows.span();
+    let page: Vec<Candidate> = ranked.into_iter().skip(offset).take(limit).collect();
+    finish(pool, settings, outlook, q, rows, total, page, None).await
+}
+
+/// Every candidate (or those of `only`) scored with `outlook`, in no particular order.
+async fn candidates(
+    db: impl sqlx::PgExecutor<'_>,
+    settings: &Settings,
+    outlook: &Outlook,
+    q: &ReminderQuery,
+    only: Option<&[Uuid]>,
+) -> AppResult<Vec<Candidate>> {
     let window_start = settings.clock.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
     let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
+    let filter = match only {
+        Some(_) => "g.season_class = $1 and g.customer_id = any($7)",
+        None => "g.season_class = $1",
+    };
     let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.kind, g.material",
-        "g.season_class = $1",
+        filter,
         ("$2", "$3", "$4"),
         true,
     );
+    let (only_skip, only_booking) = if only.is_some() {
+        ("and customer_id = any($7)", "and b.customer_id = any($7)")
+    } else {
+        ("", "")
+    };
     let sql = format!(
         "with skip as (
-             select customer_id from customer where do_not_contact
+             select customer_id from customer where do_not_contact {only_skip}
              union
              select customer_id from interaction
               where kind in ('call', 'visit') and occurred_at > $4 - make_interval(days => $6) and occurred_at <= $4
+                {only_skip}
              union
              select customer_id from pickup
-              where collected_at > $4 - make_interval(days => $6) and collected_at <= $4
+              where collected_at > $4 - make_interval(days => $6) and collected_at <= $4 {only_skip}
              union
              select b.customer_id from pickup_booking b
-              where b.booked_for >= $5
+              where b.booked_for >= $5 {only_booking}
                 and not exists (select 1 from pickup p where p.customer_id = b.customer_id
                                    and p.collected_at >= b.created_at)
          )
@@ -150,16 +208,17 @@ pub async fn compute(
         i64,
         Option<i64>,
     );
-    let garments: Vec<Group> = sqlx::query_as(&sql)
+    let mut query = sqlx::query_as::<_, Group>(&sql)
         .bind(q.window.outgoing)
         .bind(in_use_since)
         .bind(window_start)
         .bind(day_end)
         .bind(q.on)
-        .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX))
-        .persistent(false)
-        .fetch_all(pool)
-        .await?;
+        .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX));
+    if let Some(ids) = only {
+        query = query.bind(ids);
+    }
+    let garments = query.persistent(false).fetch_all(db).await?;
     let mut candidates: HashMap<Uuid, Candidate> = HashMap::new();
     for (customer_id, kind, material, cleaned_at, count, price) in garments {
         let c = candidates.entry(customer_id).or_insert_with(|| Candidate {
@@ -177,31 +236,31 @@ pub async fn compute(
         c.in_use_value +=
             price as f64 * outlook.p_in_use(kind, material, cleaned_on, c.outlook.last_seen);
     }
-    let mut ranked: Vec<Candidate> = candidates
+    Ok(candidates
         .into_values()
         .map(|mut c| {
             c.call_value_cents =
                 (c.outlook.p_active * c.in_use_value * c.outlook.p_not_sent).round() as i64;
             c
         })
-        .collect();
-    ranked.sort_by_key(|c| {
-        (
-            std::cmp::Reverse(c.call_value_cents),
-            std::cmp::Reverse(c.expected_value_cents),
-            std::cmp::Reverse(c.outstanding),
-            c.customer_id,
-        )
-    });
-    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
-    let page: Vec<Candidate> = ranked
-        .into_iter()
-        .skip(usize::try_from(rows.offset).unwrap_or(usize::MAX))
-        .take(
-            rows.limit
-                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0)),
-        )
-        .collect();
+        .collect())
+}
+
+/// The page's entries in full: who they are, their garments, tier (`kept_tiers`, else read) and reason.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    pool: &PgPool,
+    settings: &Settings,
+    outlook: &Outlook,
+    q: &ReminderQuery,
+    rows: Rows,
+    total: i64,
+    page: Vec<Candidate>,
+    kept_tiers: Option<HashMap<Uuid, (String, f64)>>,
+) -> AppResult<Listed<ReminderEntry>> {
+    let window_start = settings.clock.start_of(q.window.starts_on);
+    let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
+    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
 
     type Person = (Uuid, String, Option<String>, Option<String>, bool);
@@ -231,7 +290,12 @@ pub async fn compute(
             .fetch_all(pool)
             .await
         },
-        super::db::tiers(pool, settings, q.on, &ids),
+        async {
+            match kept_tiers {
+                Some(t) => Ok(t),
+                None => super::db::tiers(pool, settings, q.on, &ids).await,
+            }
+        },
         async {
             sqlx::query_as::<_, OutstandingGarment>(&sql)
                 .bind(&ids)
@@ -322,7 +386,77 @@ fn kinds(garments: &[OutstandingGarment]) -> String {
         .join(", ")
 }
 
-/// The list as the service serves it: from the kept estimates for its day and window.
+/// Today's list kept between requests: every candidate ranked and the value tiers, as of `snapshot`, scored
+/// with `outlook`.
+pub struct KeptReminders {
+    outlook: Arc<Outlook>,
+    snapshot: String,
+    ranking: Ranking<Candidate>,
+    tiers: Tiers,
+    /// A successor scored with a newer fit is being built.
+    rebuilding: bool,
+}
+
+/// Which kept list: the day, the window (as the calendar has it now) and the contact cap.
+pub type KeptKey = (NaiveDate, String, i64);
+
+impl KeptReminders {
+    /// Every candidate ranked from scratch.
+    async fn build(
+        pool: &PgPool,
+        settings: &Settings,
+        outlook: Arc<Outlook>,
+        q: &ReminderQuery,
+    ) -> AppResult<KeptReminders> {
+        let started = std::time::Instant::now();
+        let mut d = maintained::delta(pool, None).await?;
+        let all = candidates(&mut *d.tx, settings, &outlook, q, None).await?;
+        let tiers = Tiers::load(&mut d.tx, settings, q.on).await?;
+        d.tx.commit().await?;
+        tracing::debug!(
+            secs = started.elapsed().as_secs_f64(),
+            candidates = all.len(),
+            "reminder list state built"
+        );
+        Ok(KeptReminders {
+            outlook,
+            snapshot: d.snapshot,
+            ranking: Ranking::new(all),
+            tiers,
+            rebuilding: false,
+        })
+    }
+
+    /// Reads again the customers written to since the kept snapshot (everyone, if it is too old).
+    async fn catch_up(
+        &mut self,
+        pool: &PgPool,
+        settings: &Settings,
+        q: &ReminderQuery,
+    ) -> AppResult<()> {
+        let mut d = maintained::delta(pool, Some(&self.snapshot)).await?;
+        match d.changed.as_deref() {
+            None => {
+                let all = candidates(&mut *d.tx, settings, &self.outlook, q, None).await?;
+                self.tiers = Tiers::load(&mut d.tx, settings, q.on).await?;
+                self.ranking = Ranking::new(all);
+            }
+            Some([]) => {}
+            Some(ids) => {
+                let fresh = candidates(&mut *d.tx, settings, &self.outlook, q, Some(ids)).await?;
+                self.ranking.replace(ids, fresh);
+                self.tiers.update(&mut d.tx, settings, q.on, ids).await?;
+            }
+        }
+        d.tx.commit().await?;
+        self.snapshot = d.snapshot;
+        Ok(())
+    }
+}
+
+/// The list as the service serves it: from the kept estimates for its day and window. Today's list is kept
+/// ranked between requests and brought up to date from the customers written to since; a past day's is
+/// computed afresh.
 pub async fn compute_kept(
     state: &AppState,
     cal: &Calendar,
@@ -333,7 +467,59 @@ pub async fn compute_kept(
         .outlook
         .get(&state.pool, &state.settings, cal, &q.window, q.on)
         .await?;
-    let listed = compute(&state.pool, &state.settings, &outlook, q, rows).await?;
+    if q.on != state.settings.clock.today() {
+        let listed = compute(&state.pool, &state.settings, &outlook, q, rows).await?;
+        return Ok((outlook, listed));
+    }
+    let slot = state
+        .outlook
+        .reminders
+        .slot((q.on, format!("{:?}", q.window), q.cap_days));
+    let mut kept = slot.lock().await;
+    let k = match kept.as_mut() {
+        Some(k) => {
+            if !Arc::ptr_eq(&k.outlook, &outlook) && !k.rebuilding {
+                // A newer fit: the kept ranking serves (exactly, with its own fit) until its successor is ready.
+                k.rebuilding = true;
+                let (state, slot, q) = (state.clone(), slot.clone(), q.clone());
+                tokio::spawn(async move {
+                    let built =
+                        KeptReminders::build(&state.pool, &state.settings, outlook, &q).await;
+                    let mut kept = slot.lock().await;
+                    match built {
+                        Ok(newer) => *kept = Some(newer),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "rebuilding the reminder list failed");
+                            if let Some(k) = kept.as_mut() {
+                                k.rebuilding = false;
+                            }
+                        }
+                    }
+                });
+            }
+            k.catch_up(&state.pool, &state.settings, q).await?;
+            k
+        }
+        None => kept.insert(KeptReminders::build(&state.pool, &state.settings, outlook, q).await?),
+    };
+    let (offset, limit) = rows.span();
+    let page = k.ranking.page(offset, limit);
+    let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
+    let tiers = k.tiers.of(&ids);
+    let total = i64::try_from(k.ranking.len()).unwrap_or(i64::MAX);
+    let outlook = k.outlook.clone();
+    drop(kept);
+    let listed = finish(
+        &state.pool,
+        &state.settings,
+        &outlook,
+        q,
+        rows,
+        total,
+        page,
+        Some(tiers),
+    )
+    .await?;
     Ok((outlook, listed))
 }
 

@@ -75,7 +75,8 @@ async fn remembered_sessions_are_refused_as_soon_as_they_change(pool: PgPool) {
     let listener = doorstep::auth::cache::spawn_listener(pool.clone(), sessions.clone());
     let app = TestApp {
         pool: pool.clone(),
-        router: doorstep::app::router(state),
+        router: doorstep::app::router(state.clone()),
+        state,
     };
     for _ in 0..100 {
         if sessions.is_listening() {

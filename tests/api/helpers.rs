@@ -26,6 +26,8 @@ pub const ZHOU_MIN_SUIT_TAG: &str = "G00DEM0000BC";
 pub struct TestApp {
     pub pool: PgPool,
     pub router: Router,
+    /// The service's state behind the router, for comparing what it serves with what it computes afresh.
+    pub state: AppState,
 }
 
 /// A response as the tests look at it.
@@ -81,8 +83,13 @@ impl TestApp {
             .with_test_writer()
             .with_env_filter("warn,sqlx=error")
             .try_init();
-        let router = app::router(AppState::new(pool.clone()));
-        TestApp { pool, router }
+        let state = AppState::new(pool.clone());
+        let router = app::router(state.clone());
+        TestApp {
+            pool,
+            router,
+            state,
+        }
     }
 
     /// Creates a staff member with this role (and the test password) and signs them in.

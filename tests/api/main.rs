@@ -19,6 +19,7 @@ mod import;
 mod interactions;
 mod labels;
 mod lists;
+mod maintained;
 mod pickups;
 mod recompute;
 mod scale_out;

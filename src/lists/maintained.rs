@@ -1,0 +1,362 @@
+//! Maintained list state: today's rankings and value tiers kept in memory, brought up to date from `list_change`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDate;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::state::Settings;
+
+/// A read-only repeatable-read transaction and what changed since a kept snapshot, as seen from its own.
+pub struct Delta {
+    /// Where the changed customers are read again: the snapshot below.
+    pub tx: Transaction<'static, Postgres>,
+    /// This transaction's snapshot, to keep beside the state it brings up to date.
+    pub snapshot: String,
+    /// Customers with a write the kept snapshot did not see; `None` when there is no usable kept snapshot
+    /// (none yet, or older than the pruned change log): rebuild from scratch.
+    pub changed: Option<Vec<Uuid>>,
+}
+
+/// Opens the transaction and reads the customers changed since `since` (a `pg_snapshot` as text).
+pub async fn delta(pool: &PgPool, since: Option<&str>) -> sqlx::Result<Delta> {
+    let mut tx = pool
+        .begin_with("begin isolation level repeatable read, read only")
+        .await?;
+    // A change is missed by the kept snapshot exactly when its transaction was not visible to it; anything at
+    // or past its xmin is checked, anything older was seen (or rolled back).
+    let (snapshot, changed): (String, Option<Vec<Uuid>>) = sqlx::query_as(
+        "select pg_current_snapshot()::text,
+                case when $1::pg_snapshot is null
+                       or pg_snapshot_xmin($1::pg_snapshot) < (select horizon from list_change_horizon) then null
+                     else array(select distinct customer_id from list_change
+                                 where xid >= pg_snapshot_xmin($1::pg_snapshot)
+                                   and not pg_visible_in_snapshot(xid, $1::pg_snapshot)) end",
+    )
+    .bind(since)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(Delta {
+        tx,
+        snapshot,
+        changed,
+    })
+}
+
+/// Drops change-log rows no kept state younger than an hour can need; a state older than that rebuilds.
+pub async fn prune(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let noted: Option<(bool,)> = sqlx::query_as(
+        "update list_change_horizon
+            set horizon = next_horizon,
+                next_horizon = pg_snapshot_xmin(pg_current_snapshot()),
+                noted_at = now()
+          where noted_at < now() - interval '1 hour'
+         returning true",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let removed = if noted.is_some() {
+        sqlx::query("delete from list_change where xid < (select horizon from list_change_horizon)")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// A list entry that can be kept in a ranking.
+pub trait Ranked: Clone {
+    /// Its place: ascending order is the list's order.
+    type Key: Ord + Clone;
+    /// The customer it is about.
+    fn customer_id(&self) -> Uuid;
+    /// Its sort key.
+    fn key(&self) -> Self::Key;
+}
+
+/// Entries kept in list order, one per customer.
+pub struct Ranking<C: Ranked> {
+    order: BTreeSet<(C::Key, Uuid)>,
+    by_id: HashMap<Uuid, C>,
+}
+
+impl<C: Ranked> Ranking<C> {
+    /// The ranking of these entries.
+    pub fn new(entries: Vec<C>) -> Self {
+        let mut r = Ranking {
+            order: BTreeSet::new(),
+            by_id: HashMap::with_capacity(entries.len()),
+        };
+        r.replace(&[], entries);
+        r
+    }
+
+    /// Drops the `changed` customers' entries, then puts in their new ones (a customer may have none now).
+    pub fn replace(&mut self, changed: &[Uuid], entries: Vec<C>) {
+        for id in changed {
+            if let Some(old) = self.by_id.remove(id) {
+                self.order.remove(&(old.key(), *id));
+            }
+        }
+        for e in entries {
+            let id = e.customer_id();
+            if let Some(old) = self.by_id.insert(id, e.clone()) {
+                self.order.remove(&(old.key(), id));
+            }
+            self.order.insert((e.key(), id));
+        }
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// One page of entries, in order.
+    pub fn page(&self, offset: usize, limit: usize) -> Vec<C> {
+        self.order
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|(_, id)| self.by_id.get(id).cloned())
+            .collect()
+    }
+}
+
+/// One customer's value inputs on the list day, as `customer_rates()` gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rates {
+    /// Minus the recency (so that higher is better, as the quintiles order it), frequency, yearly spend.
+    keys: [Option<f64>; 3],
+}
+
+/// The value tiers of a day, kept: every customer's inputs and each input sorted, so the base-wide quintile cut
+/// points stay exact as customers change.
+pub struct Tiers {
+    rates: HashMap<Uuid, Rates>,
+    sorted: [Vec<f64>; 3],
+}
+
+const RATES_SQL: &str = "select customer_id, -recency_days, pickups_per_year, yearly_spend_cents
+                           from customer_rates($1, $2)";
+
+impl Tiers {
+    /// Every customer's inputs on `on`, read in `tx`.
+    pub async fn load(
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+    ) -> sqlx::Result<Tiers> {
+        let rows = Self::read(tx, settings, on, None).await?;
+        let mut tiers = Tiers {
+            rates: HashMap::with_capacity(rows.len()),
+            sorted: Default::default(),
+        };
+        for (id, rates) in rows {
+            for (k, v) in rates.keys.iter().enumerate() {
+                if let Some(v) = v {
+                    tiers.sorted[k].push(*v);
+                }
+            }
+            tiers.rates.insert(id, rates);
+        }
+        for s in &mut tiers.sorted {
+            s.sort_by(f64::total_cmp);
+        }
+        Ok(tiers)
+    }
+
+    async fn read(
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+        only: Option<&[Uuid]>,
+    ) -> sqlx::Result<Vec<(Uuid, Rates)>> {
+        let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+        type Row = (Uuid, Option<f64>, Option<f64>, Option<f64>);
+        let rows: Vec<Row> = sqlx::query_as(RATES_SQL)
+            .bind(day_end)
+            .bind(only)
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, r, f, m)| (id, Rates { keys: [r, f, m] }))
+            .collect())
+    }
+
+    /// Reads the `changed` customers again in `tx` and moves their inputs.
+    pub async fn update(
+        &mut self,
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+        changed: &[Uuid],
+    ) -> sqlx::Result<()> {
+        let fresh = Self::read(tx, settings, on, Some(changed)).await?;
+        for id in changed {
+            if let Some(old) = self.rates.remove(id) {
+                self.remove(&old);
+            }
+        }
+        for (id, rates) in fresh {
+            for (k, v) in rates.keys.iter().enumerate() {
+                if let Some(v) = v {
+                    let at = self.sorted[k].partition_point(|x| x.total_cmp(v).is_lt());
+                    self.sorted[k].insert(at, *v);
+                }
+            }
+            self.rates.insert(id, rates);
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, old: &Rates) {
+        for (k, v) in old.keys.iter().enumerate() {
+            if let Some(v) = v {
+                if let Ok(at) = self.sorted[k].binary_search_by(|x| x.total_cmp(v)) {
+                    self.sorted[k].remove(at);
+                }
+            }
+        }
+    }
+
+    /// The quintile cut points of one input, as `percentile_disc(array[0.2, 0.4, 0.6, 0.8])` picks them.
+    fn cuts(&self, k: usize) -> Option<[f64; 4]> {
+        let s = &self.sorted[k];
+        if s.is_empty() {
+            return None;
+        }
+        let at = |p: f64| {
+            let row = (p * s.len() as f64).ceil() as usize;
+            s[row.clamp(1, s.len()) - 1]
+        };
+        Some([at(0.2), at(0.4), at(0.6), at(0.8)])
+    }
+
+    /// Tier and yearly spend of these customers, as `customer_value()` scores them.
+    pub fn of(&self, ids: &[Uuid]) -> HashMap<Uuid, (String, f64)> {
+        let cuts = [self.cuts(0), self.cuts(1), self.cuts(2)];
+        ids.iter()
+            .filter_map(|id| {
+                let rates = self.rates.get(id)?;
+                let mut sum = Some(0);
+                for (k, v) in rates.keys.iter().enumerate() {
+                    // SQL's `null > x` leaves the score null, and a null score falls through to bronze.
+                    let score = match (v, &cuts[k]) {
+                        (Some(v), Some(c)) => Some(1 + c.iter().filter(|c| *v > **c).count()),
+                        _ => None,
+                    };
+                    sum = sum.zip(score).map(|(a, b)| a + b);
+                }
+                let tier = match sum {
+                    Some(s) if s >= 13 => "platinum",
+                    Some(s) if s >= 10 => "gold",
+                    Some(s) if s >= 7 => "silver",
+                    _ => "bronze",
+                };
+                // Spend is only shown with the tier; a null spend reads as zero, as the SQL's callers take it.
+                Some((*id, (tier.to_owned(), rates.keys[2].unwrap_or(0.0))))
+            })
+            .collect()
+    }
+}
+
+/// Kept states by key, each behind its own lock so one list's update never waits on another's.
+pub struct Slots<K, V> {
+    slots: Mutex<HashMap<K, Arc<tokio::sync::Mutex<Option<V>>>>>,
+}
+
+impl<K, V> Default for Slots<K, V> {
+    fn default() -> Self {
+        Slots {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// Kept states at most: a dispatcher's lists for today, a few windows and caps.
+const KEPT_STATES: usize = 8;
+
+impl<K: std::hash::Hash + Eq, V> Slots<K, V> {
+    /// The slot for `key` (states for other days are dropped when there are too many).
+    pub fn slot(&self, key: K) -> Arc<tokio::sync::Mutex<Option<V>>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if !slots.contains_key(&key) && slots.len() >= KEPT_STATES {
+            slots.retain(|_, s| Arc::strong_count(s) > 1);
+            if slots.len() >= KEPT_STATES {
+                slots.clear();
+            }
+        }
+        slots.entry(key).or_default().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct E(Uuid, i64);
+
+    impl Ranked for E {
+        type Key = std::cmp::Reverse<i64>;
+        fn customer_id(&self) -> Uuid {
+            self.0
+        }
+        fn key(&self) -> Self::Key {
+            std::cmp::Reverse(self.1)
+        }
+    }
+
+    #[test]
+    fn a_replaced_customer_moves_and_a_dropped_one_leaves() {
+        let ids: Vec<Uuid> = (1..=4u128).map(Uuid::from_u128).collect();
+        let mut r = Ranking::new(
+            ids.iter()
+                .zip([10, 40, 20, 30])
+                .map(|(i, v)| E(*i, v))
+                .collect(),
+        );
+        assert_eq!(
+            r.page(0, 10).iter().map(|e| e.1).collect::<Vec<_>>(),
+            [40, 30, 20, 10]
+        );
+        r.replace(&[ids[0], ids[1]], vec![E(ids[0], 50)]);
+        assert_eq!(
+            r.page(0, 10).iter().map(|e| e.1).collect::<Vec<_>>(),
+            [50, 30, 20]
+        );
+        assert_eq!(r.page(1, 1), vec![E(ids[3], 30)]);
+        assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn cut_points_follow_percentile_disc() {
+        let mut t = Tiers {
+            rates: HashMap::new(),
+            sorted: Default::default(),
+        };
+        t.sorted[0] = (1..=10).map(f64::from).collect();
+        // percentile_disc picks the first value whose position reaches the fraction: rows 2, 4, 6, 8 of 10.
+        assert_eq!(t.cuts(0), Some([2.0, 4.0, 6.0, 8.0]));
+        t.sorted[0] = vec![5.0];
+        assert_eq!(t.cuts(0), Some([5.0; 4]));
+        t.sorted[0] = (1..=7).map(f64::from).collect();
+        // 0.2 x 7 = 1.4 -> row 2; 0.4 x 7 = 2.8 -> 3; 4.2 -> 5; 5.6 -> 6.
+        assert_eq!(t.cuts(0), Some([2.0, 3.0, 5.0, 6.0]));
+        assert_eq!(t.cuts(1), None);
+    }
+}
