@@ -175,6 +175,10 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
         );
     }
 
+    if on == settings.clock.today() {
+        kept_lists(pool, &cal, &rq, &sq, b.runs, &mut timings).await?;
+    }
+
     let mut out = String::new();
     writeln!(
         out,
@@ -232,6 +236,88 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
         )?;
     }
     Ok(out)
+}
+
+/// Today's reminder and special-size lists as the service serves them: built once, then kept and brought up
+/// to date, with nothing changed and after writes to some customers (rollups rewritten as they were: each is
+/// read again in full).
+async fn kept_lists(
+    pool: &PgPool,
+    cal: &Calendar,
+    rq: &reminders::ReminderQuery,
+    sq: &special_sizes::SizesQuery,
+    runs: usize,
+    timings: &mut Vec<Timing>,
+) -> anyhow::Result<()> {
+    let state = crate::state::AppState::new(pool.clone());
+    let page = Rows {
+        limit: Some(50),
+        offset: 0,
+    };
+    state
+        .outlook
+        .get(pool, &state.settings, cal, &rq.window, rq.on)
+        .await
+        .map_err(err)?;
+    let state = &state;
+    kept_rows("reminders", pool, runs, timings, || async move {
+        Ok(reminders::compute_kept(state, cal, rq, page)
+            .await
+            .map_err(err)?
+            .1
+            .total)
+    })
+    .await?;
+    kept_rows("special-sizes", pool, runs, timings, || async move {
+        Ok(special_sizes::compute_kept(state, sq, page)
+            .await
+            .map_err(err)?
+            .total)
+    })
+    .await
+}
+
+async fn kept_rows<F, Fut>(
+    list: &str,
+    pool: &PgPool,
+    runs: usize,
+    timings: &mut Vec<Timing>,
+    serve: F,
+) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<i64>>,
+{
+    let started = Instant::now();
+    let rows = serve().await?;
+    timings.push(Timing {
+        name: format!("{list} kept: build"),
+        rows,
+        times: vec![started.elapsed()],
+    });
+    timings.push(time(&format!("{list} kept page of 50"), runs, &serve).await?);
+    for changed in [100, 2_000] {
+        let mut times = Vec::with_capacity(runs);
+        let mut rows = 0;
+        for _ in 0..runs.max(1) {
+            sqlx::query(
+                "update customer_stats set pickups = pickups
+                  where customer_id in (select customer_id from customer_stats order by random() limit $1)",
+            )
+            .bind(changed)
+            .execute(pool)
+            .await?;
+            let start = Instant::now();
+            rows = serve().await?;
+            times.push(start.elapsed());
+        }
+        timings.push(Timing {
+            name: format!("  after {changed} customers changed"),
+            rows,
+            times,
+        });
+    }
+    Ok(())
 }
 
 fn err(e: crate::error::AppError) -> anyhow::Error {

@@ -220,8 +220,7 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
                 req.threshold,
                 req.min_garments,
             )?;
-            let listed =
-                lists::special_sizes::compute(&state.pool, &state.settings, &q, rows).await?;
+            let listed = lists::special_sizes::compute_kept(state, &q, rows).await?;
             let entries = listed
                 .items
                 .iter()

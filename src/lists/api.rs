@@ -158,7 +158,7 @@ async fn special_sizes_list(
 ) -> AppResult<Response> {
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
     let q = special_sizes::query_from(&state.settings, p.on, p.threshold, p.min_garments)?;
-    let listed = special_sizes::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let listed = special_sizes::compute_kept(&state, &q, output.rows()).await?;
     let meta = SizesMeta {
         threshold: q.threshold,
         min_garments: q.min_garments,

@@ -1,12 +1,16 @@
 //! Maintained list state: today's rankings and value tiers kept in memory, brought up to date from `list_change`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::error::AppResult;
+use crate::export::Rows;
 use crate::state::Settings;
 
 /// A read-only repeatable-read transaction and what changed since a kept snapshot, as seen from its own.
@@ -73,7 +77,7 @@ pub async fn prune(pool: &PgPool) -> sqlx::Result<u64> {
 /// A list entry that can be kept in a ranking.
 pub trait Ranked: Clone {
     /// Its place: ascending order is the list's order.
-    type Key: Ord + Clone;
+    type Key: Ord + Clone + Send + Sync;
     /// The customer it is about.
     fn customer_id(&self) -> Uuid;
     /// Its sort key.
@@ -134,6 +138,149 @@ impl<C: Ranked> Ranking<C> {
     }
 }
 
+/// Entries being read: what `Source::read` returns.
+pub type Reading<'a, E> = Pin<Box<dyn Future<Output = AppResult<Vec<E>>> + Send + 'a>>;
+
+/// A list that can be kept: how to read its entries, everyone's or a few customers', inside a snapshot.
+pub trait Source: Send + Sync + 'static {
+    /// One customer's entry, as the ranking keeps it.
+    type Entry: Ranked + Send + Sync + 'static;
+
+    /// Every entry (`only: None`) or those of some customers, in no particular order.
+    fn read<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        only: Option<&'a [Uuid]>,
+    ) -> Reading<'a, Self::Entry>;
+
+    /// Whether a state made from `kept` still answers for this one (false when a newer fit has come).
+    fn same_as(&self, kept: &Self) -> bool;
+}
+
+/// One list kept for a day: its ranking and the day's value tiers as of `snapshot`, read with `source`.
+pub struct Kept<S: Source> {
+    source: Arc<S>,
+    snapshot: String,
+    ranking: Ranking<S::Entry>,
+    tiers: Tiers,
+    /// A successor read with a newer source is being built.
+    rebuilding: bool,
+}
+
+/// What a kept list serves for one page.
+pub struct Page<S: Source> {
+    /// The source the entries were read with (its fit, for the page's own details).
+    pub source: Arc<S>,
+    /// Entries in all.
+    pub total: i64,
+    /// This page's entries, in order.
+    pub entries: Vec<S::Entry>,
+    /// Their value tiers and yearly spend.
+    pub tiers: HashMap<Uuid, (String, f64)>,
+}
+
+impl<S: Source> Kept<S> {
+    /// Every entry read and ranked from scratch.
+    async fn build(
+        pool: &PgPool,
+        settings: &Settings,
+        on: NaiveDate,
+        source: Arc<S>,
+    ) -> AppResult<Kept<S>> {
+        let started = std::time::Instant::now();
+        let mut d = delta(pool, None).await?;
+        let all = source.read(&mut d.tx, None).await?;
+        let tiers = Tiers::load(&mut d.tx, settings, on).await?;
+        d.tx.commit().await?;
+        tracing::debug!(
+            secs = started.elapsed().as_secs_f64(),
+            entries = all.len(),
+            list = std::any::type_name::<S>(),
+            "kept list built"
+        );
+        Ok(Kept {
+            source,
+            snapshot: d.snapshot,
+            ranking: Ranking::new(all),
+            tiers,
+            rebuilding: false,
+        })
+    }
+
+    /// Reads again the customers written to since the kept snapshot (everyone, if it is too old).
+    async fn catch_up(
+        &mut self,
+        pool: &PgPool,
+        settings: &Settings,
+        on: NaiveDate,
+    ) -> AppResult<()> {
+        let mut d = delta(pool, Some(&self.snapshot)).await?;
+        match d.changed.as_deref() {
+            None => {
+                let all = self.source.read(&mut d.tx, None).await?;
+                self.tiers = Tiers::load(&mut d.tx, settings, on).await?;
+                self.ranking = Ranking::new(all);
+            }
+            Some([]) => {}
+            Some(ids) => {
+                let fresh = self.source.read(&mut d.tx, Some(ids)).await?;
+                self.ranking.replace(ids, fresh);
+                self.tiers.update(&mut d.tx, settings, on, ids).await?;
+            }
+        }
+        d.tx.commit().await?;
+        self.snapshot = d.snapshot;
+        Ok(())
+    }
+}
+
+/// One page of the list kept in `slot` for `on`: built on first use, brought up to date on every use, and
+/// rebuilt in the background when `source` is newer than the one it was read with (the kept one serves,
+/// exactly for its own source, until then).
+pub async fn serve<S: Source>(
+    pool: &PgPool,
+    settings: &Arc<Settings>,
+    on: NaiveDate,
+    slot: Arc<tokio::sync::Mutex<Option<Kept<S>>>>,
+    source: Arc<S>,
+    rows: Rows,
+) -> AppResult<Page<S>> {
+    let mut kept = slot.lock().await;
+    let k = match kept.as_mut() {
+        Some(k) => {
+            if !source.same_as(&k.source) && !k.rebuilding {
+                k.rebuilding = true;
+                let (pool, settings, slot) = (pool.clone(), settings.clone(), slot.clone());
+                tokio::spawn(async move {
+                    let built = Kept::build(&pool, &settings, on, source).await;
+                    let mut kept = slot.lock().await;
+                    match built {
+                        Ok(newer) => *kept = Some(newer),
+                        Err(e) => {
+                            tracing::warn!(error = ?e, "rebuilding a kept list failed");
+                            if let Some(k) = kept.as_mut() {
+                                k.rebuilding = false;
+                            }
+                        }
+                    }
+                });
+            }
+            k.catch_up(pool, settings, on).await?;
+            k
+        }
+        None => kept.insert(Kept::build(pool, settings, on, source).await?),
+    };
+    let (offset, limit) = rows.span();
+    let entries = k.ranking.page(offset, limit);
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.customer_id()).collect();
+    Ok(Page {
+        source: k.source.clone(),
+        total: i64::try_from(k.ranking.len()).unwrap_or(i64::MAX),
+        tiers: k.tiers.of(&ids),
+        entries,
+    })
+}
+
 /// One customer's value inputs on the list day, as `customer_rates()` gives them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Rates {
@@ -153,7 +300,7 @@ const RATES_SQL: &str = "select customer_id, -recency_days, pickups_per_year, ye
 
 impl Tiers {
     /// Every customer's inputs on `on`, read in `tx`.
-    pub async fn load(
+    async fn load(
         tx: &mut Transaction<'static, Postgres>,
         settings: &Settings,
         on: NaiveDate,
@@ -198,7 +345,7 @@ impl Tiers {
     }
 
     /// Reads the `changed` customers again in `tx` and moves their inputs.
-    pub async fn update(
+    async fn update(
         &mut self,
         tx: &mut Transaction<'static, Postgres>,
         settings: &Settings,
@@ -247,7 +394,7 @@ impl Tiers {
     }
 
     /// Tier and yearly spend of these customers, as `customer_value()` scores them.
-    pub fn of(&self, ids: &[Uuid]) -> HashMap<Uuid, (String, f64)> {
+    fn of(&self, ids: &[Uuid]) -> HashMap<Uuid, (String, f64)> {
         let cuts = [self.cuts(0), self.cuts(1), self.cuts(2)];
         ids.iter()
             .filter_map(|id| {

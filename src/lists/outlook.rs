@@ -561,8 +561,15 @@ pub struct OutlookCache {
     active: Kept<NaiveDate, Activeness>,
     outlooks: Kept<(NaiveDate, String), Outlook>,
     /// Today's reminder lists, kept ranked.
-    pub(crate) reminders:
-        super::maintained::Slots<super::reminders::KeptKey, super::reminders::KeptReminders>,
+    pub(crate) reminders: super::maintained::Slots<
+        super::reminders::KeptKey,
+        super::maintained::Kept<super::reminders::ReminderSource>,
+    >,
+    /// Today's special-size lists, kept ranked.
+    pub(crate) sizes: super::maintained::Slots<
+        super::special_sizes::KeptKey,
+        super::maintained::Kept<super::special_sizes::SizesSource>,
+    >,
 }
 
 impl OutlookCache {
@@ -619,21 +626,26 @@ impl OutlookCache {
 /// How often the warm-up task looks at today's estimates (a new day, or a fit past its ten minutes).
 const WARM_EVERY: Duration = Duration::from_secs(300);
 
-/// Keeps today's estimates for the current window fitted: at start, then every five minutes (a fit older than
-/// ten minutes is refreshed in the background; a new day gets its fit before its first list is asked for).
+/// Keeps today's estimates for the current window fitted and today's kept lists built: at start, then every five
+/// minutes (a fit older than ten minutes is refreshed in the background; a new day gets its fit and lists
+/// before its first list is asked for).
 pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_day = None;
         loop {
             let started = Instant::now();
             let on = state.settings.clock.today();
-            // Today's list for the current window is kept ranked too, so its first page is ready.
+            // Today's lists (reminders for the current window, special sizes) are kept ranked too, so their
+            // first pages are ready.
             let warmed = async {
                 let (cal, q) = super::reminders::query_from(&state, None, Some(on), None).await?;
                 let one = crate::export::Rows {
                     limit: Some(1),
                     offset: 0,
                 };
+                let sizes =
+                    super::special_sizes::query_from(&state.settings, Some(on), None, None)?;
+                super::special_sizes::compute_kept(&state, &sizes, one).await?;
                 super::reminders::compute_kept(&state, &cal, &q, one)
                     .await
                     .map(|(o, _)| o)

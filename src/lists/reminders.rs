@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Ranked, Ranking, Tiers};
+use super::maintained::{self, Ranked, Reading, Source};
 use super::outlook::{CustomerOutlook, Outlook};
 use super::round3;
 use crate::calendar::{Calendar, SeasonWindow};
@@ -100,7 +100,7 @@ pub struct ReminderEntry {
 
 /// One candidate's figures, before the page is cut.
 #[derive(Clone)]
-struct Candidate {
+pub struct Candidate {
     customer_id: Uuid,
     outstanding: i64,
     expected_value_cents: i64,
@@ -386,73 +386,37 @@ fn kinds(garments: &[OutstandingGarment]) -> String {
         .join(", ")
 }
 
-/// Today's list kept between requests: every candidate ranked and the value tiers, as of `snapshot`, scored
-/// with `outlook`.
-pub struct KeptReminders {
+/// Today's list as kept: its candidates read with one fit of the estimates.
+pub struct ReminderSource {
+    settings: Arc<Settings>,
     outlook: Arc<Outlook>,
-    snapshot: String,
-    ranking: Ranking<Candidate>,
-    tiers: Tiers,
-    /// A successor scored with a newer fit is being built.
-    rebuilding: bool,
+    q: ReminderQuery,
+}
+
+impl Source for ReminderSource {
+    type Entry = Candidate;
+
+    fn read<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        only: Option<&'a [Uuid]>,
+    ) -> Reading<'a, Candidate> {
+        Box::pin(candidates(
+            conn,
+            &self.settings,
+            &self.outlook,
+            &self.q,
+            only,
+        ))
+    }
+
+    fn same_as(&self, kept: &Self) -> bool {
+        Arc::ptr_eq(&self.outlook, &kept.outlook)
+    }
 }
 
 /// Which kept list: the day, the window (as the calendar has it now) and the contact cap.
 pub type KeptKey = (NaiveDate, String, i64);
-
-impl KeptReminders {
-    /// Every candidate ranked from scratch.
-    async fn build(
-        pool: &PgPool,
-        settings: &Settings,
-        outlook: Arc<Outlook>,
-        q: &ReminderQuery,
-    ) -> AppResult<KeptReminders> {
-        let started = std::time::Instant::now();
-        let mut d = maintained::delta(pool, None).await?;
-        let all = candidates(&mut *d.tx, settings, &outlook, q, None).await?;
-        let tiers = Tiers::load(&mut d.tx, settings, q.on).await?;
-        d.tx.commit().await?;
-        tracing::debug!(
-            secs = started.elapsed().as_secs_f64(),
-            candidates = all.len(),
-            "reminder list state built"
-        );
-        Ok(KeptReminders {
-            outlook,
-            snapshot: d.snapshot,
-            ranking: Ranking::new(all),
-            tiers,
-            rebuilding: false,
-        })
-    }
-
-    /// Reads again the customers written to since the kept snapshot (everyone, if it is too old).
-    async fn catch_up(
-        &mut self,
-        pool: &PgPool,
-        settings: &Settings,
-        q: &ReminderQuery,
-    ) -> AppResult<()> {
-        let mut d = maintained::delta(pool, Some(&self.snapshot)).await?;
-        match d.changed.as_deref() {
-            None => {
-                let all = candidates(&mut *d.tx, settings, &self.outlook, q, None).await?;
-                self.tiers = Tiers::load(&mut d.tx, settings, q.on).await?;
-                self.ranking = Ranking::new(all);
-            }
-            Some([]) => {}
-            Some(ids) => {
-                let fresh = candidates(&mut *d.tx, settings, &self.outlook, q, Some(ids)).await?;
-                self.ranking.replace(ids, fresh);
-                self.tiers.update(&mut d.tx, settings, q.on, ids).await?;
-            }
-        }
-        d.tx.commit().await?;
-        self.snapshot = d.snapshot;
-        Ok(())
-    }
-}
 
 /// The list as the service serves it: from the kept estimates for its day and window. Today's list is kept
 /// ranked between requests and brought up to date from the customers written to since; a past day's is
@@ -475,49 +439,22 @@ pub async fn compute_kept(
         .outlook
         .reminders
         .slot((q.on, format!("{:?}", q.window), q.cap_days));
-    let mut kept = slot.lock().await;
-    let k = match kept.as_mut() {
-        Some(k) => {
-            if !Arc::ptr_eq(&k.outlook, &outlook) && !k.rebuilding {
-                // A newer fit: the kept ranking serves (exactly, with its own fit) until its successor is ready.
-                k.rebuilding = true;
-                let (state, slot, q) = (state.clone(), slot.clone(), q.clone());
-                tokio::spawn(async move {
-                    let built =
-                        KeptReminders::build(&state.pool, &state.settings, outlook, &q).await;
-                    let mut kept = slot.lock().await;
-                    match built {
-                        Ok(newer) => *kept = Some(newer),
-                        Err(e) => {
-                            tracing::warn!(error = ?e, "rebuilding the reminder list failed");
-                            if let Some(k) = kept.as_mut() {
-                                k.rebuilding = false;
-                            }
-                        }
-                    }
-                });
-            }
-            k.catch_up(&state.pool, &state.settings, q).await?;
-            k
-        }
-        None => kept.insert(KeptReminders::build(&state.pool, &state.settings, outlook, q).await?),
-    };
-    let (offset, limit) = rows.span();
-    let page = k.ranking.page(offset, limit);
-    let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
-    let tiers = k.tiers.of(&ids);
-    let total = i64::try_from(k.ranking.len()).unwrap_or(i64::MAX);
-    let outlook = k.outlook.clone();
-    drop(kept);
+    let source = Arc::new(ReminderSource {
+        settings: state.settings.clone(),
+        outlook,
+        q: q.clone(),
+    });
+    let page = maintained::serve(&state.pool, &state.settings, q.on, slot, source, rows).await?;
+    let outlook = page.source.outlook.clone();
     let listed = finish(
         &state.pool,
         &state.settings,
         &outlook,
         q,
         rows,
-        total,
-        page,
-        Some(tiers),
+        page.total,
+        page.entries,
+        Some(page.tiers),
     )
     .await?;
     Ok((outlook, listed))

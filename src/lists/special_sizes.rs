@@ -1,14 +1,20 @@
 //! Special sizes: customers whose wardrobe is largely special sizes, for the catalogue.
 
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::maintained::{self, Ranked, Reading, Source};
+
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
-use crate::state::Settings;
+use crate::state::{AppState, Settings};
 
 /// What the special-size list is computed for.
 #[derive(Debug, Clone)]
@@ -21,9 +27,8 @@ pub struct SizesQuery {
 }
 
 /// One catalogue recipient with their sizes.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SizesEntry {
-    #[sqlx(skip)]
     pub(crate) rank: i64,
     pub(crate) customer_id: Uuid,
     pub(crate) name: String,
@@ -35,15 +40,88 @@ pub struct SizesEntry {
     pub(crate) sizes: Vec<String>,
     pub(crate) categories: Vec<String>,
     pub(crate) kinds: Vec<String>,
-    #[sqlx(skip)]
     pub(crate) tier: Option<String>,
-    #[sqlx(skip)]
     pub(crate) yearly_spend_cents: Option<f64>,
-    #[serde(skip)]
-    #[sqlx(default)]
-    pub(crate) total: i64,
-    #[sqlx(skip)]
     pub(crate) reason: String,
+}
+
+/// One customer's special-size figures, as the ranking keeps them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SizesFigures {
+    customer_id: Uuid,
+    special_garments: i64,
+    garments: i64,
+    share: f64,
+    sizes: Vec<String>,
+    categories: Vec<String>,
+    kinds: Vec<String>,
+}
+
+/// A share ordered as PostgreSQL orders a float8 (the shares here are finite and not negative).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Share(f64);
+
+impl Eq for Share {}
+
+impl PartialOrd for Share {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Share {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl Ranked for SizesFigures {
+    /// Most special-size garments first, then the highest share (then customer id).
+    type Key = (Reverse<i64>, Reverse<Share>);
+
+    fn customer_id(&self) -> Uuid {
+        self.customer_id
+    }
+
+    fn key(&self) -> Self::Key {
+        (Reverse(self.special_garments), Reverse(Share(self.share)))
+    }
+}
+
+/// Every customer's figures (or those of `only`) that meet the query's thresholds, in no particular order.
+async fn figures(
+    db: impl sqlx::PgExecutor<'_>,
+    q: &SizesQuery,
+    only: Option<&[Uuid]>,
+) -> AppResult<Vec<SizesFigures>> {
+    let only_filter = if only.is_some() {
+        "and customer_id = any($3)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "with sp as (
+             select customer_id, count(*) as special_garments,
+                    coalesce(array_agg(distinct size order by size) filter (where size is not null), '{{}}') as sizes,
+                    array_agg(distinct category order by category) as categories,
+                    array_agg(distinct kind order by kind) as kinds
+               from garment where special_size {only_filter} group by customer_id
+         )
+         select sp.customer_id, sp.special_garments, tot.garments,
+                sp.special_garments::float8 / tot.garments as share, sp.sizes, sp.categories, sp.kinds
+           from sp
+           cross join lateral (select count(*) as garments from garment g
+                                where g.customer_id = sp.customer_id) tot
+          where tot.garments >= $1 and sp.special_garments::float8 / tot.garments >= $2
+            and not exists (select 1 from customer d where d.customer_id = sp.customer_id and d.do_not_contact)"
+    );
+    let mut query = sqlx::query_as::<_, SizesFigures>(&sql)
+        .bind(q.min_garments)
+        .bind(q.threshold);
+    if let Some(ids) = only {
+        query = query.bind(ids);
+    }
+    Ok(query.persistent(false).fetch_all(db).await?)
 }
 
 /// Computes the list: most special-size garments first, then the highest share.
@@ -53,62 +131,116 @@ pub async fn compute(
     q: &SizesQuery,
     rows: Rows,
 ) -> AppResult<Listed<SizesEntry>> {
-    let mut found: Vec<SizesEntry> = sqlx::query_as(
-        "with sp as (
-             select customer_id, count(*) as special_garments,
-                    coalesce(array_agg(distinct size order by size) filter (where size is not null), '{}') as sizes,
-                    array_agg(distinct category order by category) as categories,
-                    array_agg(distinct kind order by kind) as kinds
-               from garment where special_size group by customer_id
-         ), page as (
-             select sp.*, tot.garments, sp.special_garments::float8 / tot.garments as share,
-                    count(*) over () as total
-               from sp
-               cross join lateral (select count(*) as garments from garment g
-                                    where g.customer_id = sp.customer_id) tot
-              where tot.garments >= $1 and sp.special_garments::float8 / tot.garments >= $2
-                and not exists (select 1 from customer d where d.customer_id = sp.customer_id and d.do_not_contact)
-              order by sp.special_garments desc, share desc, sp.customer_id
-              limit $3 offset $4
-         )
-         select page.customer_id, c.name, c.phone, c.address, page.special_garments, page.garments, page.share,
-                page.sizes, page.categories, page.kinds, page.total
-           from page join customer c on c.customer_id = page.customer_id
-          order by page.special_garments desc, page.share desc, page.customer_id",
+    let mut ranked = figures(pool, q, None).await?;
+    ranked.sort_by_key(|f| (f.key(), f.customer_id));
+    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+    let (offset, limit) = rows.span();
+    let page: Vec<SizesFigures> = ranked.into_iter().skip(offset).take(limit).collect();
+    let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
+    let tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
+    finish(pool, rows, total, page, tiers).await
+}
+
+/// Today's list as kept: the figures ranked once and brought up to date from the customers written to since.
+pub struct SizesSource {
+    q: SizesQuery,
+}
+
+impl Source for SizesSource {
+    type Entry = SizesFigures;
+
+    fn read<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        only: Option<&'a [Uuid]>,
+    ) -> Reading<'a, SizesFigures> {
+        Box::pin(figures(conn, &self.q, only))
+    }
+
+    fn same_as(&self, _kept: &Self) -> bool {
+        true
+    }
+}
+
+/// Which kept list: the day and the two thresholds (the share by its bits).
+pub type KeptKey = (NaiveDate, u64, i64);
+
+/// The list as the service serves it: today's from kept state, a past day's computed afresh.
+pub async fn compute_kept(
+    state: &AppState,
+    q: &SizesQuery,
+    rows: Rows,
+) -> AppResult<Listed<SizesEntry>> {
+    if q.on != state.settings.clock.today() {
+        return compute(&state.pool, &state.settings, q, rows).await;
+    }
+    let slot = state
+        .outlook
+        .sizes
+        .slot((q.on, q.threshold.to_bits(), q.min_garments));
+    let source = Arc::new(SizesSource { q: q.clone() });
+    let page = maintained::serve(&state.pool, &state.settings, q.on, slot, source, rows).await?;
+    finish(&state.pool, rows, page.total, page.entries, page.tiers).await
+}
+
+/// The page's entries in full: who they are, their tier and why they are listed.
+async fn finish(
+    pool: &PgPool,
+    rows: Rows,
+    total: i64,
+    page: Vec<SizesFigures>,
+    mut tiers: HashMap<Uuid, (String, f64)>,
+) -> AppResult<Listed<SizesEntry>> {
+    let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
+    let people: Vec<(Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "select customer_id, name, phone, address from customer where customer_id = any($1)",
     )
-    .bind(q.min_garments)
-    .bind(q.threshold)
-    .bind(rows.limit)
-    .bind(rows.offset)
+    .bind(&ids)
     .persistent(false)
     .fetch_all(pool)
     .await?;
-    let total = found.first().map_or(0, |r| r.total);
-    let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
-    for (entry, rank) in found.iter_mut().zip(ranks(rows)) {
-        entry.rank = rank;
-        if let Some((tier, spend)) = tiers.remove(&entry.customer_id) {
-            entry.tier = Some(tier);
-            entry.yearly_spend_cents = Some(spend);
-        }
-        entry.reason = format!(
-            "{} of {} garments in special sizes ({:.0}%): {}",
-            entry.special_garments,
-            entry.garments,
-            entry.share * 100.0,
-            entry.sizes.join(", ")
-        );
-        if let Some(spend) = entry.yearly_spend_cents {
-            entry
-                .reason
-                .push_str(&format!("; spends about {} a year", money(spend as i64)));
-        }
-    }
-    Ok(Listed {
-        total,
-        items: found,
-    })
+    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>)> = people
+        .into_iter()
+        .map(|(id, name, phone, address)| (id, (name, phone, address)))
+        .collect();
+    let items = page
+        .into_iter()
+        .zip(ranks(rows))
+        .map(|(f, rank)| {
+            let (name, phone, address) = people.remove(&f.customer_id).unwrap_or_default();
+            let (tier, yearly_spend_cents) = match tiers.remove(&f.customer_id) {
+                Some((tier, spend)) => (Some(tier), Some(spend)),
+                None => (None, None),
+            };
+            let mut reason = format!(
+                "{} of {} garments in special sizes ({:.0}%): {}",
+                f.special_garments,
+                f.garments,
+                f.share * 100.0,
+                f.sizes.join(", ")
+            );
+            if let Some(spend) = yearly_spend_cents {
+                reason.push_str(&format!("; spends about {} a year", money(spend as i64)));
+            }
+            SizesEntry {
+                rank,
+                customer_id: f.customer_id,
+                name,
+                phone,
+                address,
+                special_garments: f.special_garments,
+                garments: f.garments,
+                share: f.share,
+                sizes: f.sizes,
+                categories: f.categories,
+                kinds: f.kinds,
+                tier,
+                yearly_spend_cents,
+                reason,
+            }
+        })
+        .collect();
+    Ok(Listed { total, items })
 }
 
 impl CsvRow for SizesEntry {
