@@ -176,7 +176,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     }
 
     if on == settings.clock.today() {
-        kept_lists(pool, &cal, &rq, &sq, b.runs, &mut timings).await?;
+        kept_lists(pool, &cal, &rq, &sq, &aq, b.runs, &mut timings).await?;
     }
 
     let mut out = String::new();
@@ -238,7 +238,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Today's reminder and special-size lists as the service serves them: built once, then kept and brought up
+/// Today's reminder, special-size and at-risk lists as the service serves them: built once, then kept and brought up
 /// to date, with nothing changed and after writes to some customers (rollups rewritten as they were: each is
 /// read again in full).
 async fn kept_lists(
@@ -246,6 +246,7 @@ async fn kept_lists(
     cal: &Calendar,
     rq: &reminders::ReminderQuery,
     sq: &special_sizes::SizesQuery,
+    aq: &value::AtRiskQuery,
     runs: usize,
     timings: &mut Vec<Timing>,
 ) -> anyhow::Result<()> {
@@ -270,6 +271,13 @@ async fn kept_lists(
     .await?;
     kept_rows("special-sizes", pool, runs, timings, || async move {
         Ok(special_sizes::compute_kept(state, sq, page)
+            .await
+            .map_err(err)?
+            .total)
+    })
+    .await?;
+    kept_rows("at-risk", pool, runs, timings, || async move {
+        Ok(value::compute_at_risk_scored(state, aq, page)
             .await
             .map_err(err)?
             .total)

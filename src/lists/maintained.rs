@@ -127,6 +127,11 @@ impl<C: Ranked> Ranking<C> {
         self.order.is_empty()
     }
 
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &C> {
+        self.order.iter().filter_map(|(_, id)| self.by_id.get(id))
+    }
+
     /// One page of entries, in order.
     pub fn page(&self, offset: usize, limit: usize) -> Vec<C> {
         self.order
@@ -137,6 +142,9 @@ impl<C: Ranked> Ranking<C> {
             .collect()
     }
 }
+
+/// Which entries of a kept list a page shows (all when there is none).
+pub type Keep<'a, E> = &'a (dyn Fn(&E) -> bool + Send + Sync);
 
 /// Entries being read: what `Source::read` returns.
 pub type Reading<'a, E> = Pin<Box<dyn Future<Output = AppResult<Vec<E>>> + Send + 'a>>;
@@ -234,15 +242,16 @@ impl<S: Source> Kept<S> {
     }
 }
 
-/// One page of the list kept in `slot` for `on`: built on first use, brought up to date on every use, and
-/// rebuilt in the background when `source` is newer than the one it was read with (the kept one serves,
-/// exactly for its own source, until then).
+/// One page of the list kept in `slot` for `on` (only the entries `keep` keeps, when given): built on first use,
+/// brought up to date on every use, and rebuilt in the background when `source` is newer than the one it was
+/// read with (the kept one serves, exactly for its own source, until then).
 pub async fn serve<S: Source>(
     pool: &PgPool,
     settings: &Arc<Settings>,
     on: NaiveDate,
     slot: Arc<tokio::sync::Mutex<Option<Kept<S>>>>,
     source: Arc<S>,
+    keep: Option<Keep<'_, S::Entry>>,
     rows: Rows,
 ) -> AppResult<Page<S>> {
     let mut kept = slot.lock().await;
@@ -271,11 +280,23 @@ pub async fn serve<S: Source>(
         None => kept.insert(Kept::build(pool, settings, on, source).await?),
     };
     let (offset, limit) = rows.span();
-    let entries = k.ranking.page(offset, limit);
+    let (entries, total) = match keep {
+        None => (k.ranking.page(offset, limit), k.ranking.len()),
+        Some(keep) => (
+            k.ranking
+                .iter()
+                .filter(|e| keep(e))
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
+            k.ranking.iter().filter(|e| keep(e)).count(),
+        ),
+    };
     let ids: Vec<Uuid> = entries.iter().map(|e| e.customer_id()).collect();
     Ok(Page {
         source: k.source.clone(),
-        total: i64::try_from(k.ranking.len()).unwrap_or(i64::MAX),
+        total: i64::try_from(total).unwrap_or(i64::MAX),
         tiers: k.tiers.of(&ids),
         entries,
     })

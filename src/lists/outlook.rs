@@ -565,6 +565,11 @@ pub struct OutlookCache {
         super::reminders::KeptKey,
         super::maintained::Kept<super::reminders::ReminderSource>,
     >,
+    /// Today's at-risk lists, kept ranked.
+    pub(crate) at_risk: super::maintained::Slots<
+        super::value::AtRiskKey,
+        super::maintained::Kept<super::value::AtRiskSource>,
+    >,
     /// Today's special-size lists, kept ranked.
     pub(crate) sizes: super::maintained::Slots<
         super::special_sizes::KeptKey,

@@ -444,7 +444,8 @@ pub async fn compute_kept(
         outlook,
         q: q.clone(),
     });
-    let page = maintained::serve(&state.pool, &state.settings, q.on, slot, source, rows).await?;
+    let page =
+        maintained::serve(&state.pool, &state.settings, q.on, slot, source, None, rows).await?;
     let outlook = page.source.outlook.clone();
     let listed = finish(
         &state.pool,

@@ -179,7 +179,8 @@ pub async fn compute_kept(
         .sizes
         .slot((q.on, q.threshold.to_bits(), q.min_garments));
     let source = Arc::new(SizesSource { q: q.clone() });
-    let page = maintained::serve(&state.pool, &state.settings, q.on, slot, source, rows).await?;
+    let page =
+        maintained::serve(&state.pool, &state.settings, q.on, slot, source, None, rows).await?;
     finish(&state.pool, rows, page.total, page.entries, page.tiers).await
 }
 

@@ -1,12 +1,15 @@
 //! Customer value and lifecycle (RFM tiers against the whole base) and the at-risk list built on it.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::maintained::{self, Keep, Ranked, Reading, Source};
 use super::outlook::{Activeness, GONE_BELOW};
 use super::round3;
 use crate::domain::money::money;
@@ -100,39 +103,61 @@ pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
 }
 
 /// The at-risk list with each entry's chance of still being a customer and kind of call; with a `status`, only
-/// that kind (every candidate is scored, then the page is cut from those that remain).
+/// that kind. Today's list is kept ranked (`lists::maintained`); another day's is computed afresh.
 pub async fn compute_at_risk_scored(
+    state: &crate::state::AppState,
+    q: &AtRiskQuery,
+    rows: Rows,
+) -> AppResult<Listed<AtRiskEntry>> {
+    if q.on != state.settings.clock.today() {
+        return compute_at_risk_afresh(state, q, rows).await;
+    }
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, q.on)
+        .await?;
+    let wanted = |f: &AtRiskFigures| wanted(q, &active, f);
+    let keep: Option<Keep<'_, AtRiskFigures>> = q.status.as_ref().map(|_| &wanted as _);
+    let slot = state
+        .outlook
+        .at_risk
+        .slot((q.on, q.factor.to_bits(), q.min_pickups));
+    let source = Arc::new(AtRiskSource {
+        settings: state.settings.clone(),
+        q: q.clone(),
+    });
+    let page =
+        maintained::serve(&state.pool, &state.settings, q.on, slot, source, keep, rows).await?;
+    let mut listed =
+        at_risk_entries(&state.pool, rows, page.total, page.entries, page.tiers).await?;
+    at_risk_with_activity(&mut listed.items, &active);
+    Ok(listed)
+}
+
+/// The same list computed from scratch: every candidate read, scored and sorted, then the page cut.
+pub async fn compute_at_risk_afresh(
     state: &crate::state::AppState,
     q: &AtRiskQuery,
     rows: Rows,
 ) -> AppResult<Listed<AtRiskEntry>> {
     let (pool, settings) = (&state.pool, &*state.settings);
     let active = state.outlook.active(pool, settings, q.on).await?;
-    let active = &*active;
-    let Some(status) = &q.status else {
-        let mut listed = compute_at_risk(pool, settings, q, rows).await?;
-        at_risk_with_activity(&mut listed.items, active);
-        return Ok(listed);
-    };
-    let mut listed = compute_at_risk(pool, settings, q, Rows::ALL).await?;
-    at_risk_with_activity(&mut listed.items, active);
-    listed.items.retain(|e| e.status.as_ref() == Some(status));
-    let total = i64::try_from(listed.items.len()).unwrap_or(i64::MAX);
-    let items: Vec<AtRiskEntry> = listed
-        .items
-        .into_iter()
-        .skip(usize::try_from(rows.offset).unwrap_or(usize::MAX))
-        .take(
-            rows.limit
-                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(0)),
-        )
-        .zip(ranks(rows))
-        .map(|(mut e, rank)| {
-            e.rank = rank;
-            e
-        })
-        .collect();
-    Ok(Listed { total, items })
+    let mut ranked = at_risk_figures(pool, settings, q, None).await?;
+    ranked.retain(|f| wanted(q, &active, f));
+    let mut listed = at_risk_page(pool, settings, q, rows, ranked).await?;
+    at_risk_with_activity(&mut listed.items, &active);
+    Ok(listed)
+}
+
+/// Whether the query's kind of call (if any) is this customer's.
+fn wanted(q: &AtRiskQuery, active: &Activeness, f: &AtRiskFigures) -> bool {
+    q.status.as_deref().is_none_or(|s| {
+        s == if active.p_active(f.customer_id) < GONE_BELOW {
+            "gone"
+        } else {
+            "slipping"
+        }
+    })
 }
 
 /// Adds each entry's chance of still being a customer and what kind of call it is: slipping or gone.
@@ -223,9 +248,8 @@ impl CsvRow for ValueEntry {
 }
 
 /// A regular customer who has stopped coming, with what losing them costs.
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AtRiskEntry {
-    #[sqlx(skip)]
     pub(crate) rank: i64,
     pub(crate) customer_id: Uuid,
     pub(crate) name: String,
@@ -240,15 +264,9 @@ pub struct AtRiskEntry {
     pub yearly_loss_cents: i64,
     pub(crate) open_complaint: bool,
     /// Chance they are still a customer (rounded to 0.001).
-    #[sqlx(skip)]
     pub(crate) p_active: Option<f64>,
     /// `slipping` (still a customer, coming less: a care call) or `gone` (probably left: a win-back call).
-    #[sqlx(skip)]
     pub(crate) status: Option<String>,
-    #[serde(skip)]
-    #[sqlx(default)]
-    pub(crate) total: i64,
-    #[sqlx(skip)]
     pub(crate) reason: String,
 }
 
@@ -266,54 +284,173 @@ pub struct AtRiskQuery {
 /// The at-risk kinds of call, by the chance the customer is still one.
 pub const RISK_STATUSES: &[&str] = &["slipping", "gone"];
 
-/// Computes the at-risk list: customers whose gap is far beyond their own rhythm, biggest loss first.
+/// One at-risk customer's figures, as the ranking keeps them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AtRiskFigures {
+    customer_id: Uuid,
+    pickups: i32,
+    last_pickup_at: DateTime<Utc>,
+    days_since: f64,
+    usual_interval_days: f64,
+    yearly_loss_cents: i64,
+}
+
+impl Ranked for AtRiskFigures {
+    /// Biggest yearly loss first (then customer id).
+    type Key = Reverse<i64>;
+
+    fn customer_id(&self) -> Uuid {
+        self.customer_id
+    }
+
+    fn key(&self) -> Self::Key {
+        Reverse(self.yearly_loss_cents)
+    }
+}
+
+/// Customers (every one, or those of `only`) whose gap is far beyond their own rhythm, in no particular order.
+async fn at_risk_figures(
+    db: impl sqlx::PgExecutor<'_>,
+    settings: &Settings,
+    q: &AtRiskQuery,
+    only: Option<&[Uuid]>,
+) -> AppResult<Vec<AtRiskFigures>> {
+    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
+    Ok(sqlx::query_as(
+        "select v.customer_id, v.pickups, v.last_pickup_at, v.recency_days as days_since, v.usual_interval_days,
+                (v.spend_cents * 365.0
+                  / (extract(epoch from v.last_pickup_at - v.first_pickup_at) / 86400.0 + v.usual_interval_days))::bigint
+                  as yearly_loss_cents
+           from customer_rates($1, $4) v join customer c on c.customer_id = v.customer_id
+          where not c.do_not_contact and v.pickups >= $2
+            and v.recency_days > $3 * greatest(v.usual_interval_days, 7)",
+    )
+    .bind(day_end)
+    .bind(q.min_pickups)
+    .bind(q.factor)
+    .bind(only)
+    .persistent(false)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Today's at-risk list as kept.
+pub struct AtRiskSource {
+    settings: Arc<Settings>,
+    q: AtRiskQuery,
+}
+
+impl Source for AtRiskSource {
+    type Entry = AtRiskFigures;
+
+    fn read<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        only: Option<&'a [Uuid]>,
+    ) -> Reading<'a, AtRiskFigures> {
+        Box::pin(at_risk_figures(conn, &self.settings, &self.q, only))
+    }
+
+    fn same_as(&self, _kept: &Self) -> bool {
+        true
+    }
+}
+
+/// Which kept at-risk list: the day, the factor (by its bits) and the fewest pickups.
+pub type AtRiskKey = (NaiveDate, u64, i32);
+
+/// The at-risk list, every candidate: customers whose gap is far beyond their own rhythm, biggest loss first
+/// (without the chance of still being a customer; `compute_at_risk_scored` adds it).
 pub async fn compute_at_risk(
     pool: &PgPool,
     settings: &Settings,
     q: &AtRiskQuery,
     rows: Rows,
 ) -> AppResult<Listed<AtRiskEntry>> {
-    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
-    let mut found: Vec<AtRiskEntry> = sqlx::query_as(
-        "select v.customer_id, c.name, c.phone, c.address, v.tier, v.pickups, v.last_pickup_at,
-                v.recency_days as days_since, v.usual_interval_days,
-                (v.spend_cents * 365.0
-                  / (extract(epoch from v.last_pickup_at - v.first_pickup_at) / 86400.0 + v.usual_interval_days))::bigint
-                  as yearly_loss_cents,
-                exists (select 1 from interaction i where i.customer_id = v.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null) as open_complaint,
-                count(*) over () as total
-           from customer_value($1) v join customer c on c.customer_id = v.customer_id
-          where not c.do_not_contact and v.pickups >= $2
-            and v.recency_days > $3 * greatest(v.usual_interval_days, 7)
-          order by yearly_loss_cents desc, v.customer_id
-          limit $4 offset $5",
+    let ranked = at_risk_figures(pool, settings, q, None).await?;
+    at_risk_page(pool, settings, q, rows, ranked).await
+}
+
+/// Sorts the candidates and fills in one page.
+async fn at_risk_page(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &AtRiskQuery,
+    rows: Rows,
+    mut ranked: Vec<AtRiskFigures>,
+) -> AppResult<Listed<AtRiskEntry>> {
+    ranked.sort_by_key(|f| (f.key(), f.customer_id));
+    let (offset, limit) = rows.span();
+    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
+    let page: Vec<AtRiskFigures> = ranked.into_iter().skip(offset).take(limit).collect();
+    let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
+    let tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
+    at_risk_entries(pool, rows, total, page, tiers).await
+}
+
+/// The page's entries in full: who they are, their tier, any open complaint, and why they are listed.
+async fn at_risk_entries(
+    pool: &PgPool,
+    rows: Rows,
+    total: i64,
+    page: Vec<AtRiskFigures>,
+    mut tiers: HashMap<Uuid, (String, f64)>,
+) -> AppResult<Listed<AtRiskEntry>> {
+    let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
+    type Person = (Uuid, String, Option<String>, Option<String>, bool);
+    let people: Vec<Person> = sqlx::query_as(
+        "select c.customer_id, c.name, c.phone, c.address,
+                exists (select 1 from interaction i where i.customer_id = c.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null)
+           from customer c where c.customer_id = any($1)",
     )
-    .bind(day_end)
-    .bind(q.min_pickups)
-    .bind(q.factor)
-    .bind(rows.limit)
-    .bind(rows.offset)
+    .bind(&ids)
     .persistent(false)
     .fetch_all(pool)
     .await?;
-    let total = found.first().map_or(0, |r| r.total);
-    for (e, rank) in found.iter_mut().zip(ranks(rows)) {
-        e.rank = rank;
-        e.reason = format!(
-            "last pickup {:.0} days ago, usually every {:.0} days ({:.1}x their rhythm); spent about {} a year; {} customer{}",
-            e.days_since,
-            e.usual_interval_days,
-            e.days_since / e.usual_interval_days.max(1.0),
-            money(e.yearly_loss_cents),
-            e.tier,
-            if e.open_complaint { "; has an open complaint" } else { "" }
-        );
-    }
-    Ok(Listed {
-        total,
-        items: found,
-    })
+    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
+        .into_iter()
+        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
+        .collect();
+    let items = page
+        .into_iter()
+        .zip(ranks(rows))
+        .map(|(f, rank)| {
+            let (name, phone, address, open_complaint) =
+                people.remove(&f.customer_id).unwrap_or_default();
+            let tier = tiers
+                .remove(&f.customer_id)
+                .map(|(tier, _)| tier)
+                .unwrap_or_default();
+            let reason = format!(
+                "last pickup {:.0} days ago, usually every {:.0} days ({:.1}x their rhythm); spent about {} a year; {} customer{}",
+                f.days_since,
+                f.usual_interval_days,
+                f.days_since / f.usual_interval_days.max(1.0),
+                money(f.yearly_loss_cents),
+                tier,
+                if open_complaint { "; has an open complaint" } else { "" }
+            );
+            AtRiskEntry {
+                rank,
+                customer_id: f.customer_id,
+                name,
+                phone,
+                address,
+                tier,
+                pickups: f.pickups,
+                last_pickup_at: f.last_pickup_at,
+                days_since: f.days_since,
+                usual_interval_days: f.usual_interval_days,
+                yearly_loss_cents: f.yearly_loss_cents,
+                open_complaint,
+                p_active: None,
+                status: None,
+                reason,
+            }
+        })
+        .collect();
+    Ok(Listed { total, items })
 }
 
 impl CsvRow for AtRiskEntry {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use doorstep::domain::{GarmentKind, Material, SeasonClass};
 use doorstep::domain::{InteractionKind, Role};
 use doorstep::export::Rows;
-use doorstep::lists::{reminders, special_sizes};
+use doorstep::lists::{reminders, special_sizes, value};
 use doorstep::seed::{seed, SeedOptions};
 
 use crate::world::World;
@@ -23,7 +23,10 @@ async fn served(w: &World, token: &str, list: &str) -> Vec<Value> {
         let page = w
             .app
             .get(
-                &format!("/api/v1/lists/{list}?limit=37&offset={offset}"),
+                &format!(
+                    "/api/v1/lists/{list}{}limit=37&offset={offset}",
+                    if list.ends_with(['?', '&']) { "" } else { "?" }
+                ),
                 token,
             )
             .await
@@ -63,12 +66,41 @@ async fn exact_sizes(w: &World) -> Vec<Value> {
     listed.into_items().iter().map(as_served).collect()
 }
 
+/// The at-risk list (one kind of call, or both) computed from scratch.
+async fn exact_at_risk(w: &World, status: Option<&str>) -> Vec<Value> {
+    let state = &w.app.state;
+    let q = value::at_risk_query(&state.settings, None, None, None, status).unwrap();
+    let listed = value::compute_at_risk_afresh(state, &q, Rows::ALL)
+        .await
+        .unwrap();
+    listed.into_items().iter().map(as_served).collect()
+}
+
+fn assert_same(served: &[Value], exact: &[Value], what: &str) {
+    assert_eq!(served.len(), exact.len(), "{what}");
+    for (s, e) in served.iter().zip(exact) {
+        assert_eq!(s, e, "{what}");
+    }
+}
+
 async fn same(w: &World, token: &str, after: &str) -> Vec<Value> {
     let sizes = served(w, token, "special-sizes").await;
-    let exact = exact_sizes(w).await;
-    assert_eq!(sizes.len(), exact.len(), "special sizes after {after}");
-    for (s, e) in sizes.iter().zip(&exact) {
-        assert_eq!(s, e, "special sizes after {after}");
+    assert_same(
+        &sizes,
+        &exact_sizes(w).await,
+        &format!("special sizes after {after}"),
+    );
+    for status in [None, Some("gone"), Some("slipping")] {
+        let list = match status {
+            Some(s) => format!("at-risk?status={s}&"),
+            None => "at-risk?".to_owned(),
+        };
+        let at_risk = served(w, token, &list).await;
+        assert_same(
+            &at_risk,
+            &exact_at_risk(w, status).await,
+            &format!("at-risk {status:?} after {after}"),
+        );
     }
     let served = served(w, token, "reminders").await;
     let exact = exact_reminders(w).await;
@@ -167,7 +199,21 @@ async fn todays_kept_lists_equal_the_exact_ones_after_every_kind_of_write(pool: 
         .await
         .unwrap();
     w.do_not_contact(special[1].0).await;
-    let after = same(&w, &token, "ten kinds of write").await;
+    // At risk: one comes back today, one asks not to be called.
+    let at_risk = served(&w, &token, "at-risk?").await;
+    assert!(at_risk.len() >= 2, "the seed has customers at risk");
+    let back = w
+        .garment(
+            id(&at_risk[0]),
+            GarmentKind::Shirt,
+            SeasonClass::AllSeason,
+            Material::Cotton,
+            None,
+        )
+        .await;
+    w.pickup(id(&at_risk[0]), &day, &[(back, 1500)]).await;
+    w.do_not_contact(id(&at_risk[1])).await;
+    let after = same(&w, &token, "twelve kinds of write").await;
     for gone in [0, 2, 3, 5] {
         assert!(
             after.iter().all(|e| id(e) != id(&list[gone])),
