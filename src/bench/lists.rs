@@ -176,7 +176,7 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     }
 
     if on == settings.clock.today() {
-        kept_lists(pool, &cal, &rq, &sq, &aq, b.runs, &mut timings).await?;
+        kept_lists(pool, &cal, (&rq, &uq, &sq, &vq, &aq), b.runs, &mut timings).await?;
     }
 
     let mut out = String::new();
@@ -238,15 +238,19 @@ pub async fn run(pool: &PgPool, b: &ListBench) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Today's reminder, special-size and at-risk lists as the service serves them: built once, then kept and brought up
+/// Today's lists as the service serves them: built once, then kept and brought up
 /// to date, with nothing changed and after writes to some customers (rollups rewritten as they were: each is
 /// read again in full).
 async fn kept_lists(
     pool: &PgPool,
     cal: &Calendar,
-    rq: &reminders::ReminderQuery,
-    sq: &special_sizes::SizesQuery,
-    aq: &value::AtRiskQuery,
+    (rq, uq, sq, vq, aq): (
+        &reminders::ReminderQuery,
+        &storage_upsell::UpsellQuery,
+        &special_sizes::SizesQuery,
+        &value::ValueQuery,
+        &value::AtRiskQuery,
+    ),
     runs: usize,
     timings: &mut Vec<Timing>,
 ) -> anyhow::Result<()> {
@@ -271,6 +275,20 @@ async fn kept_lists(
     .await?;
     kept_rows("special-sizes", pool, runs, timings, || async move {
         Ok(special_sizes::compute_kept(state, sq, page)
+            .await
+            .map_err(err)?
+            .total)
+    })
+    .await?;
+    kept_rows("storage-upsell", pool, runs, timings, || async move {
+        Ok(storage_upsell::compute_kept(state, uq, page)
+            .await
+            .map_err(err)?
+            .total)
+    })
+    .await?;
+    kept_rows("customer-value", pool, runs, timings, || async move {
+        Ok(value::compute_value_kept(state, vq, page)
             .await
             .map_err(err)?
             .total)

@@ -191,8 +191,7 @@ async fn snapshot(state: &AppState, req: &CampaignRequest) -> AppResult<Snapshot
                 req.months,
             )
             .await?;
-            let mut listed =
-                lists::storage_upsell::compute(&state.pool, &state.settings, &q, rows).await?;
+            let mut listed = lists::storage_upsell::compute_kept(state, &q, rows).await?;
             let active = state
                 .outlook
                 .active(&state.pool, &state.settings, q.on)

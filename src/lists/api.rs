@@ -106,8 +106,7 @@ async fn storage_upsell_list(
     let output = Output::from_request(&headers, p.format.as_deref(), p.limit, p.offset)?;
     let q = storage_upsell::query_from(&state, p.window.as_deref(), p.on, p.lead_days, p.months)
         .await?;
-    let mut listed =
-        storage_upsell::compute(&state.pool, &state.settings, &q, output.rows()).await?;
+    let mut listed = storage_upsell::compute_kept(&state, &q, output.rows()).await?;
     let active = state
         .outlook
         .active(&state.pool, &state.settings, q.on)
@@ -220,14 +219,14 @@ async fn customer_value_list(
         tier: p.tier,
         stage: p.stage,
     };
-    let mut listed = value::compute_value(&state.pool, &state.settings, &q, output.rows()).await?;
+    let mut listed = value::compute_value_kept(&state, &q, output.rows()).await?;
     let active = state
         .outlook
         .active(&state.pool, &state.settings, on)
         .await?;
     value::with_activity(&mut listed.items, &active);
     let segments = match output {
-        Output::Json(_) => value::segments(&state.pool, &state.settings, on).await?,
+        Output::Json(_) => value::segments_kept(&state, on).await?,
         Output::Csv => BTreeMap::new(),
     };
     let meta = ValueMeta {

@@ -1,4 +1,4 @@
-//! Maintained list state: today's rankings and value tiers kept in memory, brought up to date from `list_change`.
+//! Maintained list state: today's rankings kept in memory, brought up to date from `list_change`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -9,9 +9,10 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use super::values;
 use crate::error::AppResult;
 use crate::export::Rows;
-use crate::state::Settings;
+use crate::state::AppState;
 
 /// A read-only repeatable-read transaction and what changed since a kept snapshot, as seen from its own.
 pub struct Delta {
@@ -161,16 +162,27 @@ pub trait Source: Send + Sync + 'static {
         only: Option<&'a [Uuid]>,
     ) -> Reading<'a, Self::Entry>;
 
-    /// Whether a state made from `kept` still answers for this one (false when a newer fit has come).
-    fn same_as(&self, kept: &Self) -> bool;
+    /// Whether a state read with `kept` still answers for this one.
+    fn compare(&self, kept: &Self) -> Freshness;
 }
 
-/// One list kept for a day: its ranking and the day's value tiers as of `snapshot`, read with `source`.
+/// How a kept list's source compares with the one a request brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The same: serve the kept state.
+    Same,
+    /// A newer fit of slow-moving estimates: serve the kept state (exact for its own fit) while the newer one is
+    /// ranked in the background.
+    Refitted,
+    /// Different inputs (a price changed): rank afresh before answering.
+    Changed,
+}
+
+/// One list kept for a day: its ranking as of `snapshot`, read with `source`.
 pub struct Kept<S: Source> {
     source: Arc<S>,
     snapshot: String,
     ranking: Ranking<S::Entry>,
-    tiers: Tiers,
     /// A successor read with a newer source is being built.
     rebuilding: bool,
 }
@@ -189,16 +201,10 @@ pub struct Page<S: Source> {
 
 impl<S: Source> Kept<S> {
     /// Every entry read and ranked from scratch.
-    async fn build(
-        pool: &PgPool,
-        settings: &Settings,
-        on: NaiveDate,
-        source: Arc<S>,
-    ) -> AppResult<Kept<S>> {
+    async fn build(pool: &PgPool, source: Arc<S>) -> AppResult<Kept<S>> {
         let started = std::time::Instant::now();
         let mut d = delta(pool, None).await?;
         let all = source.read(&mut d.tx, None).await?;
-        let tiers = Tiers::load(&mut d.tx, settings, on).await?;
         d.tx.commit().await?;
         tracing::debug!(
             secs = started.elapsed().as_secs_f64(),
@@ -210,30 +216,19 @@ impl<S: Source> Kept<S> {
             source,
             snapshot: d.snapshot,
             ranking: Ranking::new(all),
-            tiers,
             rebuilding: false,
         })
     }
 
     /// Reads again the customers written to since the kept snapshot (everyone, if it is too old).
-    async fn catch_up(
-        &mut self,
-        pool: &PgPool,
-        settings: &Settings,
-        on: NaiveDate,
-    ) -> AppResult<()> {
+    async fn catch_up(&mut self, pool: &PgPool) -> AppResult<()> {
         let mut d = delta(pool, Some(&self.snapshot)).await?;
         match d.changed.as_deref() {
-            None => {
-                let all = self.source.read(&mut d.tx, None).await?;
-                self.tiers = Tiers::load(&mut d.tx, settings, on).await?;
-                self.ranking = Ranking::new(all);
-            }
+            None => self.ranking = Ranking::new(self.source.read(&mut d.tx, None).await?),
             Some([]) => {}
             Some(ids) => {
                 let fresh = self.source.read(&mut d.tx, Some(ids)).await?;
                 self.ranking.replace(ids, fresh);
-                self.tiers.update(&mut d.tx, settings, on, ids).await?;
             }
         }
         d.tx.commit().await?;
@@ -246,22 +241,26 @@ impl<S: Source> Kept<S> {
 /// brought up to date on every use, and rebuilt in the background when `source` is newer than the one it was
 /// read with (the kept one serves, exactly for its own source, until then).
 pub async fn serve<S: Source>(
-    pool: &PgPool,
-    settings: &Arc<Settings>,
+    state: &AppState,
     on: NaiveDate,
     slot: Arc<tokio::sync::Mutex<Option<Kept<S>>>>,
     source: Arc<S>,
     keep: Option<Keep<'_, S::Entry>>,
     rows: Rows,
 ) -> AppResult<Page<S>> {
+    let pool = &state.pool;
     let mut kept = slot.lock().await;
     let k = match kept.as_mut() {
+        Some(k) if source.compare(&k.source) == Freshness::Changed => {
+            *k = Kept::build(pool, source).await?;
+            k
+        }
         Some(k) => {
-            if !source.same_as(&k.source) && !k.rebuilding {
+            if source.compare(&k.source) == Freshness::Refitted && !k.rebuilding {
                 k.rebuilding = true;
-                let (pool, settings, slot) = (pool.clone(), settings.clone(), slot.clone());
+                let (pool, slot) = (pool.clone(), slot.clone());
                 tokio::spawn(async move {
-                    let built = Kept::build(&pool, &settings, on, source).await;
+                    let built = Kept::build(&pool, source).await;
                     let mut kept = slot.lock().await;
                     match built {
                         Ok(newer) => *kept = Some(newer),
@@ -274,10 +273,10 @@ pub async fn serve<S: Source>(
                     }
                 });
             }
-            k.catch_up(pool, settings, on).await?;
+            k.catch_up(pool).await?;
             k
         }
-        None => kept.insert(Kept::build(pool, settings, on, source).await?),
+        None => kept.insert(Kept::build(pool, source).await?),
     };
     let (offset, limit) = rows.span();
     let (entries, total) = match keep {
@@ -294,152 +293,15 @@ pub async fn serve<S: Source>(
         ),
     };
     let ids: Vec<Uuid> = entries.iter().map(|e| e.customer_id()).collect();
+    let source = k.source.clone();
+    drop(kept);
+    let tiers = values::with_values(state, on, |v| v.tiers_of(&ids)).await?;
     Ok(Page {
-        source: k.source.clone(),
+        source,
         total: i64::try_from(total).unwrap_or(i64::MAX),
-        tiers: k.tiers.of(&ids),
+        tiers,
         entries,
     })
-}
-
-/// One customer's value inputs on the list day, as `customer_rates()` gives them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Rates {
-    /// Minus the recency (so that higher is better, as the quintiles order it), frequency, yearly spend.
-    keys: [Option<f64>; 3],
-}
-
-/// The value tiers of a day, kept: every customer's inputs and each input sorted, so the base-wide quintile cut
-/// points stay exact as customers change.
-pub struct Tiers {
-    rates: HashMap<Uuid, Rates>,
-    sorted: [Vec<f64>; 3],
-}
-
-const RATES_SQL: &str = "select customer_id, -recency_days, pickups_per_year, yearly_spend_cents
-                           from customer_rates($1, $2)";
-
-impl Tiers {
-    /// Every customer's inputs on `on`, read in `tx`.
-    async fn load(
-        tx: &mut Transaction<'static, Postgres>,
-        settings: &Settings,
-        on: NaiveDate,
-    ) -> sqlx::Result<Tiers> {
-        let rows = Self::read(tx, settings, on, None).await?;
-        let mut tiers = Tiers {
-            rates: HashMap::with_capacity(rows.len()),
-            sorted: Default::default(),
-        };
-        for (id, rates) in rows {
-            for (k, v) in rates.keys.iter().enumerate() {
-                if let Some(v) = v {
-                    tiers.sorted[k].push(*v);
-                }
-            }
-            tiers.rates.insert(id, rates);
-        }
-        for s in &mut tiers.sorted {
-            s.sort_by(f64::total_cmp);
-        }
-        Ok(tiers)
-    }
-
-    async fn read(
-        tx: &mut Transaction<'static, Postgres>,
-        settings: &Settings,
-        on: NaiveDate,
-        only: Option<&[Uuid]>,
-    ) -> sqlx::Result<Vec<(Uuid, Rates)>> {
-        let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
-        type Row = (Uuid, Option<f64>, Option<f64>, Option<f64>);
-        let rows: Vec<Row> = sqlx::query_as(RATES_SQL)
-            .bind(day_end)
-            .bind(only)
-            .persistent(false)
-            .fetch_all(&mut **tx)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, r, f, m)| (id, Rates { keys: [r, f, m] }))
-            .collect())
-    }
-
-    /// Reads the `changed` customers again in `tx` and moves their inputs.
-    async fn update(
-        &mut self,
-        tx: &mut Transaction<'static, Postgres>,
-        settings: &Settings,
-        on: NaiveDate,
-        changed: &[Uuid],
-    ) -> sqlx::Result<()> {
-        let fresh = Self::read(tx, settings, on, Some(changed)).await?;
-        for id in changed {
-            if let Some(old) = self.rates.remove(id) {
-                self.remove(&old);
-            }
-        }
-        for (id, rates) in fresh {
-            for (k, v) in rates.keys.iter().enumerate() {
-                if let Some(v) = v {
-                    let at = self.sorted[k].partition_point(|x| x.total_cmp(v).is_lt());
-                    self.sorted[k].insert(at, *v);
-                }
-            }
-            self.rates.insert(id, rates);
-        }
-        Ok(())
-    }
-
-    fn remove(&mut self, old: &Rates) {
-        for (k, v) in old.keys.iter().enumerate() {
-            if let Some(v) = v {
-                if let Ok(at) = self.sorted[k].binary_search_by(|x| x.total_cmp(v)) {
-                    self.sorted[k].remove(at);
-                }
-            }
-        }
-    }
-
-    /// The quintile cut points of one input, as `percentile_disc(array[0.2, 0.4, 0.6, 0.8])` picks them.
-    fn cuts(&self, k: usize) -> Option<[f64; 4]> {
-        let s = &self.sorted[k];
-        if s.is_empty() {
-            return None;
-        }
-        let at = |p: f64| {
-            let row = (p * s.len() as f64).ceil() as usize;
-            s[row.clamp(1, s.len()) - 1]
-        };
-        Some([at(0.2), at(0.4), at(0.6), at(0.8)])
-    }
-
-    /// Tier and yearly spend of these customers, as `customer_value()` scores them.
-    fn of(&self, ids: &[Uuid]) -> HashMap<Uuid, (String, f64)> {
-        let cuts = [self.cuts(0), self.cuts(1), self.cuts(2)];
-        ids.iter()
-            .filter_map(|id| {
-                let rates = self.rates.get(id)?;
-                let mut sum = Some(0);
-                for (k, v) in rates.keys.iter().enumerate() {
-                    // SQL's `null > x` leaves the score null, and a null score falls through to bronze.
-                    let score = match (v, &cuts[k]) {
-                        (Some(v), Some(c)) => Some(1 + c.iter().filter(|c| *v > **c).count()),
-                        _ => None,
-                    };
-                    sum = sum.zip(score).map(|(a, b)| a + b);
-                }
-                let tier = match sum {
-                    Some(s) if s >= 13 => "platinum",
-                    Some(s) if s >= 10 => "gold",
-                    Some(s) if s >= 7 => "silver",
-                    _ => "bronze",
-                };
-                // Spend is only shown with the tier; a null spend reads as zero, as the SQL's callers take it.
-                Some((*id, (tier.to_owned(), rates.keys[2].unwrap_or(0.0))))
-            })
-            .collect()
-    }
 }
 
 /// Kept states by key, each behind its own lock so one list's update never waits on another's.
@@ -509,22 +371,5 @@ mod tests {
         );
         assert_eq!(r.page(1, 1), vec![E(ids[3], 30)]);
         assert_eq!(r.len(), 3);
-    }
-
-    #[test]
-    fn cut_points_follow_percentile_disc() {
-        let mut t = Tiers {
-            rates: HashMap::new(),
-            sorted: Default::default(),
-        };
-        t.sorted[0] = (1..=10).map(f64::from).collect();
-        // percentile_disc picks the first value whose position reaches the fraction: rows 2, 4, 6, 8 of 10.
-        assert_eq!(t.cuts(0), Some([2.0, 4.0, 6.0, 8.0]));
-        t.sorted[0] = vec![5.0];
-        assert_eq!(t.cuts(0), Some([5.0; 4]));
-        t.sorted[0] = (1..=7).map(f64::from).collect();
-        // 0.2 x 7 = 1.4 -> row 2; 0.4 x 7 = 2.8 -> 3; 4.2 -> 5; 5.6 -> 6.
-        assert_eq!(t.cuts(0), Some([2.0, 3.0, 5.0, 6.0]));
-        assert_eq!(t.cuts(1), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod reminders;
 pub mod special_sizes;
 pub mod storage_upsell;
 pub mod value;
+pub mod values;
 
 use chrono::NaiveDate;
 

@@ -565,10 +565,17 @@ pub struct OutlookCache {
         super::reminders::KeptKey,
         super::maintained::Kept<super::reminders::ReminderSource>,
     >,
+    /// Each list day's customer values (RFM inputs and cut points), kept.
+    pub(crate) values: super::maintained::Slots<NaiveDate, super::values::KeptValues>,
     /// Today's at-risk lists, kept ranked.
     pub(crate) at_risk: super::maintained::Slots<
         super::value::AtRiskKey,
         super::maintained::Kept<super::value::AtRiskSource>,
+    >,
+    /// Today's storage offers, kept ranked.
+    pub(crate) upsell: super::maintained::Slots<
+        super::storage_upsell::KeptKey,
+        super::maintained::Kept<super::storage_upsell::UpsellSource>,
     >,
     /// Today's special-size lists, kept ranked.
     pub(crate) sizes: super::maintained::Slots<

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Ranked, Reading, Source};
+use super::maintained::{self, Freshness, Ranked, Reading, Source};
 use super::outlook::{CustomerOutlook, Outlook};
 use super::round3;
 use crate::calendar::{Calendar, SeasonWindow};
@@ -410,8 +410,12 @@ impl Source for ReminderSource {
         ))
     }
 
-    fn same_as(&self, kept: &Self) -> bool {
-        Arc::ptr_eq(&self.outlook, &kept.outlook)
+    fn compare(&self, kept: &Self) -> Freshness {
+        if Arc::ptr_eq(&self.outlook, &kept.outlook) {
+            Freshness::Same
+        } else {
+            Freshness::Refitted
+        }
     }
 }
 
@@ -444,8 +448,7 @@ pub async fn compute_kept(
         outlook,
         q: q.clone(),
     });
-    let page =
-        maintained::serve(&state.pool, &state.settings, q.on, slot, source, None, rows).await?;
+    let page = maintained::serve(state, q.on, slot, source, None, rows).await?;
     let outlook = page.source.outlook.clone();
     let listed = finish(
         &state.pool,

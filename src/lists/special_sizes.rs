@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Ranked, Reading, Source};
+use super::maintained::{self, Freshness, Ranked, Reading, Source};
 
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
@@ -157,8 +157,8 @@ impl Source for SizesSource {
         Box::pin(figures(conn, &self.q, only))
     }
 
-    fn same_as(&self, _kept: &Self) -> bool {
-        true
+    fn compare(&self, _kept: &Self) -> Freshness {
+        Freshness::Same
     }
 }
 
@@ -179,8 +179,7 @@ pub async fn compute_kept(
         .sizes
         .slot((q.on, q.threshold.to_bits(), q.min_garments));
     let source = Arc::new(SizesSource { q: q.clone() });
-    let page =
-        maintained::serve(&state.pool, &state.settings, q.on, slot, source, None, rows).await?;
+    let page = maintained::serve(state, q.on, slot, source, None, rows).await?;
     finish(&state.pool, rows, page.total, page.entries, page.tiers).await
 }
 

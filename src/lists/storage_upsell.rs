@@ -1,6 +1,8 @@
 //! Storage upsell: customers who just had winter or delicate garments cleaned for put-away and have not stored them.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +10,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Arguments, PgPool};
 use uuid::Uuid;
 
+use super::maintained::{self, Freshness, Ranked, Reading, Source};
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
@@ -27,6 +30,13 @@ pub struct UpsellQuery {
     pub lead_days: i64,
     /// Storage term the fee estimate is for.
     pub months: i64,
+}
+
+impl UpsellQuery {
+    /// The list day.
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
 }
 
 /// A garment worth storing and why.
@@ -230,13 +240,171 @@ pub async fn compute(
     rows: Rows,
 ) -> AppResult<Listed<UpsellEntry>> {
     let scan = Scan::new(pool, settings, q).await?;
-    let mut found: Vec<Row> = sqlx::query_as_with(&page_sql(), scan.page_args(rows)?)
+    let found: Vec<Row> = sqlx::query_as_with(&page_sql(), scan.page_args(rows)?)
         .persistent(false)
         .fetch_all(pool)
         .await?;
     let total = found.first().map_or(0, |r| r.total);
     let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
-    let mut tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
+    let tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
+    entries(pool, settings, q, &scan, rows, total, found, tiers).await
+}
+
+/// One customer's storage-offer figures, as the ranking keeps them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UpsellFigures {
+    customer_id: Uuid,
+    candidates: i64,
+    estimated_fee_cents: i64,
+}
+
+impl Ranked for UpsellFigures {
+    /// Highest estimated fee first, then the most garments (then customer id).
+    type Key = (Reverse<i64>, Reverse<i64>);
+
+    fn customer_id(&self) -> Uuid {
+        self.customer_id
+    }
+
+    fn key(&self) -> Self::Key {
+        (Reverse(self.estimated_fee_cents), Reverse(self.candidates))
+    }
+}
+
+/// Every customer's figures (or those of `only`), in no particular order.
+async fn figures(
+    db: impl sqlx::PgExecutor<'_>,
+    scan: &Scan,
+    only: Option<&[Uuid]>,
+) -> AppResult<Vec<UpsellFigures>> {
+    let filter = match only {
+        Some(_) => format!("{} and g.customer_id = any($7)", candidate_filter()),
+        None => candidate_filter(),
+    };
+    let cleaned = super::db::unstored_as_of(
+        "g.customer_id, g.garment_id, g.kind, g.material",
+        &filter,
+        ("$4", "$5", "$6"),
+        false,
+    );
+    let sql = format!(
+        "with {FEE_CTE}
+         select c.customer_id, count(*) as candidates, sum(f.fee_cents)::bigint as estimated_fee_cents
+           from ({cleaned}) c join fee f on f.kind = c.kind and f.material = coalesce(c.material, '')
+          where not exists (select 1 from customer d where d.customer_id = c.customer_id and d.do_not_contact)
+          group by c.customer_id"
+    );
+    let mut args = scan.args().map_err(sqlx::Error::Encode)?;
+    if let Some(ids) = only {
+        args.add(ids).map_err(sqlx::Error::Encode)?;
+    }
+    Ok(sqlx::query_as_with(&sql, args)
+        .persistent(false)
+        .fetch_all(db)
+        .await?)
+}
+
+/// Today's storage offers as kept: read with one fee table.
+pub struct UpsellSource {
+    scan: Scan,
+}
+
+impl Source for UpsellSource {
+    type Entry = UpsellFigures;
+
+    fn read<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        only: Option<&'a [Uuid]>,
+    ) -> Reading<'a, UpsellFigures> {
+        Box::pin(figures(conn, &self.scan, only))
+    }
+
+    fn compare(&self, kept: &Self) -> Freshness {
+        if self.scan.fees.fees == kept.scan.fees.fees {
+            Freshness::Same
+        } else {
+            Freshness::Changed
+        }
+    }
+}
+
+/// Which kept list: the day, the window (as the calendar has it now), the lead days and the months.
+pub type KeptKey = (NaiveDate, String, i64, i64);
+
+/// The list as the service serves it: today's from kept state, a past day's computed afresh.
+pub async fn compute_kept(
+    state: &AppState,
+    q: &UpsellQuery,
+    rows: Rows,
+) -> AppResult<Listed<UpsellEntry>> {
+    let (pool, settings) = (&state.pool, &*state.settings);
+    if q.on != settings.clock.today() {
+        return compute(pool, settings, q, rows).await;
+    }
+    let scan = Scan::new(pool, settings, q).await?;
+    let slot = state
+        .outlook
+        .upsell
+        .slot((q.on, format!("{:?}", q.window), q.lead_days, q.months));
+    let page = maintained::serve(
+        state,
+        q.on,
+        slot,
+        Arc::new(UpsellSource { scan }),
+        None,
+        rows,
+    )
+    .await?;
+    let ids: Vec<Uuid> = page.entries.iter().map(|f| f.customer_id).collect();
+    type Person = (Uuid, String, Option<String>, Option<String>, bool);
+    let people: Vec<Person> = sqlx::query_as(
+        "select c.customer_id, c.name, c.phone, c.address,
+                exists (select 1 from interaction i where i.customer_id = c.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null)
+           from customer c where c.customer_id = any($1)",
+    )
+    .bind(&ids)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let mut people: HashMap<Uuid, Person> = people.into_iter().map(|p| (p.0, p)).collect();
+    let found: Vec<Row> = page
+        .entries
+        .iter()
+        .filter_map(|f| {
+            let (customer_id, name, phone, address, open_complaint) =
+                people.remove(&f.customer_id)?;
+            Some(Row {
+                customer_id,
+                name,
+                phone,
+                address,
+                candidates: f.candidates,
+                estimated_fee_cents: f.estimated_fee_cents,
+                tier: None,
+                open_complaint,
+                total: page.total,
+            })
+        })
+        .collect();
+    let scan = &page.source.scan;
+    entries(pool, settings, q, scan, rows, page.total, found, page.tiers).await
+}
+
+/// The page's entries in full: their garments, tier and why they are listed.
+#[allow(clippy::too_many_arguments)]
+async fn entries(
+    pool: &PgPool,
+    settings: &Settings,
+    q: &UpsellQuery,
+    scan: &Scan,
+    rows: Rows,
+    total: i64,
+    mut found: Vec<Row>,
+    mut tiers: HashMap<Uuid, (String, f64)>,
+) -> AppResult<Listed<UpsellEntry>> {
+    let ids: Vec<Uuid> = found.iter().map(|r| r.customer_id).collect();
     for r in &mut found {
         r.tier = tiers.remove(&r.customer_id).map(|(tier, _)| tier);
     }

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Keep, Ranked, Reading, Source};
+use super::maintained::{self, Freshness, Keep, Ranked, Reading, Source};
 use super::outlook::{Activeness, GONE_BELOW};
 use super::round3;
+use super::values::{self, CustomerRates, Scored, Values};
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
-use crate::state::Settings;
+use crate::state::{AppState, Settings};
 
 /// Value tiers, best first.
 pub const TIERS: &[&str] = &["platinum", "gold", "silver", "bronze"];
@@ -60,6 +61,13 @@ pub struct ValueQuery {
     pub(crate) stage: Option<String>,
 }
 
+impl ValueQuery {
+    /// The list on `on`, optionally of one tier and one stage (checked by the caller).
+    pub fn new(on: NaiveDate, tier: Option<String>, stage: Option<String>) -> ValueQuery {
+        ValueQuery { on, tier, stage }
+    }
+}
+
 /// Computes the value list, best customers first.
 pub async fn compute_value(
     pool: &PgPool,
@@ -95,6 +103,109 @@ pub async fn compute_value(
     })
 }
 
+/// The value list as the service serves it: today's from the kept values (every customer scored in memory
+/// against the exact cut points, the page picked without sorting the rest), another day's computed afresh.
+pub async fn compute_value_kept(
+    state: &AppState,
+    q: &ValueQuery,
+    rows: Rows,
+) -> AppResult<Listed<ValueEntry>> {
+    if q.on != state.settings.clock.today() {
+        return compute_value(&state.pool, &state.settings, q, rows).await;
+    }
+    let (offset, limit) = rows.span();
+    let (total, page) = values::with_values(state, q.on, |v| {
+        let Some(cuts) = v.cuts() else {
+            return (0, Vec::new());
+        };
+        let mut found: Vec<(&CustomerRates, Scored)> = v
+            .all()
+            .map(|r| (r, Values::score(&cuts, r)))
+            .filter(|(r, s)| {
+                q.tier.as_deref().is_none_or(|t| t == s.tier)
+                    && q.stage.as_deref().is_none_or(|st| st == r.stage())
+            })
+            .collect();
+        let total = found.len();
+        // Highest score first, then the highest yearly spend, then customer id, as the SQL orders them.
+        let order = |a: &(&CustomerRates, Scored), b: &(&CustomerRates, Scored)| {
+            (b.1.r + b.1.f + b.1.m)
+                .cmp(&(a.1.r + a.1.f + a.1.m))
+                .then(b.0.yearly_spend_cents.total_cmp(&a.0.yearly_spend_cents))
+                .then(a.0.customer_id.cmp(&b.0.customer_id))
+        };
+        let end = offset.saturating_add(limit).min(total);
+        if end == 0 {
+            found.clear();
+        } else if end < total {
+            found.select_nth_unstable_by(end - 1, order);
+            found.truncate(end);
+        }
+        found.sort_unstable_by(order);
+        let page: Vec<(CustomerRates, Scored)> = found
+            .into_iter()
+            .skip(offset)
+            .map(|(r, s)| (r.clone(), s))
+            .collect();
+        (total, page)
+    })
+    .await?;
+    let ids: Vec<Uuid> = page.iter().map(|(r, _)| r.customer_id).collect();
+    let people: Vec<(Uuid, String, bool)> = sqlx::query_as(
+        "select customer_id, name, do_not_contact from customer where customer_id = any($1)",
+    )
+    .bind(&ids)
+    .persistent(false)
+    .fetch_all(&state.pool)
+    .await?;
+    let mut people: HashMap<Uuid, (String, bool)> = people
+        .into_iter()
+        .map(|(id, name, dnc)| (id, (name, dnc)))
+        .collect();
+    let total = i64::try_from(total).unwrap_or(i64::MAX);
+    let items = page
+        .into_iter()
+        .zip(ranks(rows))
+        .map(|((r, s), rank)| {
+            let (name, do_not_contact) = people.remove(&r.customer_id).unwrap_or_default();
+            ValueEntry {
+                rank,
+                customer_id: r.customer_id,
+                name,
+                do_not_contact,
+                tier: s.tier.to_owned(),
+                stage: r.stage().to_owned(),
+                r: s.r,
+                f: s.f,
+                m: s.m,
+                pickups: r.pickups,
+                spend_cents: r.spend_cents,
+                first_pickup_at: r.first_pickup_at,
+                last_pickup_at: r.last_pickup_at,
+                recency_days: r.recency_days,
+                pickups_per_year: r.pickups_per_year,
+                yearly_spend_cents: r.yearly_spend_cents,
+                recent_yearly_cents: r.recent_yearly_cents,
+                usual_interval_days: r.usual_interval_days,
+                p_active: None,
+                total,
+            }
+        })
+        .collect();
+    Ok(Listed { total, items })
+}
+
+/// Tier and stage counts as the service serves them: today's from the kept values.
+pub async fn segments_kept(
+    state: &AppState,
+    on: NaiveDate,
+) -> AppResult<BTreeMap<String, BTreeMap<String, i64>>> {
+    if on != state.settings.clock.today() {
+        return segments(&state.pool, &state.settings, on).await;
+    }
+    values::with_values(state, on, |v| v.segments()).await
+}
+
 /// Adds each entry's chance of still being a customer.
 pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
     for e in items {
@@ -105,7 +216,7 @@ pub fn with_activity(items: &mut [ValueEntry], active: &Activeness) {
 /// The at-risk list with each entry's chance of still being a customer and kind of call; with a `status`, only
 /// that kind. Today's list is kept ranked (`lists::maintained`); another day's is computed afresh.
 pub async fn compute_at_risk_scored(
-    state: &crate::state::AppState,
+    state: &AppState,
     q: &AtRiskQuery,
     rows: Rows,
 ) -> AppResult<Listed<AtRiskEntry>> {
@@ -126,8 +237,7 @@ pub async fn compute_at_risk_scored(
         settings: state.settings.clone(),
         q: q.clone(),
     });
-    let page =
-        maintained::serve(&state.pool, &state.settings, q.on, slot, source, keep, rows).await?;
+    let page = maintained::serve(state, q.on, slot, source, keep, rows).await?;
     let mut listed =
         at_risk_entries(&state.pool, rows, page.total, page.entries, page.tiers).await?;
     at_risk_with_activity(&mut listed.items, &active);
@@ -136,7 +246,7 @@ pub async fn compute_at_risk_scored(
 
 /// The same list computed from scratch: every candidate read, scored and sorted, then the page cut.
 pub async fn compute_at_risk_afresh(
-    state: &crate::state::AppState,
+    state: &AppState,
     q: &AtRiskQuery,
     rows: Rows,
 ) -> AppResult<Listed<AtRiskEntry>> {
@@ -351,8 +461,8 @@ impl Source for AtRiskSource {
         Box::pin(at_risk_figures(conn, &self.settings, &self.q, only))
     }
 
-    fn same_as(&self, _kept: &Self) -> bool {
-        true
+    fn compare(&self, _kept: &Self) -> Freshness {
+        Freshness::Same
     }
 }
 

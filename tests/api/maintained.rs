@@ -10,7 +10,7 @@ use uuid::Uuid;
 use doorstep::domain::{GarmentKind, Material, SeasonClass};
 use doorstep::domain::{InteractionKind, Role};
 use doorstep::export::Rows;
-use doorstep::lists::{reminders, special_sizes, value};
+use doorstep::lists::{reminders, special_sizes, storage_upsell, value};
 use doorstep::seed::{seed, SeedOptions};
 
 use crate::world::World;
@@ -76,6 +76,60 @@ async fn exact_at_risk(w: &World, status: Option<&str>) -> Vec<Value> {
     listed.into_items().iter().map(as_served).collect()
 }
 
+/// The customer-value list (optionally one tier and stage) and its segments, computed from scratch.
+async fn exact_value(w: &World, tier: Option<&str>, stage: Option<&str>) -> (Vec<Value>, Value) {
+    let state = &w.app.state;
+    let on = state.settings.clock.today();
+    let q = value::ValueQuery::new(on, tier.map(str::to_owned), stage.map(str::to_owned));
+    let mut listed = value::compute_value(&state.pool, &state.settings, &q, Rows::ALL)
+        .await
+        .unwrap()
+        .into_items();
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, on)
+        .await
+        .unwrap();
+    value::with_activity(&mut listed, &active);
+    let segments = value::segments(&state.pool, &state.settings, on)
+        .await
+        .unwrap();
+    (listed.iter().map(as_served).collect(), as_served(&segments))
+}
+
+/// The latest spring window's id: the storage offers are asked for it, so the list has people on it.
+async fn spring(w: &World) -> String {
+    let cal = doorstep::calendar::Calendar::load(&w.app.pool)
+        .await
+        .unwrap();
+    let on = w.app.state.settings.clock.today();
+    let window = cal.latest_of(SeasonClass::Winter, on).unwrap();
+    serde_json::to_value(&window).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The storage offers of that window, computed from scratch.
+async fn exact_upsell(w: &World) -> Vec<Value> {
+    let state = &w.app.state;
+    let spring = spring(w).await;
+    let q = storage_upsell::query_from(state, Some(&spring), None, None, None)
+        .await
+        .unwrap();
+    let mut listed = storage_upsell::compute(&state.pool, &state.settings, &q, Rows::ALL)
+        .await
+        .unwrap()
+        .into_items();
+    let active = state
+        .outlook
+        .active(&state.pool, &state.settings, q.on())
+        .await
+        .unwrap();
+    storage_upsell::with_activity(&mut listed, &active);
+    listed.iter().map(as_served).collect()
+}
+
 fn assert_same(served: &[Value], exact: &[Value], what: &str) {
     assert_eq!(served.len(), exact.len(), "{what}");
     for (s, e) in served.iter().zip(exact) {
@@ -89,6 +143,43 @@ async fn same(w: &World, token: &str, after: &str) -> Vec<Value> {
         &sizes,
         &exact_sizes(w).await,
         &format!("special sizes after {after}"),
+    );
+    for (tier, stage) in [
+        (None, None),
+        (Some("gold"), None),
+        (None, Some("declining")),
+    ] {
+        let mut list = "customer-value?".to_owned();
+        if let Some(t) = tier {
+            list.push_str(&format!("tier={t}&"));
+        }
+        if let Some(s) = stage {
+            list.push_str(&format!("stage={s}&"));
+        }
+        let (exact, segments) = exact_value(w, tier, stage).await;
+        assert_same(
+            &served(w, token, &list).await,
+            &exact,
+            &format!("customer value {tier:?} {stage:?} after {after}"),
+        );
+        let page = w
+            .app
+            .get("/api/v1/lists/customer-value?limit=1", token)
+            .await
+            .ok(StatusCode::OK);
+        assert_eq!(page["segments"], segments, "segments after {after}");
+    }
+    let offers = served(
+        w,
+        token,
+        &format!("storage-upsell?window={}&", spring(w).await),
+    )
+    .await;
+    assert!(!offers.is_empty(), "storage offers to compare");
+    assert_same(
+        &offers,
+        &exact_upsell(w).await,
+        &format!("storage offers after {after}"),
     );
     for status in [None, Some("gone"), Some("slipping")] {
         let list = match status {
@@ -213,7 +304,12 @@ async fn todays_kept_lists_equal_the_exact_ones_after_every_kind_of_write(pool: 
         .await;
     w.pickup(id(&at_risk[0]), &day, &[(back, 1500)]).await;
     w.do_not_contact(id(&at_risk[1])).await;
-    let after = same(&w, &token, "twelve kinds of write").await;
+    // Storage offers: a price changes for every customer at once (not a customer's write).
+    sqlx::query("update storage_price set monthly_cents = monthly_cents + 700 where kind is null and material is null")
+        .execute(&w.app.pool)
+        .await
+        .unwrap();
+    let after = same(&w, &token, "thirteen kinds of write").await;
     for gone in [0, 2, 3, 5] {
         assert!(
             after.iter().all(|e| id(e) != id(&list[gone])),

@@ -1,0 +1,285 @@
+//! The day's customer values kept: every customer's `customer_rates()` and the base-wide RFM cut points, exact.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::maintained::delta;
+use crate::error::AppResult;
+use crate::state::{AppState, Settings};
+
+/// One customer's value inputs on the list day, as `customer_rates()` gives them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CustomerRates {
+    pub(crate) customer_id: Uuid,
+    pub(crate) pickups: i32,
+    pub(crate) spend_cents: i64,
+    pub(crate) first_pickup_at: DateTime<Utc>,
+    pub(crate) last_pickup_at: DateTime<Utc>,
+    pub(crate) recency_days: f64,
+    pub(crate) tenure_days: f64,
+    pub(crate) pickups_per_year: f64,
+    pub(crate) yearly_spend_cents: f64,
+    pub(crate) recent_yearly_cents: f64,
+    pub(crate) usual_interval_days: Option<f64>,
+}
+
+impl CustomerRates {
+    /// The three quintile inputs, each ordered so that higher is better: minus recency, frequency, spend.
+    fn keys(&self) -> [f64; 3] {
+        [
+            -self.recency_days,
+            self.pickups_per_year,
+            self.yearly_spend_cents,
+        ]
+    }
+
+    /// The lifecycle stage, by `customer_value()`'s rule.
+    pub fn stage(&self) -> &'static str {
+        if self.tenure_days < 120.0 {
+            "new"
+        } else if self
+            .usual_interval_days
+            .is_some_and(|u| self.recency_days > 3.0 * u.max(14.0))
+        {
+            "declining"
+        } else if self.recent_yearly_cents > 1.3 * self.yearly_spend_cents {
+            "growing"
+        } else if self.recent_yearly_cents < 0.7 * self.yearly_spend_cents {
+            "declining"
+        } else {
+            "stable"
+        }
+    }
+}
+
+/// A customer's RFM scores against the day's cut points, and the tier they make.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub(crate) r: i32,
+    pub(crate) f: i32,
+    pub(crate) m: i32,
+    pub(crate) tier: &'static str,
+}
+
+/// The quintile cut points of the three inputs.
+pub struct Cuts([[f64; 4]; 3]);
+
+/// Every customer's value inputs on a day, and each input sorted, so the base-wide cut points stay exact as
+/// customers change.
+pub struct Values {
+    rates: HashMap<Uuid, CustomerRates>,
+    sorted: [Vec<f64>; 3],
+}
+
+const RATES_SQL: &str = "select customer_id, pickups, spend_cents, first_pickup_at, last_pickup_at, recency_days,
+                                tenure_days, pickups_per_year, yearly_spend_cents, recent_yearly_cents,
+                                usual_interval_days
+                           from customer_rates($1, $2)";
+
+impl Values {
+    /// Every customer's inputs on `on`, read in `tx`.
+    async fn load(
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+    ) -> sqlx::Result<Values> {
+        let rows = Self::read(tx, settings, on, None).await?;
+        let mut v = Values {
+            rates: HashMap::with_capacity(rows.len()),
+            sorted: Default::default(),
+        };
+        for r in rows {
+            for (k, x) in r.keys().into_iter().enumerate() {
+                v.sorted[k].push(x);
+            }
+            v.rates.insert(r.customer_id, r);
+        }
+        for s in &mut v.sorted {
+            s.sort_by(f64::total_cmp);
+        }
+        Ok(v)
+    }
+
+    async fn read(
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+        only: Option<&[Uuid]>,
+    ) -> sqlx::Result<Vec<CustomerRates>> {
+        let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+        sqlx::query_as(RATES_SQL)
+            .bind(day_end)
+            .bind(only)
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await
+    }
+
+    /// Reads the `changed` customers again in `tx` and moves their inputs.
+    async fn update(
+        &mut self,
+        tx: &mut Transaction<'static, Postgres>,
+        settings: &Settings,
+        on: NaiveDate,
+        changed: &[Uuid],
+    ) -> sqlx::Result<()> {
+        let fresh = Self::read(tx, settings, on, Some(changed)).await?;
+        for id in changed {
+            if let Some(old) = self.rates.remove(id) {
+                for (k, x) in old.keys().iter().enumerate() {
+                    if let Ok(at) = self.sorted[k].binary_search_by(|y| y.total_cmp(x)) {
+                        self.sorted[k].remove(at);
+                    }
+                }
+            }
+        }
+        for r in fresh {
+            for (k, x) in r.keys().into_iter().enumerate() {
+                let at = self.sorted[k].partition_point(|y| y.total_cmp(&x).is_lt());
+                self.sorted[k].insert(at, x);
+            }
+            self.rates.insert(r.customer_id, r);
+        }
+        Ok(())
+    }
+
+    /// The cut points, as `percentile_disc(array[0.2, 0.4, 0.6, 0.8])` picks them (none for an empty base).
+    pub fn cuts(&self) -> Option<Cuts> {
+        let pick = |s: &Vec<f64>| {
+            let at = |p: f64| {
+                let row = (p * s.len() as f64).ceil() as usize;
+                s[row.clamp(1, s.len()) - 1]
+            };
+            [at(0.2), at(0.4), at(0.6), at(0.8)]
+        };
+        if self.sorted[0].is_empty() {
+            return None;
+        }
+        Some(Cuts([
+            pick(&self.sorted[0]),
+            pick(&self.sorted[1]),
+            pick(&self.sorted[2]),
+        ]))
+    }
+
+    /// One customer's scores and tier, as `customer_value()` gives them.
+    pub fn score(cuts: &Cuts, r: &CustomerRates) -> Scored {
+        let keys = r.keys();
+        let s = |k: usize| 1 + cuts.0[k].iter().filter(|c| keys[k] > **c).count() as i32;
+        let (r, f, m) = (s(0), s(1), s(2));
+        let tier = match r + f + m {
+            13.. => "platinum",
+            10.. => "gold",
+            7.. => "silver",
+            _ => "bronze",
+        };
+        Scored { r, f, m, tier }
+    }
+
+    /// Every customer's inputs, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = &CustomerRates> {
+        self.rates.values()
+    }
+
+    /// Tier and yearly spend of these customers.
+    pub fn tiers_of(&self, ids: &[Uuid]) -> HashMap<Uuid, (String, f64)> {
+        let Some(cuts) = self.cuts() else {
+            return HashMap::new();
+        };
+        ids.iter()
+            .filter_map(|id| {
+                let r = self.rates.get(id)?;
+                let tier = Self::score(&cuts, r).tier.to_owned();
+                Some((*id, (tier, r.yearly_spend_cents)))
+            })
+            .collect()
+    }
+
+    /// How many customers are in each tier and stage.
+    pub fn segments(&self) -> BTreeMap<String, BTreeMap<String, i64>> {
+        let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+        if let Some(cuts) = self.cuts() {
+            for r in self.all() {
+                *out.entry(Self::score(&cuts, r).tier.to_owned())
+                    .or_default()
+                    .entry(r.stage().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        out
+    }
+}
+
+/// A day's values as of `snapshot`.
+pub struct KeptValues {
+    snapshot: String,
+    values: Values,
+}
+
+/// Runs `f` on the day's values, kept (one copy a day, shared by every list) and first brought up to date.
+pub async fn with_values<R>(
+    state: &AppState,
+    on: NaiveDate,
+    f: impl FnOnce(&Values) -> R,
+) -> AppResult<R> {
+    let (pool, settings) = (&state.pool, &state.settings);
+    let slot = state.outlook.values.slot(on);
+    let mut kept = slot.lock().await;
+    let since = kept.as_ref().map(|k| k.snapshot.clone());
+    let mut d = delta(pool, since.as_deref()).await?;
+    // Taken out while it is updated: if reading fails, the next caller loads the day afresh.
+    let mut k = match (kept.take(), d.changed.as_deref()) {
+        (Some(mut k), Some(ids)) => {
+            if !ids.is_empty() {
+                k.values.update(&mut d.tx, settings, on, ids).await?;
+            }
+            k
+        }
+        _ => KeptValues {
+            snapshot: String::new(),
+            values: Values::load(&mut d.tx, settings, on).await?,
+        },
+    };
+    d.tx.commit().await?;
+    k.snapshot = d.snapshot;
+    let out = f(&k.values);
+    *kept = Some(k);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(xs: &[f64]) -> Values {
+        let mut v = Values {
+            rates: HashMap::new(),
+            sorted: Default::default(),
+        };
+        for s in &mut v.sorted {
+            *s = xs.to_vec();
+        }
+        v
+    }
+
+    #[test]
+    fn cut_points_follow_percentile_disc() {
+        // percentile_disc picks the first value whose position reaches the fraction: rows 2, 4, 6, 8 of 10.
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(
+            values(&ten).cuts().map(|c| c.0[0]),
+            Some([2.0, 4.0, 6.0, 8.0])
+        );
+        assert_eq!(values(&[5.0]).cuts().map(|c| c.0[1]), Some([5.0; 4]));
+        // 0.2 x 7 = 1.4 -> row 2; 0.4 x 7 = 2.8 -> 3; 4.2 -> 5; 5.6 -> 6.
+        let seven: Vec<f64> = (1..=7).map(f64::from).collect();
+        assert_eq!(
+            values(&seven).cuts().map(|c| c.0[2]),
+            Some([2.0, 3.0, 5.0, 6.0])
+        );
+        assert!(values(&[]).cuts().is_none());
+    }
+}
