@@ -1,4 +1,4 @@
-//! SQL shared by the lists: garments as they stood on a list day, and value tiers.
+//! SQL shared by the lists: garments as they stood on a list day, value tiers, and who a page's customers are.
 
 use chrono::NaiveDate;
 
@@ -74,5 +74,30 @@ pub async fn tiers(
     Ok(rows
         .into_iter()
         .map(|(id, tier, spend)| (id, (tier, spend)))
+        .collect())
+}
+
+/// Who a page's customer is: name, phone, address, and whether a complaint of theirs is still open.
+pub type Person = (String, Option<String>, Option<String>, bool);
+
+/// The page's people, by customer id.
+pub async fn people(
+    pool: &sqlx::PgPool,
+    ids: &[uuid::Uuid],
+) -> sqlx::Result<std::collections::HashMap<uuid::Uuid, Person>> {
+    type Row = (uuid::Uuid, String, Option<String>, Option<String>, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select c.customer_id, c.name, c.phone, c.address,
+                exists (select 1 from interaction i where i.customer_id = c.customer_id
+                           and i.kind = 'complaint' and i.resolved_at is null)
+           from customer c where c.customer_id = any($1)",
+    )
+    .bind(ids)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
         .collect())
 }

@@ -263,7 +263,6 @@ async fn finish(
     let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
 
-    type Person = (Uuid, String, Option<String>, Option<String>, bool);
     let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.garment_id, g.category, g.kind, g.brand, g.size, g.material, g.colour",
         "g.season_class = $2 and g.customer_id = any($1)",
@@ -278,18 +277,7 @@ async fn finish(
     );
     // The page's people, tiers and garments are independent: asked at once, on three connections.
     let (people, tiers, garments) = tokio::try_join!(
-        async {
-            sqlx::query_as::<_, Person>(
-                "select c.customer_id, c.name, c.phone, c.address,
-                        exists (select 1 from interaction i where i.customer_id = c.customer_id
-                                   and i.kind = 'complaint' and i.resolved_at is null)
-                   from customer c where c.customer_id = any($1)",
-            )
-            .bind(&ids)
-            .persistent(false)
-            .fetch_all(pool)
-            .await
-        },
+        super::db::people(pool, &ids),
         async {
             match kept_tiers {
                 Some(t) => Ok(t),
@@ -308,10 +296,7 @@ async fn finish(
                 .await
         },
     )?;
-    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
-        .into_iter()
-        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
-        .collect();
+    let mut people = people;
     let mut tiers = tiers;
     let mut by_customer: HashMap<Uuid, Vec<OutstandingGarment>> = HashMap::new();
     for g in garments {

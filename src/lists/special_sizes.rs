@@ -192,22 +192,12 @@ async fn finish(
     mut tiers: HashMap<Uuid, (String, f64)>,
 ) -> AppResult<Listed<SizesEntry>> {
     let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
-    let people: Vec<(Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "select customer_id, name, phone, address from customer where customer_id = any($1)",
-    )
-    .bind(&ids)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>)> = people
-        .into_iter()
-        .map(|(id, name, phone, address)| (id, (name, phone, address)))
-        .collect();
+    let mut people = super::db::people(pool, &ids).await?;
     let items = page
         .into_iter()
         .zip(ranks(rows))
         .map(|(f, rank)| {
-            let (name, phone, address) = people.remove(&f.customer_id).unwrap_or_default();
+            let (name, phone, address, _) = people.remove(&f.customer_id).unwrap_or_default();
             let (tier, yearly_spend_cents) = match tiers.remove(&f.customer_id) {
                 Some((tier, spend)) => (Some(tier), Some(spend)),
                 None => (None, None),

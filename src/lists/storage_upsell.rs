@@ -357,26 +357,14 @@ pub async fn compute_kept(
     )
     .await?;
     let ids: Vec<Uuid> = page.entries.iter().map(|f| f.customer_id).collect();
-    type Person = (Uuid, String, Option<String>, Option<String>, bool);
-    let people: Vec<Person> = sqlx::query_as(
-        "select c.customer_id, c.name, c.phone, c.address,
-                exists (select 1 from interaction i where i.customer_id = c.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null)
-           from customer c where c.customer_id = any($1)",
-    )
-    .bind(&ids)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let mut people: HashMap<Uuid, Person> = people.into_iter().map(|p| (p.0, p)).collect();
+    let mut people = super::db::people(pool, &ids).await?;
     let found: Vec<Row> = page
         .entries
         .iter()
         .filter_map(|f| {
-            let (customer_id, name, phone, address, open_complaint) =
-                people.remove(&f.customer_id)?;
+            let (name, phone, address, open_complaint) = people.remove(&f.customer_id)?;
             Some(Row {
-                customer_id,
+                customer_id: f.customer_id,
                 name,
                 phone,
                 address,

@@ -507,21 +507,7 @@ async fn at_risk_entries(
     mut tiers: HashMap<Uuid, (String, f64)>,
 ) -> AppResult<Listed<AtRiskEntry>> {
     let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
-    type Person = (Uuid, String, Option<String>, Option<String>, bool);
-    let people: Vec<Person> = sqlx::query_as(
-        "select c.customer_id, c.name, c.phone, c.address,
-                exists (select 1 from interaction i where i.customer_id = c.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null)
-           from customer c where c.customer_id = any($1)",
-    )
-    .bind(&ids)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let mut people: HashMap<Uuid, (String, Option<String>, Option<String>, bool)> = people
-        .into_iter()
-        .map(|(id, name, phone, address, complaint)| (id, (name, phone, address, complaint)))
-        .collect();
+    let mut people = super::db::people(pool, &ids).await?;
     let items = page
         .into_iter()
         .zip(ranks(rows))
