@@ -89,6 +89,16 @@ pub async fn move_chunk(
     // The chunk is a literal so every statement is planned for its own rows (and not kept prepared); the staff
     // id is a parameter.
     let exec = |sql: &str| sql.replace("$chunk", &chunk.to_string());
+    // Every customer the chunk writes to is in it: logged for the kept lists once, not by each statement's
+    // trigger (migration 20261203000100).
+    once("set local doorstep.list_change_by_writer = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    once(&exec(
+        "insert into list_change (customer_id) select customer_id from import_chunk where chunk = $chunk",
+    ))
+    .execute(&mut *conn)
+    .await?;
     let customers = once(&exec(
         "insert into customer (customer_id, name, phone, address, notes, label_consent_at, label_consent_method,
                                do_not_contact, do_not_contact_at, external_id)

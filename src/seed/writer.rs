@@ -147,6 +147,15 @@ pub(super) async fn write_batch(
     }
 
     let mut tx = pool.begin().await?;
+    // The batch's customers are logged for the kept lists once, not by each COPY's trigger.
+    sqlx::query("set local doorstep.list_change_by_writer = 'on'")
+        .execute(&mut *tx)
+        .await?;
+    let ids: Vec<uuid::Uuid> = plans.iter().map(|p| p.customer_id).collect();
+    sqlx::query("insert into list_change (customer_id) select unnest($1::uuid[])")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
     for (table, data) in [
         (
             "customer (customer_id, name, phone, address, notes, label_consent_at, label_consent_method, \

@@ -150,6 +150,15 @@ async fn the_example_company_imports_with_its_rollups(pool: PgPool) {
     );
     assert_eq!(table_counts(&pool).await, [5, 15, 11, 25, 5]);
     assert_eq!(rollup_mismatches(&pool).await, 0);
+    // Each chunk logs its customers for the kept lists once (its statements' triggers stand aside).
+    let logged: (i64, i64) = sqlx::query_as(
+        "select count(distinct customer_id), count(*) from list_change
+          where customer_id in (select customer_id from customer)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, (5, 5), "every imported customer logged once");
     assert_eq!(
         crate::forecasts::kept_weekly_intake(&pool).await,
         crate::forecasts::exact_weekly_intake(&pool).await,

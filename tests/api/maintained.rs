@@ -10,7 +10,7 @@ use uuid::Uuid;
 use doorstep::domain::{GarmentKind, Material, SeasonClass};
 use doorstep::domain::{InteractionKind, Role};
 use doorstep::export::Rows;
-use doorstep::lists::{reminders, special_sizes, storage_upsell, value};
+use doorstep::lists::{maintained, reminders, special_sizes, storage_upsell, value};
 use doorstep::seed::{seed, SeedOptions};
 
 use crate::world::World;
@@ -345,4 +345,51 @@ async fn todays_kept_lists_equal_the_exact_ones_after_every_kind_of_write(pool: 
     w.do_not_contact(id(&committed[0])).await;
     let rebuilt = same(&w, &token, "a pruned change log").await;
     assert!(rebuilt.iter().all(|e| id(e) != id(&committed[0])));
+}
+
+/// Housekeeping keeps the change log for an hour past the snapshot it noted, then drops what lies below it.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_change_log_is_pruned_an_hour_behind(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    w.customer("Ma Li").await;
+    let logged = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from list_change")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap()
+    };
+    assert!(logged().await >= 1, "a new customer is logged");
+    assert_eq!(
+        maintained::prune(&w.app.pool).await.unwrap(),
+        0,
+        "nothing is an hour old"
+    );
+    // An hour on: the xmin noted then lies past the customer's write (set here past the log's last row, since
+    // the cluster's own xmin also waits for other tests' transactions).
+    sqlx::query(
+        "update list_change_horizon
+            set noted_at = now() - interval '61 minutes',
+                next_horizon = ((select max(xid) from list_change)::text::bigint + 1)::text::xid8",
+    )
+    .execute(&w.app.pool)
+    .await
+    .unwrap();
+    let noted: String = sqlx::query_scalar("select next_horizon::text from list_change_horizon")
+        .fetch_one(&w.app.pool)
+        .await
+        .unwrap();
+    let before = logged().await;
+    assert_eq!(maintained::prune(&w.app.pool).await.unwrap(), before as u64);
+    assert_eq!(logged().await, 0);
+    let (horizon, fresh): (String, bool) = sqlx::query_as(
+        "select horizon::text, noted_at > now() - interval '1 minute' from list_change_horizon",
+    )
+    .fetch_one(&w.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        horizon, noted,
+        "the horizon moved to the xmin noted an hour before"
+    );
+    assert!(fresh, "and a new one was noted");
 }
