@@ -321,6 +321,12 @@ impl<K, V> Default for Slots<K, V> {
 const KEPT_STATES: usize = 8;
 
 impl<K: std::hash::Hash + Eq, V> Slots<K, V> {
+    /// Drops the states whose key `keep` refuses (a caller still holding one finishes with it).
+    pub fn retain(&self, keep: impl Fn(&K) -> bool) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.retain(|k, _| keep(k));
+    }
+
     /// The slot for `key` (states for other days are dropped when there are too many).
     pub fn slot(&self, key: K) -> Arc<tokio::sync::Mutex<Option<V>>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -349,6 +355,20 @@ mod tests {
         fn key(&self) -> Self::Key {
             std::cmp::Reverse(self.1)
         }
+    }
+
+    #[test]
+    fn states_of_days_gone_are_dropped() {
+        let slots: Slots<NaiveDate, i32> = Slots::default();
+        let (yesterday, today) = (
+            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+        );
+        *slots.slot(yesterday).try_lock().unwrap() = Some(1);
+        *slots.slot(today).try_lock().unwrap() = Some(2);
+        slots.retain(|day| *day >= today);
+        assert_eq!(*slots.slot(yesterday).try_lock().unwrap(), None);
+        assert_eq!(*slots.slot(today).try_lock().unwrap(), Some(2));
     }
 
     #[test]

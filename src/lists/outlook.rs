@@ -585,6 +585,16 @@ pub struct OutlookCache {
 }
 
 impl OutlookCache {
+    /// Drops the kept lists and values of days before `today` (only today's are kept; at a million customers
+    /// each day's values alone are about 200 MB).
+    pub fn forget_before(&self, today: NaiveDate) {
+        self.values.retain(|day| *day >= today);
+        self.reminders.retain(|k| k.0 >= today);
+        self.upsell.retain(|k| k.0 >= today);
+        self.sizes.retain(|k| k.0 >= today);
+        self.at_risk.retain(|k| k.0 >= today);
+    }
+
     /// Who is still a customer on `on`.
     pub async fn active(
         self: &Arc<Self>,
@@ -647,6 +657,7 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
         loop {
             let started = Instant::now();
             let on = state.settings.clock.today();
+            state.outlook.forget_before(on);
             // Today's lists (reminders for the current window, special sizes) are kept ranked too, so their
             // first pages are ready.
             let warmed = async {
