@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Freshness, Ranked, Reading, Source};
+use super::maintained::{self, Ranked, Reading, Source};
 
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
@@ -155,10 +155,6 @@ impl Source for SizesSource {
         only: Option<&'a [Uuid]>,
     ) -> Reading<'a, SizesFigures> {
         Box::pin(figures(conn, &self.q, only))
-    }
-
-    fn compare(&self, _kept: &Self) -> Freshness {
-        Freshness::Same
     }
 }
 

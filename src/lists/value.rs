@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::maintained::{self, Freshness, Keep, Ranked, Reading, Source};
+use super::maintained::{self, Keep, Ranked, Reading, Source};
 use super::outlook::{Activeness, GONE_BELOW};
 use super::round3;
 use super::values::{self, CustomerRates, Scored, Values};
@@ -459,10 +459,6 @@ impl Source for AtRiskSource {
         only: Option<&'a [Uuid]>,
     ) -> Reading<'a, AtRiskFigures> {
         Box::pin(at_risk_figures(conn, &self.settings, &self.q, only))
-    }
-
-    fn compare(&self, _kept: &Self) -> Freshness {
-        Freshness::Same
     }
 }
 
