@@ -144,6 +144,14 @@ impl<C: Ranked> Ranking<C> {
     }
 }
 
+/// One page of entries ranked from scratch, in the order a kept ranking holds them, and how many there are.
+pub fn ranked_page<C: Ranked>(mut all: Vec<C>, rows: Rows) -> (i64, Vec<C>) {
+    all.sort_by_key(|e| (e.key(), e.customer_id()));
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let (offset, limit) = rows.span();
+    (total, all.into_iter().skip(offset).take(limit).collect())
+}
+
 /// Which entries of a kept list a page shows (all when there is none).
 pub type Keep<'a, E> = &'a (dyn Fn(&E) -> bool + Send + Sync);
 

@@ -144,11 +144,8 @@ pub async fn compute(
     q: &ReminderQuery,
     rows: Rows,
 ) -> AppResult<Listed<ReminderEntry>> {
-    let mut ranked = candidates(pool, settings, outlook, q, None).await?;
-    ranked.sort_by_key(|c| (c.key(), c.customer_id));
-    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
-    let (offset, limit) = rows.span();
-    let page: Vec<Candidate> = ranked.into_iter().skip(offset).take(limit).collect();
+    let all = candidates(pool, settings, outlook, q, None).await?;
+    let (total, page) = maintained::ranked_page(all, rows);
     finish(pool, settings, outlook, q, rows, total, page, None).await
 }
 

@@ -131,11 +131,8 @@ pub async fn compute(
     q: &SizesQuery,
     rows: Rows,
 ) -> AppResult<Listed<SizesEntry>> {
-    let mut ranked = figures(pool, q, None).await?;
-    ranked.sort_by_key(|f| (f.key(), f.customer_id));
-    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
-    let (offset, limit) = rows.span();
-    let page: Vec<SizesFigures> = ranked.into_iter().skip(offset).take(limit).collect();
+    let all = figures(pool, q, None).await?;
+    let (total, page) = maintained::ranked_page(all, rows);
     let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
     let tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
     finish(pool, rows, total, page, tiers).await

@@ -483,12 +483,9 @@ async fn at_risk_page(
     settings: &Settings,
     q: &AtRiskQuery,
     rows: Rows,
-    mut ranked: Vec<AtRiskFigures>,
+    ranked: Vec<AtRiskFigures>,
 ) -> AppResult<Listed<AtRiskEntry>> {
-    ranked.sort_by_key(|f| (f.key(), f.customer_id));
-    let (offset, limit) = rows.span();
-    let total = i64::try_from(ranked.len()).unwrap_or(i64::MAX);
-    let page: Vec<AtRiskFigures> = ranked.into_iter().skip(offset).take(limit).collect();
+    let (total, page) = maintained::ranked_page(ranked, rows);
     let ids: Vec<Uuid> = page.iter().map(|f| f.customer_id).collect();
     let tiers = super::db::tiers(pool, settings, q.on, &ids).await?;
     at_risk_entries(pool, rows, total, page, tiers).await
