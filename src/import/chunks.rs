@@ -11,7 +11,7 @@ use super::db::run;
 pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64> {
     // A literal, not a parameter: CREATE TABLE AS takes none.
     sqlx::query(&format!(
-        "create temp table import_chunk as
+        "create unlogged table import_chunk as
          select customer_id, dense_rank() over (order by raw_chunk) - 1 as chunk
            from (select customer_id, ((sum(w) over (order by customer_id))::bigint - 1) / {} as raw_chunk
            from (select customer_id, sum(w) as w
@@ -29,23 +29,27 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
         &[
             "create unique index on import_chunk (customer_id)",
             "analyze import_chunk",
-            "create temp table import_move_line as
+            // Every move table is written in chunk order, so that a chunk's rows are on pages of their own
+            // instead of spread over the whole table (each chunk read most of it three times).
+            "create unlogged table import_move_line as
              select c.chunk, p.customer_id, p.pickup_id, l.pos as line_no, l.garment_id, l.service,
-                    l.price_cents, l.condition_notes, p.seq, p.collected_at, l.new_season_class
+                    l.price_cents, l.condition_notes, p.seq, p.collected_at, l.new_season_class, l.new_category
                from import_line_x l join import_new_pickup p using (pickup_ext)
-               join import_chunk c on c.customer_id = p.customer_id",
+               join import_chunk c on c.customer_id = p.customer_id
+              order by c.chunk, p.customer_id, p.pickup_id, l.pos",
             "create index on import_move_line (chunk)",
             "analyze import_move_line",
-            "create temp table import_move_pickup as
+            "create unlogged table import_move_pickup as
              select c.chunk, p.customer_id, p.pickup_id, p.collected_at, p.seq, p.pickup_ext, x.total
                from import_new_pickup p join import_chunk c using (customer_id)
-               join import_pickup_x x using (pickup_ext)",
+               join import_pickup_x x using (pickup_ext)
+              order by c.chunk, p.customer_id, p.pickup_id",
             "create index on import_move_pickup (chunk)",
             "analyze import_move_pickup",
             // Each garment's cleanings in this import folded at once, as one insert_lines call per pickup in
             // file order would leave them (the last cleaning by time, then by file order, sets the price); a
             // garment's lines all fall in its owner's chunk. Hashed, not sorted: the largest array is the last.
-            "create temp table import_move_garment as
+            "create unlogged table import_move_garment as
              select r.*, ng.garment_id is not null as new
                from (select k.chunk, k.customer_id, k.garment_id, count(*)::int as n,
                             max(k.collected_at) as collected_at,
@@ -57,9 +61,18 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
                               group by chunk, customer_id, garment_id, seq) k
                       group by k.chunk, k.customer_id, k.garment_id) r
                left join import_new_garment ng using (garment_id)",
-            "create index on import_move_garment (garment_id)",
             "create index on import_move_garment (chunk) where not new",
             "analyze import_move_garment",
+            // New garments with their chunk and rollups, ready to insert.
+            "create unlogged table import_move_new_garment as
+             select c.chunk, g.owner_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
+                    g.special_size, g.material, g.colour, g.tag_code, g.external_id, coalesce(r.n, 0) as n,
+                    r.collected_at, r.price_cents
+               from import_new_garment g join import_chunk c on c.customer_id = g.owner_id
+               left join import_move_garment r using (garment_id)
+              order by c.chunk, g.owner_id, g.garment_id",
+            "create index on import_move_new_garment (chunk)",
+            "analyze import_move_new_garment",
         ],
     )
     .await?;
@@ -115,13 +128,11 @@ pub async fn move_chunk(
         "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size,
                               special_size, material, colour, tag_code, external_id, times_cleaned,
                               last_cleaned_at, last_price_cents)
-         select g.owner_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
-                g.special_size, g.material, g.colour, g.tag_code, g.external_id, coalesce(r.n, 0),
-                r.collected_at, r.price_cents
-           from import_new_garment g join import_chunk c on c.customer_id = g.owner_id
-           left join import_move_garment r using (garment_id)
-          where c.chunk = $chunk
-          order by g.owner_id, g.garment_id",
+         select owner_id, garment_id, category, kind, season_class, brand, cut, size, special_size, material,
+                colour, tag_code, external_id, n, collected_at, price_cents
+           from import_move_new_garment
+          where chunk = $chunk
+          order by owner_id, garment_id",
     ))
     .execute(&mut *conn)
     .await?
@@ -155,14 +166,13 @@ pub async fn move_chunk(
         once(&exec(
             "insert into intake_hour_change (hour, season_class, category, garments)
              select date_trunc('hour', l.collected_at),
-                    coalesce(ng.season_class, (select g.season_class from garment g
-                                                where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
-                    coalesce(ng.category, (select g.category from garment g
-                                            where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
+                    coalesce(l.new_season_class, (select g.season_class from garment g
+                                                   where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
+                    coalesce(l.new_category, (select g.category from garment g
+                                               where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
                     count(*)
-               from (select distinct customer_id, pickup_id, garment_id, collected_at
+               from (select distinct customer_id, pickup_id, garment_id, collected_at, new_season_class, new_category
                        from import_move_line where chunk = $chunk) l
-               left join import_new_garment ng using (garment_id)
               group by 1, 2, 3",
         ))
         .execute(&mut *conn)

@@ -449,28 +449,60 @@ fn spanning_warning(cell: &str, end_line: u64, width: usize, delimiter: u8) -> O
     }
 }
 
-/// Reads, stages and checks one file; answers its report and rejections.
-async fn stage_file(
+/// Reads one file into its staging table on a session of its own, so that files are read while the ones
+/// before them are checked.
+fn spawn_copy(
+    pool: &PgPool,
+    stage: &str,
+    file: Arc<Loaded>,
+    opts: &ImportOptions,
+) -> tokio::task::JoinHandle<anyhow::Result<Parsed>> {
+    let (pool, stage, opts) = (pool.clone(), stage.to_owned(), opts.clone());
+    tokio::spawn(async move {
+        let mut conn = pool.acquire().await?.detach();
+        db::join(&mut conn, &stage).await?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        let parser = {
+            let file = Arc::clone(&file);
+            let (offset, progress, interrupt) =
+                (opts.offset, opts.progress.clone(), opts.interrupt.clone());
+            tokio::task::spawn_blocking(move || {
+                parse_rows(&file, offset, &progress, &interrupt, tx)
+            })
+        };
+        let mut copy = conn
+            .copy_in_raw(&db::copy_statement(file.kind.table()))
+            .await?;
+        while let Some(chunk) = rx.recv().await {
+            copy.send(chunk).await?;
+        }
+        let parsed = parser.await??;
+        copy.finish().await?;
+        conn.close().await?;
+        Ok(parsed)
+    })
+}
+
+/// Aborts the reading tasks still running when an import ends early.
+struct Copies(Vec<tokio::task::JoinHandle<anyhow::Result<Parsed>>>);
+
+impl Drop for Copies {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
+}
+
+/// Checks one staged file once its reading is done; answers its report and rejections.
+async fn check_file(
     conn: &mut PgConnection,
     file: Arc<Loaded>,
+    reading: &mut tokio::task::JoinHandle<anyhow::Result<Parsed>>,
     opts: &ImportOptions,
     report: &mut ImportReport,
 ) -> anyhow::Result<()> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let parser = {
-        let file = Arc::clone(&file);
-        let (offset, progress, interrupt) =
-            (opts.offset, opts.progress.clone(), opts.interrupt.clone());
-        tokio::task::spawn_blocking(move || parse_rows(&file, offset, &progress, &interrupt, tx))
-    };
-    let mut copy = conn
-        .copy_in_raw(&db::copy_statement(file.kind.table()))
-        .await?;
-    while let Some(chunk) = rx.recv().await {
-        copy.send(chunk).await?;
-    }
-    let parsed = parser.await??;
-    copy.finish().await?;
+    let parsed = until_interrupted(&opts.interrupt, reading).await???;
     if opts.interrupt.is_set() {
         return Err(Interrupted::default().into());
     }
@@ -559,7 +591,7 @@ async fn until_interrupted<T>(
 /// transaction with its rollups. A file refused whole (encoding, header, format) stops the import before any
 /// write. An interrupted import answers [`Interrupted`] as its error.
 pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<ImportReport> {
-    let mut errors_file = match &opts.errors {
+    let errors_file = match &opts.errors {
         Some(path) => Some(
             File::create(path)
                 .with_context(|| format!("--errors {}: cannot write there", path.display()))?,
@@ -621,10 +653,49 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         report.waited = Some(started.elapsed());
         opts.progress.say("the other import has finished: going on");
     }
-    db::prepare(&mut conn).await?;
-    for file in files {
-        stage_file(&mut conn, file, opts, &mut report).await?;
+    let stage = db::prepare(&mut conn).await?;
+    let done = stage_and_write(
+        pool,
+        &mut conn,
+        &stage,
+        files,
+        opts,
+        errors_file,
+        &mut report,
+    )
+    .await;
+    // Staging is dropped however the import ended; a crashed import's is dropped by the next one.
+    let dropped = db::drop_stage(&mut conn, &stage).await;
+    done?;
+    dropped?;
+    if !opts.dry_run {
+        db::unlock(&mut conn).await?;
     }
+    conn.close().await?;
+    opts.progress.finish();
+    Ok(report)
+}
+
+/// Stages and checks every file, writes the rejections, then (unless a dry run) writes the good rows.
+async fn stage_and_write(
+    pool: &PgPool,
+    conn: &mut PgConnection,
+    stage: &str,
+    files: Vec<Arc<Loaded>>,
+    opts: &ImportOptions,
+    mut errors_file: Option<File>,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    let mut copies = Copies(
+        files
+            .iter()
+            .map(|f| spawn_copy(pool, stage, Arc::clone(f), opts))
+            .collect(),
+    );
+    for (file, reading) in files.into_iter().zip(copies.0.iter_mut()) {
+        check_file(conn, file, reading, opts, report).await?;
+    }
+    drop(copies);
     if let Some(out) = errors_file.as_mut() {
         let mut w = std::io::BufWriter::new(out);
         for r in report.rejections.iter().chain(&report.warnings) {
@@ -633,24 +704,22 @@ pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<Impor
         w.flush().context("writing the --errors file")?;
     }
     if opts.dry_run {
-        opts.progress.finish();
-        conn.close().await?;
-        return Ok(report);
+        return Ok(());
     }
-    write_chunks(&mut conn, opts, &report).await?;
+    write_chunks(pool, conn, stage, opts, report).await?;
     for f in &report.files {
-        db::record_run(&mut conn, f.kind.name(), &f.rows).await?;
+        db::record_run(conn, f.kind.name(), &f.rows).await?;
     }
-    db::unlock(&mut conn).await?;
-    conn.close().await?;
-    opts.progress.finish();
-    Ok(report)
+    Ok(())
 }
 
-/// Moves the checked rows in by chunks of whole customers, one transaction each, stopping between chunks when
-/// asked to.
+/// Moves the checked rows in by chunks of whole customers, one transaction each, on two sessions at once (the
+/// writes are mostly the server's work, foreign-key checks and index upkeep, so the second uses another core;
+/// chunks share no customer), stopping between chunks when asked to or when a writer fails.
 async fn write_chunks(
+    pool: &PgPool,
     conn: &mut PgConnection,
+    stage: &str,
     opts: &ImportOptions,
     report: &ImportReport,
 ) -> anyhow::Result<()> {
@@ -670,46 +739,118 @@ async fn write_chunks(
     };
     opts.progress
         .say(&format!("writing the good rows in {chunks} chunks"));
-    let mut done = Interrupted {
-        chunks: chunks as u64,
-        ..Interrupted::default()
+    // One more session when there is more than one chunk.
+    let mut other = if chunks > 1 {
+        let mut other = pool.acquire().await?.detach();
+        db::join(&mut other, stage).await?;
+        Some(other)
+    } else {
+        None
     };
-    let started = Instant::now();
-    for chunk in 0..chunks {
-        if opts.interrupt.is_set() {
-            return Err(done.into());
+    let shared = Writing {
+        chunks,
+        next: std::sync::atomic::AtomicI64::new(0),
+        failed: std::sync::atomic::AtomicBool::new(false),
+        done: std::sync::Mutex::new(Interrupted {
+            chunks: chunks as u64,
+            ..Interrupted::default()
+        }),
+        started: Instant::now(),
+    };
+    let (first, second) = tokio::join!(write_some(conn, &shared, staff_id, opts), async {
+        match other.as_mut() {
+            Some(c) => write_some(c, &shared, staff_id, opts).await,
+            None => Ok(()),
         }
-        let mut tx = conn.begin().await?;
-        let moved = chunks::move_chunk(&mut tx, chunk, staff_id)
-            .await
-            .map_err(|e| match &e {
+    });
+    if let Some(other) = other {
+        other.close().await?;
+    }
+    let done = shared.done.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = first.err().or(second.err()) {
+        return Err(match e {
+            WriteError::Tag => anyhow::anyhow!(
+                "a garment tag of this import was given to another garment while it ran; {done}"
+            ),
+            WriteError::Other(e) => e.context(done.to_string()),
+        });
+    }
+    if done.chunks_done < done.chunks {
+        return Err(done.into());
+    }
+    Ok(())
+}
+
+/// What the chunk writers share.
+struct Writing {
+    chunks: i64,
+    /// The next chunk to take.
+    next: std::sync::atomic::AtomicI64,
+    /// A writer failed: the others stop after their current chunk.
+    failed: std::sync::atomic::AtomicBool,
+    /// What is committed so far.
+    done: std::sync::Mutex<Interrupted>,
+    started: Instant,
+}
+
+enum WriteError {
+    /// A tag of a new garment was taken by another writer meanwhile.
+    Tag,
+    Other(anyhow::Error),
+}
+
+/// One writer: takes the next chunk, moves it in one transaction, until none is left or a stop is asked for.
+async fn write_some(
+    conn: &mut PgConnection,
+    shared: &Writing,
+    staff_id: uuid::Uuid,
+    opts: &ImportOptions,
+) -> Result<(), WriteError> {
+    use std::sync::atomic::Ordering;
+    loop {
+        if opts.interrupt.is_set() || shared.failed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let chunk = shared.next.fetch_add(1, Ordering::SeqCst);
+        if chunk >= shared.chunks {
+            return Ok(());
+        }
+        let moved = async {
+            let mut tx = conn.begin().await?;
+            let moved = chunks::move_chunk(&mut tx, chunk, staff_id).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(moved)
+        }
+        .await
+        .map_err(|e| {
+            shared.failed.store(true, Ordering::SeqCst);
+            match &e {
                 sqlx::Error::Database(d) if d.constraint() == Some("garment_tag_code_key") => {
-                    anyhow::anyhow!(
-                    "a garment tag of this import was given to another garment while it ran; {done}"
-                )
+                    WriteError::Tag
                 }
-                _ => anyhow::Error::from(e).context(done.to_string()),
-            })?;
-        tx.commit().await?;
+                _ => WriteError::Other(e.into()),
+            }
+        })?;
+        let mut done = shared.done.lock().unwrap_or_else(|e| e.into_inner());
         done.chunks_done += 1;
         done.customers += moved.customers;
         done.garments += moved.garments;
         done.pickups += moved.pickups;
         done.lines += moved.lines;
         let msg = format!(
-            "committed chunk {} of {chunks}: {} customers, {} garments, {} pickups ({} lines, {:.0} lines/s)",
-            chunk + 1,
+            "committed {} of {} chunks: {} customers, {} garments, {} pickups ({} lines, {:.0} lines/s)",
+            done.chunks_done,
+            done.chunks,
             done.customers,
             done.garments,
             done.pickups,
             done.lines,
-            done.lines as f64 / started.elapsed().as_secs_f64().max(1e-3)
+            done.lines as f64 / shared.started.elapsed().as_secs_f64().max(1e-3)
         );
-        if chunk + 1 == chunks {
+        if done.chunks_done == done.chunks {
             opts.progress.say(&msg);
         } else {
             opts.progress.tick(|| msg);
         }
     }
-    Ok(())
 }
