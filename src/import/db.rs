@@ -436,8 +436,9 @@ pub const SPEND_FOLD: &str = "folded as (
 /// The rollups of many pickups, already inserted with their lines, applied in one statement in the order given,
 /// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
 /// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
-/// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate). The demo's bulk path;
-/// the import stages the same rollups (`chunks::apply_chunk_rollups`): change both together with `insert_lines`.
+/// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate); and, when the caller
+/// has set `doorstep.intake_kept_by_writer` (its pickups new, with all their lines), the intake series. The demo's
+/// and the seed's bulk path; the import stages the same rollups (`chunks::apply_chunk_rollups`): change both together with `insert_lines`.
 pub async fn apply_pickup_rollups(
     db: impl PgExecutor<'_>,
     customer_ids: &[Uuid],
@@ -476,6 +477,15 @@ pub async fn apply_pickup_rollups(
                from lines l join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
               where is_cleaning(l.service)
              on conflict do nothing
+         ), intake as (
+             -- A writer whose pickups are all new with every line (the seed) keeps the intake series itself,
+             -- and has told the line trigger so (migration 20261202001600).
+             insert into intake_hour_change (hour, season_class, category, garments)
+             select date_trunc('hour', l.collected_at), g.season_class, g.category, count(*)
+               from (select distinct customer_id, pickup_id, garment_id, collected_at from lines) l
+               join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
+              where current_setting('doorstep.intake_kept_by_writer', true) = 'on'
+              group by 1, 2, 3
          ), totals as (
              select b.customer_id, b.seq, b.collected_at, coalesce(sum(l.price_cents), 0)::bigint as total
                from batch b left join lines l on l.customer_id = b.customer_id and l.pickup_id = b.pickup_id

@@ -108,6 +108,47 @@ fn new_id(rng: &mut impl Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.gen()).into_uuid()
 }
 
+/// Bits of a seeded id's counter that number a customer's own rows (the customer 0, then garments, pickups).
+const ROW_BITS: u32 = 18;
+
+/// A UUID version 7 for row `row` of customer `index`: the same for the same seed, and ordered by customer then
+/// row, so a batch's rows go in at the right edge of every index that starts with the customer's id (random ids
+/// put them on pages all over each index). `ms` stands for the time field and keeps seeds apart; `low` is the
+/// row's random id, whose last 32 bits are kept.
+fn ordered_id(ms: u64, index: usize, row: usize, low: Uuid) -> Uuid {
+    let counter = ((index as u64) << ROW_BITS) | (row as u64 & ((1 << ROW_BITS) - 1));
+    let high = ((ms & 0xFFFF_FFFF_FFFF) << 16) | 0x7000 | ((counter >> 30) & 0xFFF);
+    let low_bits = u64::from_be_bytes(low.as_bytes()[8..].try_into().unwrap_or_default());
+    let low = (0b10 << 62) | ((counter & 0x3FFF_FFFF) << 32) | (low_bits & 0xFFFF_FFFF);
+    Uuid::from_u64_pair(high, low)
+}
+
+impl CustomerPlan {
+    /// Gives the customer, its garments and its pickups (past and planned) time-ordered ids: customer `index`
+    /// of `seed`, planned for `today`.
+    pub(crate) fn number_ids(&mut self, seed: u64, today: NaiveDate, index: usize) {
+        let ms = start_instant(today).timestamp_millis().max(0) as u64 + (seed & 0xF_FFFF);
+        self.customer_id = ordered_id(ms, index, 0, self.customer_id);
+        let mut row = 0;
+        let mut renamed = std::collections::HashMap::new();
+        for g in &mut self.garments {
+            row += 1;
+            let id = ordered_id(ms, index, row, g.garment_id);
+            renamed.insert(g.garment_id, id);
+            g.garment_id = id;
+        }
+        for p in self.pickups.iter_mut().chain(self.future.iter_mut()) {
+            row += 1;
+            p.pickup_id = ordered_id(ms, index, row, p.pickup_id);
+            for l in &mut p.lines {
+                if let Some(id) = renamed.get(&l.garment_id) {
+                    l.garment_id = *id;
+                }
+            }
+        }
+    }
+}
+
 /// A Shanghai working-hours moment on `day`, as UTC.
 fn at_local(rng: &mut impl Rng, day: NaiveDate) -> DateTime<Utc> {
     let time =

@@ -115,6 +115,13 @@ impl std::fmt::Display for SeedSummary {
     }
 }
 
+/// Customer `index` of `seed` as the seed writes it: planned, then numbered in order.
+fn seeded_customer(seed: u64, today: NaiveDate, years: u32, index: usize) -> CustomerPlan {
+    let mut plan = plan_customer(&mut customer_rng(seed, index), today, years);
+    plan.number_ids(seed, today, index);
+    plan
+}
+
 /// Seeds `opts.customers` customers into `pool`; refuses when this seed is already loaded (ids derive from it).
 pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummary> {
     let started = Instant::now();
@@ -128,7 +135,7 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
     if customers == 0 {
         anyhow::bail!("--customers must be at least 1");
     }
-    let first = plan_customer(&mut customer_rng(seed, 0), today, years).customer_id;
+    let first = seeded_customer(seed, today, years, 0).customer_id;
     if customer_exists(pool, first).await? {
         anyhow::bail!(
             "seed {seed} is already loaded into this database (customer {first} exists); \
@@ -171,7 +178,7 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
             let (pool, staff) = (pool.clone(), staff.clone());
             running.spawn(async move {
                 let plans: Vec<CustomerPlan> = (lo..hi)
-                    .map(|i| plan_customer(&mut customer_rng(seed, i), today, years))
+                    .map(|i| seeded_customer(seed, today, years, i))
                     .collect();
                 let truths: Vec<truth::CustomerTruth> = if want_truth {
                     plans.iter().map(truth::CustomerTruth::of).collect()

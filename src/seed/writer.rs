@@ -151,6 +151,11 @@ pub(super) async fn write_batch(
     sqlx::query("set local doorstep.list_change_by_writer = 'on'")
         .execute(&mut *tx)
         .await?;
+    // Every pickup is new with all its lines: the intake series is appended once by the rollups statement
+    // instead of by the line trigger's pair-by-pair look.
+    sqlx::query("set local doorstep.intake_kept_by_writer = 'on'")
+        .execute(&mut *tx)
+        .await?;
     let ids: Vec<uuid::Uuid> = plans.iter().map(|p| p.customer_id).collect();
     sqlx::query("insert into list_change (customer_id) select unnest($1::uuid[])")
         .bind(&ids)

@@ -113,6 +113,33 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
         classless, 0,
         "every visit with a cleaning has its season classes"
     );
+    // The intake series is appended by the seed's rollups statement, not the line trigger: each (visit, garment)
+    // pair once, by UTC hour, season class and category.
+    let wrong_intake: i64 = sqlx::query_scalar(
+        "select count(*) from
+           (select hour, season_class, category, sum(garments) as n
+              from (select * from intake_hour union all select * from intake_hour_change) k group by 1, 2, 3) kept
+           full join
+           (select date_trunc('hour', p.collected_at) as hour, g.season_class, g.category, count(*) as n
+              from (select distinct customer_id, pickup_id, garment_id from pickup_line) pl
+              join pickup p using (customer_id, pickup_id) join garment g using (customer_id, garment_id)
+             group by 1, 2, 3) counted using (hour, season_class, category)
+          where kept.n is distinct from counted.n",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_intake, 0, "intake series");
+    // Ids are time-ordered (version 7), each customer's rows after the customer, customers in seed order.
+    let unordered: i64 = sqlx::query_scalar(
+        "select (select count(*) from garment g where g.garment_id <= g.customer_id)
+              + (select count(*) from pickup p where p.pickup_id <= p.customer_id)
+              + (select count(*) from customer where substr(customer_id::text, 15, 1) <> '7')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(unordered, 0, "ordered ids");
 
     let again = seed(&pool, options(7)).await.unwrap_err().to_string();
     assert!(again.contains("already loaded"), "{again}");
