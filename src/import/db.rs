@@ -487,9 +487,13 @@ pub async fn apply_pickup_rollups(
               where current_setting('doorstep.intake_kept_by_writer', true) = 'on'
               group by 1, 2, 3
          ), totals as (
-             select b.customer_id, b.seq, b.collected_at, coalesce(sum(l.price_cents), 0)::bigint as total
-               from batch b left join lines l on l.customer_id = b.customer_id and l.pickup_id = b.pickup_id
-              group by b.customer_id, b.pickup_id, b.seq, b.collected_at
+             -- Each pickup's total read through the line index, not by joining the two CTEs: the planner
+             -- takes the batch for one row (two join keys), and at a million customers it joined them by a
+             -- nested loop, about 18,000 x 60,000 comparisons a batch (74 s).
+             select b.customer_id, b.seq, b.collected_at,
+                    (select coalesce(sum(pl.price_cents), 0)::bigint from pickup_line pl
+                      where pl.customer_id = b.customer_id and pl.pickup_id = b.pickup_id) as total
+               from batch b
          ), {SPEND_FOLD}"
     ))
     .bind(customer_ids)
