@@ -407,7 +407,8 @@ async fn counts(conn: &mut PgConnection, sql: &str) -> sqlx::Result<Counts> {
 }
 
 /// The end of a statement that folds a `totals (customer_id, seq, collected_at, total)` CTE of new pickups into
-/// `customer_stats`, pickup by pickup in `seq` order (the demo's and the import's bulk rollups share it).
+/// `customer_stats`, pickup by pickup in `seq` order (the demo's, the seed's and the import's bulk rollups share
+/// it).
 /// Both CTEs are materialized: estimated at a row or two, `folded` was rescanned (its sort and fold redone) for
 /// every customer of a seed batch at a million customers.
 pub const SPEND_FOLD: &str = "folded as materialized (
@@ -439,8 +440,9 @@ pub const SPEND_FOLD: &str = "folded as materialized (
 /// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
 /// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
 /// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate); and, when the caller
-/// has set `doorstep.intake_kept_by_writer` (its pickups new, with all their lines), the intake series. The demo's
-/// and the seed's bulk path; the import stages the same rollups (`chunks::apply_chunk_rollups`): change both together with `insert_lines`.
+/// has set `doorstep.intake_kept_by_writer` (its pickups new, with all their lines), the intake series. The
+/// demo's and the seed's bulk path; the import stages the same rollups (`chunks::apply_chunk_rollups`): change
+/// both together with `insert_lines`.
 pub async fn apply_pickup_rollups(
     db: impl PgExecutor<'_>,
     customer_ids: &[Uuid],

@@ -768,11 +768,13 @@ async fn write_chunks(
     }
     let done = shared.done.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(e) = first.err().or(second.err()) {
-        return Err(match e {
-            WriteError::Tag => anyhow::anyhow!(
+        return Err(match &e {
+            sqlx::Error::Database(d) if d.constraint() == Some("garment_tag_code_key") => {
+                anyhow::anyhow!(
                 "a garment tag of this import was given to another garment while it ran; {done}"
-            ),
-            WriteError::Other(e) => e.context(done.to_string()),
+            )
+            }
+            _ => anyhow::Error::from(e).context(done.to_string()),
         });
     }
     if done.chunks_done < done.chunks {
@@ -793,19 +795,13 @@ struct Writing {
     started: Instant,
 }
 
-enum WriteError {
-    /// A tag of a new garment was taken by another writer meanwhile.
-    Tag,
-    Other(anyhow::Error),
-}
-
 /// One writer: takes the next chunk, moves it in one transaction, until none is left or a stop is asked for.
 async fn write_some(
     conn: &mut PgConnection,
     shared: &Writing,
     staff_id: uuid::Uuid,
     opts: &ImportOptions,
-) -> Result<(), WriteError> {
+) -> sqlx::Result<()> {
     use std::sync::atomic::Ordering;
     loop {
         if opts.interrupt.is_set() || shared.failed.load(Ordering::SeqCst) {
@@ -822,15 +818,7 @@ async fn write_some(
             Ok::<_, sqlx::Error>(moved)
         }
         .await
-        .map_err(|e| {
-            shared.failed.store(true, Ordering::SeqCst);
-            match &e {
-                sqlx::Error::Database(d) if d.constraint() == Some("garment_tag_code_key") => {
-                    WriteError::Tag
-                }
-                _ => WriteError::Other(e.into()),
-            }
-        })?;
+        .inspect_err(|_| shared.failed.store(true, Ordering::SeqCst))?;
         let mut done = shared.done.lock().unwrap_or_else(|e| e.into_inner());
         done.chunks_done += 1;
         done.customers += moved.customers;
