@@ -29,7 +29,7 @@ use parse::{ColumnMap, Header, Problem};
 use source::{Body, Csv};
 
 pub use cli::{run, ImportArgs};
-pub use db::{apply_pickup_rollups, import_lock_key, IMPORT_STAFF};
+pub use db::{apply_pickup_rollups, import_lock_key, IMPORT_STAFF, SPEND_FOLD};
 pub use progress::{Interrupt, Progress};
 pub use report::{Counts, FileReport, ImportReport, Interrupted, Rejection};
 

@@ -89,6 +89,49 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(wrong_garments, 0, "garment rollups");
+    // The last cleaning's price: the sum of that visit's cleaning lines.
+    let wrong_prices: i64 = sqlx::query_scalar(
+        "select count(*) from garment g
+           left join (select distinct on (customer_id, garment_id) customer_id, garment_id, price
+                        from (select pl.customer_id, pl.garment_id, pl.pickup_id, p.collected_at,
+                                     sum(pl.price_cents) as price
+                                from pickup_line pl join pickup p using (customer_id, pickup_id)
+                               where is_cleaning(pl.service) group by 1, 2, 3, 4) x
+                       order by customer_id, garment_id, collected_at desc) c using (customer_id, garment_id)
+          where g.last_price_cents is distinct from c.price",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_prices, 0, "last cleaning prices");
+    // Each visit's season classes are exactly those of the garments it cleaned.
+    let wrong_classes: i64 = sqlx::query_scalar(
+        "select count(*) from pickup_class k
+           full join (select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
+                        from pickup_line pl join pickup p using (customer_id, pickup_id)
+                        join garment g using (customer_id, garment_id)
+                       where is_cleaning(pl.service)) c using (customer_id, season_class, collected_at, pickup_id)
+          where k.customer_id is null or c.customer_id is null",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_classes, 0, "visits' season classes");
+    // The decayed spend sums, folded visit by visit in time order.
+    let wrong_folds: i64 = sqlx::query_scalar(
+        "select count(*) from customer_stats s
+           join (select customer_id, spend_fold(t::float8, t::float8, collected_at order by collected_at, pickup_id) f
+                   from (select p.customer_id, p.pickup_id, p.collected_at, coalesce(sum(pl.price_cents), 0) as t
+                           from pickup p left join pickup_line pl using (customer_id, pickup_id)
+                          group by 1, 2, 3) x
+                  group by 1) r using (customer_id)
+          where abs(s.recent_spend - (r.f).recent_sum) > 1e-6 * greatest(1, abs(s.recent_spend))
+             or abs(s.long_spend - (r.f).long_sum) > 1e-6 * greatest(1, abs(s.long_spend))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_folds, 0, "decayed spend");
     let wrong_customers: i64 = sqlx::query_scalar(
         "select count(*) from (select customer_id, count(*) as n, sum(t) as spend
                                  from (select p.customer_id, p.pickup_id, coalesce(sum(pl.price_cents), 0) as t
