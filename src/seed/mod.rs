@@ -41,14 +41,14 @@ pub struct SeedOptions {
 }
 
 impl SeedOptions {
-    /// Defaults for the command line: history up to today, 2,000 customers per transaction, 2 writers (one a core).
+    /// Defaults for the command line: history up to today, 10,000 customers per transaction, 2 writers (one a core).
     pub fn new(customers: usize, years: u32, seed: u64) -> Self {
         Self {
             customers,
             years,
             seed,
             today: (Utc::now() + chrono::Duration::hours(SHANGHAI_HOURS)).date_naive(),
-            batch_size: 2_000,
+            batch_size: 10_000,
             parallel: 2,
             progress: false,
             truth: None,
@@ -167,7 +167,12 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         ProgressBar::hidden()
     };
 
-    let batch = opts.batch_size.max(1);
+    // Large batches amortise the pages of the indexes a batch touches all over; a small company is still cut
+    // in enough batches to keep every writer busy.
+    let batch = opts
+        .batch_size
+        .min(customers.div_ceil(4 * opts.parallel.max(1)).max(1_000))
+        .max(1);
     let mut starts = (0..customers).step_by(batch);
     let mut running = tokio::task::JoinSet::new();
     let mut counts = SeedCounts::default();
@@ -210,7 +215,8 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
     // Each row was written once, rollups included, so nothing is bloated; the plain vacuum sets the visibility
     // map (index-only scans would otherwise visit the heap) and the statistics the lists are planned with.
     sqlx::raw_sql(
-        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer",
+        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer, interaction, \
+         door_label",
     )
     .execute(pool)
     .await
