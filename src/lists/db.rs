@@ -87,10 +87,15 @@ pub async fn people(
 ) -> sqlx::Result<std::collections::HashMap<uuid::Uuid, Person>> {
     type Row = (uuid::Uuid, String, Option<String>, Option<String>, bool);
     let rows: Vec<Row> = sqlx::query_as(
-        "select c.customer_id, c.name, c.phone, c.address,
-                exists (select 1 from interaction i where i.customer_id = c.customer_id
-                           and i.kind = 'complaint' and i.resolved_at is null)
-           from customer c where c.customer_id = any($1)",
+        // An open complaint is probed per customer (lateral): as an `exists` the planner may hash every open
+        // complaint of the base instead (28k at a million customers, 250 ms a page).
+        "select c.customer_id, c.name, c.phone, c.address, coalesce(o.open, false)
+           from customer c
+           left join lateral (select true as open from interaction i
+                               where i.customer_id = c.customer_id and i.kind = 'complaint'
+                                 and i.resolved_at is null
+                               limit 1) o on true
+          where c.customer_id = any($1)",
     )
     .bind(ids)
     .persistent(false)
