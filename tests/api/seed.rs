@@ -33,6 +33,12 @@ async fn counts_in(pool: &PgPool) -> SeedCounts {
     }
 }
 
+/// Fails with `what` unless `sql` counts zero rows.
+async fn assert_none(pool: &PgPool, what: &str, sql: &str) {
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(pool).await.unwrap();
+    assert_eq!(n, 0, "{what}: {n} rows");
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     let first = seed(&pool, options(7)).await.unwrap();
@@ -53,31 +59,31 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
         "four pickup workers and a dispatcher"
     );
 
-    let bad_prices: i64 =
-        sqlx::query_scalar("select count(*) from pickup_line where price_cents <= 0")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert_eq!(bad_prices, 0);
-    let out_of_range: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "prices",
+        "select count(*) from pickup_line where price_cents <= 0",
+    )
+    .await;
+    assert_none(
+        &pool,
+        "visits in the two years",
         "select count(*) from pickup
           where collected_at < '2025-11-22T00:00:00+08:00' or collected_at >= '2026-11-23T00:00:00+08:00'",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(out_of_range, 0);
-    let down_not_winter: i64 = sqlx::query_scalar(
+    .await;
+    assert_none(
+        &pool,
+        "down jackets are winter down",
         "select count(*) from garment where kind = 'down_jacket' and (material <> 'down' or season_class <> 'winter')",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(down_not_winter, 0);
+    .await;
 
     // Rows go in by COPY; the rollups are the service's, rebuilt in bulk: each garment's cleanings (a visit
     // once) and last cleaning, each customer's visits and spend, each visit's season classes.
-    let wrong_garments: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "garment rollups",
         "select count(*) from garment g
            left join (select pl.customer_id, pl.garment_id, count(distinct pl.pickup_id) as n,
                              max(p.collected_at) as last
@@ -85,12 +91,11 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
                        where is_cleaning(pl.service) group by 1, 2) c using (customer_id, garment_id)
           where g.times_cleaned <> coalesce(c.n, 0) or g.last_cleaned_at is distinct from c.last",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_garments, 0, "garment rollups");
+    .await;
     // The last cleaning's price: the sum of that visit's cleaning lines.
-    let wrong_prices: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "last cleaning prices",
         "select count(*) from garment g
            left join (select distinct on (customer_id, garment_id) customer_id, garment_id, price
                         from (select pl.customer_id, pl.garment_id, pl.pickup_id, p.collected_at,
@@ -100,12 +105,11 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
                        order by customer_id, garment_id, collected_at desc) c using (customer_id, garment_id)
           where g.last_price_cents is distinct from c.price",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_prices, 0, "last cleaning prices");
+    .await;
     // Each visit's season classes are exactly those of the garments it cleaned.
-    let wrong_classes: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "visits' season classes",
         "select count(*) from pickup_class k
            full join (select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
                         from pickup_line pl join pickup p using (customer_id, pickup_id)
@@ -113,12 +117,11 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
                        where is_cleaning(pl.service)) c using (customer_id, season_class, collected_at, pickup_id)
           where k.customer_id is null or c.customer_id is null",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_classes, 0, "visits' season classes");
+    .await;
     // The decayed spend sums, folded visit by visit in time order.
-    let wrong_folds: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "decayed spend",
         "select count(*) from customer_stats s
            join (select customer_id, spend_fold(t::float8, t::float8, collected_at order by collected_at, pickup_id) f
                    from (select p.customer_id, p.pickup_id, p.collected_at, coalesce(sum(pl.price_cents), 0) as t
@@ -128,11 +131,10 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
           where abs(s.recent_spend - (r.f).recent_sum) > 1e-6 * greatest(1, abs(s.recent_spend))
              or abs(s.long_spend - (r.f).long_sum) > 1e-6 * greatest(1, abs(s.long_spend))",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_folds, 0, "decayed spend");
-    let wrong_customers: i64 = sqlx::query_scalar(
+    .await;
+    assert_none(
+        &pool,
+        "customer rollups",
         "select count(*) from (select customer_id, count(*) as n, sum(t) as spend
                                  from (select p.customer_id, p.pickup_id, coalesce(sum(pl.price_cents), 0) as t
                                          from pickup p left join pickup_line pl using (customer_id, pickup_id)
@@ -140,25 +142,20 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
            full join customer_stats s using (customer_id)
           where s.pickups is distinct from c.n or s.spend_cents is distinct from c.spend",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_customers, 0, "customer rollups");
-    let classless: i64 = sqlx::query_scalar(
+    .await;
+    assert_none(
+        &pool,
+        "every visit with a cleaning has its season classes",
         "select count(*) from pickup p where exists (select 1 from pickup_line pl where pl.customer_id = p.customer_id
             and pl.pickup_id = p.pickup_id and is_cleaning(pl.service))
             and not exists (select 1 from pickup_class c where c.customer_id = p.customer_id and c.pickup_id = p.pickup_id)",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        classless, 0,
-        "every visit with a cleaning has its season classes"
-    );
+    .await;
     // The intake series is appended by the seed's rollups statement, not the line trigger: each (visit, garment)
     // pair once, by UTC hour, season class and category.
-    let wrong_intake: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "intake series",
         "select count(*) from
            (select hour, season_class, category, sum(garments) as n
               from (select * from intake_hour union all select * from intake_hour_change) k group by 1, 2, 3) kept
@@ -169,20 +166,16 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
              group by 1, 2, 3) counted using (hour, season_class, category)
           where kept.n is distinct from counted.n",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(wrong_intake, 0, "intake series");
+    .await;
     // Ids are time-ordered (version 7), each customer's rows after the customer, customers in seed order.
-    let unordered: i64 = sqlx::query_scalar(
+    assert_none(
+        &pool,
+        "ordered ids",
         "select (select count(*) from garment g where g.garment_id <= g.customer_id)
               + (select count(*) from pickup p where p.pickup_id <= p.customer_id)
               + (select count(*) from customer where substr(customer_id::text, 15, 1) <> '7')",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(unordered, 0, "ordered ids");
+    .await;
 
     let again = seed(&pool, options(7)).await.unwrap_err().to_string();
     assert!(again.contains("already loaded"), "{again}");
