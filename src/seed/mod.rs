@@ -17,7 +17,7 @@ use household::SHANGHAI_HOURS;
 pub use household::{
     customer_rng, plan_customer, CustomerPlan, GarmentPlan, InteractionPlan, PickupPlan,
 };
-use writer::{seed_staff, write_batch};
+use writer::{may_skip_row_checks, seed_staff, write_batch};
 
 /// What to generate; `today` is a parameter so tests and reruns see the same calendar.
 #[derive(Debug, Clone)]
@@ -154,6 +154,7 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
     };
     let want_truth = truth_out.is_some();
     let staff = Arc::new(seed_staff(pool).await?);
+    let skip_row_checks = may_skip_row_checks(pool).await?;
     let bar = if opts.progress {
         let bar = ProgressBar::new(customers as u64);
         bar.set_style(
@@ -190,7 +191,7 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
                 } else {
                     Vec::new()
                 };
-                write_batch(&pool, &staff, &plans)
+                write_batch(&pool, &staff, skip_row_checks, &plans)
                     .await
                     .with_context(|| format!("writing customers {lo}..{hi}"))
                     .map(|counts| (counts, truths))

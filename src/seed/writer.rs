@@ -19,8 +19,6 @@ use crate::{auth, staff};
 pub(super) struct SeedStaff {
     pickup: Vec<Uuid>,
     dispatcher: Uuid,
-    /// Write with `session_replication_role = replica` (see `may_skip_row_checks`).
-    skip_row_checks: bool,
 }
 
 /// Creates (or reuses, with a fresh unknown password) the seed staff accounts.
@@ -53,14 +51,13 @@ pub(super) async fn seed_staff(pool: &PgPool) -> anyhow::Result<SeedStaff> {
     Ok(SeedStaff {
         pickup: ids,
         dispatcher,
-        skip_row_checks: may_skip_row_checks(pool).await?,
     })
 }
 
 /// Whether this session may write with `session_replication_role = replica` (superuser, or granted that
 /// parameter): the seed then skips PostgreSQL's row-by-row foreign-key checks, about two thirds of its COPY
 /// time, and checks the same references once a batch by set (`BATCH_REFERENCES`).
-async fn may_skip_row_checks(pool: &PgPool) -> anyhow::Result<bool> {
+pub(super) async fn may_skip_row_checks(pool: &PgPool) -> anyhow::Result<bool> {
     let allowed: bool = sqlx::query_scalar(
         "select current_setting('is_superuser') = 'on'
              or has_parameter_privilege('session_replication_role', 'SET')",
@@ -164,10 +161,11 @@ const BATCH_REFERENCES: &str = "with batch as materialized (select unnest($1::uu
 
 /// Writes one batch of customers in one transaction: every row goes in by COPY (a handful of round trips
 /// however large the batch), garments, pickups and lines through per-session staging so that each row is
-/// written once, with its rollups (`batch_moves`).
+/// written once, with its rollups (`batch_moves`); `skip_row_checks` as `may_skip_row_checks` answered.
 pub(super) async fn write_batch(
     pool: &PgPool,
     staff: &SeedStaff,
+    skip_row_checks: bool,
     plans: &[CustomerPlan],
 ) -> anyhow::Result<SeedCounts> {
     let now = Some(Utc::now());
@@ -322,7 +320,7 @@ pub(super) async fn write_batch(
             .await
             .with_context(|| format!("copying into {table}"))?;
     }
-    if staff.skip_row_checks {
+    if skip_row_checks {
         // No trigger fires from here on: the writer does what the list and intake triggers were told it
         // does, checks the references by set, and marks the forecast's input changed (a seed's pickups are
         // history) as the pickup trigger would.
@@ -346,7 +344,7 @@ pub(super) async fn write_batch(
         broken == 0,
         "{broken} seeded rows refer to rows the batch does not hold"
     );
-    if staff.skip_row_checks {
+    if skip_row_checks {
         sqlx::query("insert into forecast_input_change default values")
             .execute(&mut *tx)
             .await?;
