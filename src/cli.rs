@@ -462,6 +462,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     crate::observe::install();
     crate::pdf::configure(config.pdf_font.clone());
     let state = AppState {
+        reads: crate::access::reads::ReadLog::spawn(pool.clone()),
         pool,
         decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),
         settings: Arc::new(settings),
@@ -480,7 +481,9 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     let sessions = crate::auth::cache::spawn_listener(state.pool.clone(), state.sessions.clone());
     let warm = crate::lists::outlook::spawn_warm(state.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
+    let reads = state.reads.clone();
     app::serve(listener, state, app::shutdown_signal()).await?;
+    reads.flush().await;
     purge.abort();
     refit.abort();
     sessions.abort();

@@ -71,6 +71,8 @@ pub struct AppState {
     pub sessions: Arc<crate::auth::SessionCache>,
     /// The reminder list's estimates per list day and window, refitted in the background.
     pub outlook: Arc<crate::lists::outlook::OutlookCache>,
+    /// The access log's batched writer for reads on the hot paths.
+    pub reads: crate::access::reads::ReadLog,
 }
 
 impl FromRef<AppState> for Arc<crate::auth::SessionCache> {
@@ -95,13 +97,14 @@ impl AppState {
     /// State with default settings and a decoder sized to the machine, as tests and tools use it.
     pub fn new(pool: PgPool) -> Self {
         AppState {
-            pool,
+            pool: pool.clone(),
             decoder: DecodePool::default(),
             settings: Arc::new(Settings::default()),
             hashers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_HASHES)),
             forecasts: Arc::default(),
             sessions: Arc::default(),
             outlook: Arc::default(),
+            reads: crate::access::reads::ReadLog::spawn(pool),
         }
     }
 }

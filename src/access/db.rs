@@ -44,24 +44,31 @@ pub async fn record(
     Ok(())
 }
 
-/// Records one read of a customer's data in a single round trip that does not wait for the disk: the reads on
-/// the hot paths (a scan, a card) must not queue behind an fsync each. A server crash may lose the last fraction
-/// of a second of entries; everything else about the entry is as [`record`] writes it.
-pub async fn record_read(
+/// Records reads of customer data (the columns of `access_log`, one entry per index) in one statement that does
+/// not wait for the disk: the hot paths' log must not queue behind an fsync. A server crash may lose the last
+/// fraction of a second of entries; everything else about an entry is as [`record`] writes it.
+pub async fn record_reads(
     pool: &sqlx::PgPool,
-    staff_id: Uuid,
-    action: &'static str,
-    customer_id: Uuid,
+    at: &[DateTime<Utc>],
+    staff_id: &[Uuid],
+    action: &[&str],
+    customer_id: &[Uuid],
 ) -> sqlx::Result<()> {
-    // One simple-protocol message: its statements run as one implicit transaction, so `set local` applies to
-    // the insert alone. The values are ids and a fixed word, written as literals (no parameters there).
-    debug_assert!(action.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-    let sql = format!(
-        "set local synchronous_commit = off;
-         insert into access_log (staff_id, action, customer_id) values ('{staff_id}', '{action}', '{customer_id}')"
-    );
-    sqlx::raw_sql(&sql).execute(pool).await?;
-    Ok(())
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "insert into access_log (at, staff_id, action, customer_id)
+         select * from unnest($1::timestamptz[], $2::uuid[], $3::text[], $4::uuid[])",
+    )
+    .bind(at)
+    .bind(staff_id)
+    .bind(action)
+    .bind(customer_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 /// Filters of the access-log query.

@@ -2,6 +2,7 @@
 //! customer's full data export and erasure.
 
 pub mod db;
+pub mod reads;
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -25,11 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(erase_customer))
 }
 
-/// Records that `staff_id` read a customer's data; a failure is logged, never shown to the reader.
+/// Records that `staff_id` read a customer's data (queued to [`reads::ReadLog`]; a failure is logged, never
+/// shown to the reader).
 pub async fn note_read(state: &AppState, staff_id: Uuid, action: &'static str, customer_id: Uuid) {
-    if let Err(e) = db::record_read(&state.pool, staff_id, action, customer_id).await {
-        tracing::warn!(error = %e, action, "could not record an access");
-    }
+    state.reads.note(staff_id, action, customer_id).await;
 }
 
 /// Records a list export and its size.
@@ -74,6 +74,7 @@ async fn access_log(
         offset: p.offset,
     }
     .check()?;
+    state.reads.flush().await;
     let filter = db::AccessFilter {
         customer_id: p.customer_id,
         staff_id: p.staff_id,
@@ -100,6 +101,7 @@ async fn export_customer(
     Authed(staff, _): Authed<Admin>,
     Path(customer_id): Path<Uuid>,
 ) -> AppResult<Json<CustomerExport>> {
+    state.reads.flush().await;
     let mut tx = db::snapshot(&state.pool).await?;
     if !crate::customers::db::customer_exists(&mut *tx, customer_id).await? {
         return Err(AppError::NotFound("customer"));

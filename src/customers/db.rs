@@ -8,7 +8,7 @@ use super::Customer;
 use crate::domain::phone::Phone;
 use crate::pagination::PageRequest;
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "customer_id, name, phone, address, notes, label_consent_at, label_consent_method, \
                        do_not_contact, do_not_contact_at, created_at, updated_at";
 

@@ -8,7 +8,7 @@ use super::Interaction;
 use crate::domain::{Channel, InteractionKind};
 use crate::pagination::PageRequest;
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "customer_id, interaction_id, staff_id, kind, channel, body, occurred_at, created_at, \
                        resolved_at, resolved_by, resolution";
 
@@ -65,21 +65,6 @@ pub async fn list_interactions(
     .bind(kind)
     .bind(page.fetch())
     .bind(page.offset)
-    .fetch_all(db)
-    .await
-}
-
-/// A customer's complaints still open, newest first.
-pub async fn open_complaints(
-    db: impl PgExecutor<'_>,
-    customer_id: Uuid,
-) -> sqlx::Result<Vec<Interaction>> {
-    sqlx::query_as(&format!(
-        "select {COLUMNS} from interaction
-          where customer_id = $1 and kind = 'complaint' and resolved_at is null
-          order by occurred_at desc"
-    ))
-    .bind(customer_id)
     .fetch_all(db)
     .await
 }

@@ -17,7 +17,7 @@ use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
 /// One recorded contact with a customer.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Interaction {
     pub(crate) customer_id: Uuid,
     pub(crate) interaction_id: Uuid,

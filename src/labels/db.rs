@@ -72,20 +72,6 @@ pub async fn list_labels(
     .await
 }
 
-/// The label with this code, active or revoked.
-pub async fn label_by_code(
-    db: impl PgExecutor<'_>,
-    code: &DoorCode,
-) -> sqlx::Result<Option<DoorLabel>> {
-    sqlx::query_as!(
-        DoorLabel,
-        r#"select customer_id, door_label_id, code as "code: DoorCode", issued_at, issued_by, revoked_at, revoked_reason from door_label where code = $1"#,
-        code.as_str(),
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// A customer as a label sheet needs them: consent, and the active label's code if there is one.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SheetCustomer {

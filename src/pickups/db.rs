@@ -45,26 +45,28 @@ pub struct LineRow {
     pub condition_notes: String,
 }
 
-/// Inserts all lines of a pickup in one statement, numbered from 1, and updates the garment and customer
-/// rollups the lists read in that same statement; the pickup row must already exist. Only cleaning lines
-/// (`is_cleaning` in SQL, `Service::is_cleaning`) touch a garment's cleaning rollup, and a visit counts as one
-/// cleaning priced at the sum of its cleaning lines for that garment.
+/// Inserts all lines of a pickup in one statement, numbered from 1, updates the garment and customer rollups the
+/// lists read in that same statement, and answers the lines as [`lines_of`] would; the pickup row must already
+/// exist. Only cleaning lines (`is_cleaning` in SQL, `Service::is_cleaning`) touch a garment's cleaning rollup,
+/// and a visit counts as one cleaning priced at the sum of its cleaning lines for that garment. The garments in
+/// `created` were inserted by this visit with their rollups already (`garments::db::insert_garments`).
 pub async fn insert_lines(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
     pickup_id: Uuid,
     lines: &[LineRow],
-) -> sqlx::Result<()> {
+    created: &[Uuid],
+) -> sqlx::Result<Vec<PickupLineView>> {
     let line_nos: Vec<i32> = (1..=lines.len() as i32).collect();
     let garments: Vec<Uuid> = lines.iter().map(|l| l.garment_id).collect();
     let services: Vec<Service> = lines.iter().map(|l| l.service).collect();
     let prices: Vec<i64> = lines.iter().map(|l| l.price_cents).collect();
     let notes: Vec<&str> = lines.iter().map(|l| l.condition_notes.as_str()).collect();
-    sqlx::query(
+    sqlx::query_as(
         "with ins as (
              insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
              select $1, $2, * from unnest($3::int[], $4::uuid[], $5::text[], $6::bigint[], $7::text[])
-             returning line_no, garment_id, service, price_cents
+             returning line_no, garment_id, service, price_cents, condition_notes
          ), p as (
              select collected_at from pickup where customer_id = $1 and pickup_id = $2
          ), per_garment as (
@@ -77,14 +79,14 @@ pub async fn insert_lines(
                                             then pg.price_cents else g.last_price_cents end,
                     last_cleaned_at = greatest(g.last_cleaned_at, p.collected_at)
                from per_garment pg, p
-              where g.customer_id = $1 and g.garment_id = pg.garment_id
+              where g.customer_id = $1 and g.garment_id = pg.garment_id and pg.garment_id <> all($8)
          ), classes as (
              insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
              select distinct $1, g.season_class, p.collected_at, $2
                from ins join garment g on g.customer_id = $1 and g.garment_id = ins.garment_id, p
               where is_cleaning(ins.service)
              on conflict do nothing
-         )
+         ), stats as (
          insert into customer_stats as cs
                 (customer_id, first_pickup_at, last_pickup_at, pickups, spend_cents, recent_spend, long_spend)
          select $1, p.collected_at, p.collected_at, 1, t.total, t.total, t.total
@@ -95,7 +97,12 @@ pub async fn insert_lines(
              pickups = cs.pickups + 1,
              spend_cents = cs.spend_cents + excluded.spend_cents,
              recent_spend = decayed_add(cs.recent_spend, cs.last_pickup_at, excluded.spend_cents, excluded.last_pickup_at, 91),
-             long_spend = decayed_add(cs.long_spend, cs.last_pickup_at, excluded.spend_cents, excluded.last_pickup_at, 365)",
+             long_spend = decayed_add(cs.long_spend, cs.last_pickup_at, excluded.spend_cents, excluded.last_pickup_at, 365)
+         )
+         select $2::uuid as pickup_id, ins.line_no, ins.garment_id, ins.service, ins.price_cents, ins.condition_notes,
+                g.category, g.kind, g.season_class, g.brand, g.size, g.colour, g.tag_code
+           from ins join garment g on g.customer_id = $1 and g.garment_id = ins.garment_id
+          order by ins.line_no",
     )
     .bind(customer_id)
     .bind(pickup_id)
@@ -104,9 +111,9 @@ pub async fn insert_lines(
     .bind(services)
     .bind(prices)
     .bind(notes)
-    .execute(db)
-    .await?;
-    Ok(())
+    .bind(created)
+    .fetch_all(db)
+    .await
 }
 
 /// Which of `ids` are garments of this customer.
@@ -147,27 +154,6 @@ pub async fn door_code_belongs(
     .bind(customer_id)
     .bind(code)
     .fetch_one(db)
-    .await
-}
-
-/// The latest pickups of a customer, newest first, with line counts and totals.
-pub async fn recent_pickups(
-    db: impl PgExecutor<'_>,
-    customer_id: Uuid,
-    limit: i64,
-) -> sqlx::Result<Vec<PickupSummary>> {
-    sqlx::query_as(
-        "select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes, t.line_count, t.total_cents
-           from (select * from pickup where customer_id = $1
-                  order by collected_at desc, pickup_id limit $2) p
-          cross join lateral (select count(*) as line_count, coalesce(sum(pl.price_cents), 0)::bigint as total_cents
-                                from pickup_line pl
-                               where pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id) t
-          order by p.collected_at desc, p.pickup_id",
-    )
-    .bind(customer_id)
-    .bind(limit)
-    .fetch_all(db)
     .await
 }
 

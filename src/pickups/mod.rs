@@ -23,7 +23,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 
 /// A pickup in a customer's list: when, how many garments, how much.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PickupSummary {
     pub(crate) pickup_id: Uuid,
     pub(crate) collected_at: DateTime<Utc>,
@@ -292,7 +292,14 @@ async fn record_pickup(
                 if fields.tag_code.is_some() && first_new_tag.is_none() {
                     first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
                 }
-                new_garments.push((*id, fields.as_ref()));
+                // What this visit's cleaning lines of the new garment cost, if it was cleaned at all.
+                let cleaned = lines
+                    .iter()
+                    .zip(&garment_ids)
+                    .filter(|(l, g)| *g == id && l.service.is_cleaning())
+                    .map(|(l, _)| l.price_cents)
+                    .reduce(|a, b| a + b);
+                new_garments.push((*id, fields.as_ref(), cleaned));
             }
             (None, _) => {
                 return Err(AppError::Internal(anyhow::anyhow!(
@@ -301,22 +308,6 @@ async fn record_pickup(
             }
         }
     }
-    // Tags were checked above, so a clash here is a concurrent visit.
-    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
-    garments::db::insert_garments(&mut *tx, customer_id, &new_garments)
-        .await
-        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
-    let created = new_garments.len();
-    let rows: Vec<db::LineRow> = lines
-        .into_iter()
-        .zip(garment_ids)
-        .map(|(line, garment_id)| db::LineRow {
-            garment_id,
-            service: line.service,
-            price_cents: line.price_cents,
-            condition_notes: line.condition_notes,
-        })
-        .collect();
     let notes = req.notes.as_deref().unwrap_or("").trim();
     let received_at = db::insert_pickup(
         &mut *tx,
@@ -328,8 +319,23 @@ async fn record_pickup(
         notes,
     )
     .await?;
-    db::insert_lines(&mut *tx, customer_id, pickup_id, &rows).await?;
-    let lines = db::lines_of(&mut *tx, customer_id, &[pickup_id]).await?;
+    // Tags were checked above, so a clash here is a concurrent visit.
+    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
+    garments::db::insert_garments(&mut *tx, customer_id, req.collected_at, &new_garments)
+        .await
+        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
+    let created: Vec<Uuid> = new_garments.iter().map(|(id, _, _)| *id).collect();
+    let rows: Vec<db::LineRow> = lines
+        .into_iter()
+        .zip(garment_ids)
+        .map(|(line, garment_id)| db::LineRow {
+            garment_id,
+            service: line.service,
+            price_cents: line.price_cents,
+            condition_notes: line.condition_notes,
+        })
+        .collect();
+    let lines = db::insert_lines(&mut *tx, customer_id, pickup_id, &rows, &created).await?;
     let record = PickupRecord {
         pickup_id,
         customer_id,
@@ -339,11 +345,15 @@ async fn record_pickup(
         received_at,
         notes: notes.to_owned(),
         total_cents: lines.iter().map(|l| l.price_cents).sum(),
-        garments_created: created,
+        garments_created: created.len(),
         lines,
     };
     let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &record).await?;
-    tracing::info!(garments = record.lines.len(), created, "pickup recorded");
+    tracing::info!(
+        garments = record.lines.len(),
+        created = created.len(),
+        "pickup recorded"
+    );
     Ok(response)
 }
 

@@ -33,21 +33,22 @@ pub struct CustomerCard {
 
 /// Assembles the card; `None` when the customer does not exist.
 pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
-    // One connection for the four small reads: a scan never holds more than one.
     let mut conn = pool.acquire().await?;
-    let Some(customer) = crate::customers::db::fetch_customer(&mut *conn, customer_id).await?
-    else {
+    let Some(head) = db::card_head(&mut *conn, db::CardKey::Customer(customer_id)).await? else {
         return Ok(None);
     };
-    let last_pickups = pickups::db::recent_pickups(&mut *conn, customer_id, 5).await?;
-    let wardrobe = garments::group_wardrobe(garments::db::wardrobe(&mut *conn, customer_id).await?);
-    let open_complaints = interactions::db::open_complaints(&mut *conn, customer_id).await?;
-    Ok(Some(CustomerCard {
-        customer,
-        last_pickups,
-        wardrobe,
-        open_complaints,
-    }))
+    Ok(Some(card_of(&mut conn, head).await?))
+}
+
+/// The card of a head already read (a scan reads it with the label): one more statement, the wardrobe.
+pub async fn card_of(conn: &mut sqlx::PgConnection, head: db::CardHead) -> AppResult<CustomerCard> {
+    let items = garments::db::wardrobe(&mut *conn, head.customer.customer_id).await?;
+    Ok(CustomerCard {
+        customer: head.customer,
+        last_pickups: head.last_pickups.0,
+        wardrobe: garments::group_wardrobe(items),
+        open_complaints: head.open_complaints.0,
+    })
 }
 
 /// The door card: who lives here, do-not-contact, open complaints, wardrobe by season and the last pickups (logged).

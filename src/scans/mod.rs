@@ -158,12 +158,14 @@ async fn scan(
         ScanSource::Photo => "photo",
         ScanSource::Keyboard => "code",
     };
-    let (customer_id, garment, code_text, kind) = match code {
+    let mut conn = state.pool.acquire().await?;
+    let (head, garment, code_text, kind) = match code {
         ScannedCode::Door(code) => {
-            let label = crate::labels::db::label_by_code(&state.pool, &code).await?;
-            match label {
-                Some(l) if l.revoked_at.is_none() => {
-                    (l.customer_id, None, code.to_string(), "door_label")
+            match profile::db::card_head(&mut *conn, profile::db::CardKey::DoorCode(code.as_str()))
+                .await?
+            {
+                Some(head) if head.revoked_at.is_none() => {
+                    (head, None, code.to_string(), "door_label")
                 }
                 Some(_) => {
                     return Err(AppError::problem(
@@ -186,8 +188,17 @@ async fn scan(
             }
         }
         ScannedCode::Tag(code) => {
-            match garments::db::fetch_garment_by_tag(&state.pool, &code).await? {
-                Some(g) => (g.customer_id, Some(g), code.to_string(), "garment_tag"),
+            let found = match garments::db::fetch_garment_by_tag(&mut *conn, &code).await? {
+                Some(g) => profile::db::card_head(
+                    &mut *conn,
+                    profile::db::CardKey::Customer(g.customer_id),
+                )
+                .await?
+                .map(|head| (head, g)),
+                None => None,
+            };
+            match found {
+                Some((c, g)) => (c, Some(g), code.to_string(), "garment_tag"),
                 None => {
                     return Err(AppError::problem(
                         StatusCode::NOT_FOUND,
@@ -200,9 +211,9 @@ async fn scan(
             }
         }
     };
-    let customer = profile::load_card(&state.pool, customer_id)
-        .await?
-        .ok_or(AppError::NotFound("customer"))?;
+    let customer_id = head.customer.customer_id;
+    let customer = profile::card_of(&mut conn, head).await?;
+    drop(conn);
     crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
     Ok(Json(ScanResult {
         code: code_text,

@@ -1447,7 +1447,7 @@ async fn a_bulk_import_leaves_the_rollups_of_one_pickup_at_a_time(pool: PgPool) 
                 .execute(&mut *tx)
                 .await
                 .unwrap();
-            insert_lines(&mut *tx, customer, pickup, &rows)
+            insert_lines(&mut *tx, customer, pickup, &rows, &[])
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -35,6 +35,62 @@ fn fresh_visit() -> Value {
     v
 }
 
+/// New garments go in with their own cleaning rollups (not written and then updated): they must equal a recount
+/// of their lines, a press-only garment staying uncleaned.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn new_garments_carry_the_rollups_their_lines_give(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let new = |kind: &str| json!({"category": "women", "kind": kind, "season_class": "winter"});
+    let body = json!({
+        "customer_id": LIU_FANG,
+        "collected_at": "2026-11-21T10:00:00+08:00",
+        "lines": [
+            {"garment": new("coat"), "service": "dry_clean", "price_cents": 15000},
+            {"garment": new("scarf"), "service": "press", "price_cents": 1500},
+            {"garment_id": LIU_FANG_COAT, "service": "dry_clean", "price_cents": 12000},
+            {"garment": new("jacket"), "service": "leather_care", "price_cents": 30000}
+        ]
+    });
+    let rec = app
+        .post_pickup(&token, "visit-rollups", &body)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(rec["garments_created"], 3);
+    let differing = app
+        .count(
+            "select count(*) from garment g
+               left join lateral (
+                   select count(distinct pl.pickup_id) filter (where is_cleaning(pl.service)) as n,
+                          max(p.collected_at) filter (where is_cleaning(pl.service)) as at,
+                          sum(pl.price_cents) filter (where is_cleaning(pl.service)) as price
+                     from pickup_line pl join pickup p using (customer_id, pickup_id)
+                    where pl.customer_id = g.customer_id and pl.garment_id = g.garment_id) r on true
+              where g.garment_id::text not like '00000000-%'
+                and (g.times_cleaned <> r.n or g.last_cleaned_at is distinct from r.at
+                     or g.last_price_cents is distinct from r.price)",
+        )
+        .await;
+    assert_eq!(
+        differing, 0,
+        "new garments' rollups differ from their lines"
+    );
+    let cleaned = app
+        .count(
+            "select count(*) from garment
+              where garment_id::text not like '00000000-%' and times_cleaned = 1
+                and last_cleaned_at = '2026-11-21T02:00:00Z'",
+        )
+        .await;
+    assert_eq!(
+        cleaned, 2,
+        "the coat and the jacket were cleaned, the scarf only pressed"
+    );
+}
+
 #[sqlx::test(
     migrator = "doorstep::db::MIGRATOR",
     fixtures(path = "../../fixtures", scripts("demo"))

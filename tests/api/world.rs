@@ -114,7 +114,9 @@ impl World {
                 condition_notes: String::new(),
             })
             .collect();
-        insert_lines(&mut *tx, customer, id, &rows).await.unwrap();
+        insert_lines(&mut *tx, customer, id, &rows, &[])
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         id
     }
