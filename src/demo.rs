@@ -61,8 +61,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<Vec<DemoLogin>> {
 }
 
 /// Applies the rollups (garment cleanings, customer spend) of demo pickups not yet counted: the fixture inserts
-/// pickup rows directly, and the value lists read the rollups, not the history.
-async fn apply_demo_rollups(tx: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+/// pickup rows directly, and the value lists and the card read the rollups, not the history. Tests that load the
+/// fixture call it too; a second call finds nothing to apply.
+pub async fn apply_demo_rollups(tx: &mut sqlx::PgConnection) -> sqlx::Result<()> {
     let pending: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
         "select p.customer_id, p.pickup_id from pickup p
           where p.pickup_id::text like '00000000-0000-4000-c000-%'

@@ -187,7 +187,7 @@ pub async fn refresh_pickup_classes(
     Ok(())
 }
 
-/// Every garment of a customer with how many times it was cleaned and when last.
+/// Every garment of a customer with how many times it was cleaned and when last (the rollups intake keeps).
 pub async fn wardrobe(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
@@ -195,16 +195,12 @@ pub async fn wardrobe(
     sqlx::query_as(
         "select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
                 g.special_size, g.material, g.colour, g.tag_code, g.created_at, g.updated_at,
-                count(distinct pl.pickup_id) filter (where is_cleaning(pl.service)) as times_cleaned,
-                max(p.collected_at) filter (where is_cleaning(pl.service)) as last_cleaned_at
+                g.times_cleaned::bigint as times_cleaned, g.last_cleaned_at
            from garment g
-           left join pickup_line pl on pl.customer_id = g.customer_id and pl.garment_id = g.garment_id
-           left join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
           where g.customer_id = $1
-          group by g.customer_id, g.garment_id
           order by array_position(array['winter', 'spring_autumn', 'summer', 'all_season'], g.season_class),
                    array_position(array['men', 'women', 'children'], g.category),
-                   max(p.collected_at) desc nulls last, g.created_at",
+                   g.last_cleaned_at desc nulls last, g.created_at",
     )
     .bind(customer_id)
     .fetch_all(db)

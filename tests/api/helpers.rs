@@ -83,6 +83,10 @@ impl TestApp {
             .with_test_writer()
             .with_env_filter("warn,sqlx=error")
             .try_init();
+        // The demo fixture inserts its pickups as rows; give them the rollups the service would have kept.
+        let mut conn = pool.acquire().await.unwrap();
+        doorstep::demo::apply_demo_rollups(&mut conn).await.unwrap();
+        drop(conn);
         let state = AppState::new(pool.clone());
         let router = app::router(state.clone());
         TestApp {
