@@ -39,6 +39,97 @@ async fn assert_none(pool: &PgPool, what: &str, sql: &str) {
     assert_eq!(n, 0, "{what}: {n} rows");
 }
 
+/// The rollups are the service's, rebuilt in bulk: each garment's cleanings (a visit once), last cleaning and its
+/// price, each customer's visits and spend, each visit's season classes, and the intake series.
+async fn assert_service_rollups(pool: &PgPool) {
+    assert_none(
+        pool,
+        "garment rollups",
+        "select count(*) from garment g
+           left join (select pl.customer_id, pl.garment_id, count(distinct pl.pickup_id) as n,
+                             max(p.collected_at) as last
+                        from pickup_line pl join pickup p using (customer_id, pickup_id)
+                       where is_cleaning(pl.service) group by 1, 2) c using (customer_id, garment_id)
+          where g.times_cleaned <> coalesce(c.n, 0) or g.last_cleaned_at is distinct from c.last",
+    )
+    .await;
+    // The last cleaning's price: the sum of that visit's cleaning lines.
+    assert_none(
+        pool,
+        "last cleaning prices",
+        "select count(*) from garment g
+           left join (select distinct on (customer_id, garment_id) customer_id, garment_id, price
+                        from (select pl.customer_id, pl.garment_id, pl.pickup_id, p.collected_at,
+                                     sum(pl.price_cents) as price
+                                from pickup_line pl join pickup p using (customer_id, pickup_id)
+                               where is_cleaning(pl.service) group by 1, 2, 3, 4) x
+                       order by customer_id, garment_id, collected_at desc) c using (customer_id, garment_id)
+          where g.last_price_cents is distinct from c.price",
+    )
+    .await;
+    // Each visit's season classes are exactly those of the garments it cleaned.
+    assert_none(
+        pool,
+        "visits' season classes",
+        "select count(*) from pickup_class k
+           full join (select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
+                        from pickup_line pl join pickup p using (customer_id, pickup_id)
+                        join garment g using (customer_id, garment_id)
+                       where is_cleaning(pl.service)) c using (customer_id, season_class, collected_at, pickup_id)
+          where k.customer_id is null or c.customer_id is null",
+    )
+    .await;
+    // The decayed spend sums, folded visit by visit in time order.
+    assert_none(
+        pool,
+        "decayed spend",
+        "select count(*) from customer_stats s
+           join (select customer_id, spend_fold(t::float8, t::float8, collected_at order by collected_at, pickup_id) f
+                   from (select p.customer_id, p.pickup_id, p.collected_at, coalesce(sum(pl.price_cents), 0) as t
+                           from pickup p left join pickup_line pl using (customer_id, pickup_id)
+                          group by 1, 2, 3) x
+                  group by 1) r using (customer_id)
+          where abs(s.recent_spend - (r.f).recent_sum) > 1e-6 * greatest(1, abs(s.recent_spend))
+             or abs(s.long_spend - (r.f).long_sum) > 1e-6 * greatest(1, abs(s.long_spend))",
+    )
+    .await;
+    assert_none(
+        pool,
+        "customer rollups",
+        "select count(*) from (select customer_id, count(*) as n, sum(t) as spend
+                                 from (select p.customer_id, p.pickup_id, coalesce(sum(pl.price_cents), 0) as t
+                                         from pickup p left join pickup_line pl using (customer_id, pickup_id)
+                                        group by 1, 2) x group by 1) c
+           full join customer_stats s using (customer_id)
+          where s.pickups is distinct from c.n or s.spend_cents is distinct from c.spend",
+    )
+    .await;
+    assert_none(
+        pool,
+        "every visit with a cleaning has its season classes",
+        "select count(*) from pickup p where exists (select 1 from pickup_line pl where pl.customer_id = p.customer_id
+            and pl.pickup_id = p.pickup_id and is_cleaning(pl.service))
+            and not exists (select 1 from pickup_class c where c.customer_id = p.customer_id and c.pickup_id = p.pickup_id)",
+    )
+    .await;
+    // The intake series is appended by the seed's rollups statement, not the line trigger: each (visit, garment)
+    // pair once, by UTC hour, season class and category.
+    assert_none(
+        pool,
+        "intake series",
+        "select count(*) from
+           (select hour, season_class, category, sum(garments) as n
+              from (select * from intake_hour union all select * from intake_hour_change) k group by 1, 2, 3) kept
+           full join
+           (select date_trunc('hour', p.collected_at) as hour, g.season_class, g.category, count(*) as n
+              from (select distinct customer_id, pickup_id, garment_id from pickup_line) pl
+              join pickup p using (customer_id, pickup_id) join garment g using (customer_id, garment_id)
+             group by 1, 2, 3) counted using (hour, season_class, category)
+          where kept.n is distinct from counted.n",
+    )
+    .await;
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     let first = seed(&pool, options(7)).await.unwrap();
@@ -79,94 +170,7 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     )
     .await;
 
-    // Rows go in by COPY; the rollups are the service's, rebuilt in bulk: each garment's cleanings (a visit
-    // once) and last cleaning, each customer's visits and spend, each visit's season classes.
-    assert_none(
-        &pool,
-        "garment rollups",
-        "select count(*) from garment g
-           left join (select pl.customer_id, pl.garment_id, count(distinct pl.pickup_id) as n,
-                             max(p.collected_at) as last
-                        from pickup_line pl join pickup p using (customer_id, pickup_id)
-                       where is_cleaning(pl.service) group by 1, 2) c using (customer_id, garment_id)
-          where g.times_cleaned <> coalesce(c.n, 0) or g.last_cleaned_at is distinct from c.last",
-    )
-    .await;
-    // The last cleaning's price: the sum of that visit's cleaning lines.
-    assert_none(
-        &pool,
-        "last cleaning prices",
-        "select count(*) from garment g
-           left join (select distinct on (customer_id, garment_id) customer_id, garment_id, price
-                        from (select pl.customer_id, pl.garment_id, pl.pickup_id, p.collected_at,
-                                     sum(pl.price_cents) as price
-                                from pickup_line pl join pickup p using (customer_id, pickup_id)
-                               where is_cleaning(pl.service) group by 1, 2, 3, 4) x
-                       order by customer_id, garment_id, collected_at desc) c using (customer_id, garment_id)
-          where g.last_price_cents is distinct from c.price",
-    )
-    .await;
-    // Each visit's season classes are exactly those of the garments it cleaned.
-    assert_none(
-        &pool,
-        "visits' season classes",
-        "select count(*) from pickup_class k
-           full join (select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
-                        from pickup_line pl join pickup p using (customer_id, pickup_id)
-                        join garment g using (customer_id, garment_id)
-                       where is_cleaning(pl.service)) c using (customer_id, season_class, collected_at, pickup_id)
-          where k.customer_id is null or c.customer_id is null",
-    )
-    .await;
-    // The decayed spend sums, folded visit by visit in time order.
-    assert_none(
-        &pool,
-        "decayed spend",
-        "select count(*) from customer_stats s
-           join (select customer_id, spend_fold(t::float8, t::float8, collected_at order by collected_at, pickup_id) f
-                   from (select p.customer_id, p.pickup_id, p.collected_at, coalesce(sum(pl.price_cents), 0) as t
-                           from pickup p left join pickup_line pl using (customer_id, pickup_id)
-                          group by 1, 2, 3) x
-                  group by 1) r using (customer_id)
-          where abs(s.recent_spend - (r.f).recent_sum) > 1e-6 * greatest(1, abs(s.recent_spend))
-             or abs(s.long_spend - (r.f).long_sum) > 1e-6 * greatest(1, abs(s.long_spend))",
-    )
-    .await;
-    assert_none(
-        &pool,
-        "customer rollups",
-        "select count(*) from (select customer_id, count(*) as n, sum(t) as spend
-                                 from (select p.customer_id, p.pickup_id, coalesce(sum(pl.price_cents), 0) as t
-                                         from pickup p left join pickup_line pl using (customer_id, pickup_id)
-                                        group by 1, 2) x group by 1) c
-           full join customer_stats s using (customer_id)
-          where s.pickups is distinct from c.n or s.spend_cents is distinct from c.spend",
-    )
-    .await;
-    assert_none(
-        &pool,
-        "every visit with a cleaning has its season classes",
-        "select count(*) from pickup p where exists (select 1 from pickup_line pl where pl.customer_id = p.customer_id
-            and pl.pickup_id = p.pickup_id and is_cleaning(pl.service))
-            and not exists (select 1 from pickup_class c where c.customer_id = p.customer_id and c.pickup_id = p.pickup_id)",
-    )
-    .await;
-    // The intake series is appended by the seed's rollups statement, not the line trigger: each (visit, garment)
-    // pair once, by UTC hour, season class and category.
-    assert_none(
-        &pool,
-        "intake series",
-        "select count(*) from
-           (select hour, season_class, category, sum(garments) as n
-              from (select * from intake_hour union all select * from intake_hour_change) k group by 1, 2, 3) kept
-           full join
-           (select date_trunc('hour', p.collected_at) as hour, g.season_class, g.category, count(*) as n
-              from (select distinct customer_id, pickup_id, garment_id from pickup_line) pl
-              join pickup p using (customer_id, pickup_id) join garment g using (customer_id, garment_id)
-             group by 1, 2, 3) counted using (hour, season_class, category)
-          where kept.n is distinct from counted.n",
-    )
-    .await;
+    assert_service_rollups(&pool).await;
     // Ids are time-ordered (version 7), each customer's rows after the customer, customers in seed order.
     assert_none(
         &pool,
@@ -307,4 +311,54 @@ async fn count_where(pool: &PgPool, from: &str) -> i64 {
         .fetch_one(pool)
         .await
         .unwrap()
+}
+
+/// A role that may not set `session_replication_role` keeps PostgreSQL's row checks and triggers: the same company,
+/// with the same rollups.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_role_without_replica_rights_seeds_the_same_company(pool: PgPool) {
+    let role = format!("seed_writer_{}", uuid::Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!(
+        "create role {role} login nosuperuser;
+         grant usage on schema public to {role};
+         grant select, insert, update, delete on all tables in schema public to {role};
+         grant usage, select on all sequences in schema public to {role};"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let connect = pool.connect_options().as_ref().clone().username(&role);
+    let restricted = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(connect)
+        .await
+        .unwrap();
+    let skips: bool = sqlx::query_scalar(
+        "select current_setting('is_superuser') = 'on'
+             or has_parameter_privilege('session_replication_role', 'SET')",
+    )
+    .fetch_one(&restricted)
+    .await
+    .unwrap();
+    assert!(!skips, "the role must take the row-checked path");
+    let written = seed(&restricted, options(7)).await.unwrap().counts;
+    restricted.close().await;
+    assert_eq!(counts_in(&pool).await, written);
+    assert_service_rollups(&pool).await;
+
+    sqlx::raw_sql(
+        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
+         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let by_superuser = seed(&pool, options(7)).await.unwrap().counts;
+    assert_eq!(by_superuser, written, "both paths write the same company");
+    sqlx::raw_sql(&format!(
+        "reassign owned by {role} to current_user; drop owned by {role}; drop role {role}"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
 }
