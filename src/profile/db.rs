@@ -60,6 +60,29 @@ pub async fn card_head(
     db: impl PgExecutor<'_>,
     key: CardKey<'_>,
 ) -> sqlx::Result<Option<CardHead>> {
+    // The statement text is built once per key kind (a scan must not format it every time).
+    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        [
+            card_head_sql("null::timestamptz", "customer c where c.customer_id = $1"),
+            card_head_sql(
+                "l.revoked_at",
+                "door_label l join customer c on c.customer_id = l.customer_id where l.code = $1",
+            ),
+        ]
+    });
+    let sql = match key {
+        CardKey::Customer(_) => &SQL[0],
+        CardKey::DoorCode(_) => &SQL[1],
+    };
+    let query = sqlx::query_as(sql);
+    let query = match key {
+        CardKey::Customer(id) => query.bind(id),
+        CardKey::DoorCode(code) => query.bind(code),
+    };
+    query.fetch_optional(db).await
+}
+
+fn card_head_sql(revoked: &str, from: &str) -> String {
     let prefixed = |columns: &str, table: &str| {
         let list: Vec<String> = columns
             .split(',')
@@ -67,14 +90,7 @@ pub async fn card_head(
             .collect();
         list.join(", ")
     };
-    let (revoked, from) = match key {
-        CardKey::Customer(_) => ("null::timestamptz", "customer c where c.customer_id = $1"),
-        CardKey::DoorCode(_) => (
-            "l.revoked_at",
-            "door_label l join customer c on c.customer_id = l.customer_id where l.code = $1",
-        ),
-    };
-    let sql = format!(
+    format!(
         "select {revoked} as revoked_at, {customer},
                 coalesce((select json_agg(x order by x.collected_at desc, x.pickup_id)
                             from (select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
@@ -95,11 +111,5 @@ pub async fn card_head(
            from {from}",
         customer = prefixed(crate::customers::db::COLUMNS, "c"),
         interaction = prefixed(crate::interactions::db::COLUMNS, "i"),
-    );
-    let query = sqlx::query_as(&sql);
-    let query = match key {
-        CardKey::Customer(id) => query.bind(id),
-        CardKey::DoorCode(code) => query.bind(code),
-    };
-    query.fetch_optional(db).await
+    )
 }
