@@ -19,6 +19,21 @@ pub use household::{
 };
 use writer::{may_skip_row_checks, seed_staff, write_batch};
 
+/// Below this many customers a seed keeps every index: building them again would cost more than it saves.
+pub const DEFER_INDEXES_FROM: usize = 50_000;
+
+/// The tables a seed writes rows to.
+const SEEDED_TABLES: [&str; 8] = [
+    "customer",
+    "customer_stats",
+    "door_label",
+    "interaction",
+    "garment",
+    "pickup",
+    "pickup_line",
+    "pickup_class",
+];
+
 /// What to generate; `today` is a parameter so tests and reruns see the same calendar.
 #[derive(Debug, Clone)]
 pub struct SeedOptions {
@@ -38,6 +53,9 @@ pub struct SeedOptions {
     pub progress: bool,
     /// Write the ground truth (churn, discards, habits, unprompted visits) to this file, one line a household.
     pub truth: Option<std::path::PathBuf>,
+    /// From this many customers (and at least as many as the database already holds) the indexes a batch
+    /// would update all over are dropped for the load and built again at its end.
+    pub defer_indexes_from: usize,
 }
 
 impl SeedOptions {
@@ -52,6 +70,7 @@ impl SeedOptions {
             parallel: 2,
             progress: false,
             truth: None,
+            defer_indexes_from: DEFER_INDEXES_FROM,
         }
     }
 }
@@ -102,6 +121,8 @@ pub struct SeedSummary {
     pub counts: SeedCounts,
     /// How long it took.
     pub elapsed: Duration,
+    /// Indexes dropped for the load and built again at its end.
+    pub indexes_rebuilt: usize,
 }
 
 impl std::fmt::Display for SeedSummary {
@@ -111,7 +132,15 @@ impl std::fmt::Display for SeedSummary {
             f,
             "seeded {} customers, {} garments, {} pickups, {} lines, {} interactions, {} door labels in {:.1?}",
             c.customers, c.garments, c.pickups, c.lines, c.interactions, c.labels, self.elapsed
-        )
+        )?;
+        if self.indexes_rebuilt > 0 {
+            write!(
+                f,
+                " ({} indexes built after the load)",
+                self.indexes_rebuilt
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -152,14 +181,13 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         }
         None => None,
     };
-    let want_truth = truth_out.is_some();
     let staff = Arc::new(seed_staff(pool).await?);
     let skip_row_checks = may_skip_row_checks(pool).await?;
     let bar = if opts.progress {
         let bar = ProgressBar::new(customers as u64);
         bar.set_style(
             ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} customers ({per_sec}, eta {eta})",
+                "{elapsed_precise} [{bar:40}] {pos}/{len} customers ({per_sec}, eta {eta}) {msg}",
             )?
             .progress_chars("=> "),
         );
@@ -168,6 +196,71 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         ProgressBar::hidden()
     };
 
+    let existing: i64 = sqlx::query_scalar("select count(*) from customer")
+        .fetch_one(pool)
+        .await?;
+    // The indexes not led by the customer (by season class, last cleaning, time, name) take every batch's rows
+    // all over their range: past a few hundred thousand customers nearly every insert reads a page and writes
+    // one back. Built once at the end, each is a sort.
+    let deferred = if customers >= opts.defer_indexes_from && customers as i64 >= existing {
+        crate::db::defer_scattered_indexes(pool, &SEEDED_TABLES).await?
+    } else {
+        Vec::new()
+    };
+    let written = write_batches(
+        pool,
+        &opts,
+        staff,
+        skip_row_checks,
+        truth_out.as_mut(),
+        &bar,
+    )
+    .await;
+    let mut indexes_rebuilt = 0;
+    if !deferred.is_empty() {
+        bar.set_message(format!("building {} deferred indexes", deferred.len()));
+        indexes_rebuilt = crate::db::build_deferred_indexes(pool)
+            .await
+            .context("building the indexes the seed deferred")?;
+    }
+    let counts = written?;
+    bar.finish_and_clear();
+    if let Some(mut out) = truth_out {
+        std::io::Write::flush(&mut out).context("writing the truth file")?;
+    }
+    // Each row was written once, rollups included, so nothing is bloated; the plain vacuum sets the visibility
+    // map (index-only scans would otherwise visit the heap) and the statistics the lists are planned with.
+    sqlx::raw_sql(
+        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer, interaction, \
+         door_label",
+    )
+    .execute(pool)
+    .await
+    .context("vacuuming after the seed")?;
+    Ok(SeedSummary {
+        counts,
+        elapsed: started.elapsed(),
+        indexes_rebuilt,
+    })
+}
+
+/// Plans and writes the customers batch by batch, `opts.parallel` batches at once, with their truth lines.
+async fn write_batches(
+    pool: &PgPool,
+    opts: &SeedOptions,
+    staff: Arc<writer::SeedStaff>,
+    skip_row_checks: bool,
+    mut truth_out: Option<&mut std::io::BufWriter<std::fs::File>>,
+    bar: &ProgressBar,
+) -> anyhow::Result<SeedCounts> {
+    let SeedOptions {
+        customers,
+        years,
+        seed,
+        today,
+        ..
+    } = *opts;
+    let want_truth = truth_out.is_some();
     // Large batches amortise the pages of the indexes a batch touches all over; a small company is still cut
     // in enough batches to keep every writer busy.
     let batch = opts
@@ -201,7 +294,7 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
             break;
         };
         let (batch_counts, truths) = done??;
-        if let Some(out) = truth_out.as_mut() {
+        if let Some(out) = truth_out.as_deref_mut() {
             for t in &truths {
                 truth::write_line(out, t)?;
             }
@@ -209,21 +302,5 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         bar.inc(batch_counts.customers);
         counts.add(&batch_counts);
     }
-    bar.finish_and_clear();
-    if let Some(mut out) = truth_out {
-        std::io::Write::flush(&mut out).context("writing the truth file")?;
-    }
-    // Each row was written once, rollups included, so nothing is bloated; the plain vacuum sets the visibility
-    // map (index-only scans would otherwise visit the heap) and the statistics the lists are planned with.
-    sqlx::raw_sql(
-        "vacuum (analyze) customer_stats, garment, pickup, pickup_line, pickup_class, customer, interaction, \
-         door_label",
-    )
-    .execute(pool)
-    .await
-    .context("vacuuming after the seed")?;
-    Ok(SeedSummary {
-        counts,
-        elapsed: started.elapsed(),
-    })
+    Ok(counts)
 }

@@ -362,3 +362,80 @@ async fn a_role_without_replica_rights_seeds_the_same_company(pool: PgPool) {
     .await
     .unwrap();
 }
+
+async fn index_definitions(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "select indexdef from pg_indexes where schemaname = current_schema() order by indexname",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// A seed large enough to drop the indexes it would update all over builds them again at its end: the same
+/// indexes as before, none left recorded, the same company with the same rollups.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_large_seed_builds_the_indexes_it_deferred_again(pool: PgPool) {
+    let before = index_definitions(&pool).await;
+    let kept = seed(&pool, options(5)).await.unwrap();
+    assert_eq!(kept.indexes_rebuilt, 0, "a small seed keeps its indexes");
+    sqlx::raw_sql(
+        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
+         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let opts = SeedOptions {
+        defer_indexes_from: 0,
+        ..options(5)
+    };
+    let deferred = seed(&pool, opts).await.unwrap();
+    assert!(deferred.indexes_rebuilt >= 8, "{deferred}");
+    assert_eq!(deferred.counts, kept.counts);
+    assert_eq!(index_definitions(&pool).await, before);
+    assert_eq!(count(&pool, "deferred_index").await, 0);
+    assert_service_rollups(&pool).await;
+}
+
+/// A load that stops after dropping its indexes leaves them recorded, and the next start builds them; indexes led
+/// by the customer, unique ones and constraints are never dropped.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn indexes_a_stopped_load_deferred_are_built_at_the_next_start(pool: PgPool) {
+    let before = index_definitions(&pool).await;
+    let dropped = doorstep::db::defer_scattered_indexes(
+        &pool,
+        &["garment", "pickup", "pickup_class", "customer"],
+    )
+    .await
+    .unwrap();
+    for name in [
+        "garment_season_cleaned_idx",
+        "garment_upsell_idx",
+        "pickup_time_idx",
+        "pickup_class_time_idx",
+        "customer_name_trgm",
+    ] {
+        assert!(
+            dropped.iter().any(|d| d == name),
+            "{name} not in {dropped:?}"
+        );
+    }
+    for name in [
+        "pickup_customer_time_idx",
+        "garment_special_idx",
+        "customer_external_id_key",
+        "garment_pkey",
+    ] {
+        assert!(!dropped.iter().any(|d| d == name), "{name} dropped");
+    }
+    assert_eq!(
+        index_definitions(&pool).await.len(),
+        before.len() - dropped.len()
+    );
+    assert_eq!(count(&pool, "deferred_index").await, dropped.len() as u64);
+    let built = doorstep::db::build_deferred_indexes(&pool).await.unwrap();
+    assert_eq!(built, dropped.len());
+    assert_eq!(index_definitions(&pool).await, before);
+    assert_eq!(count(&pool, "deferred_index").await, 0);
+}

@@ -1,4 +1,4 @@
-//! Database connection: create the database if missing, connect, apply the embedded migrations; COPY rows.
+//! Database connection: create the database if missing, connect, apply the embedded migrations; COPY rows; indexes deferred by bulk loads.
 
 use std::time::Duration;
 
@@ -10,6 +10,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 use crate::config::{redact_url, DbConfig};
+
+mod deferred;
+pub use deferred::{build_deferred_indexes, defer_scattered_indexes};
 
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -42,6 +45,14 @@ pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;
+    // A bulk load that stopped before building its deferred indexes again left them recorded.
+    let built = build_deferred_indexes(&pool).await?;
+    if built > 0 {
+        tracing::info!(
+            built,
+            "built the indexes an unfinished bulk load had deferred"
+        );
+    }
     Ok(pool)
 }
 
