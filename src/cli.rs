@@ -77,6 +77,10 @@ enum Command {
         /// would make unprompted) here, one JSON line a household, for `bench quality`.
         #[arg(long)]
         truth: Option<std::path::PathBuf>,
+        /// Keep every index during the load (a large seed drops the ones it would update all over and builds
+        /// them at its end; keep them when a server is using the database).
+        #[arg(long)]
+        keep_indexes: bool,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -277,6 +281,7 @@ impl Cli {
                 seed,
                 today,
                 truth,
+                keep_indexes,
                 db: cfg,
             }) => {
                 let pool = db::connect_and_migrate(&cfg).await?;
@@ -285,6 +290,11 @@ impl Cli {
                     progress: true,
                     today: today.unwrap_or(defaults.today),
                     truth,
+                    defer_indexes_from: if keep_indexes {
+                        usize::MAX
+                    } else {
+                        defaults.defer_indexes_from
+                    },
                     ..defaults
                 };
                 println!("{}", crate::seed::seed(&pool, opts).await?);
