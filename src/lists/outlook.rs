@@ -11,13 +11,14 @@ use uuid::Uuid;
 
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material, SeasonClass};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::insight::activity::{Activity, Visits};
 use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
 use crate::insight::survival::{GarmentHistory, WardrobeSurvival};
 use crate::insight::timing::{self, Outcome, PastWindow, PutAwayRule, SendingHazard};
 use crate::lists::reminders::IN_USE_DAYS;
 use crate::state::Settings;
+use axum::http::StatusCode;
 
 /// Past windows of the same kind looked at for each customer's timing.
 const TIMING_YEARS: i32 = 3;
@@ -30,6 +31,9 @@ const FRESH: Duration = Duration::from_secs(600);
 const SAMPLED_CUSTOMERS: usize = 20_000;
 /// Fits kept (list day × window) before the oldest are dropped.
 const KEPT_FITS: usize = 8;
+/// How long a list request waits for a first fit (after a restart, about three minutes at a million customers)
+/// before it answers 503 with `Retry-After`; under the staff page's own 20-second patience.
+const FIRST_FIT_WAIT: Duration = Duration::from_secs(15);
 
 /// How the estimates behind a reminder list were made: when, on how much history, and what was assumed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -247,27 +251,32 @@ async fn fit_with(
         SeasonClass,
         Vec<DateTime<Utc>>,
     )> = sqlx::query_as(
-        "select g.customer_id, g.kind, g.material, g.season_class, array_agg(p.collected_at)
-               from pickup_line pl
-               join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
-               join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-              where p.collected_at < $1 and is_cleaning(pl.service)
-                and ($2 = 1 or abs(hashtextextended(g.customer_id::text, 0)) % $2 = 0)
-              group by g.customer_id, g.garment_id",
+        // The sampled customers first, then their rows by the customer-led keys: at a million customers the
+        // join of every line, filtered after, read the whole history for one customer in fifty.
+        "with sampled as materialized (
+             select customer_id from customer
+              where $2 = 1 or abs(hashtextextended(customer_id::text, 0)) % $2 = 0
+         )
+         select g.customer_id, g.kind, g.material, g.season_class, array_agg(p.collected_at)
+           from sampled s
+           -- `offset 0` keeps the garments read per sampled customer (the planner would hash all of them).
+           cross join lateral (select * from garment g where g.customer_id = s.customer_id offset 0) g
+           join pickup_line pl on pl.customer_id = g.customer_id and pl.garment_id = g.garment_id
+           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
+          where p.collected_at < $1 and is_cleaning(pl.service)
+          group by g.customer_id, g.garment_id, g.kind, g.material, g.season_class",
     )
     .bind(day_end)
     .bind(sample_every(active.visits.len()))
     .persistent(false)
     .fetch_all(pool)
     .await?;
-    // Every customer's first cleaning of an outgoing-season garment: the past windows they had.
+    // Every customer's first cleaning of an outgoing-season garment: the past windows they had. `pickup_class`
+    // holds each visit's classes of cleaned garments, so this reads one index, not every line.
     let first_outgoing: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "select pl.customer_id, min(p.collected_at)
-           from pickup_line pl
-           join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
-           join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-          where p.collected_at < $1 and is_cleaning(pl.service) and g.season_class = $2
-          group by pl.customer_id",
+        "select customer_id, min(collected_at) from pickup_class
+          where collected_at < $1 and season_class = $2
+          group by customer_id",
     )
     .bind(day_end)
     .bind(window.outgoing)
@@ -503,12 +512,15 @@ type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<V>)>>>;
 /// dispatcher's page never waits for a refit once the first is made.
 struct Kept<K, V> {
     slots: Mutex<HashMap<K, Slot<V>>>,
+    /// How long a caller waits for a first fit (`FIRST_FIT_WAIT`; shorter in tests).
+    first_wait: Duration,
 }
 
 impl<K, V> Default for Kept<K, V> {
     fn default() -> Self {
         Kept {
             slots: Mutex::new(HashMap::new()),
+            first_wait: FIRST_FIT_WAIT,
         }
     }
 }
@@ -518,7 +530,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
     /// one made now while later callers for the same key wait for it.
     async fn get<F, Fut>(&self, key: K, fit: F) -> AppResult<Arc<V>>
     where
-        F: Fn() -> Fut + Send + 'static,
+        F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
     {
         let slot = {
@@ -531,11 +543,20 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
             }
             slots.entry(key).or_default().clone()
         };
-        let mut kept = slot.lock().await;
-        if let Some((at, value)) = kept.as_ref() {
-            let value = value.clone();
-            if at.elapsed() > FRESH {
-                // Marked fresh now so one refresh runs; it replaces the fit when done.
+        let kept = match slot.try_lock() {
+            Ok(guard) => guard.as_ref().map(|(at, value)| (*at, value.clone())),
+            // A first fit (or a refresh's swap) holds the slot.
+            Err(_) => None,
+        };
+        let fit = Arc::new(fit);
+        let (at, value) = match kept {
+            Some(kept) => kept,
+            None => Self::first_fit(slot.clone(), fit.clone(), self.first_wait).await?,
+        };
+        if at.elapsed() > FRESH {
+            let mut kept = slot.lock().await;
+            // Marked fresh now so one refresh runs; it replaces the fit when done.
+            if kept.as_ref().is_some_and(|(at, _)| at.elapsed() > FRESH) {
                 *kept = Some((Instant::now(), value.clone()));
                 let slot = slot.clone();
                 tokio::spawn(async move {
@@ -547,11 +568,45 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
                     }
                 });
             }
-            return Ok(value);
         }
-        let value = Arc::new(fit().await?);
-        *kept = Some((Instant::now(), value.clone()));
         Ok(value)
+    }
+
+    /// The slot's fit, made now when there is none. The fit runs in a task of its own holding the slot, so a
+    /// caller that gives up (a timeout, a closed page) does not cancel it and later callers wait for the same
+    /// fit; a caller waits `wait` at most, then is told to come back (503 with `Retry-After`).
+    async fn first_fit<F, Fut>(
+        slot: Slot<V>,
+        fit: Arc<F>,
+        wait: Duration,
+    ) -> AppResult<(Instant, Arc<V>)>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
+    {
+        let task = tokio::spawn(async move {
+            let mut kept = slot.lock_owned().await;
+            if let Some((at, value)) = kept.as_ref() {
+                return Ok((*at, value.clone()));
+            }
+            let value = Arc::new(fit().await?);
+            let at = Instant::now();
+            *kept = Some((at, value.clone()));
+            Ok::<_, AppError>((at, value))
+        });
+        match tokio::time::timeout(wait, task).await {
+            Ok(Ok(fitted)) => fitted,
+            Ok(Err(e)) => Err(anyhow::anyhow!("fitting the list estimates: {e}").into()),
+            Err(_) => Err(AppError::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "estimates-not-ready",
+                "Estimates not ready",
+                "today's estimates (who is still a customer, what is still worn) are being fitted from the \
+                 whole history; after a restart this takes a few minutes for a large company",
+            )
+            .with_hint("try again in a minute")
+            .with_retry_after(30)),
+        }
     }
 }
 
@@ -660,7 +715,7 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
             state.outlook.forget_before(on);
             // Today's lists (reminders for the current window, special sizes) are kept ranked too, so their
             // first pages are ready.
-            let warmed = async {
+            let warm = || async {
                 let (cal, q) = super::reminders::query_from(&state, None, Some(on), None).await?;
                 let one = crate::export::Rows {
                     limit: Some(1),
@@ -672,8 +727,14 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
                 super::reminders::compute_kept(&state, &cal, &q, one)
                     .await
                     .map(|(o, _)| o)
-            }
-            .await;
+            };
+            // A first fit outlasts one caller's wait; this task waits for it, then builds the lists.
+            let warmed = loop {
+                match warm().await {
+                    Err(AppError::Problem(p)) if p.slug == "estimates-not-ready" => continue,
+                    other => break other,
+                }
+            };
             match warmed {
                 Ok(o) if last_day != Some(on) => {
                     last_day = Some(on);
@@ -690,4 +751,47 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
             tokio::time::sleep(WARM_EVERY).await;
         }
     })
+}
+
+#[cfg(test)]
+mod kept_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A first fit longer than a caller's patience: the caller is told to come back (503), the fit is not
+    /// cancelled with it, and the next caller gets that same fit.
+    #[tokio::test]
+    async fn a_slow_first_fit_outlives_the_caller_who_gave_up() {
+        let kept: Kept<u8, usize> = Kept {
+            first_wait: Duration::from_millis(50),
+            ..Kept::default()
+        };
+        let fits = Arc::new(AtomicUsize::new(0));
+        let fit = {
+            let fits = fits.clone();
+            move || {
+                let fits = fits.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok(fits.fetch_add(1, Ordering::SeqCst) + 1)
+                }
+            }
+        };
+        match kept.get(1, fit.clone()).await {
+            Err(AppError::Problem(p)) => {
+                assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
+                assert_eq!(p.retry_after, Some(30));
+            }
+            other => panic!("expected 503, got {:?}", other.map(|v| *v)),
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            *kept.get(1, fit.clone()).await.unwrap(),
+            1,
+            "the first fit, kept"
+        );
+        assert_eq!(*kept.get(1, fit).await.unwrap(), 1);
+        assert_eq!(fits.load(Ordering::SeqCst), 1, "fitted once");
+    }
 }
