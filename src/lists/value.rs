@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::maintained::{self, Keep, Ranked, Reading, Source};
 use super::outlook::{Activeness, GONE_BELOW};
 use super::round3;
-use super::values::{self, CustomerRates, Scored, Values};
+use super::values::{self, CustomerRates, Scored, ScoredRow};
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
 use crate::export::{ranks, CsvRow, Listed, Rows};
@@ -115,21 +115,22 @@ pub async fn compute_value_kept(
     }
     let (offset, limit) = rows.span();
     let (total, page) = values::with_values(state, q.on, |v| {
-        let Some(cuts) = v.cuts() else {
-            return (0, Vec::new());
+        let index = |names: &[&str], name: &Option<String>| {
+            name.as_deref()
+                .map(|n| names.iter().position(|x| *x == n).map(|i| i as u8))
         };
-        let wanted = |r: &CustomerRates, s: &Scored| {
-            q.tier.as_deref().is_none_or(|t| t == s.tier)
-                && q.stage.as_deref().is_none_or(|st| st == r.stage())
+        let (tier, stage) = (
+            index(&values::TIER_NAMES, &q.tier),
+            index(&values::STAGE_NAMES, &q.stage),
+        );
+        let wanted = |s: &ScoredRow| {
+            tier.is_none_or(|t| t == Some(s.tier)) && stage.is_none_or(|st| st == Some(s.stage))
         };
         // A first pass counts the listed customers by score (3 to 15), so the second keeps only those scoring
         // enough to reach the page: at a million customers, a few thousand rows to order instead of all.
         let mut by_score = [0usize; 16];
-        for r in v.all() {
-            let s = Values::score(&cuts, r);
-            if wanted(r, &s) {
-                by_score[(s.r + s.f + s.m).clamp(0, 15) as usize] += 1;
-            }
+        for s in v.scored().iter().filter(|s| wanted(s)) {
+            by_score[usize::from(s.total()).min(15)] += 1;
         }
         let total: usize = by_score.iter().sum();
         let end = offset.saturating_add(limit).min(total);
@@ -138,20 +139,20 @@ pub async fn compute_value_kept(
             floor -= 1;
             above += by_score[floor];
         }
-        let mut found: Vec<(&CustomerRates, Scored)> = if end == 0 {
+        let mut found: Vec<&ScoredRow> = if end == 0 {
             Vec::new()
         } else {
-            v.all()
-                .map(|r| (r, Values::score(&cuts, r)))
-                .filter(|(r, s)| (s.r + s.f + s.m).clamp(0, 15) as usize >= floor && wanted(r, s))
+            v.scored()
+                .iter()
+                .filter(|s| usize::from(s.total()).min(15) >= floor && wanted(s))
                 .collect()
         };
         // Highest score first, then the highest yearly spend, then customer id, as the SQL orders them.
-        let order = |a: &(&CustomerRates, Scored), b: &(&CustomerRates, Scored)| {
-            (b.1.r + b.1.f + b.1.m)
-                .cmp(&(a.1.r + a.1.f + a.1.m))
-                .then(b.0.yearly_spend_cents.total_cmp(&a.0.yearly_spend_cents))
-                .then(a.0.customer_id.cmp(&b.0.customer_id))
+        let order = |a: &&ScoredRow, b: &&ScoredRow| {
+            b.total()
+                .cmp(&a.total())
+                .then(b.yearly_spend_cents.total_cmp(&a.yearly_spend_cents))
+                .then(a.customer_id.cmp(&b.customer_id))
         };
         if end < found.len() {
             found.select_nth_unstable_by(end - 1, order);
@@ -161,7 +162,7 @@ pub async fn compute_value_kept(
         let page: Vec<(CustomerRates, Scored)> = found
             .into_iter()
             .skip(offset)
-            .map(|(r, s)| (r.clone(), s))
+            .filter_map(|s| Some((v.get(&s.customer_id)?.clone(), s.scored())))
             .collect();
         (total, page)
     })

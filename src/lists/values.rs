@@ -72,6 +72,43 @@ pub struct Cuts([[f64; 4]; 3]);
 pub struct Values {
     rates: HashMap<Uuid, CustomerRates>,
     sorted: [Vec<f64>; 3],
+    /// Every customer scored against the current cut points, made on first use after a change: a page and
+    /// the segment counts read this compact table instead of scoring a million customers each.
+    scored: std::sync::OnceLock<Vec<ScoredRow>>,
+}
+
+/// Tier names, best first; `ScoredRow::tier` indexes them.
+pub const TIER_NAMES: [&str; 4] = ["platinum", "gold", "silver", "bronze"];
+/// Lifecycle stage names; `ScoredRow::stage` indexes them.
+pub const STAGE_NAMES: [&str; 4] = ["new", "declining", "growing", "stable"];
+
+/// One customer's scores in the compact table a page is picked from.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredRow {
+    pub(crate) customer_id: Uuid,
+    pub(crate) yearly_spend_cents: f64,
+    pub(crate) r: u8,
+    pub(crate) f: u8,
+    pub(crate) m: u8,
+    pub(crate) tier: u8,
+    pub(crate) stage: u8,
+}
+
+impl ScoredRow {
+    /// R + F + M, the list's first sort key.
+    pub fn total(&self) -> u8 {
+        self.r + self.f + self.m
+    }
+
+    /// The scores as `score` gives them.
+    pub fn scored(&self) -> Scored {
+        Scored {
+            r: i32::from(self.r),
+            f: i32::from(self.f),
+            m: i32::from(self.m),
+            tier: TIER_NAMES[usize::from(self.tier)],
+        }
+    }
 }
 
 const RATES_SQL: &str = "select customer_id, pickups, spend_cents, first_pickup_at, last_pickup_at, recency_days,
@@ -90,6 +127,7 @@ impl Values {
         let mut v = Values {
             rates: HashMap::with_capacity(rows.len()),
             sorted: Default::default(),
+            scored: Default::default(),
         };
         for r in rows {
             for (k, x) in r.keys().into_iter().enumerate() {
@@ -127,6 +165,7 @@ impl Values {
         changed: &[Uuid],
     ) -> sqlx::Result<()> {
         let fresh = Self::read(tx, settings, on, Some(changed)).await?;
+        self.scored = Default::default();
         for id in changed {
             if let Some(old) = self.rates.remove(id) {
                 for (k, x) in old.keys().iter().enumerate() {
@@ -198,15 +237,53 @@ impl Values {
             .collect()
     }
 
+    /// Every customer's scores against today's cut points, in no particular order (empty for an empty base).
+    pub fn scored(&self) -> &[ScoredRow] {
+        self.scored.get_or_init(|| {
+            let Some(cuts) = self.cuts() else {
+                return Vec::new();
+            };
+            self.all()
+                .map(|r| {
+                    let s = Self::score(&cuts, r);
+                    let index = |names: &[&str], name: &str| {
+                        names.iter().position(|n| *n == name).unwrap_or(0) as u8
+                    };
+                    let small = |x: i32| u8::try_from(x).unwrap_or(u8::MAX);
+                    ScoredRow {
+                        customer_id: r.customer_id,
+                        yearly_spend_cents: r.yearly_spend_cents,
+                        r: small(s.r),
+                        f: small(s.f),
+                        m: small(s.m),
+                        tier: index(&TIER_NAMES, s.tier),
+                        stage: index(&STAGE_NAMES, r.stage()),
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// One customer's inputs.
+    pub fn get(&self, id: &Uuid) -> Option<&CustomerRates> {
+        self.rates.get(id)
+    }
+
     /// How many customers are in each tier and stage.
     pub fn segments(&self) -> BTreeMap<String, BTreeMap<String, i64>> {
+        let mut counts = [[0i64; STAGE_NAMES.len()]; TIER_NAMES.len()];
+        for row in self.scored() {
+            counts[usize::from(row.tier)][usize::from(row.stage)] += 1;
+        }
         let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        if let Some(cuts) = self.cuts() {
-            for r in self.all() {
-                *out.entry(Self::score(&cuts, r).tier.to_owned())
-                    .or_default()
-                    .entry(r.stage().to_owned())
-                    .or_default() += 1;
+        for (t, row) in TIER_NAMES.iter().zip(counts) {
+            for (s, n) in STAGE_NAMES.iter().zip(row) {
+                if n > 0 {
+                    *out.entry((*t).to_owned())
+                        .or_default()
+                        .entry((*s).to_owned())
+                        .or_default() += n;
+                }
             }
         }
         out
@@ -258,6 +335,7 @@ mod tests {
         let mut v = Values {
             rates: HashMap::new(),
             sorted: Default::default(),
+            scored: Default::default(),
         };
         for s in &mut v.sorted {
             *s = xs.to_vec();
