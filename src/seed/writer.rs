@@ -87,9 +87,9 @@ const STAGING: [&str; 5] = [
 /// The batch's rows moved from staging with the rollups one `pickups::db::insert_lines` call per pickup, in
 /// `seq` order, leaves for new customers: each garment's times cleaned, last cleaning and its price (one visit
 /// one cleaning, priced at its cleaning lines); which season classes each pickup held; the intake series; each
-/// customer's spend folded pickup by pickup. Change it together with `insert_lines`. Rows go in sorted by the
-/// indexes not led by the customer: those led by it take a batch at their end, the others all over, where a
-/// sorted batch touches each page once.
+/// customer's spend folded pickup by pickup. Change it together with `insert_lines`. Rows go in by their
+/// primary key, so a customer's garments, visits and lines share heap pages (the card and the per-customer
+/// reads find them together); a large seed builds the indexes not led by the customer after its load.
 fn batch_moves() -> [String; 6] {
     [
         "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size,
@@ -105,11 +105,11 @@ fn batch_moves() -> [String; 6] {
                         group by 1, 2, 3, 4) cleanings
                 order by customer_id, garment_id, collected_at desc, seq desc
            ) r using (customer_id, garment_id)
-          order by g.season_class, r.collected_at"
+          order by g.customer_id, g.garment_id"
             .to_owned(),
         "insert into pickup (customer_id, pickup_id, staff_id, door_code, collected_at, notes)
          select customer_id, pickup_id, staff_id, door_code, collected_at, notes from seed_pickup
-          order by collected_at"
+          order by customer_id, pickup_id"
             .to_owned(),
         "insert into pickup_line (customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes)
          select customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes
@@ -117,7 +117,7 @@ fn batch_moves() -> [String; 6] {
             .to_owned(),
         "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
          select distinct customer_id, season_class, collected_at, pickup_id from seed_line where is_cleaning(service)
-          order by season_class, collected_at"
+          order by customer_id, season_class, collected_at, pickup_id"
             .to_owned(),
         // Every pickup is new with all its lines: the intake series is appended here, and the line trigger,
         // told so, looks nothing up (migration 20261202001600).
