@@ -533,6 +533,15 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
     {
+        self.get_within(key, fit, Some(self.first_wait)).await
+    }
+
+    /// `get`, waiting for a first fit at most `wait` (without end when `None`: a fit that needs another).
+    async fn get_within<F, Fut>(&self, key: K, fit: F, wait: Option<Duration>) -> AppResult<Arc<V>>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
+    {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             if !slots.contains_key(&key) && slots.len() >= KEPT_FITS {
@@ -551,7 +560,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
         let fit = Arc::new(fit);
         let (at, value) = match kept {
             Some(kept) => kept,
-            None => Self::first_fit(slot.clone(), fit.clone(), self.first_wait).await?,
+            None => Self::first_fit(slot.clone(), fit.clone(), wait).await?,
         };
         if at.elapsed() > FRESH {
             let mut kept = slot.lock().await;
@@ -578,7 +587,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
     async fn first_fit<F, Fut>(
         slot: Slot<V>,
         fit: Arc<F>,
-        wait: Duration,
+        wait: Option<Duration>,
     ) -> AppResult<(Instant, Arc<V>)>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -594,6 +603,11 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
             *kept = Some((at, value.clone()));
             Ok::<_, AppError>((at, value))
         });
+        let Some(wait) = wait else {
+            return task
+                .await
+                .map_err(|e| anyhow::anyhow!("fitting the list estimates: {e}"))?;
+        };
         match tokio::time::timeout(wait, task).await {
             Ok(Ok(fitted)) => fitted,
             Ok(Err(e)) => Err(anyhow::anyhow!("fitting the list estimates: {e}").into()),
@@ -657,12 +671,28 @@ impl OutlookCache {
         settings: &Settings,
         on: NaiveDate,
     ) -> AppResult<Arc<Activeness>> {
+        self.active_within(pool, settings, on, Some(self.active.first_wait))
+            .await
+    }
+
+    /// `active`, waiting for a first fit at most `wait`.
+    async fn active_within(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        settings: &Settings,
+        on: NaiveDate,
+        wait: Option<Duration>,
+    ) -> AppResult<Arc<Activeness>> {
         let (pool, settings) = (pool.clone(), settings.clone());
         self.active
-            .get(on, move || {
-                let (pool, settings) = (pool.clone(), settings.clone());
-                async move { Activeness::fit(&pool, &settings, on).await }
-            })
+            .get_within(
+                on,
+                move || {
+                    let (pool, settings) = (pool.clone(), settings.clone());
+                    async move { Activeness::fit(&pool, &settings, on).await }
+                },
+                wait,
+            )
             .await
     }
 
@@ -692,7 +722,8 @@ impl OutlookCache {
                     cache.clone(),
                 );
                 async move {
-                    let active = cache.active(&pool, &settings, on).await?;
+                    // Part of this fit: waits for the day's model however long its first fit takes.
+                    let active = cache.active_within(&pool, &settings, on, None).await?;
                     fit_with(&pool, &settings, &cal, &window, on, active).await
                 }
             })
@@ -791,7 +822,9 @@ mod kept_tests {
             1,
             "the first fit, kept"
         );
-        assert_eq!(*kept.get(1, fit).await.unwrap(), 1);
+        assert_eq!(*kept.get(1, fit.clone()).await.unwrap(), 1);
         assert_eq!(fits.load(Ordering::SeqCst), 1, "fitted once");
+        // A fit that needs another (the reminder estimates need the day's active model) waits it out.
+        assert_eq!(*kept.get_within(2, fit, None).await.unwrap(), 2);
     }
 }
