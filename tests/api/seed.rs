@@ -33,6 +33,17 @@ async fn counts_in(pool: &PgPool) -> SeedCounts {
     }
 }
 
+/// Deletes every seeded row, so the same seed can be written again.
+async fn empty_company(pool: &PgPool) {
+    sqlx::raw_sql(
+        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
+         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 /// Fails with `what` unless `sql` counts zero rows.
 async fn assert_none(pool: &PgPool, what: &str, sql: &str) {
     let n: i64 = sqlx::query_scalar(sql).fetch_one(pool).await.unwrap();
@@ -184,13 +195,7 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
     let again = seed(&pool, options(7)).await.unwrap_err().to_string();
     assert!(again.contains("already loaded"), "{again}");
 
-    sqlx::raw_sql(
-        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
-         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    empty_company(&pool).await;
     let rerun = seed(&pool, options(7)).await.unwrap();
     assert_eq!(rerun.counts, c, "the same seed gives the same company");
     assert_eq!(count(&pool, "staff").await, 5, "seed staff are reused");
@@ -346,13 +351,7 @@ async fn a_role_without_replica_rights_seeds_the_same_company(pool: PgPool) {
     assert_eq!(counts_in(&pool).await, written);
     assert_service_rollups(&pool).await;
 
-    sqlx::raw_sql(
-        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
-         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    empty_company(&pool).await;
     let by_superuser = seed(&pool, options(7)).await.unwrap().counts;
     assert_eq!(by_superuser, written, "both paths write the same company");
     sqlx::raw_sql(&format!(
@@ -379,13 +378,7 @@ async fn a_large_seed_builds_the_indexes_it_deferred_again(pool: PgPool) {
     let before = index_definitions(&pool).await;
     let kept = seed(&pool, options(5)).await.unwrap();
     assert_eq!(kept.indexes_rebuilt, 0, "a small seed keeps its indexes");
-    sqlx::raw_sql(
-        "delete from pickup_class; delete from pickup_line; delete from pickup; delete from interaction;
-         delete from door_label; delete from garment; delete from customer_stats; delete from customer;",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    empty_company(&pool).await;
     let opts = SeedOptions {
         defer_indexes_from: 0,
         ..options(5)
