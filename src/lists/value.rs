@@ -19,7 +19,7 @@ use crate::export::{ranks, CsvRow, Listed, Rows};
 use crate::state::{AppState, Settings};
 
 /// Value tiers, best first.
-pub const TIERS: &[&str] = &["platinum", "gold", "silver", "bronze"];
+pub const TIERS: &[&str] = &values::TIER_NAMES;
 /// Lifecycle stages.
 pub const STAGES: &[&str] = &["new", "growing", "stable", "declining"];
 
