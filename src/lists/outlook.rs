@@ -418,7 +418,9 @@ async fn past_windows(
              select customer_id, n, min(collected_at) as at
                from (select p.customer_id, w.n, p.collected_at
                        from w
-                       join pickup p on p.collected_at >= w.start_at and p.collected_at < w.end_at
+                       -- Only visits holding a cleaning of the outgoing class can be put-aways.
+                       join pickup_class p on p.season_class = $3
+                                          and p.collected_at >= w.start_at and p.collected_at < w.end_at
                        join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
                        join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
                       where g.season_class = $3 and is_cleaning(pl.service)
