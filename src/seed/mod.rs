@@ -196,13 +196,15 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         ProgressBar::hidden()
     };
 
-    let existing: i64 = sqlx::query_scalar("select count(*) from customer")
-        .fetch_one(pool)
-        .await?;
     // The indexes not led by the customer (by season class, last cleaning, time, name) take every batch's rows
     // all over their range: past a few hundred thousand customers nearly every insert reads a page and writes
     // one back. Built once at the end, each is a sort.
-    let deferred = if customers >= opts.defer_indexes_from && customers as i64 >= existing {
+    let large = customers >= opts.defer_indexes_from
+        && customers as i64
+            >= sqlx::query_scalar::<_, i64>("select count(*) from customer")
+                .fetch_one(pool)
+                .await?;
+    let deferred = if large {
         crate::db::defer_scattered_indexes(pool, &SEEDED_TABLES).await?
     } else {
         Vec::new()
