@@ -166,21 +166,23 @@ impl Values {
     ) -> sqlx::Result<()> {
         let fresh = Self::read(tx, settings, on, Some(changed)).await?;
         self.scored = Default::default();
+        let mut gone: [Vec<f64>; 3] = Default::default();
+        let mut added: [Vec<f64>; 3] = Default::default();
         for id in changed {
             if let Some(old) = self.rates.remove(id) {
-                for (k, x) in old.keys().iter().enumerate() {
-                    if let Ok(at) = self.sorted[k].binary_search_by(|y| y.total_cmp(x)) {
-                        self.sorted[k].remove(at);
-                    }
+                for (k, x) in old.keys().into_iter().enumerate() {
+                    gone[k].push(x);
                 }
             }
         }
         for r in fresh {
             for (k, x) in r.keys().into_iter().enumerate() {
-                let at = self.sorted[k].partition_point(|y| y.total_cmp(&x).is_lt());
-                self.sorted[k].insert(at, x);
+                added[k].push(x);
             }
             self.rates.insert(r.customer_id, r);
+        }
+        for ((sorted, gone), added) in self.sorted.iter_mut().zip(gone).zip(added) {
+            replace_sorted(sorted, gone, added);
         }
         Ok(())
     }
@@ -290,6 +292,48 @@ impl Values {
     }
 }
 
+/// Changes below which `replace_sorted` moves values one by one.
+const ONE_BY_ONE: usize = 8;
+
+/// Takes `gone` out of the sorted `sorted` (each value once; one not there is ignored) and puts `added` in, keeping
+/// it sorted: one pass for a batch of changes, where an insert or removal each would move half of a million
+/// values (a hundred changed customers cost 0.2 s that way).
+fn replace_sorted(sorted: &mut Vec<f64>, mut gone: Vec<f64>, mut added: Vec<f64>) {
+    // A few moves of memory are cheaper than a pass that compares every value.
+    if gone.len() + added.len() <= ONE_BY_ONE {
+        for x in &gone {
+            if let Ok(at) = sorted.binary_search_by(|y| y.total_cmp(x)) {
+                sorted.remove(at);
+            }
+        }
+        for x in added {
+            let at = sorted.partition_point(|y| y.total_cmp(&x).is_lt());
+            sorted.insert(at, x);
+        }
+        return;
+    }
+    gone.sort_by(f64::total_cmp);
+    added.sort_by(f64::total_cmp);
+    let mut out = Vec::with_capacity((sorted.len() + added.len()).saturating_sub(gone.len()));
+    let (mut g, mut a) = (0, 0);
+    for &x in sorted.iter() {
+        while g < gone.len() && gone[g].total_cmp(&x).is_lt() {
+            g += 1;
+        }
+        if g < gone.len() && gone[g].total_cmp(&x).is_eq() {
+            g += 1;
+            continue;
+        }
+        while a < added.len() && added[a].total_cmp(&x).is_lt() {
+            out.push(added[a]);
+            a += 1;
+        }
+        out.push(x);
+    }
+    out.extend_from_slice(&added[a..]);
+    *sorted = out;
+}
+
 /// A day's values as of `snapshot`.
 pub struct KeptValues {
     snapshot: String,
@@ -341,6 +385,38 @@ mod tests {
             *s = xs.to_vec();
         }
         v
+    }
+
+    #[test]
+    fn a_batch_of_changes_keeps_the_values_sorted_as_one_by_one_would() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) % 50) as f64
+        };
+        let mut sorted: Vec<f64> = (0..500).map(|_| next()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let gone: Vec<f64> = sorted.iter().step_by(7).copied().chain([999.0]).collect();
+        let added: Vec<f64> = (0..60).map(|_| next()).chain([-3.0, 1e9]).collect();
+        let mut expected = sorted.clone();
+        for x in &gone {
+            if let Ok(at) = expected.binary_search_by(|y| y.total_cmp(x)) {
+                expected.remove(at);
+            }
+        }
+        for x in &added {
+            let at = expected.partition_point(|y| y.total_cmp(x).is_lt());
+            expected.insert(at, *x);
+        }
+        replace_sorted(&mut sorted, gone, added);
+        assert_eq!(sorted, expected);
+        replace_sorted(&mut sorted, vec![], vec![]);
+        assert_eq!(sorted, expected);
+        let mut empty = Vec::new();
+        replace_sorted(&mut empty, vec![1.0], vec![2.0, 1.0]);
+        assert_eq!(empty, vec![1.0, 2.0]);
     }
 
     #[test]
