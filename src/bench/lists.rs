@@ -259,9 +259,10 @@ async fn kept_lists(
         limit: Some(50),
         offset: 0,
     };
+    // A benchmark waits for the first fit, however long it takes (a page would be told to come back).
     state
         .outlook
-        .get(pool, &state.settings, cal, &rq.window, rq.on)
+        .get_within(pool, &state.settings, cal, &rq.window, rq.on, None)
         .await
         .map_err(err)?;
     let state = &state;

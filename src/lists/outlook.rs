@@ -34,6 +34,8 @@ const KEPT_FITS: usize = 8;
 /// How long a list request waits for a first fit (after a restart, about three minutes at a million customers)
 /// before it answers 503 with `Retry-After`; under the staff page's own 20-second patience.
 const FIRST_FIT_WAIT: Duration = Duration::from_secs(15);
+/// When a caller told the estimates are not ready should ask again, in seconds.
+const FIRST_FIT_RETRY_AFTER: u64 = 30;
 
 /// How the estimates behind a reminder list were made: when, on how much history, and what was assumed.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -516,6 +518,8 @@ struct Kept<K, V> {
     slots: Mutex<HashMap<K, Slot<V>>>,
     /// How long a caller waits for a first fit (`FIRST_FIT_WAIT`; shorter in tests).
     first_wait: Duration,
+    /// The `Retry-After` seconds of the 503 a caller who waited that long gets.
+    retry_after: u64,
 }
 
 impl<K, V> Default for Kept<K, V> {
@@ -523,22 +527,15 @@ impl<K, V> Default for Kept<K, V> {
         Kept {
             slots: Mutex::new(HashMap::new()),
             first_wait: FIRST_FIT_WAIT,
+            retry_after: FIRST_FIT_RETRY_AFTER,
         }
     }
 }
 
 impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
     /// The fit for `key`: a kept one (refreshed in the background by `fit` when older than ten minutes), else
-    /// one made now while later callers for the same key wait for it.
-    async fn get<F, Fut>(&self, key: K, fit: F) -> AppResult<Arc<V>>
-    where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
-    {
-        self.get_within(key, fit, Some(self.first_wait)).await
-    }
-
-    /// `get`, waiting for a first fit at most `wait` (without end when `None`: a fit that needs another).
+    /// one made now while later callers for the same key wait for it, each at most `wait` (without end when
+    /// `None`: a fit that needs another, a benchmark).
     async fn get_within<F, Fut>(&self, key: K, fit: F, wait: Option<Duration>) -> AppResult<Arc<V>>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -562,7 +559,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
         let fit = Arc::new(fit);
         let (at, value) = match kept {
             Some(kept) => kept,
-            None => Self::first_fit(slot.clone(), fit.clone(), wait).await?,
+            None => Self::first_fit(slot.clone(), fit.clone(), wait, self.retry_after).await?,
         };
         if at.elapsed() > FRESH {
             let mut kept = slot.lock().await;
@@ -590,6 +587,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
         slot: Slot<V>,
         fit: Arc<F>,
         wait: Option<Duration>,
+        retry_after: u64,
     ) -> AppResult<(Instant, Arc<V>)>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -620,8 +618,8 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
                 "today's estimates (who is still a customer, what is still worn) are being fitted from the \
                  whole history; after a restart this takes a few minutes for a large company",
             )
-            .with_hint("try again in a minute")
-            .with_retry_after(30)),
+            .with_hint("the page asks again by itself")
+            .with_retry_after(retry_after)),
         }
     }
 }
@@ -656,6 +654,17 @@ pub struct OutlookCache {
 }
 
 impl OutlookCache {
+    /// Estimates whose first fit a list request waits for `first_wait` at most, then answers 503 with
+    /// `Retry-After: retry_after` (the service: 15 s and 30 s; a test of the page's patience: shorter).
+    pub fn with_patience(first_wait: Duration, retry_after: u64) -> Self {
+        let mut cache = OutlookCache::default();
+        cache.active.first_wait = first_wait;
+        cache.active.retry_after = retry_after;
+        cache.outlooks.first_wait = first_wait;
+        cache.outlooks.retry_after = retry_after;
+        cache
+    }
+
     /// Drops the kept lists and values of days before `today` (only today's are kept; at a million customers
     /// each day's values alone are about 200 MB).
     pub fn forget_before(&self, today: NaiveDate) {
@@ -698,7 +707,7 @@ impl OutlookCache {
             .await
     }
 
-    /// The reminder estimates for `window` on `on`.
+    /// The reminder estimates for `window` on `on` (a 503 when a first fit takes longer than a page may wait).
     pub async fn get(
         self: &Arc<Self>,
         pool: &PgPool,
@@ -706,6 +715,27 @@ impl OutlookCache {
         cal: &Calendar,
         window: &SeasonWindow,
         on: NaiveDate,
+    ) -> AppResult<Arc<Outlook>> {
+        self.get_within(
+            pool,
+            settings,
+            cal,
+            window,
+            on,
+            Some(self.outlooks.first_wait),
+        )
+        .await
+    }
+
+    /// `get`, waiting for a first fit at most `wait` (without end when `None`: a benchmark or a warm-up).
+    pub async fn get_within(
+        self: &Arc<Self>,
+        pool: &PgPool,
+        settings: &Settings,
+        cal: &Calendar,
+        window: &SeasonWindow,
+        on: NaiveDate,
+        wait: Option<Duration>,
     ) -> AppResult<Arc<Outlook>> {
         let (pool, settings, cal, window, cache) = (
             pool.clone(),
@@ -715,20 +745,24 @@ impl OutlookCache {
             self.clone(),
         );
         self.outlooks
-            .get((on, window.id.clone()), move || {
-                let (pool, settings, cal, window, cache) = (
-                    pool.clone(),
-                    settings.clone(),
-                    cal.clone(),
-                    window.clone(),
-                    cache.clone(),
-                );
-                async move {
-                    // Part of this fit: waits for the day's model however long its first fit takes.
-                    let active = cache.active_within(&pool, &settings, on, None).await?;
-                    fit_with(&pool, &settings, &cal, &window, on, active).await
-                }
-            })
+            .get_within(
+                (on, window.id.clone()),
+                move || {
+                    let (pool, settings, cal, window, cache) = (
+                        pool.clone(),
+                        settings.clone(),
+                        cal.clone(),
+                        window.clone(),
+                        cache.clone(),
+                    );
+                    async move {
+                        // Part of this fit: waits for the day's model however long its first fit takes.
+                        let active = cache.active_within(&pool, &settings, on, None).await?;
+                        fit_with(&pool, &settings, &cal, &window, on, active).await
+                    }
+                },
+                wait,
+            )
             .await
     }
 }
@@ -811,7 +845,7 @@ mod kept_tests {
                 }
             }
         };
-        match kept.get(1, fit.clone()).await {
+        match kept.get_within(1, fit.clone(), Some(kept.first_wait)).await {
             Err(AppError::Problem(p)) => {
                 assert_eq!(p.status, StatusCode::SERVICE_UNAVAILABLE);
                 assert_eq!(p.retry_after, Some(30));
@@ -820,11 +854,20 @@ mod kept_tests {
         }
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(
-            *kept.get(1, fit.clone()).await.unwrap(),
+            *kept
+                .get_within(1, fit.clone(), Some(kept.first_wait))
+                .await
+                .unwrap(),
             1,
             "the first fit, kept"
         );
-        assert_eq!(*kept.get(1, fit.clone()).await.unwrap(), 1);
+        assert_eq!(
+            *kept
+                .get_within(1, fit.clone(), Some(kept.first_wait))
+                .await
+                .unwrap(),
+            1
+        );
         assert_eq!(fits.load(Ordering::SeqCst), 1, "fitted once");
         // A fit that needs another (the reminder estimates need the day's active model) waits it out.
         assert_eq!(*kept.get_within(2, fit, None).await.unwrap(), 2);

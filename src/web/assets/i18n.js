@@ -30,6 +30,11 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? `{${k}}`));
 }
 
+/** Whether the catalogue has `key` (an optional string, such as a problem's own wording). */
+export function has(key) {
+  return catalogue[key] !== undefined;
+}
+
 /** A vocabulary word ("kind.down_jacket") in the current language. */
 export function word(group, value) {
   if (value === null || value === undefined || value === "") return "";

@@ -1,6 +1,6 @@
 // The dispatcher's screens: the call queue, campaigns, lists, customers and label sheets.
 
-import { call, get, NetworkError } from "./api.js";
+import { call, get, ApiError, NetworkError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
@@ -481,14 +481,25 @@ async function listsScreen(main, parts) {
   const box = h("div", { id: "list-box" });
   const tabs = h("nav", { class: "tabs", "aria-label": t("lists.title") }, visible.map((l) => h("a", { href: `#/lists/${l.path}`, class: l === list ? "current" : null, "aria-current": l === list ? "page" : null }, t(`list.${l.kind}`))));
   const params = () => Object.fromEntries(Object.entries(filters.read()).filter(([, v]) => v !== ""));
+  let again = null;
   const show = async (offset) => {
+    clearTimeout(again);
     replace(box, h("p", { class: "msg" }, t("common.loading")));
     await guarded(box, async () => {
-      const page = await get(`/lists/${list.path}${query({ ...params(), limit: PAGE, offset })}`);
+      let page;
+      try {
+        page = await get(`/lists/${list.path}${query({ ...params(), limit: PAGE, offset })}`);
+      } catch (e) {
+        // Still being prepared (a large company just restarted): say so, and ask again when the server says.
+        if (!(e instanceof ApiError && e.status === 503 && e.retryAfter > 0)) throw e;
+        replace(box, problemView(e), h("p", { class: "muted", id: "list-retry" }, t("lists.retrying", { s: e.retryAfter })));
+        again = setTimeout(() => box.isConnected && show(offset), e.retryAfter * 1000);
+        return;
+      }
       const { head, rows } = listRows(list, page.items);
       replace(
         box,
-        h("p", { class: "muted", id: "list-total" }, t("lists.total", { n: page.total, on: date(`${page.on}T12:00:00Z`, currentLang()) })),
+        h("p", { class: "muted", id: "list-total" }, t("lists.total", { n: Number(page.total).toLocaleString(currentLang()), on: date(`${page.on}T12:00:00Z`, currentLang()) })),
         h(
           "div",
           { class: "actions" },

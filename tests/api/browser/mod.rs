@@ -34,10 +34,16 @@ pub struct Served {
     pool: PgPool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    configure: fn(&mut AppState),
 }
 
 impl Served {
     pub async fn start(pool: PgPool) -> Served {
+        Served::start_with(pool, |_| {}).await
+    }
+
+    /// Serves a state `configure` changed first (a setting the service takes from its command line).
+    pub async fn start_with(pool: PgPool, configure: fn(&mut AppState)) -> Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut s = Served {
@@ -45,6 +51,7 @@ impl Served {
             pool,
             stop: None,
             task: None,
+            configure,
         };
         s.run(listener);
         s
@@ -52,7 +59,8 @@ impl Served {
 
     fn run(&mut self, listener: TcpListener) {
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(self.pool.clone());
+        let mut state = AppState::new(self.pool.clone());
+        (self.configure)(&mut state);
         self.task = Some(tokio::spawn(async move {
             app::serve(listener, state, async {
                 let _ = rx.await;

@@ -273,6 +273,46 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
     b.close().await;
 }
 
+/// A large company just restarted: the list's estimates are still being fitted when a dispatcher opens the list.
+/// The page says so in the dispatcher's language and shows the list by itself once the server has it.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_list_still_being_prepared_says_so_and_comes_by_itself(pool: PgPool) {
+    let (w, _) = reminder_world(pool.clone(), 3).await;
+    let (user, _) = account(&w.app, Role::Dispatcher).await;
+    // No patience at all: the first request is told to come back (503, `Retry-After: 1`) while the fit goes on.
+    let served = Served::start_with(pool.clone(), |state| {
+        state.outlook = std::sync::Arc::new(doorstep::lists::outlook::OutlookCache::with_patience(
+            Duration::ZERO,
+            1,
+        ));
+    })
+    .await;
+    let b = signed_in(&served, &user, Options::sized("zh-CN", 390, 844)).await;
+    open(&b, &served, "#/lists/reminders", "#list-retry").await;
+    let alert = b.text("#list-box [role=alert]").await;
+    assert!(alert.contains("今天的名单还在准备中"), "{alert}");
+    assert!(!alert.contains("Estimates not ready"), "{alert}");
+    let retry = b.text("#list-retry").await;
+    assert!(retry.contains("1 秒后自动重试"), "{retry}");
+    b.screenshot("office-list-being-prepared-zh-390").await;
+    // No click: the page asks again and shows the list.
+    b.until("!!document.querySelector('#list-total')", 20).await;
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#list-box [role=alert]').length;")
+            .await,
+        0
+    );
+    // The browser logs the 503 itself as a failed load; nothing else may be logged.
+    let errors = b.console_errors().await;
+    assert_clean(
+        errors
+            .into_iter()
+            .filter(|e| !e.contains("status of 503"))
+            .collect(),
+    );
+    b.close().await;
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     let (w, _) = reminder_world(pool.clone(), 7).await;
