@@ -173,12 +173,13 @@ pub async fn refresh_pickup_classes(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-         select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
+        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id, garments)
+         select pl.customer_id, g.season_class, p.collected_at, pl.pickup_id, count(distinct pl.garment_id)
            from pickup_line pl
            join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
            join pickup p on p.customer_id = pl.customer_id and p.pickup_id = pl.pickup_id
-          where pl.customer_id = $1 and pl.pickup_id = any($2) and is_cleaning(pl.service)",
+          where pl.customer_id = $1 and pl.pickup_id = any($2) and is_cleaning(pl.service)
+          group by 1, 2, 3, 4",
     )
     .bind(customer_id)
     .bind(&pickups)

@@ -210,13 +210,16 @@ async fn apply_chunk_rollups(
           where r.chunk = $chunk and not r.new and g.customer_id = r.customer_id and g.garment_id = r.garment_id",
         // A garment of this import has its class staged, one already in the database is looked up; the
         // pickups are new, so no class of theirs is there yet.
-        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-         select distinct l.customer_id,
-                coalesce(l.new_season_class, (select g.season_class from garment g
-                                               where g.customer_id = l.customer_id and g.garment_id = l.garment_id)),
-                l.collected_at, l.pickup_id
-           from import_move_line l
-          where l.chunk = $chunk and is_cleaning(l.service)",
+        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id, garments)
+         select customer_id, season_class, collected_at, pickup_id, count(distinct garment_id)
+           from (select l.customer_id, l.garment_id, l.collected_at, l.pickup_id,
+                        coalesce(l.new_season_class,
+                                 (select g.season_class from garment g
+                                   where g.customer_id = l.customer_id and g.garment_id = l.garment_id))
+                            as season_class
+                   from import_move_line l
+                  where l.chunk = $chunk and is_cleaning(l.service)) l
+          group by 1, 2, 3, 4",
         &fold,
     ] {
         once(&exec(sql)).execute(&mut *conn).await?;

@@ -478,10 +478,11 @@ pub async fn apply_pickup_rollups(
                from per_garment pg
               where g.customer_id = pg.customer_id and g.garment_id = pg.garment_id
          ), classes as (
-             insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-             select distinct l.customer_id, g.season_class, l.collected_at, l.pickup_id
+             insert into pickup_class (customer_id, season_class, collected_at, pickup_id, garments)
+             select l.customer_id, g.season_class, l.collected_at, l.pickup_id, count(distinct l.garment_id)
                from lines l join garment g on g.customer_id = l.customer_id and g.garment_id = l.garment_id
               where is_cleaning(l.service)
+              group by 1, 2, 3, 4
              on conflict do nothing
          ), intake as (
              -- A writer whose pickups are all new with every line (the seed) keeps the intake series itself,

@@ -417,18 +417,13 @@ async fn past_windows(
         "with w as (
              select * from unnest($1::timestamptz[], $2::timestamptz[]) with ordinality as w (start_at, end_at, n)
          ), sent as (
-             select customer_id, n, min(collected_at) as at
-               from (select p.customer_id, w.n, p.collected_at
-                       from w
-                       -- Only visits holding a cleaning of the outgoing class can be put-aways.
-                       join pickup_class p on p.season_class = $3
-                                          and p.collected_at >= w.start_at and p.collected_at < w.end_at
-                       join pickup_line pl on pl.customer_id = p.customer_id and pl.pickup_id = p.pickup_id
-                       join garment g on g.customer_id = pl.customer_id and g.garment_id = pl.garment_id
-                      where g.season_class = $3 and is_cleaning(pl.service)
-                      group by p.customer_id, w.n, p.pickup_id, p.collected_at
-                     having count(distinct pl.garment_id) >= $4) s
-              group by customer_id, n
+             -- A visit's class row counts the garments of that class it cleaned: the index answers alone.
+             select p.customer_id, w.n, min(p.collected_at) as at
+               from w
+               join pickup_class p on p.season_class = $3
+                                  and p.collected_at >= w.start_at and p.collected_at < w.end_at
+              where p.garments >= $4
+              group by p.customer_id, w.n
          ), called as (
              select i.customer_id, w.n, min(i.occurred_at) as at
                from w join interaction i on i.occurred_at >= w.start_at and i.occurred_at < w.end_at

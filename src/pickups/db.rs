@@ -81,10 +81,11 @@ pub async fn insert_lines(
                from per_garment pg, p
               where g.customer_id = $1 and g.garment_id = pg.garment_id and pg.garment_id <> all($8)
          ), classes as (
-             insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-             select distinct $1, g.season_class, p.collected_at, $2
+             insert into pickup_class (customer_id, season_class, collected_at, pickup_id, garments)
+             select $1, g.season_class, p.collected_at, $2, count(distinct ins.garment_id)
                from ins join garment g on g.customer_id = $1 and g.garment_id = ins.garment_id, p
               where is_cleaning(ins.service)
+              group by g.season_class, p.collected_at
              on conflict do nothing
          ), stats as (
          insert into customer_stats as cs

@@ -115,8 +115,10 @@ fn batch_moves() -> [String; 6] {
          select customer_id, pickup_id, line_no, garment_id, service, price_cents, condition_notes
            from seed_line order by customer_id, pickup_id, line_no"
             .to_owned(),
-        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id)
-         select distinct customer_id, season_class, collected_at, pickup_id from seed_line where is_cleaning(service)
+        "insert into pickup_class (customer_id, season_class, collected_at, pickup_id, garments)
+         select customer_id, season_class, collected_at, pickup_id, count(distinct garment_id)
+           from seed_line where is_cleaning(service)
+          group by 1, 2, 3, 4
           order by customer_id, season_class, collected_at, pickup_id"
             .to_owned(),
         // Every pickup is new with all its lines: the intake series is appended here, and the line trigger,

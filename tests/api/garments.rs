@@ -111,6 +111,13 @@ async fn a_pickup_worker_corrects_brand_and_size(pool: PgPool) {
     assert_eq!(g["brand"], "Max Mara Weekend");
     let sql = format!("select count(*) from garment where garment_id = '{LIU_FANG_COAT}' and colour is null and cut is null and special_size");
     assert_eq!(app.count(&sql).await, 1);
+    // The coat's visits now hold a spring/autumn garment, counted, and no longer a winter one.
+    assert_eq!(app.count(crate::helpers::PICKUP_CLASS_MISMATCHES).await, 0);
+    let sql = format!(
+        "select count(*) from pickup_class k join pickup_line pl using (customer_id, pickup_id)
+          where pl.garment_id = '{LIU_FANG_COAT}' and k.season_class = 'spring_autumn'"
+    );
+    assert!(app.count(&sql).await > 0, "the coat was cleaned before");
 }
 
 #[sqlx::test(

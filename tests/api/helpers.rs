@@ -239,3 +239,14 @@ pub fn keyed_request(uri: &str, token: &str, key: &str, body: &Value) -> Request
         .body(Body::from(body.to_string()))
         .unwrap()
 }
+
+/// Visits' season-class rows that differ from a recount of the lines: a class no cleaned garment of the visit has,
+/// one missing, or a wrong count of garments.
+pub const PICKUP_CLASS_MISMATCHES: &str = "select count(*) from pickup_class k
+    full join (select pl.customer_id, g.season_class, p.collected_at, pl.pickup_id,
+                      count(distinct pl.garment_id) as n
+                 from pickup_line pl join pickup p using (customer_id, pickup_id)
+                 join garment g using (customer_id, garment_id)
+                where is_cleaning(pl.service)
+                group by 1, 2, 3, 4) c using (customer_id, season_class, collected_at, pickup_id)
+    where k.customer_id is null or c.customer_id is null or k.garments <> c.n";

@@ -1310,6 +1310,7 @@ async fn rollups_of(pool: &PgPool, prefix: &str) -> (Vec<String>, Vec<String>, V
     .unwrap();
     let classes: Vec<String> = sqlx::query_scalar(
         "select substr(p.external_id, length($1) + 1) || ' ' || pc.season_class || ' ' || pc.collected_at
+                || ' ' || pc.garments
            from pickup_class pc join pickup p using (customer_id, pickup_id)
           where p.external_id like $1 || '%' order by 1",
     )

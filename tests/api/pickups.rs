@@ -89,6 +89,16 @@ async fn new_garments_carry_the_rollups_their_lines_give(pool: PgPool) {
         cleaned, 2,
         "the coat and the jacket were cleaned, the scarf only pressed"
     );
+    // The visit held three winter garments cleaned (two new, the known coat); the pressed scarf is not one.
+    assert_eq!(
+        app.count(
+            "select garments::bigint from pickup_class
+              where collected_at = '2026-11-21T02:00:00Z' and season_class = 'winter'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(app.count(crate::helpers::PICKUP_CLASS_MISMATCHES).await, 0);
 }
 
 #[sqlx::test(

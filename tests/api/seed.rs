@@ -78,16 +78,11 @@ async fn assert_service_rollups(pool: &PgPool) {
           where g.last_price_cents is distinct from c.price",
     )
     .await;
-    // Each visit's season classes are exactly those of the garments it cleaned.
+    // Each visit's season classes are exactly those of the garments it cleaned, with how many of each.
     assert_none(
         pool,
         "visits' season classes",
-        "select count(*) from pickup_class k
-           full join (select distinct pl.customer_id, g.season_class, p.collected_at, pl.pickup_id
-                        from pickup_line pl join pickup p using (customer_id, pickup_id)
-                        join garment g using (customer_id, garment_id)
-                       where is_cleaning(pl.service)) c using (customer_id, season_class, collected_at, pickup_id)
-          where k.customer_id is null or c.customer_id is null",
+        crate::helpers::PICKUP_CLASS_MISMATCHES,
     )
     .await;
     // The decayed spend sums, folded visit by visit in time order.
