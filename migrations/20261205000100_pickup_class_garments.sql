@@ -3,6 +3,9 @@
 -- from this index alone instead of joining every visit in the window to its lines and garments (at a million
 -- customers a 6 GB scan of the lines on every fit).
 alter table pickup_class add column garments int;
+-- Rebuilt below with the count; dropped first so the backfill does not write every row into it twice.
+drop index if exists pickup_class_time_idx;
+set local work_mem = '256MB';
 
 update pickup_class k
    set garments = c.garments
@@ -18,5 +21,4 @@ delete from pickup_class where garments is null;
 alter table pickup_class alter column garments set not null,
     add constraint pickup_class_garments_positive check (garments > 0);
 
-drop index if exists pickup_class_time_idx;
 create index pickup_class_time_idx on pickup_class (season_class, collected_at) include (customer_id, garments);
