@@ -31,7 +31,7 @@ const FRESH: Duration = Duration::from_secs(600);
 const SAMPLED_CUSTOMERS: usize = 20_000;
 /// Fits kept (list day × window) before the oldest are dropped.
 const KEPT_FITS: usize = 8;
-/// How long a list request waits for a first fit (after a restart, about three minutes at a million customers)
+/// How long a list request waits for a first fit (after a restart, half a minute or more at a million customers)
 /// before it answers 503 with `Retry-After`; under the staff page's own 20-second patience.
 const FIRST_FIT_WAIT: Duration = Duration::from_secs(15);
 /// When a caller told the estimates are not ready should ask again, in seconds.

@@ -297,7 +297,7 @@ const ONE_BY_ONE: usize = 8;
 
 /// Takes `gone` out of the sorted `sorted` (each value once; one not there is ignored) and puts `added` in, keeping
 /// it sorted: one pass for a batch of changes, where an insert or removal each would move half of a million
-/// values (a hundred changed customers cost 0.2 s that way).
+/// values (2,000 changed customers cost 0.4-0.8 s of a page that way at a million).
 fn replace_sorted(sorted: &mut Vec<f64>, mut gone: Vec<f64>, mut added: Vec<f64>) {
     // A few moves of memory are cheaper than a pass that compares every value.
     if gone.len() + added.len() <= ONE_BY_ONE {
