@@ -35,6 +35,16 @@ export function has(key) {
   return catalogue[key] !== undefined;
 }
 
+/**
+ * A server problem in the page's language: the catalogue's `problem.<slug>` (title), `.detail` and `.hint` where
+ * it words that problem, the server's own words otherwise.
+ */
+export function problemWords(err) {
+  const key = `problem.${String(err.type || "").replace("urn:doorstep:problem:", "")}`;
+  const own = (k, server) => (has(k) ? t(k) : server || "");
+  return { title: own(key, err.title), detail: own(`${key}.detail`, err.detail), hint: own(`${key}.hint`, err.hint) };
+}
+
 /** A vocabulary word ("kind.down_jacket") in the current language. */
 export function word(group, value) {
   if (value === null || value === undefined || value === "") return "";

@@ -2,7 +2,7 @@
 
 import { call, ApiError, NetworkError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, has } from "./i18n.js";
+import { t, problemWords } from "./i18n.js";
 
 /** A server problem (or a network failure) as an alert naming each field. */
 export function problemView(err) {
@@ -13,14 +13,12 @@ export function problemView(err) {
     return h("div", { class: "msg error", role: "alert" }, String(err && err.message ? err.message : err));
   }
   const items = (err.errors || []).map((e) => h("li", {}, `${e.field}: ${e.message}`));
-  // A problem the catalogue words itself is shown in the page's language; any other in the server's words.
-  const slug = `problem.${err.type.replace("urn:doorstep:problem:", "")}`;
-  const own = has(slug);
+  const words = problemWords(err);
   return h(
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
-    h("strong", {}, own ? t(slug) : err.title || t("error.generic")),
-    own && has(`${slug}.detail`) ? h("p", {}, t(`${slug}.detail`)) : err.detail ? h("p", {}, err.detail) : null,
+    h("strong", {}, words.title || t("error.generic")),
+    words.detail ? h("p", {}, words.detail) : null,
     items.length ? h("ul", {}, items) : null,
   );
 }

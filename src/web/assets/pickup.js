@@ -2,7 +2,7 @@
 
 import { call, get, ApiError, NetworkError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
-import { t, word, currentLang } from "./i18n.js";
+import { t, word, currentLang, problemWords } from "./i18n.js";
 import { money, parseYuan, date, dateTime, grouped, priceFor, nowIso } from "./format.js";
 import { scanCode, scanPhoto, shrinkPhoto, startViewfinder, feedback } from "./scan.js";
 import * as outbox from "./outbox.js";
@@ -38,12 +38,13 @@ function problemView(err) {
     return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
   }
   const items = (err.errors || []).map((e) => h("li", {}, `${e.field}: ${e.message}`));
+  const words = problemWords(err);
   return h(
     "div",
-    { class: "msg error", role: "alert" },
-    h("strong", {}, err.title || t("error.generic")),
-    err.detail ? h("p", {}, err.detail) : null,
-    err.hint ? h("p", { class: "hint" }, err.hint) : null,
+    { class: "msg error", role: "alert", "data-problem": err.type || null },
+    h("strong", {}, words.title || t("error.generic")),
+    words.detail ? h("p", {}, words.detail) : null,
+    words.hint ? h("p", { class: "hint" }, words.hint) : null,
     items.length ? h("ul", {}, items) : null,
   );
 }

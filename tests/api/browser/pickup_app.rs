@@ -64,6 +64,23 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     let code = b.wait_for("#code", 10).await;
     // The code field has focus, so a USB scanner's keystrokes land in it.
     assert_eq!(b.eval("return document.activeElement.id;").await, "code");
+    // A well-formed label nobody has is said in the worker's language, not the server's English.
+    let stranger = doorstep::domain::code::DoorCode::generate(&mut rand::thread_rng());
+    code.send_keys(&format!("{}\n", stranger.as_str()))
+        .await
+        .unwrap();
+    b.until(
+        "!!document.querySelector('[data-problem=\"urn:doorstep:problem:unknown-label\"]')",
+        10,
+    )
+    .await;
+    let alert = b.text("[data-problem]").await;
+    assert!(alert.contains("未知门牌标签"), "{alert}");
+    assert!(alert.contains("没有客户使用这个门牌标签"), "{alert}");
+    assert!(!alert.contains("Unknown label"), "{alert}");
+    b.screenshot("pickup-unknown-label-zh").await;
+    let code = b.wait_for("#code", 10).await;
+    code.clear().await.unwrap();
     code.send_keys(&format!("{}\n", LIU_FANG_CODE.to_lowercase()))
         .await
         .unwrap();
@@ -105,7 +122,9 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     );
     let errors = b.console_errors().await;
     assert!(
-        errors.iter().all(|e| e.contains("401")),
+        errors
+            .iter()
+            .all(|e| e.contains("401") || e.contains("/api/v1/scans") && e.contains("404")),
         "console errors: {errors:?}"
     );
     b.close().await;
