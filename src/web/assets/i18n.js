@@ -30,18 +30,13 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? `{${k}}`));
 }
 
-/** Whether the catalogue has `key` (an optional string, such as a problem's own wording). */
-export function has(key) {
-  return catalogue[key] !== undefined;
-}
-
 /**
  * A server problem in the page's language: the catalogue's `problem.<slug>` (title), `.detail` and `.hint` where
  * it words that problem, the server's own words otherwise.
  */
 export function problemWords(err) {
   const key = `problem.${String(err.type || "").replace("urn:doorstep:problem:", "")}`;
-  const own = (k, server) => (has(k) ? t(k) : server || "");
+  const own = (k, server) => (catalogue[k] !== undefined ? t(k) : server || "");
   return { title: own(key, err.title), detail: own(`${key}.detail`, err.detail), hint: own(`${key}.hint`, err.hint) };
 }
 
