@@ -598,15 +598,16 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
             *kept = Some((at, value.clone()));
             Ok::<_, AppError>((at, value))
         });
-        let Some(wait) = wait else {
-            return task
-                .await
-                .map_err(|e| anyhow::anyhow!("fitting the list estimates: {e}"))?;
+        let finished = match wait {
+            None => Some(task.await),
+            // No patience: told at once while the fit goes on (a zero timer still lets a fast fit win the race).
+            Some(wait) if wait.is_zero() => None,
+            Some(wait) => tokio::time::timeout(wait, task).await.ok(),
         };
-        match tokio::time::timeout(wait, task).await {
-            Ok(Ok(fitted)) => fitted,
-            Ok(Err(e)) => Err(anyhow::anyhow!("fitting the list estimates: {e}").into()),
-            Err(_) => Err(AppError::problem(
+        match finished {
+            Some(Ok(fitted)) => fitted,
+            Some(Err(e)) => Err(anyhow::anyhow!("fitting the list estimates: {e}").into()),
+            None => Err(AppError::problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "estimates-not-ready",
                 "Estimates not ready",
