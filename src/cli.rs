@@ -125,6 +125,9 @@ enum BenchCommand {
         /// Entries scored from the top of each list.
         #[arg(long, default_value_t = 100)]
         top: usize,
+        /// The window scored (e.g. `2025-early_winter`) when two are open on the truth's day.
+        #[arg(long)]
+        window: Option<String>,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -305,11 +308,12 @@ impl Cli {
                     BenchCommand::Quality {
                         truth,
                         top,
+                        window,
                         db: cfg,
                     },
             }) => {
                 let pool = db::connect_and_migrate(&cfg).await?;
-                let b = crate::bench::quality::QualityBench { truth, top };
+                let b = crate::bench::quality::QualityBench { truth, top, window };
                 print!("{}", crate::bench::quality::run(&pool, &b).await?);
                 Ok(())
             }

@@ -22,6 +22,8 @@ pub struct QualityBench {
     pub truth: PathBuf,
     /// How many of each list's first entries are scored.
     pub top: usize,
+    /// The window scored, when the truth's day lies in more than one.
+    pub window: Option<String>,
 }
 
 /// What one customer truly holds for the window on the list day.
@@ -98,13 +100,13 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
     let settings = Settings::default();
     let cal = Calendar::load(pool).await?;
     let window = cal
-        .pick("window", None, on, None)
+        .pick("window", b.window.as_deref(), on, None)
         .map_err(|e| anyhow::anyhow!("no season window for {on}: {e:?}"))?;
     let top = b.top.max(1);
 
     // Who may be called at all, by the rule every list shares: not do-not-contact, no call, visit or pickup
     // within the contact cap.
-    let since = settings.clock.start_of(on) - chrono::Duration::days(settings.contact_cap_days);
+    let (since, contact_until) = reminders::contact_span(&settings, on, settings.contact_cap_days);
     let until = settings.clock.start_of(on);
     let callable: HashSet<Uuid> = sqlx::query_scalar(
         "select c.customer_id from customer c
@@ -115,7 +117,7 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
                                and p.collected_at > $1 and p.collected_at <= $2)",
     )
     .bind(since)
-    .bind(until)
+    .bind(contact_until)
     .fetch_all(pool)
     .await?
     .into_iter()

@@ -149,6 +149,20 @@ pub async fn compute(
     finish(pool, settings, outlook, q, rows, total, page, None).await
 }
 
+/// The contacts (calls, visits, pickups) that keep a customer off the list of day `on`: those in `(since, until]`,
+/// the list day and the `cap_days - 1` days before it (called 14 days ago is callable again under a 14-day cap).
+pub fn contact_span(
+    settings: &Settings,
+    on: NaiveDate,
+    cap_days: i64,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let until = settings.clock.start_of(on + chrono::Duration::days(1));
+    (
+        until - chrono::Duration::days(cap_days.clamp(0, 365)),
+        until,
+    )
+}
+
 /// Every candidate (or those of `only`) scored with `outlook`, in no particular order.
 async fn candidates(
     db: impl sqlx::PgExecutor<'_>,
@@ -159,7 +173,7 @@ async fn candidates(
 ) -> AppResult<Vec<Candidate>> {
     let window_start = settings.clock.start_of(q.window.starts_on);
     let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
-    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
+    let (contact_since, day_end) = contact_span(settings, q.on, q.cap_days);
     let filter = match only {
         Some(_) => "g.season_class = $1 and g.customer_id = any($7)",
         None => "g.season_class = $1",
@@ -180,11 +194,11 @@ async fn candidates(
              select customer_id from customer where do_not_contact {only_skip}
              union
              select customer_id from interaction
-              where kind in ('call', 'visit') and occurred_at > $4 - make_interval(days => $6) and occurred_at <= $4
+              where kind in ('call', 'visit') and occurred_at > $6 and occurred_at <= $4
                 {only_skip}
              union
              select customer_id from pickup
-              where collected_at > $4 - make_interval(days => $6) and collected_at <= $4 {only_skip}
+              where collected_at > $6 and collected_at <= $4 {only_skip}
              union
              select b.customer_id from pickup_booking b
               where b.booked_for >= $5 {only_booking}
@@ -211,7 +225,7 @@ async fn candidates(
         .bind(window_start)
         .bind(day_end)
         .bind(q.on)
-        .bind(i32::try_from(q.cap_days).unwrap_or(i32::MAX));
+        .bind(contact_since);
     if let Some(ids) = only {
         query = query.bind(ids);
     }

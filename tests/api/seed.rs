@@ -267,6 +267,7 @@ async fn the_ground_truth_matches_the_database_and_scores_the_lists(pool: PgPool
         &doorstep::bench::quality::QualityBench {
             truth: path,
             top: 20,
+            window: None,
         },
     )
     .await
