@@ -7,6 +7,11 @@ use crate::domain::SeasonClass;
 
 /// Weight, in windows, of everyone's hazard in one customer's estimate.
 pub const PRIOR_WINDOWS: f64 = 2.0;
+/// Past windows measured against their customer's habit (from the customer's other windows) needed before
+/// lateness, rather than the calendar day, sets the hazard of a customer with a usual day.
+pub const MIN_HABIT_WINDOWS: usize = 50;
+/// Days of lateness (either way) the habit hazard is kept for; beyond it, the last day's counts stand.
+const MAX_LATENESS: i64 = 400;
 
 /// Which pickups look like putting the outgoing season's clothes away.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
@@ -84,22 +89,30 @@ struct Counts {
 
 impl Counts {
     fn add(&mut self, w: &PastWindow) {
+        self.add_shifted(w, 0);
+    }
+
+    /// Counts window day `d` at index `d + shift` (a shift of `MAX_LATENESS - usual` counts lateness).
+    fn add_shifted(&mut self, w: &PastWindow, shift: i64) {
         let (risk_days, sent_on) = match w.outcome {
             Outcome::Sent(d) if d < w.length => (d + 1, Some(d)),
             // A "sent" day past the window's end is outside the window: nothing was sent in it.
             Outcome::Sent(_) | Outcome::Nothing => (w.length, None),
             Outcome::Called(d) => (d.min(w.length), None),
         };
-        let need = risk_days as usize;
-        if self.at_risk.len() < need {
-            self.at_risk.resize(need, 0.0);
-            self.sent.resize(need, 0.0);
+        let index = |d: u32| usize::try_from(i64::from(d) + shift).ok();
+        let (Some(first), Some(end)) = (index(0), index(risk_days)) else {
+            return;
+        };
+        if self.at_risk.len() < end {
+            self.at_risk.resize(end, 0.0);
+            self.sent.resize(end, 0.0);
         }
-        for r in &mut self.at_risk[..need] {
+        for r in &mut self.at_risk[first..end] {
             *r += 1.0;
         }
-        if let Some(d) = sent_on {
-            self.sent[d as usize] += 1.0;
+        if let Some(i) = sent_on.and_then(index) {
+            self.sent[i] += 1.0;
         }
     }
 
@@ -116,24 +129,93 @@ impl Counts {
 /// Each past window of a customer ends one of three ways: a put-away-like pickup on some day of the window
 /// (sent unprompted), a call before any such pickup (prompted; what followed says nothing about sending
 /// unprompted), or nothing. A discrete-time hazard per window day, the customer's own shrunk towards
-/// everyone's, gives P(not sent without a call by the window's end | not sent by day d).
+/// everyone's, gives P(not sent without a call by the window's end | not sent by day d). For a customer who
+/// has a usual day, "everyone's" is everyone's hazard by lateness against their own habit (learnt with
+/// [`SendingHazard::learn_habits`]): someone three weeks past their usual day is unlikely to send, whatever
+/// the calendar day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendingHazard {
     counts: Counts,
+    /// Counts by lateness (window day minus the customer's usual day from their other windows), at index
+    /// lateness + `MAX_LATENESS`.
+    habit: Counts,
     /// Windows the estimate rests on.
     pub windows: usize,
+    /// Windows measured against their customer's habit.
+    pub habit_windows: usize,
+    /// Windows seen to the end without a call, and how many of them passed without a put-away.
+    decided: f64,
+    skipped: f64,
 }
 
 impl SendingHazard {
     /// Pools every customer's past windows.
     pub fn fit<'a>(windows: impl IntoIterator<Item = &'a PastWindow>) -> SendingHazard {
         let mut counts = Counts::default();
-        let mut n = 0;
+        let (mut n, mut decided, mut skipped) = (0, 0.0, 0.0);
         for w in windows {
             counts.add(w);
             n += 1;
+            let (d, s) = skips(std::slice::from_ref(w));
+            decided += d;
+            skipped += s;
         }
-        SendingHazard { counts, windows: n }
+        SendingHazard {
+            counts,
+            habit: Counts::default(),
+            windows: n,
+            habit_windows: 0,
+            decided,
+            skipped,
+        }
+    }
+
+    /// P(a customer with these past windows lets a whole window pass without putting away): their own share
+    /// of such windows shrunk towards everyone's by [`PRIOR_WINDOWS`] pseudo-windows. However late it is, a
+    /// customer still here has not sent yet with at least this chance.
+    pub fn p_skip(&self, own: &[PastWindow]) -> f64 {
+        let everyone = if self.decided > 0.0 {
+            self.skipped / self.decided
+        } else {
+            1.0
+        };
+        let (decided, skipped) = skips(own);
+        (skipped + PRIOR_WINDOWS * everyone) / (decided + PRIOR_WINDOWS)
+    }
+
+    /// Learns the hazard by lateness from customers with several past windows: each window is measured
+    /// against the usual day of the customer's other windows (so a window never explains itself).
+    pub fn learn_habits<'a>(&mut self, customers: impl IntoIterator<Item = &'a [PastWindow]>) {
+        let mut others = Vec::new();
+        for own in customers {
+            if own.len() < 2 {
+                continue;
+            }
+            for (i, w) in own.iter().enumerate() {
+                others.clear();
+                others.extend(
+                    own.iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, w)| *w),
+                );
+                if let Some(usual) = usual_day(&others) {
+                    self.habit
+                        .add_shifted(w, MAX_LATENESS - usual.round() as i64);
+                    self.habit_windows += 1;
+                }
+            }
+        }
+    }
+
+    /// P(a customer whose usual day is `usual` sends on `day` | not sent before it), when enough habits were
+    /// learnt.
+    fn by_habit(&self, usual: f64, day: usize) -> Option<f64> {
+        if self.habit_windows < MIN_HABIT_WINDOWS {
+            return None;
+        }
+        let lateness = (day as i64 - usual.round() as i64).clamp(-MAX_LATENESS, MAX_LATENESS - 1);
+        Some(self.habit.hazard((lateness + MAX_LATENESS) as usize))
     }
 
     /// P(a customer of the population sends on `day` | not sent before it).
@@ -142,23 +224,51 @@ impl SendingHazard {
     }
 
     /// P(not sent without a call by the end of a `length`-day window | not sent in its first `day` days),
-    /// for a customer with these past windows: their own day hazard shrunk towards everyone's by
-    /// [`PRIOR_WINDOWS`] pseudo-windows. With no history at all (nobody's), it is 1: nothing suggests they
+    /// for a customer with these past windows: their own day hazard shrunk by [`PRIOR_WINDOWS`] pseudo-windows
+    /// towards everyone's at the same lateness against their usual day, or on the same window day when they have
+    /// none (or too few habits were learnt). With no history at all (nobody's), it is 1: nothing suggests they
     /// will send unprompted.
     pub fn p_not_sent_by_end(&self, own: &[PastWindow], length: u32, day: u32) -> f64 {
         let mut mine = Counts::default();
         for w in own {
             mine.add(w);
         }
+        let usual = usual_day(own);
         let mut p = 1.0;
         for d in day as usize..length as usize {
             let r = mine.at_risk.get(d).copied().unwrap_or(0.0);
             let s = mine.sent.get(d).copied().unwrap_or(0.0);
-            let h = (s + PRIOR_WINDOWS * self.population(d)) / (r + PRIOR_WINDOWS);
+            let prior = usual
+                .and_then(|u| self.by_habit(u, d))
+                .unwrap_or_else(|| self.population(d));
+            let h = (s + PRIOR_WINDOWS * prior) / (r + PRIOR_WINDOWS);
             p *= 1.0 - h.clamp(0.0, 1.0);
         }
         p
     }
+}
+
+/// P(still a customer | no put-away yet this window), from P(still a customer) before that evidence and the chance
+/// `quiet` that a customer still here would not have sent by now: someone gone never sends.
+pub fn active_given_quiet(p_active: f64, quiet: f64) -> f64 {
+    let (p, q) = (p_active.clamp(0.0, 1.0), quiet.clamp(0.0, 1.0));
+    let evidence = p * q + (1.0 - p);
+    if evidence > 0.0 {
+        p * q / evidence
+    } else {
+        p
+    }
+}
+
+/// Of these windows: how many were seen to their end without a call, and how many of those without a put-away.
+fn skips(windows: &[PastWindow]) -> (f64, f64) {
+    windows
+        .iter()
+        .fold((0.0, 0.0), |(d, s), w| match w.outcome {
+            Outcome::Called(_) => (d, s),
+            Outcome::Sent(_) if w.sent_day().is_some() => (d + 1.0, s),
+            Outcome::Sent(_) | Outcome::Nothing => (d + 1.0, s + 1.0),
+        })
 }
 
 /// The customer's usual sending day: the median day of their unprompted put-away-like pickups (the mean of
@@ -317,5 +427,58 @@ mod tests {
             outcome: Outcome::Sent(50),
         };
         assert_eq!(SendingHazard::fit(&[late]).population(5), 0.0);
+    }
+
+    #[test]
+    fn lateness_against_the_customers_own_habit_sets_their_hazard() {
+        // Customers keep their own day (spread over days 10-70) within a few days, window after window.
+        let customers: Vec<Vec<PastWindow>> = (0..300u32)
+            .map(|i| {
+                let day = 10 + i % 61;
+                vec![sent(day), sent(day + i % 3), sent(day + 2 - i % 3)]
+            })
+            .collect();
+        let all: Vec<PastWindow> = customers.iter().flatten().copied().collect();
+        let by_day = SendingHazard::fit(&all);
+        let mut by_habit = by_day.clone();
+        by_habit.learn_habits(customers.iter().map(Vec::as_slice));
+        assert_eq!(by_habit.habit_windows, 900);
+        let early = [sent(14), sent(15), sent(16)];
+        // Day 35: twenty days past their day. By the calendar, half the company is still to send; by habit,
+        // hardly anyone that late still does.
+        let calendar = by_day.p_not_sent_by_end(&early, 92, 35);
+        let habit = by_habit.p_not_sent_by_end(&early, 92, 35);
+        assert!(calendar < 0.6, "{calendar}");
+        assert!(habit > 0.9, "{habit}");
+        // Someone whose day is still ahead will most likely send.
+        let late = [sent(59), sent(60), sent(61)];
+        assert!(by_habit.p_not_sent_by_end(&late, 92, 35) < 0.1);
+        // Too few habits learnt: the calendar answer.
+        let mut few = by_day.clone();
+        few.learn_habits(customers[..10].iter().map(Vec::as_slice));
+        assert_eq!(few.p_not_sent_by_end(&early, 92, 35), calendar);
+    }
+
+    #[test]
+    fn skipping_a_window_is_the_customers_own_share_shrunk_to_everyones() {
+        let called = PastWindow {
+            length: 92,
+            outcome: Outcome::Called(3),
+        };
+        // A quarter of the windows seen to their end passed without a put-away; calls say nothing.
+        let all = [sent(10), sent(20), sent(30), NOTHING, called, called];
+        let h = SendingHazard::fit(&all);
+        assert!((h.p_skip(&[]) - 0.25).abs() < 1e-12);
+        assert!((h.p_skip(&[NOTHING, NOTHING]) - (2.0 + 0.5) / 4.0).abs() < 1e-12);
+        assert!((h.p_skip(&[sent(5), sent(6), called]) - 0.5 / 4.0).abs() < 1e-12);
+        assert_eq!(SendingHazard::fit(&[]).p_skip(&[]), 1.0);
+    }
+
+    #[test]
+    fn not_having_sent_yet_is_evidence_of_having_left() {
+        assert!((active_given_quiet(0.9, 1.0) - 0.9).abs() < 1e-12);
+        assert!((active_given_quiet(0.9, 0.1) - 0.09 / 0.19).abs() < 1e-12);
+        assert_eq!(active_given_quiet(1.0, 0.0), 1.0);
+        assert_eq!(active_given_quiet(0.0, 0.5), 0.0);
     }
 }

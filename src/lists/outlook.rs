@@ -70,7 +70,7 @@ pub struct OutlookSummary {
 /// What the estimates say about one customer for the window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerOutlook {
-    /// P(still a customer) on the list day.
+    /// P(still a customer) on the list day, knowing they have not put the season away yet this window.
     pub p_active: f64,
     /// P(a garment is not sent without a call by the window's end): no unprompted put-away, or one that
     /// leaves it out.
@@ -185,17 +185,22 @@ impl Outlook {
     /// The estimates for one customer (a customer unknown to the fit, new since, counts as active).
     pub fn customer(&self, id: Uuid) -> CustomerOutlook {
         let own = self.own.get(&id).map_or(&[][..], Vec::as_slice);
+        let mut p_active = self.active.p_active(id);
         let p_not_sent = match (&self.hazard, self.sent_this_window.get(&id)) {
             // Already put the season away this window: what is left stays unless someone calls.
             (_, Some(d)) if *d < self.day => 1.0,
             (Some(h), _) => {
+                // Someone gone never puts away; someone still here has not yet with chance `quiet` (at
+                // least their chance of skipping a window): not having sent by today lowers P(active).
+                let quiet = h.p_not_sent_by_end(own, self.day, 0).max(h.p_skip(own));
+                p_active = timing::active_given_quiet(p_active, quiet);
                 let none = h.p_not_sent_by_end(own, self.length, self.day);
                 none + (1.0 - none) * (1.0 - self.summary.put_away_share)
             }
             (None, _) => 1.0,
         };
         CustomerOutlook {
-            p_active: self.active.p_active(id),
+            p_active,
             p_not_sent,
             usual_day: timing::usual_day(own),
             sends_seen: own.iter().filter_map(PastWindow::sent_day).count(),
@@ -336,7 +341,11 @@ async fn fit_with(
         .flatten()
         .filter_map(PastWindow::sent_day)
         .count();
-    let hazard = (past_sends >= MIN_SENDS).then(|| SendingHazard::fit(own.values().flatten()));
+    let hazard = (past_sends >= MIN_SENDS).then(|| {
+        let mut h = SendingHazard::fit(own.values().flatten());
+        h.learn_habits(own.values().map(Vec::as_slice));
+        h
+    });
     let length = u32::try_from((window.ends_on - window.starts_on).num_days() + 1).unwrap_or(1);
     let day = u32::try_from(
         (on - window.starts_on)

@@ -85,7 +85,8 @@ pub struct ReminderEntry {
     pub(crate) expected_value_cents: i64,
     /// The same, each garment weighted by its chance of still being worn.
     pub(crate) in_use_value_cents: i64,
-    /// Chance the customer is still a customer (rounded to 0.001).
+    /// Chance the customer is still a customer, knowing they have not put the season away yet this window
+    /// (rounded to 0.001).
     pub(crate) p_active: f64,
     /// Chance they would not send the season's clothes by the window's end without a call (rounded to 0.001).
     pub(crate) p_not_sent: f64,
