@@ -124,6 +124,19 @@ fn ordered_id(ms: u64, index: usize, row: usize, low: Uuid) -> Uuid {
 }
 
 impl CustomerPlan {
+    /// The garments the company has seen: those in a visit of the history. The others (kept at home, cleaned
+    /// elsewhere, or first brought after `today`) are in the ground truth only.
+    pub(crate) fn garments_seen(&self) -> impl Iterator<Item = &GarmentPlan> {
+        let seen: std::collections::HashSet<Uuid> = self
+            .pickups
+            .iter()
+            .flat_map(|p| p.lines.iter().map(|l| l.garment_id))
+            .collect();
+        self.garments
+            .iter()
+            .filter(move |g| seen.contains(&g.garment_id))
+    }
+
     /// Gives the customer, its garments and its pickups (past and planned) time-ordered ids: customer `index`
     /// of `seed`, planned for `today`.
     pub(crate) fn number_ids(&mut self, seed: u64, today: NaiveDate, index: usize) {

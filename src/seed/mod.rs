@@ -105,7 +105,7 @@ impl SeedCounts {
     fn of(plan: &CustomerPlan) -> Self {
         Self {
             customers: 1,
-            garments: plan.garments.len() as u64,
+            garments: plan.garments_seen().count() as u64,
             pickups: plan.pickups.len() as u64,
             lines: plan.pickups.iter().map(|p| p.lines.len() as u64).sum(),
             interactions: plan.interactions.len() as u64,

@@ -201,7 +201,7 @@ pub(super) async fn write_batch(
             .iter()
             .map(|g| (g.garment_id, (g.fields.season_class, g.fields.category)))
             .collect();
-        for g in &plan.garments {
+        for g in plan.garments_seen() {
             let f = &g.fields;
             rows.garments
                 .uuid(id)
