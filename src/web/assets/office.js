@@ -210,8 +210,9 @@ function filterInputs(list, values = {}) {
   return { fields, read };
 }
 
-/** Why an entry ranks where it does, in the page's language, from its fields (the server's `reason` is English, for CSVs). */
-function reasonText(x) {
+/** Why an entry ranks where it does, in the page's language, from its fields (the server's `reason` is English, for CSVs);
+ * lateness is counted to `asOf`, the list's day (a past day's list says how late they were then). */
+function reasonText(x, asOf = todayIso()) {
   const n = (v) => Number.isFinite(v);
   const parts = [];
   if (n(x.outstanding) && n(x.expected_value_cents)) {
@@ -224,7 +225,7 @@ function reasonText(x) {
       parts.push(kinds.join(currentLang() === "en" ? ", " : "、"));
     }
     if (x.usual && x.usual.usual_date) {
-      const late = Math.round((Date.parse(todayIso()) - Date.parse(x.usual.usual_date)) / 86400000);
+      const late = Math.round((Date.parse(asOf) - Date.parse(x.usual.usual_date)) / 86400000);
       const when = date(x.usual.usual_date, currentLang());
       parts.push(late > 0 ? t("reason.usual_late", { date: when, days: late }) : t("reason.usual", { date: when }));
     }
@@ -253,7 +254,7 @@ function reasonText(x) {
   return parts.join(currentLang() === "en" ? "; " : "；");
 }
 
-function listRows(list, items) {
+function listRows(list, items, on) {
   if (list.kind === "customer_value") {
     return {
       head: ["#", t("field.name"), t("lists.tier"), t("lists.stage"), { label: t("lists.pickups"), num: true }, { label: t("lists.spend"), num: true }],
@@ -269,7 +270,7 @@ function listRows(list, items) {
         h("td", {}, x.rank),
         h("td", {}, h("a", { href: `#/customers/${x.customer_id}` }, x.name), x.open_complaint ? h("span", { class: "tag danger" }, t("card.open_complaint")) : null),
         h("td", {}, x.phone ? h("a", { href: `tel:${x.phone}` }, x.phone) : ""),
-        h("td", { class: "reason-cell" }, reasonText(x)),
+        h("td", { class: "reason-cell" }, reasonText(x, on)),
       ),
     ),
   };
@@ -298,7 +299,7 @@ async function newCampaignScreen(main, kind) {
     await guarded(preview, async () => {
       const page = await get(`/lists/${list.path}${query({ ...params(), limit: 10 })}`);
       const total = max.value ? Math.min(Number(max.value), page.total) : page.total;
-      const { head, rows } = listRows(list, page.items);
+      const { head, rows } = listRows(list, page.items, page.on);
       replace(preview, h("p", { class: "msg", id: "preview-total", dataset: { total } }, t("campaigns.preview_total", { n: total })), table(head, rows));
       create.disabled = total === 0;
     });
@@ -496,7 +497,7 @@ async function listsScreen(main, parts) {
         again = setTimeout(() => box.isConnected && show(offset), e.retryAfter * 1000);
         return;
       }
-      const { head, rows } = listRows(list, page.items);
+      const { head, rows } = listRows(list, page.items, page.on);
       replace(
         box,
         h("p", { class: "muted", id: "list-total" }, t("lists.total", { n: Number(page.total).toLocaleString(currentLang()), on: date(`${page.on}T12:00:00Z`, currentLang()) })),

@@ -273,6 +273,61 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
     b.close().await;
 }
 
+/// A list asked for a past day says how late a customer's usual put-away was on that day, not today.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_past_days_list_counts_lateness_to_its_own_day(pool: PgPool) {
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 4, 10).unwrap();
+    let options = doorstep::seed::SeedOptions {
+        today: on,
+        batch_size: 100,
+        parallel: 2,
+        ..doorstep::seed::SeedOptions::new(300, 2, 11)
+    };
+    doorstep::seed::seed(&pool, options).await.unwrap();
+    let app = TestApp::new(pool.clone()).await;
+    let (user, token) = account(&app, Role::Dispatcher).await;
+    let page = app
+        .get(
+            "/api/v1/lists/reminders?window=2026-spring&on=2026-04-10&limit=20",
+            &token,
+        )
+        .await
+        .ok(StatusCode::OK);
+    let late: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["usual"]["usual_date"].as_str())
+        .map(|d| (on - d.parse::<chrono::NaiveDate>().unwrap()).num_days())
+        .filter(|days| *days > 0)
+        .collect();
+    assert!(
+        !late.is_empty(),
+        "someone on the first page is late: {page}"
+    );
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, Options::sized("en", 1280, 800)).await;
+    open(
+        &b,
+        &served,
+        "#/lists/reminders/window=2026-spring&on=2026-04-10",
+        "#list-total",
+    )
+    .await;
+    let reasons = b
+        .eval("return [...document.querySelectorAll('.reason-cell')].slice(0, 20).map(e => e.textContent).join(' | ');")
+        .await;
+    let reasons = reasons.as_str().unwrap();
+    for days in &late {
+        assert!(
+            reasons.contains(&format!("({days} days ago)")),
+            "{days} days late on 2026-04-10: {reasons}"
+        );
+    }
+    assert_clean(b.console_errors().await);
+    b.close().await;
+}
+
 /// A large company just restarted: the list's estimates are still being fitted when a dispatcher opens the list.
 /// The page says so in the dispatcher's language and shows the list by itself once the server has it.
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
