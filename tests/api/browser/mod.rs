@@ -4,6 +4,7 @@
 mod figures;
 mod office;
 mod office_figures;
+mod office_lists;
 mod pickup_app;
 
 use std::net::SocketAddr;
