@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use serde_json::Value;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use doorstep::domain::{GarmentKind, Material, SeasonClass};
@@ -244,7 +244,16 @@ async fn todays_kept_lists_equal_the_exact_ones_after_every_kind_of_write(pool: 
 
     // A pickup of everything outstanding, a partial pickup, do-not-contact, a call, storage, a booking, a
     // garment reclassified: each moves or drops a customer.
-    w.pickup(id(&list[0]), &day, &garments(&list[0])).await;
+    // The first through the API, as a pickup worker records it.
+    let lines: Vec<Value> = garments(&list[0])
+        .iter()
+        .map(|(g, price)| json!({"garment_id": g, "service": "dry_clean", "price_cents": price}))
+        .collect();
+    let body = json!({"customer_id": id(&list[0]), "collected_at": Utc::now(), "lines": lines});
+    w.app
+        .post_keyed("/api/v1/pickups", &token, "kept-lists-visit", &body)
+        .await
+        .ok(StatusCode::CREATED);
     let some = garments(&list[1]);
     w.pickup(id(&list[1]), &day, &some[..1]).await;
     w.do_not_contact(id(&list[2])).await;
