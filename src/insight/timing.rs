@@ -229,22 +229,33 @@ impl SendingHazard {
     /// none (or too few habits were learnt). With no history at all (nobody's), it is 1: nothing suggests they
     /// will send unprompted.
     pub fn p_not_sent_by_end(&self, own: &[PastWindow], length: u32, day: u32) -> f64 {
+        self.quiet_then_unsent(own, length, day).1
+    }
+
+    /// In one pass over the window's days: P(not sent in the first `day` days) and
+    /// [`p_not_sent_by_end`](Self::p_not_sent_by_end), for the same customer.
+    pub fn quiet_then_unsent(&self, own: &[PastWindow], length: u32, day: u32) -> (f64, f64) {
         let mut mine = Counts::default();
         for w in own {
             mine.add(w);
         }
         let usual = usual_day(own);
-        let mut p = 1.0;
-        for d in day as usize..length as usize {
+        let (mut quiet, mut unsent) = (1.0, 1.0);
+        for d in 0..(length.max(day) as usize) {
             let r = mine.at_risk.get(d).copied().unwrap_or(0.0);
             let s = mine.sent.get(d).copied().unwrap_or(0.0);
             let prior = usual
                 .and_then(|u| self.by_habit(u, d))
                 .unwrap_or_else(|| self.population(d));
             let h = (s + PRIOR_WINDOWS * prior) / (r + PRIOR_WINDOWS);
-            p *= 1.0 - h.clamp(0.0, 1.0);
+            let stays = 1.0 - h.clamp(0.0, 1.0);
+            if d < day as usize {
+                quiet *= stays;
+            } else if d < length as usize {
+                unsent *= stays;
+            }
         }
-        p
+        (quiet, unsent)
     }
 }
 
@@ -453,6 +464,14 @@ mod tests {
         // Someone whose day is still ahead will most likely send.
         let late = [sent(59), sent(60), sent(61)];
         assert!(by_habit.p_not_sent_by_end(&late, 92, 35) < 0.1);
+        // One pass gives both halves of the window.
+        assert_eq!(
+            by_habit.quiet_then_unsent(&early, 92, 35),
+            (
+                by_habit.p_not_sent_by_end(&early, 35, 0),
+                by_habit.p_not_sent_by_end(&early, 92, 35)
+            )
+        );
         // Too few habits learnt: the calendar answer.
         let mut few = by_day.clone();
         few.learn_habits(customers[..10].iter().map(Vec::as_slice));

@@ -192,9 +192,8 @@ impl Outlook {
             (Some(h), _) => {
                 // Someone gone never puts away; someone still here has not yet with chance `quiet` (at
                 // least their chance of skipping a window): not having sent by today lowers P(active).
-                let quiet = h.p_not_sent_by_end(own, self.day, 0).max(h.p_skip(own));
-                p_active = timing::active_given_quiet(p_active, quiet);
-                let none = h.p_not_sent_by_end(own, self.length, self.day);
+                let (quiet, none) = h.quiet_then_unsent(own, self.length, self.day);
+                p_active = timing::active_given_quiet(p_active, quiet.max(h.p_skip(own)));
                 none + (1.0 - none) * (1.0 - self.summary.put_away_share)
             }
             (None, _) => 1.0,
