@@ -1,6 +1,9 @@
 //! Still a customer? The BG/NBD answer calibrated on the company's own comebacks, with the customer's rhythm.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use super::bgnbd::{BgNbd, Rfm};
 use super::special::logistic;
@@ -207,10 +210,41 @@ fn solve(mut a: [[f64; FEATURES]; FEATURES], mut g: [f64; FEATURES]) -> Option<[
     Some(s)
 }
 
+/// Every customer's visit days ordered by customer id: an even sample of it (every n-th) is the same in every
+/// process, where a map's own order changes with each one.
+pub fn in_id_order(visits: &HashMap<Uuid, Vec<NaiveDate>>) -> Vec<&[NaiveDate]> {
+    let mut ordered: Vec<(&Uuid, &Vec<NaiveDate>)> = visits.iter().collect();
+    ordered.sort_unstable_by_key(|(id, _)| **id);
+    ordered.into_iter().map(|(_, d)| d.as_slice()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::insight::bgnbd::Variant;
+
+    #[test]
+    fn a_sample_in_id_order_does_not_depend_on_the_map() {
+        let day =
+            |n: u64| NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(n % 300);
+        let customers: Vec<(Uuid, Vec<NaiveDate>)> = (0..2_000u64)
+            .map(|i| {
+                let id = Uuid::from_u64_pair(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i);
+                (id, vec![day(i), day(i * 7 + 3)])
+            })
+            .collect();
+        // Two maps, each with its own hasher keys, filled in opposite orders.
+        let a: HashMap<Uuid, Vec<NaiveDate>> = customers.iter().cloned().collect();
+        let b: HashMap<Uuid, Vec<NaiveDate>> = customers.iter().rev().cloned().collect();
+        assert_ne!(
+            a.keys().take(50).collect::<Vec<_>>(),
+            b.keys().take(50).collect::<Vec<_>>(),
+            "the maps' own orders differ, so the test can fail"
+        );
+        let sample = |m| in_id_order(m).into_iter().step_by(7).collect::<Vec<_>>();
+        assert_eq!(sample(&a), sample(&b));
+        assert_eq!(in_id_order(&a).len(), 2_000);
+    }
 
     #[test]
     fn logistic_regression_recovers_known_coefficients() {

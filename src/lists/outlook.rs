@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::insight::activity::{Activity, Visits};
+use crate::insight::activity::{self, Activity, Visits};
 use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
 use crate::insight::survival::{GarmentHistory, WardrobeSurvival};
 use crate::insight::timing::{self, Outcome, PastWindow, PutAwayRule, SendingHazard};
@@ -118,19 +118,21 @@ impl Activeness {
                 (c, days)
             })
             .collect();
+        // The samples below are taken in id order, not the map's (which changes with every process), so the same
+        // history gives the same P(active) after a restart.
+        let ordered = activity::in_id_order(&visits);
         // Four parameters: an even sample of at most SAMPLED_CUSTOMERS customers pins them down.
-        let stride = visits.len().div_ceil(SAMPLED_CUSTOMERS).max(1);
-        let summaries: Vec<Rfm> = visits
-            .values()
+        let stride = ordered.len().div_ceil(SAMPLED_CUSTOMERS).max(1);
+        let summaries: Vec<Rfm> = ordered
+            .iter()
             .step_by(stride)
             .filter_map(|d| Rfm::from_dates(d, on).ok())
             .collect();
         let loaded = started.elapsed();
         let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
         let modelled = started.elapsed();
-        let refs: Vec<&[NaiveDate]> = visits.values().map(Vec::as_slice).collect();
-        let activity = Activity::fit(&variant_fit, &refs, on);
-        drop(refs);
+        let activity = Activity::fit(&variant_fit, &ordered, on);
+        drop(ordered);
         tracing::debug!(
             load_secs = loaded.as_secs_f64(),
             bgnbd_secs = (modelled - loaded).as_secs_f64(),
