@@ -128,6 +128,9 @@ enum BenchCommand {
         /// The window scored (e.g. `2025-early_winter`) when two are open on the truth's day.
         #[arg(long)]
         window: Option<String>,
+        /// Also write every list entry, its estimates and its truth, as CSV (for studying the estimates).
+        #[arg(long)]
+        entries: Option<std::path::PathBuf>,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -309,11 +312,17 @@ impl Cli {
                         truth,
                         top,
                         window,
+                        entries,
                         db: cfg,
                     },
             }) => {
                 let pool = db::connect_and_migrate(&cfg).await?;
-                let b = crate::bench::quality::QualityBench { truth, top, window };
+                let b = crate::bench::quality::QualityBench {
+                    truth,
+                    top,
+                    window,
+                    entries,
+                };
                 print!("{}", crate::bench::quality::run(&pool, &b).await?);
                 Ok(())
             }

@@ -24,6 +24,8 @@ pub struct QualityBench {
     pub top: usize,
     /// The window scored, when the truth's day lies in more than one.
     pub window: Option<String>,
+    /// Where to write every entry of the list with its estimates and its truth (CSV), if anywhere.
+    pub entries: Option<PathBuf>,
 }
 
 /// What one customer truly holds for the window on the list day.
@@ -33,6 +35,8 @@ struct Worth {
     outstanding: i64,
     /// The part of it the household would not send unprompted by the window's end: what a call can add.
     incremental: i64,
+    /// The part of `outstanding` in garments the company has recorded.
+    seen: i64,
 }
 
 /// One list's scores.
@@ -69,6 +73,7 @@ fn truth_worth(
     window: &crate::calendar::SeasonWindow,
     on: chrono::NaiveDate,
     sent: &HashSet<Uuid>,
+    recorded: &HashSet<Uuid>,
 ) -> Worth {
     if t.churned_on.is_some_and(|d| d <= on) {
         return Worth::default();
@@ -83,6 +88,9 @@ fn truth_worth(
     for g in &t.garments {
         if g.season_class == window.outgoing && g.owned_on(on) && !sent.contains(&g.garment_id) {
             w.outstanding += g.price_cents;
+            if recorded.contains(&g.garment_id) {
+                w.seen += g.price_cents;
+            }
             if !unprompted.contains(&g.garment_id) {
                 w.incremental += g.price_cents;
             }
@@ -133,10 +141,15 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
     .into_iter()
     .collect();
 
+    let recorded: HashSet<Uuid> = sqlx::query_scalar("select garment_id from garment")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect();
     let worth: HashMap<Uuid, Worth> = households
         .values()
         .filter(|t| callable.contains(&t.customer_id))
-        .map(|t| (t.customer_id, truth_worth(t, &window, on, &sent)))
+        .map(|t| (t.customer_id, truth_worth(t, &window, on, &sent, &recorded)))
         .collect();
     let churned: HashSet<Uuid> = households
         .values()
@@ -254,6 +267,14 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
             best_incremental,
         ),
         score(
+            "true value of recorded garments",
+            &ranked_by(|w| w.seen),
+            &worth,
+            &churned,
+            best_value,
+            best_incremental,
+        ),
+        score(
             "true incremental value",
             &ranked_by(|w| w.incremental),
             &worth,
@@ -262,6 +283,9 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
             best_incremental,
         ),
     ];
+    if let Some(path) = &b.entries {
+        write_entries(path, &everyone.items, &worth, &churned)?;
+    }
     let mut out = String::new();
     writeln!(
         out,
@@ -292,5 +316,53 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         best_value as f64 / 100.0,
         best_incremental as f64 / 100.0
     )?;
+    let unseen = |ids: &[Uuid]| {
+        let (all, seen) = ids
+            .iter()
+            .filter_map(|c| worth.get(c))
+            .fold((0, 0), |(a, s), w| (a + w.outstanding, s + w.seen));
+        1.0 - seen as f64 / all.max(1) as f64
+    };
+    writeln!(
+        out,
+        "Share of the true outstanding value in garments the company never recorded: {:.2} in the true-value \
+         list's top {top}, {:.2} in the reminders'.",
+        unseen(&oracle),
+        unseen(&reminder_ids)
+    )?;
     Ok(out)
+}
+
+/// Every entry of the list, its estimates beside its truth, for studying where the estimates miss.
+fn write_entries(
+    path: &std::path::Path,
+    items: &[reminders::ReminderEntry],
+    worth: &HashMap<Uuid, Worth>,
+    churned: &HashSet<Uuid>,
+) -> anyhow::Result<()> {
+    let mut out = String::from(
+        "rank,customer_id,outstanding,expected_value_cents,in_use_value_cents,p_active,p_not_sent,\
+         call_value_cents,windows_seen,true_outstanding_cents,true_recorded_cents,true_incremental_cents,churned\n",
+    );
+    for e in items {
+        let w = worth.get(&e.customer_id).copied().unwrap_or_default();
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            e.rank,
+            e.customer_id,
+            e.outstanding,
+            e.expected_value_cents,
+            e.in_use_value_cents,
+            e.p_active,
+            e.p_not_sent,
+            e.call_value_cents,
+            e.usual.as_ref().map_or(0, |u| u.windows_seen),
+            w.outstanding,
+            w.seen,
+            w.incremental,
+            churned.contains(&e.customer_id)
+        )?;
+    }
+    std::fs::write(path, out).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }

@@ -279,6 +279,7 @@ async fn the_ground_truth_matches_the_database_and_scores_the_lists(pool: PgPool
             truth: path,
             top: 20,
             window: None,
+            entries: Some(dir.join("entries.csv")),
         },
     )
     .await
@@ -295,6 +296,10 @@ async fn the_ground_truth_matches_the_database_and_scores_the_lists(pool: PgPool
             .collect()
     };
     assert_eq!(row("true value (full knowledge)")[1], 1.0, "{report}");
+    // Every entry of the list, with its truth, one CSV row each after the header.
+    let entries = std::fs::read_to_string(dir.join("entries.csv")).unwrap();
+    assert!(entries.starts_with("rank,customer_id,"), "{entries}");
+    assert!(entries.lines().count() > 20, "{entries}");
     for name in ["reminders", "spend-ranked"] {
         let r = row(name);
         assert!(r.iter().all(|x| (0.0..=1.0).contains(x)), "{report}");
