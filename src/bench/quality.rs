@@ -316,6 +316,39 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         best_value as f64 / 100.0,
         best_incremental as f64 / 100.0
     )?;
+    // The forecast's bottom-up count of the window against what the households truly send unprompted.
+    let (mut sent_all, mut sent_recorded) = (0usize, 0usize);
+    for t in households.values() {
+        let outgoing: HashSet<Uuid> = t
+            .garments
+            .iter()
+            .filter(|g| g.season_class == window.outgoing)
+            .map(|g| g.garment_id)
+            .collect();
+        let sent: HashSet<&Uuid> = t
+            .future
+            .iter()
+            .filter(|v| v.day >= on && v.day <= window.ends_on)
+            .flat_map(|v| v.garments.iter())
+            .filter(|g| outgoing.contains(g))
+            .collect();
+        sent_all += sent.len();
+        sent_recorded += sent.iter().filter(|g| recorded.contains(g)).count();
+    }
+    let w = &outlook.summary.wardrobe;
+    writeln!(
+        out,
+        "Wardrobes on record (the intake forecast's count of the open window): {} outgoing garments with {} \
+         customers; expected without a call by {}: {}, truly sent unprompted: {} of the recorded garments ({} \
+         counting those the company never saw); a round of calls could add at most {}.",
+        w.on_record,
+        w.customers,
+        window.ends_on,
+        w.expected_unprompted,
+        sent_recorded,
+        sent_all,
+        w.call_potential
+    )?;
     let unseen = |ids: &[Uuid]| {
         let (all, seen) = ids
             .iter()

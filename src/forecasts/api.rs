@@ -69,6 +69,17 @@ struct OpenWindow {
     weeks_left: usize,
     /// Garments of the outgoing season class expected in the weeks left.
     outgoing_garments_left: Total,
+    /// The same window counted from the wardrobes on record with the reminder list's estimates (who is still a
+    /// customer, which garments are still worn, who sends without a call); absent while those are first made.
+    from_wardrobes: Option<FromWardrobes>,
+}
+
+/// The reminder estimates' bottom-up count of an open window, and when they were made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct FromWardrobes {
+    /// When the estimates were made (they are remade every ten minutes or so).
+    fitted_at: chrono::DateTime<chrono::Utc>,
+    figures: crate::lists::expected::WardrobeOutlook,
 }
 
 /// The last weeks of intake (at most two years), oldest first, ending the week before `first_forecast_week`.
@@ -138,7 +149,47 @@ async fn intake(
     if !(1..=104).contains(&keep) {
         return Err(AppError::invalid("weeks", "between 1 and 104"));
     }
-    Ok(Json(intake_answer(&state, keep).await?))
+    let mut answer = intake_answer(&state, keep).await?;
+    with_wardrobes(&state, &mut answer).await?;
+    Ok(Json(answer))
+}
+
+/// Adds the open window's count from the wardrobes on record, when today's reminder estimates for it are kept
+/// (never waits for a first fit: the forecast is served without it meanwhile).
+async fn with_wardrobes(state: &AppState, answer: &mut serde_json::Value) -> AppResult<()> {
+    let Some(open) = answer
+        .get_mut("open_window")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    let today = state.settings.clock.today();
+    let cal = Calendar::load(&state.pool).await?;
+    let Some(window) = cal.open_or_next(None, today).filter(|w| w.contains(today)) else {
+        return Ok(());
+    };
+    let kept = state
+        .outlook
+        .get_within(
+            &state.pool,
+            &state.settings,
+            &cal,
+            &window,
+            today,
+            Some(std::time::Duration::ZERO),
+        )
+        .await;
+    if let Ok(o) = kept {
+        let figures = FromWardrobes {
+            fitted_at: o.summary.fitted_at,
+            figures: o.summary.wardrobe,
+        };
+        open.insert(
+            "from_wardrobes".to_owned(),
+            serde_json::to_value(figures).map_err(|e| AppError::Internal(e.into()))?,
+        );
+    }
+    Ok(())
 }
 
 /// The intake forecast for `keep` weeks: the kept fit while no closed week's data and no calendar entry changed
@@ -231,6 +282,8 @@ async fn compute_intake(state: &AppState, keep: usize) -> AppResult<IntakeForeca
                     window: w.clone(),
                     weeks_left,
                     outgoing_garments_left: rest,
+                    // Filled when served (`with_wardrobes`): the estimates change more often than the fit.
+                    from_wardrobes: None,
                 });
             }
         }

@@ -2,6 +2,7 @@
 
 mod api;
 pub mod db;
+pub mod expected;
 pub mod maintained;
 pub mod outlook;
 pub mod reminders;

@@ -65,6 +65,8 @@ pub struct OutlookSummary {
     pub timing_assumed: Option<String>,
     /// Share of their known outgoing garments customers sent in a past window's put-away.
     pub put_away_share: f64,
+    /// Every customer's outgoing garments on record, split into those expected without a call and a call's most.
+    pub wardrobe: super::expected::WardrobeOutlook,
 }
 
 /// What the estimates say about one customer for the window.
@@ -377,8 +379,9 @@ async fn fit_with(
             )
         }),
         put_away_share: share,
+        wardrobe: Default::default(),
     };
-    Ok(Outlook {
+    let mut outlook = Outlook {
         summary,
         active,
         survival,
@@ -387,7 +390,10 @@ async fn fit_with(
         sent_this_window,
         length,
         day,
-    })
+    };
+    outlook.summary.wardrobe =
+        super::expected::wardrobe_outlook(pool, settings, &outlook, window, on).await?;
+    Ok(outlook)
 }
 
 /// Each customer's past windows of this kind (those by whose end they had sent a garment of the outgoing

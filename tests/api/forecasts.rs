@@ -276,6 +276,70 @@ async fn the_intake_forecast_does_not_depend_on_the_horizon_and_adds_up(pool: sq
     }
 }
 
+/// The window open today is also counted from the wardrobes on record (once the reminder estimates are made):
+/// its garments on record split between those expected without a call and what calls could add.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_open_window_is_also_counted_from_the_wardrobes(pool: sqlx::PgPool) {
+    let app = seeded(pool, 2).await;
+    let manager = app.login(Role::Manager).await;
+    // A window open today whatever the date: one that started ten days ago (an earlier one still open is
+    // picked instead, which is as good).
+    let today = app.state.settings.clock.today();
+    let md = |d: chrono::NaiveDate| d.format("%m-%d").to_string().replace("02-29", "02-28");
+    app.send(
+        Method::PUT,
+        "/api/v1/season-calendar/kinds/test_window",
+        Some(&manager),
+        Some(serde_json::json!({"name": "Test window", "outgoing": "winter",
+            "start": md(today - chrono::Duration::days(10)), "end": md(today + chrono::Duration::days(20))})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    let mut served = None;
+    for _ in 0..120 {
+        let f = app
+            .get("/api/v1/forecasts/intake", &manager)
+            .await
+            .ok(StatusCode::OK);
+        assert!(f["open_window"].is_object(), "{}", f["open_window"]);
+        if f["open_window"]["from_wardrobes"].is_object() {
+            served = Some(f["open_window"].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let open = served.expect("the estimates are made in the background and then served");
+    let w = &open["from_wardrobes"]["figures"];
+    assert!(open["from_wardrobes"]["fitted_at"].is_string(), "{open}");
+    let window = &open["window"];
+    let starts: chrono::NaiveDate = window["starts_on"].as_str().unwrap().parse().unwrap();
+    let start = app.state.settings.clock.start_of(starts);
+    // On record: the outgoing garments cleaned in the two years before the window and not since, not stored.
+    let on_record: i64 = sqlx::query_scalar(
+        "select count(*) from garment g
+          where g.season_class = $1
+            and g.last_cleaned_at >= $2 - interval '730 days' and g.last_cleaned_at < $2
+            and not exists (select 1 from storage_item si where si.garment_id = g.garment_id
+                              and si.released_at is null)",
+    )
+    .bind(window["outgoing"].as_str().unwrap())
+    .bind(start)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(on_record > 0);
+    assert_eq!(num(&w["on_record"]) as i64, on_record, "{open}");
+    let (unprompted, calls) = (num(&w["expected_unprompted"]), num(&w["call_potential"]));
+    assert!(unprompted >= 0.0 && calls > 0.0, "{open}");
+    // Each garment is counted at most once: worn x active is a probability, split between the two.
+    assert!(unprompted + calls <= on_record as f64 + 1.0, "{open}");
+    assert!(
+        num(&w["customers"]) >= 1.0 && num(&w["customers"]) <= 120.0,
+        "{open}"
+    );
+    assert!(num(&w["call_potential_cents"]) > 0.0, "{open}");
+}
+
 /// The fit is kept while no closed week changes: a visit made now leaves it, a back-dated one refits it.
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) {

@@ -4,7 +4,7 @@
 import { call, get } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
-import { money, parseYuan, date } from "./format.js";
+import { money, parseYuan, date, dateTime } from "./format.js";
 import { register } from "./app.js";
 import { forecastChart, barChart, funnelChart } from "./chart.js";
 import { problemView, table, guarded, send, field, say } from "./kit.js";
@@ -25,9 +25,46 @@ const n0 = (v) => Math.round(v).toLocaleString();
 
 // ---------------------------------------------------------------- dashboard
 
+// The window open today: what the weekly forecast still expects, and the same window counted from the wardrobes
+// on record (who is still a customer, what is still worn, who sends without a call) with what calls could add.
+function openWindowView(o) {
+  const w = o.window;
+  const cls = word("season_class", w.outgoing);
+  const left = o.outgoing_garments_left;
+  const wr = o.from_wardrobes;
+  return [
+    h("h2", {}, t("dash.open_window")),
+    h(
+      "div",
+      { class: "big-number", id: "window-left" },
+      h("strong", {}, n0(left.mean)),
+      h("span", {}, t("dash.window_left", { name: w.name, to: day(w.ends_on), cls })),
+      h("span", { class: "muted" }, t("dash.range80", { lo: n0(left.lo80), hi: n0(left.hi80) })),
+    ),
+    wr
+      ? h(
+          "p",
+          { id: "from-wardrobes" },
+          t("dash.from_wardrobes", {
+            customers: n0(wr.figures.customers),
+            on_record: n0(wr.figures.on_record),
+            cls: cls.toLowerCase(),
+            n: n0(wr.figures.expected_unprompted),
+            calls: n0(wr.figures.call_potential),
+            value: money(wr.figures.call_potential_cents),
+          }),
+          " ",
+          h("a", { href: `#/lists/reminders/window=${encodeURIComponent(w.id)}` }, t("dash.to_reminders")),
+        )
+      : null,
+    h("p", { class: "muted" }, wr ? t("dash.from_wardrobes_at", { at: dateTime(wr.fitted_at, currentLang()) }) : t("dash.from_wardrobes_pending")),
+  ];
+}
+
 async function dashboardScreen(main) {
   const intake = h("section", { id: "intake" }, h("p", { class: "msg" }, t("common.loading")));
   const windowBox = h("section", { id: "put-away" });
+  const openBox = h("section", { id: "open-window" });
   const storage = h("section", { id: "storage" });
   const segments = h("section", { id: "segments-box" });
   const funnels = h("section", { id: "funnels" });
@@ -35,6 +72,7 @@ async function dashboardScreen(main) {
     main,
     h("div", { class: "print-head" }, h("h1", {}, t("dash.title")), h("button", { type: "button", class: "small no-print", onclick: () => window.print() }, t("receipt.print"))),
     intake,
+    openBox,
     windowBox,
     storage,
     segments,
@@ -68,6 +106,7 @@ async function dashboardScreen(main) {
         chart("total", hist.total, f.total),
         h("div", { class: "chart-grid" }, CLASSES.filter((c) => f.by_season_class[c]).map((c) => chart(c, hist.by_season_class[c] || [], f.by_season_class[c], half))),
       );
+      if (f.open_window) replace(openBox, openWindowView(f.open_window));
       if (f.next_window) {
         const w = f.next_window;
         const o = w.outgoing_garments;

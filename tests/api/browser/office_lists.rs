@@ -1,5 +1,5 @@
-//! The office app's list screen in headless Chromium: the day a list is for, and a list whose estimates are still
-//! being prepared.
+//! The office app's call lists in headless Chromium: the day a list is for, a list whose estimates are still
+//! being prepared, and the dashboard's count of the open window that leads to its list.
 
 use std::time::Duration;
 
@@ -104,4 +104,104 @@ async fn a_list_still_being_prepared_says_so_and_comes_by_itself(pool: PgPool) {
             .collect(),
     );
     b.close().await;
+}
+
+/// The manager's dashboard shows the window open today twice: the weekly forecast's count, and the same window
+/// counted from the wardrobes on record, with what calls could add and a way to the call list.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
+    super::office::seeded(&pool, 300).await;
+    let app = TestApp::new(pool.clone()).await;
+    let (user, token) = account(&app, Role::Manager).await;
+    // A window open today whatever the date (an earlier one still open is shown instead, as good).
+    let today = app.state.settings.clock.today();
+    let md = |d: chrono::NaiveDate| d.format("%m-%d").to_string().replace("02-29", "02-28");
+    app.send(
+        axum::http::Method::PUT,
+        "/api/v1/season-calendar/kinds/test_window",
+        Some(&token),
+        Some(serde_json::json!({"name": "Test window", "outgoing": "winter",
+            "start": md(today - chrono::Duration::days(10)), "end": md(today + chrono::Duration::days(20))})),
+    )
+    .await
+    .ok(StatusCode::OK);
+    // The same figures from the API (the estimates are the same in every process).
+    let mut on_record = None;
+    for _ in 0..120 {
+        let f = app
+            .get("/api/v1/forecasts/intake", &token)
+            .await
+            .ok(StatusCode::OK);
+        if let Some(n) = f["open_window"]["from_wardrobes"]["figures"]["on_record"].as_i64() {
+            on_record = Some(n);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let on_record = on_record.expect("the API serves the count once the estimates are made");
+    let grouped = on_record
+        .to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(",");
+    let served = Served::start(pool.clone()).await;
+    for (lang, width, height, words, pending) in [
+        ("zh-CN", 390, 844, "按在册衣橱估算", "正在按在册衣橱估算"),
+        (
+            "en",
+            1280,
+            800,
+            "From the wardrobes on record",
+            "being prepared",
+        ),
+    ] {
+        let b = signed_in(&served, &user, Options::sized(lang, width, height)).await;
+        // The first visit starts this server's estimates and says the count is coming; a later visit shows it.
+        let mut shown = false;
+        open(&b, &served, "#/dashboard", "#open-window h2").await;
+        for _ in 0..40 {
+            if b.eval("return !!document.querySelector('#from-wardrobes');")
+                .await
+                .as_bool()
+                .unwrap()
+            {
+                shown = true;
+                break;
+            }
+            let text = b.text("#open-window").await;
+            assert!(text.contains(pending), "{text}");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            // Opened again: a fresh page, not the one already drawn.
+            b.eval("window.seenBefore = true; location.reload(); return true;")
+                .await;
+            b.until(
+                "!window.seenBefore && !!document.querySelector('#open-window h2')",
+                20,
+            )
+            .await;
+        }
+        assert!(shown, "the count from the wardrobes appears");
+        let text = b.text("#from-wardrobes").await;
+        assert!(text.contains(words), "{text}");
+        assert!(
+            text.contains(&grouped),
+            "{grouped} garments on record: {text}"
+        );
+        b.eval("document.querySelector('#open-window').scrollIntoView(); return true;")
+            .await;
+        b.assert_no_horizontal_overflow(&format!("open window {width}"))
+            .await;
+        b.screenshot(&format!("office-open-window-{lang}-{width}"))
+            .await;
+        // Its link opens the call list of that window.
+        b.eval("document.querySelector('#from-wardrobes a').click(); return true;")
+            .await;
+        b.until("location.hash.startsWith('#/lists/reminders/window=')", 10)
+            .await;
+        assert_clean(b.console_errors().await);
+        b.close().await;
+    }
 }
