@@ -335,7 +335,8 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         sent_all += sent.len();
         sent_recorded += sent.iter().filter(|g| recorded.contains(g)).count();
     }
-    let w = &outlook.summary.wardrobe;
+    let w =
+        &crate::lists::expected::wardrobe_outlook(pool, &settings, &outlook, &window, on).await?;
     writeln!(
         out,
         "Wardrobes on record (the intake forecast's count of the open window): {} outgoing garments with {} \

@@ -71,15 +71,7 @@ struct OpenWindow {
     outgoing_garments_left: Total,
     /// The same window counted from the wardrobes on record with the reminder list's estimates (who is still a
     /// customer, which garments are still worn, who sends without a call); absent while those are first made.
-    from_wardrobes: Option<FromWardrobes>,
-}
-
-/// The reminder estimates' bottom-up count of an open window, and when they were made.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct FromWardrobes {
-    /// When the estimates were made (they are remade every ten minutes or so).
-    fitted_at: chrono::DateTime<chrono::Utc>,
-    figures: crate::lists::expected::WardrobeOutlook,
+    from_wardrobes: Option<crate::lists::expected::Counted>,
 }
 
 /// The last weeks of intake (at most two years), oldest first, ending the week before `first_forecast_week`.
@@ -168,25 +160,13 @@ async fn with_wardrobes(state: &AppState, answer: &mut serde_json::Value) -> App
     let Some(window) = cal.open_or_next(None, today).filter(|w| w.contains(today)) else {
         return Ok(());
     };
-    let kept = state
-        .outlook
-        .get_within(
-            &state.pool,
-            &state.settings,
-            &cal,
-            &window,
-            today,
-            Some(std::time::Duration::ZERO),
-        )
-        .await;
-    if let Ok(o) = kept {
-        let figures = FromWardrobes {
-            fitted_at: o.summary.fitted_at,
-            figures: o.summary.wardrobe,
-        };
+    let kept =
+        crate::lists::expected::kept(state, &cal, &window, today, Some(std::time::Duration::ZERO))
+            .await;
+    if let Ok(counted) = kept {
         open.insert(
             "from_wardrobes".to_owned(),
-            serde_json::to_value(figures).map_err(|e| AppError::Internal(e.into()))?,
+            serde_json::to_value(&*counted).map_err(|e| AppError::Internal(e.into()))?,
         );
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! What the wardrobes on record are expected to bring in a put-away window: unprompted, and what calls could add.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
@@ -10,9 +12,10 @@ use uuid::Uuid;
 
 use super::outlook::Outlook;
 use super::reminders::IN_USE_DAYS;
-use crate::calendar::SeasonWindow;
+use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material};
-use crate::state::Settings;
+use crate::error::AppResult;
+use crate::state::{AppState, Settings};
 
 /// The window's outgoing-season garments on record, summed over every customer with the reminder estimates:
 /// a bottom-up figure beside the weekly forecast, and the most a full round of calls could add.
@@ -31,6 +34,62 @@ pub struct WardrobeOutlook {
     pub call_potential: i64,
     /// Their value at last cleaning prices, in fen.
     pub call_potential_cents: i64,
+}
+
+/// A window's count as served: the figures and when the estimates behind them were made.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Counted {
+    /// When the reminder estimates used were made (they are remade every ten minutes or so).
+    pub fitted_at: DateTime<Utc>,
+    /// The counts.
+    pub figures: WardrobeOutlook,
+}
+
+/// The count of `window` on `on`, kept beside the reminder estimates and remade from the newest of them every
+/// ten minutes, in a task of its own so it never delays the lists' fit; a 503 while the first one is made
+/// (after `wait`: zero for a caller that must not wait).
+pub async fn kept(
+    state: &AppState,
+    cal: &Calendar,
+    window: &SeasonWindow,
+    on: NaiveDate,
+    wait: Option<Duration>,
+) -> AppResult<Arc<Counted>> {
+    let (pool, settings, cal, window, cache) = (
+        state.pool.clone(),
+        state.settings.clone(),
+        cal.clone(),
+        window.clone(),
+        state.outlook.clone(),
+    );
+    let key = (on, window.id.clone());
+    state
+        .outlook
+        .wardrobes
+        .get_within(
+            key,
+            move || {
+                let (pool, settings, cal, window, cache) = (
+                    pool.clone(),
+                    settings.clone(),
+                    cal.clone(),
+                    window.clone(),
+                    cache.clone(),
+                );
+                async move {
+                    let outlook = cache
+                        .get_within(&pool, &settings, &cal, &window, on, None)
+                        .await?;
+                    let figures = wardrobe_outlook(&pool, &settings, &outlook, &window, on).await?;
+                    Ok(Counted {
+                        fitted_at: outlook.summary.fitted_at,
+                        figures,
+                    })
+                }
+            },
+            wait,
+        )
+        .await
 }
 
 /// One group of a customer's outgoing garments that share an estimate.

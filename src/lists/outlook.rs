@@ -65,8 +65,6 @@ pub struct OutlookSummary {
     pub timing_assumed: Option<String>,
     /// Share of their known outgoing garments customers sent in a past window's put-away.
     pub put_away_share: f64,
-    /// Every customer's outgoing garments on record, split into those expected without a call and a call's most.
-    pub wardrobe: super::expected::WardrobeOutlook,
 }
 
 /// What the estimates say about one customer for the window.
@@ -379,9 +377,8 @@ async fn fit_with(
             )
         }),
         put_away_share: share,
-        wardrobe: Default::default(),
     };
-    let mut outlook = Outlook {
+    Ok(Outlook {
         summary,
         active,
         survival,
@@ -390,10 +387,7 @@ async fn fit_with(
         sent_this_window,
         length,
         day,
-    };
-    outlook.summary.wardrobe =
-        super::expected::wardrobe_outlook(pool, settings, &outlook, window, on).await?;
-    Ok(outlook)
+    })
 }
 
 /// Each customer's past windows of this kind (those by whose end they had sent a garment of the outgoing
@@ -525,7 +519,7 @@ type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<V>)>>>;
 
 /// Fits kept per key: served up to ten minutes old, a newer one made in the background after that, so a
 /// dispatcher's page never waits for a refit once the first is made.
-struct Kept<K, V> {
+pub(crate) struct Kept<K, V> {
     slots: Mutex<HashMap<K, Slot<V>>>,
     /// How long a caller waits for a first fit (`FIRST_FIT_WAIT`; shorter in tests).
     first_wait: Duration,
@@ -547,7 +541,12 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
     /// The fit for `key`: a kept one (refreshed in the background by `fit` when older than ten minutes), else
     /// one made now while later callers for the same key wait for it, each at most `wait` (without end when
     /// `None`: a fit that needs another, a benchmark).
-    async fn get_within<F, Fut>(&self, key: K, fit: F, wait: Option<Duration>) -> AppResult<Arc<V>>
+    pub(crate) async fn get_within<F, Fut>(
+        &self,
+        key: K,
+        fit: F,
+        wait: Option<Duration>,
+    ) -> AppResult<Arc<V>>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
@@ -641,6 +640,8 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
 pub struct OutlookCache {
     active: Kept<NaiveDate, Activeness>,
     outlooks: Kept<(NaiveDate, String), Outlook>,
+    /// Each window's count from the wardrobes on record, remade from the newest estimates (off their fit's path).
+    pub(crate) wardrobes: Kept<(NaiveDate, String), super::expected::Counted>,
     /// Today's reminder lists, kept ranked.
     pub(crate) reminders: super::maintained::Slots<
         super::reminders::KeptKey,
