@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::outlook::Outlook;
-use super::reminders::IN_USE_DAYS;
+use super::outlook::{FitArgs, Outlook};
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material};
 use crate::error::AppResult;
@@ -55,32 +54,27 @@ pub async fn kept(
     on: NaiveDate,
     wait: Option<Duration>,
 ) -> AppResult<Arc<Counted>> {
-    let (pool, settings, cal, window, cache) = (
-        state.pool.clone(),
-        state.settings.clone(),
-        cal.clone(),
-        window.clone(),
-        state.outlook.clone(),
-    );
-    let key = (on, window.id.clone());
+    let args = FitArgs {
+        pool: state.pool.clone(),
+        settings: (*state.settings).clone(),
+        cal: cal.clone(),
+        window: window.clone(),
+        cache: state.outlook.clone(),
+    };
     state
         .outlook
         .wardrobes
         .get_within(
-            key,
+            (on, window.id.clone()),
             move || {
-                let (pool, settings, cal, window, cache) = (
-                    pool.clone(),
-                    settings.clone(),
-                    cal.clone(),
-                    window.clone(),
-                    cache.clone(),
-                );
+                let a = args.clone();
                 async move {
-                    let outlook = cache
-                        .get_within(&pool, &settings, &cal, &window, on, None)
+                    let outlook = a
+                        .cache
+                        .get_within(&a.pool, &a.settings, &a.cal, &a.window, on, None)
                         .await?;
-                    let figures = wardrobe_outlook(&pool, &settings, &outlook, &window, on).await?;
+                    let figures =
+                        wardrobe_outlook(&a.pool, &a.settings, &outlook, &a.window, on).await?;
                     Ok(Counted {
                         fitted_at: outlook.summary.fitted_at,
                         figures,
@@ -153,9 +147,8 @@ pub async fn wardrobe_outlook(
     window: &SeasonWindow,
     on: NaiveDate,
 ) -> sqlx::Result<WardrobeOutlook> {
-    let window_start = settings.clock.start_of(window.starts_on);
-    let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
-    let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+    let (in_use_since, window_start, day_end) =
+        super::reminders::on_record_span(settings, window, on);
     let cleaned = super::db::unstored_as_of(
         "g.customer_id, g.kind, g.material",
         "g.season_class = $1",

@@ -635,6 +635,16 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
     }
 }
 
+/// What a fit in the background needs, owned: it outlives the request that started it.
+#[derive(Clone)]
+pub(crate) struct FitArgs {
+    pub(crate) pool: PgPool,
+    pub(crate) settings: Settings,
+    pub(crate) cal: Calendar,
+    pub(crate) window: SeasonWindow,
+    pub(crate) cache: Arc<OutlookCache>,
+}
+
 /// The lists' estimates, kept: who is still a customer per day, the reminder outlook per day and window.
 #[derive(Default)]
 pub struct OutlookCache {
@@ -750,28 +760,25 @@ impl OutlookCache {
         on: NaiveDate,
         wait: Option<Duration>,
     ) -> AppResult<Arc<Outlook>> {
-        let (pool, settings, cal, window, cache) = (
-            pool.clone(),
-            settings.clone(),
-            cal.clone(),
-            window.clone(),
-            self.clone(),
-        );
+        let args = FitArgs {
+            pool: pool.clone(),
+            settings: settings.clone(),
+            cal: cal.clone(),
+            window: window.clone(),
+            cache: self.clone(),
+        };
         self.outlooks
             .get_within(
                 (on, window.id.clone()),
                 move || {
-                    let (pool, settings, cal, window, cache) = (
-                        pool.clone(),
-                        settings.clone(),
-                        cal.clone(),
-                        window.clone(),
-                        cache.clone(),
-                    );
+                    let a = args.clone();
                     async move {
                         // Part of this fit: waits for the day's model however long its first fit takes.
-                        let active = cache.active_within(&pool, &settings, on, None).await?;
-                        fit_with(&pool, &settings, &cal, &window, on, active).await
+                        let active = a
+                            .cache
+                            .active_within(&a.pool, &a.settings, on, None)
+                            .await?;
+                        fit_with(&a.pool, &a.settings, &a.cal, &a.window, on, active).await
                     }
                 },
                 wait,

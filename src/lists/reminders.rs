@@ -164,6 +164,21 @@ pub fn contact_span(
     )
 }
 
+/// The bounds of the garments on record for `window` on `on`: last cleaned in `[since, window opens)` as of the
+/// end of the list day, `(since, window opens, list day's end)`, as `db::unstored_as_of` takes them.
+pub(super) fn on_record_span(
+    settings: &Settings,
+    window: &SeasonWindow,
+    on: NaiveDate,
+) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
+    let window_start = settings.clock.start_of(window.starts_on);
+    (
+        window_start - chrono::Duration::days(IN_USE_DAYS),
+        window_start,
+        settings.clock.start_of(on + chrono::Duration::days(1)),
+    )
+}
+
 /// Every candidate (or those of `only`) scored with `outlook`, in no particular order.
 async fn candidates(
     db: impl sqlx::PgExecutor<'_>,
@@ -172,9 +187,8 @@ async fn candidates(
     q: &ReminderQuery,
     only: Option<&[Uuid]>,
 ) -> AppResult<Vec<Candidate>> {
-    let window_start = settings.clock.start_of(q.window.starts_on);
-    let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
-    let (contact_since, day_end) = contact_span(settings, q.on, q.cap_days);
+    let (in_use_since, window_start, day_end) = on_record_span(settings, &q.window, q.on);
+    let (contact_since, _) = contact_span(settings, q.on, q.cap_days);
     let filter = match only {
         Some(_) => "g.season_class = $1 and g.customer_id = any($7)",
         None => "g.season_class = $1",
@@ -270,9 +284,7 @@ async fn finish(
     page: Vec<Candidate>,
     kept_tiers: Option<HashMap<Uuid, (String, f64)>>,
 ) -> AppResult<Listed<ReminderEntry>> {
-    let window_start = settings.clock.start_of(q.window.starts_on);
-    let in_use_since = window_start - chrono::Duration::days(IN_USE_DAYS);
-    let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
+    let (in_use_since, window_start, day_end) = on_record_span(settings, &q.window, q.on);
     let ids: Vec<Uuid> = page.iter().map(|c| c.customer_id).collect();
 
     let cleaned = super::db::unstored_as_of(
