@@ -163,11 +163,17 @@ async fn with_wardrobes(state: &AppState, answer: &mut serde_json::Value) -> App
     let kept =
         crate::lists::expected::kept(state, &cal, &window, today, Some(std::time::Duration::ZERO))
             .await;
-    if let Ok(counted) = kept {
-        open.insert(
-            "from_wardrobes".to_owned(),
-            serde_json::to_value(&*counted).map_err(|e| AppError::Internal(e.into()))?,
-        );
+    match kept {
+        Ok(counted) => {
+            open.insert(
+                "from_wardrobes".to_owned(),
+                serde_json::to_value(&*counted).map_err(|e| AppError::Internal(e.into()))?,
+            );
+        }
+        // Still being made: served without it, the page says so.
+        Err(AppError::Problem(p)) if p.status == axum::http::StatusCode::SERVICE_UNAVAILABLE => {}
+        // A failed count must not fail the forecast, but must not go unseen either.
+        Err(e) => tracing::warn!(error = ?e, "counting the open window from the wardrobes failed"),
     }
     Ok(())
 }
