@@ -380,7 +380,16 @@ async fn the_intake_fit_is_kept_until_a_closed_week_changes(pool: sqlx::PgPool) 
         .get("/api/v1/forecasts/intake", &manager)
         .await
         .ok(StatusCode::OK);
-    assert_eq!(again, first, "the kept fit is served");
+    // The fit is what is kept; the open window's count from the wardrobes is added when served, from the list
+    // estimates, and may arrive between the two answers.
+    let fit = |f: &Value| {
+        let mut f = f.clone();
+        if let Some(open) = f["open_window"].as_object_mut() {
+            open.remove("from_wardrobes");
+        }
+        f
+    };
+    assert_eq!(fit(&again), fit(&first), "the kept fit is served");
 
     visit(
         chrono::Utc::now() - chrono::Duration::days(30),
