@@ -42,6 +42,9 @@ pub struct Counted {
     pub fitted_at: DateTime<Utc>,
     /// The counts.
     pub figures: WardrobeOutlook,
+    /// Set when past windows of this kind had too few put-aways to tell who sends without a call: then nobody is
+    /// expected to, and every garment counts as needing a call.
+    pub timing_assumed: Option<String>,
 }
 
 /// The count of `window` on `on`, kept beside the reminder estimates and remade from the newest of them every
@@ -78,6 +81,7 @@ pub async fn kept(
                     Ok(Counted {
                         fitted_at: outlook.summary.fitted_at,
                         figures,
+                        timing_assumed: outlook.summary.timing_assumed.clone(),
                     })
                 }
             },

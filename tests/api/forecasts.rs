@@ -338,6 +338,12 @@ async fn the_open_window_is_also_counted_from_the_wardrobes(pool: sqlx::PgPool) 
         "{open}"
     );
     assert!(num(&w["call_potential_cents"]) > 0.0, "{open}");
+    // Without enough past put-aways nobody is expected to send unprompted, and the answer says why.
+    let assumed = &open["from_wardrobes"]["timing_assumed"];
+    assert!(assumed.is_null() || assumed.is_string(), "{open}");
+    if assumed.is_string() {
+        assert_eq!(unprompted, 0.0, "{open}");
+    }
 }
 
 /// The fit is kept while no closed week changes: a visit made now leaves it, a back-dated one refits it.

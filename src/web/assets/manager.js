@@ -67,6 +67,7 @@ function openWindowView(o) {
           h("a", { href: `#/lists/reminders/window=${encodeURIComponent(w.id)}` }, t("dash.to_reminders")),
         )
       : null,
+    wr && wr.timing_assumed ? h("p", { class: "muted", id: "timing-assumed" }, t("dash.timing_assumed")) : null,
     h("p", { class: "muted" }, wr ? t("dash.from_wardrobes_at", { at: dateTime(wr.fitted_at, currentLang()) }) : t("dash.from_wardrobes_pending")),
   ];
 }

@@ -127,6 +127,7 @@ async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
     .ok(StatusCode::OK);
     // The same figures from the API (the estimates are the same in every process).
     let mut on_record = None;
+    let mut assumed = false;
     for _ in 0..120 {
         let f = app
             .get("/api/v1/forecasts/intake", &token)
@@ -134,6 +135,7 @@ async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
             .ok(StatusCode::OK);
         if let Some(n) = f["open_window"]["from_wardrobes"]["figures"]["on_record"].as_i64() {
             on_record = Some(n);
+            assumed = f["open_window"]["from_wardrobes"]["timing_assumed"].is_string();
             break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -186,6 +188,13 @@ async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
         assert!(shown, "the count from the wardrobes appears");
         let text = b.text("#from-wardrobes").await;
         assert!(text.contains(words), "{text}");
+        // When nobody can be expected to send unprompted (too few past put-aways), the page says why.
+        assert_eq!(
+            b.eval("return !!document.querySelector('#timing-assumed');")
+                .await
+                .as_bool(),
+            Some(assumed)
+        );
         if lang == "zh-CN" {
             // The shipped windows' English default names are shown in Chinese.
             let next = b.text("#put-away").await;
