@@ -282,19 +282,7 @@ async fn the_intake_forecast_does_not_depend_on_the_horizon_and_adds_up(pool: sq
 async fn the_open_window_is_also_counted_from_the_wardrobes(pool: sqlx::PgPool) {
     let app = seeded(pool, 2).await;
     let manager = app.login(Role::Manager).await;
-    // A window open today whatever the date: one that started ten days ago (an earlier one still open is
-    // picked instead, which is as good).
-    let today = app.state.settings.clock.today();
-    let md = |d: chrono::NaiveDate| d.format("%m-%d").to_string().replace("02-29", "02-28");
-    app.send(
-        Method::PUT,
-        "/api/v1/season-calendar/kinds/test_window",
-        Some(&manager),
-        Some(serde_json::json!({"name": "Test window", "outgoing": "winter",
-            "start": md(today - chrono::Duration::days(10)), "end": md(today + chrono::Duration::days(20))})),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.open_a_window_today(&manager).await;
     let mut served = None;
     for _ in 0..120 {
         let f = app

@@ -147,6 +147,25 @@ impl TestApp {
         self.request(builder.body(body).unwrap()).await
     }
 
+    /// Adds a window kind of winter clothes that started ten days ago, so a window is open today whatever the
+    /// date (an earlier one still open is the open one instead, as good); `token` is a manager's.
+    pub async fn open_a_window_today(&self, token: &str) {
+        let today = self.state.settings.clock.today();
+        let md = |d: chrono::NaiveDate| d.format("%m-%d").to_string().replace("02-29", "02-28");
+        self.send(
+            Method::PUT,
+            "/api/v1/season-calendar/kinds/test_window",
+            Some(token),
+            Some(
+                serde_json::json!({"name": "Test window", "outgoing": "winter",
+                "start": md(today - chrono::Duration::days(10)),
+                "end": md(today + chrono::Duration::days(20))}),
+            ),
+        )
+        .await
+        .ok(StatusCode::OK);
+    }
+
     /// Asserts that a route refuses a caller without a session.
     pub async fn assert_needs_session(&self, method: Method, uri: &str) {
         self.send(method, uri, None, None)

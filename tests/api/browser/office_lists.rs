@@ -113,18 +113,7 @@ async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
     super::office::seeded(&pool, 300).await;
     let app = TestApp::new(pool.clone()).await;
     let (user, token) = account(&app, Role::Manager).await;
-    // A window open today whatever the date (an earlier one still open is shown instead, as good).
-    let today = app.state.settings.clock.today();
-    let md = |d: chrono::NaiveDate| d.format("%m-%d").to_string().replace("02-29", "02-28");
-    app.send(
-        axum::http::Method::PUT,
-        "/api/v1/season-calendar/kinds/test_window",
-        Some(&token),
-        Some(serde_json::json!({"name": "Test window", "outgoing": "winter",
-            "start": md(today - chrono::Duration::days(10)), "end": md(today + chrono::Duration::days(20))})),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.open_a_window_today(&token).await;
     // The same figures from the API (the estimates are the same in every process).
     let mut on_record = None;
     let mut assumed = false;
