@@ -283,20 +283,8 @@ async fn the_open_window_is_also_counted_from_the_wardrobes(pool: sqlx::PgPool) 
     let app = seeded(pool, 2).await;
     let manager = app.login(Role::Manager).await;
     app.open_a_window_today(&manager).await;
-    let mut served = None;
-    for _ in 0..120 {
-        let f = app
-            .get("/api/v1/forecasts/intake", &manager)
-            .await
-            .ok(StatusCode::OK);
-        assert!(f["open_window"].is_object(), "{}", f["open_window"]);
-        if f["open_window"]["from_wardrobes"].is_object() {
-            served = Some(f["open_window"].clone());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    let open = served.expect("the estimates are made in the background and then served");
+    // Made in the background after the first call, then served.
+    let open = app.open_window_counted(&manager).await;
     let w = &open["from_wardrobes"]["figures"];
     assert!(open["from_wardrobes"]["fitted_at"].is_string(), "{open}");
     let window = &open["window"];

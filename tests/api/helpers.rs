@@ -166,6 +166,23 @@ impl TestApp {
         .ok(StatusCode::OK);
     }
 
+    /// The intake forecast's open window once its count from the wardrobes is served (made in the background
+    /// after the first call); `token` is a manager's.
+    pub async fn open_window_counted(&self, token: &str) -> Value {
+        for _ in 0..120 {
+            let f = self
+                .get("/api/v1/forecasts/intake", token)
+                .await
+                .ok(StatusCode::OK);
+            assert!(f["open_window"].is_object(), "{}", f["open_window"]);
+            if f["open_window"]["from_wardrobes"].is_object() {
+                return f["open_window"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        panic!("the open window's count from the wardrobes is never served");
+    }
+
     /// Asserts that a route refuses a caller without a session.
     pub async fn assert_needs_session(&self, method: Method, uri: &str) {
         self.send(method, uri, None, None)

@@ -115,21 +115,9 @@ async fn the_dashboard_counts_the_open_window_from_the_wardrobes(pool: PgPool) {
     let (user, token) = account(&app, Role::Manager).await;
     app.open_a_window_today(&token).await;
     // The same figures from the API (the estimates are the same in every process).
-    let mut on_record = None;
-    let mut assumed = false;
-    for _ in 0..120 {
-        let f = app
-            .get("/api/v1/forecasts/intake", &token)
-            .await
-            .ok(StatusCode::OK);
-        if let Some(n) = f["open_window"]["from_wardrobes"]["figures"]["on_record"].as_i64() {
-            on_record = Some(n);
-            assumed = f["open_window"]["from_wardrobes"]["timing_assumed"].is_string();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let on_record = on_record.expect("the API serves the count once the estimates are made");
+    let counted = &app.open_window_counted(&token).await["from_wardrobes"];
+    let on_record = counted["figures"]["on_record"].as_i64().unwrap();
+    let assumed = counted["timing_assumed"].is_string();
     let grouped = on_record
         .to_string()
         .as_bytes()
