@@ -64,13 +64,16 @@ enum Command {
     },
     /// Fill the database with a deterministic, realistic laundry company for demos, tests and benchmarks.
     Seed {
+        /// Households to generate (about nine in ten get a door label).
         #[arg(long)]
         customers: usize,
+        /// Years of pickup history before `--today`.
         #[arg(long, default_value_t = 2)]
         years: u32,
+        /// Random seed: the same seed, size and day give the same company.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Last day of the history (exclusive), company time; default today.
+        /// Last day of the history (exclusive), company time; default today, and never after tomorrow.
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
         /// Write the generator's ground truth (churn, discarded garments, habits, the visits each household
@@ -215,13 +218,16 @@ enum BenchCommand {
     /// Generate a company history (customers, garments, pickup lines), import it into an empty database, import
     /// it again, and print lines a second, the rerun's time and peak memory.
     Import {
+        /// Customers in the generated files.
         #[arg(long, default_value_t = 50_000)]
         customers: usize,
+        /// Garments in the generated files.
         #[arg(long, default_value_t = 600_000)]
         garments: usize,
         /// Pickup lines (about four to a pickup).
         #[arg(long, default_value_t = 2_000_000)]
         lines: usize,
+        /// Random seed of the generated files.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Keep the generated files in this folder (default: a temporary folder, removed afterwards).
@@ -245,7 +251,9 @@ enum ForecastCommand {
 enum StaffCommand {
     /// Create a staff account. Without --password-stdin a random password is generated and printed once.
     Add {
+        /// The name they sign in with.
         username: String,
+        /// What they may do: pickup, dispatcher, manager or admin.
         #[arg(long)]
         role: Role,
         /// Name shown to colleagues (default: the username).
