@@ -151,6 +151,47 @@ fn seeded_customer(seed: u64, today: NaiveDate, years: u32, index: usize) -> Cus
     plan
 }
 
+/// Most customers one seed writes: a million takes about a quarter of an hour here.
+pub const MAX_CUSTOMERS: usize = 10_000_000;
+/// Most years of history one seed writes.
+pub const MAX_YEARS: u32 = 25;
+/// Planned customers whose door labels are looked up before a load.
+const LABEL_PROBE: usize = 20;
+
+/// Refuses sizes and days the service itself would not record: no history before
+/// [`crate::domain::clock::earliest_event`], and no `today` past tomorrow in company time.
+fn check_options(
+    customers: usize,
+    years: u32,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if !(1..=MAX_CUSTOMERS).contains(&customers) {
+        anyhow::bail!("--customers must be between 1 and {MAX_CUSTOMERS}, got {customers}");
+    }
+    if !(1..=MAX_YEARS).contains(&years) {
+        anyhow::bail!("--years must be between 1 and {MAX_YEARS}, got {years}");
+    }
+    let earliest = crate::domain::clock::earliest_event().date_naive();
+    let start = today
+        .checked_sub_days(chrono::Days::new(365 * u64::from(years)))
+        .unwrap_or(NaiveDate::MIN);
+    if start < earliest {
+        anyhow::bail!(
+            "--today {today} with --years {years} would start the history on {start}, before {earliest}, \
+             the earliest day Doorstep records"
+        );
+    }
+    let latest = (now + chrono::Duration::hours(SHANGHAI_HOURS + 24)).date_naive();
+    if today > latest {
+        anyhow::bail!(
+            "--today {today} is in the future (Doorstep records nothing after {latest}); \
+             leave it out for today"
+        );
+    }
+    Ok(())
+}
+
 /// Seeds `opts.customers` customers into `pool`; refuses when this seed is already loaded (ids derive from it).
 pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummary> {
     let started = Instant::now();
@@ -161,14 +202,28 @@ pub async fn seed(pool: &PgPool, opts: SeedOptions) -> anyhow::Result<SeedSummar
         today,
         ..
     } = opts;
-    if customers == 0 {
-        anyhow::bail!("--customers must be at least 1");
-    }
+    check_options(customers, years, today, Utc::now())?;
     let first = seeded_customer(seed, today, years, 0).customer_id;
     if customer_exists(pool, first).await? {
         anyhow::bail!(
             "seed {seed} is already loaded into this database (customer {first} exists); \
              use another --seed or a fresh database"
+        );
+    }
+    // Door label codes follow the seed alone, so the same seed loaded with another --today or --years clashes.
+    let codes: Vec<String> = (0..customers.min(LABEL_PROBE))
+        .filter_map(|i| seeded_customer(seed, today, years, i).door_code)
+        .map(|c| c.to_string())
+        .collect();
+    let clash: Option<String> =
+        sqlx::query_scalar("select code from door_label where code = any($1) limit 1")
+            .bind(&codes)
+            .fetch_optional(pool)
+            .await?;
+    if let Some(code) = clash {
+        anyhow::bail!(
+            "seed {seed} is already loaded into this database with another --today or --years \
+             (door label {code} exists); use another --seed or a fresh database"
         );
     }
     let mut truth_out = match &opts.truth {
@@ -305,4 +360,34 @@ async fn write_batches(
         counts.add(&batch_counts);
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn sizes_and_days_outside_what_the_service_records_are_refused() {
+        let now = day(2026, 12, 6).and_hms_opt(2, 0, 0).unwrap().and_utc();
+        let ok = |c, y, t| check_options(c, y, t, now).map_err(|e| e.to_string());
+        assert!(ok(3000, 2, day(2026, 4, 10)).is_ok());
+        assert!(ok(1, 25, day(2026, 12, 7)).is_ok());
+        for (c, y, t, says) in [
+            (0, 2, day(2026, 4, 10), "--customers"),
+            (MAX_CUSTOMERS + 1, 2, day(2026, 4, 10), "--customers"),
+            (10, 0, day(2026, 4, 10), "--years"),
+            (10, 1000, day(2026, 4, 10), "--years"),
+            (10, 2, day(1900, 1, 1), "before 2000-01-01"),
+            (10, 2, day(2001, 6, 1), "before 2000-01-01"),
+            (10, 2, day(9999, 1, 1), "in the future"),
+            (10, 2, day(2026, 12, 8), "in the future"),
+        ] {
+            let err = ok(c, y, t).expect_err("refused");
+            assert!(err.contains(says), "{c} {y} {t}: {err}");
+        }
+    }
 }
