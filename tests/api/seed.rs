@@ -189,6 +189,14 @@ async fn seeding_writes_a_plausible_company_reproducibly(pool: PgPool) {
 
     let again = seed(&pool, options(7)).await.unwrap_err().to_string();
     assert!(again.contains("already loaded"), "{again}");
+    // Another day gives other customer ids but the same label codes: refused before anything is written.
+    let other_day = SeedOptions {
+        today: NaiveDate::from_ymd_opt(2026, 4, 10).unwrap(),
+        ..options(7)
+    };
+    let again = seed(&pool, other_day).await.unwrap_err().to_string();
+    assert!(again.contains("with another --today or --years"), "{again}");
+    assert_eq!(counts_in(&pool).await, c, "nothing written");
 
     empty_company(&pool).await;
     let rerun = seed(&pool, options(7)).await.unwrap();
