@@ -11,7 +11,7 @@ impl Calendar {
     /// Reads every window kind and override.
     pub async fn load(db: &sqlx::PgPool) -> sqlx::Result<Self> {
         let kinds = sqlx::query_as(
-            "select window_kind, name, outgoing, start_month, start_day, end_month, end_day
+            "select window_kind, name, named, outgoing, start_month, start_day, end_month, end_day
                from season_window_kind order by start_month, start_day, window_kind",
         )
         .fetch_all(db)
@@ -25,7 +25,8 @@ impl Calendar {
     }
 }
 
-/// Creates or changes a window kind; `dates` are (start month, start day, end month, end day).
+/// Creates or changes a window kind; `dates` are (start month, start day, end month, end day). A shipped kind
+/// becomes `named` only when its name changes, so saving its dates keeps it shown in the reader's language.
 pub async fn upsert_kind(
     db: impl PgExecutor<'_>,
     kind: &str,
@@ -37,10 +38,12 @@ pub async fn upsert_kind(
     sqlx::query_as(
         "insert into season_window_kind (window_kind, name, outgoing, start_month, start_day, end_month, end_day, updated_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (window_kind) do update set name = excluded.name, outgoing = excluded.outgoing,
+         on conflict (window_kind) do update set name = excluded.name,
+             named = season_window_kind.named or excluded.name <> season_window_kind.name,
+             outgoing = excluded.outgoing,
              start_month = excluded.start_month, start_day = excluded.start_day, end_month = excluded.end_month,
              end_day = excluded.end_day, updated_by = excluded.updated_by, updated_at = now()
-         returning window_kind, name, outgoing, start_month, start_day, end_month, end_day",
+         returning window_kind, name, named, outgoing, start_month, start_day, end_month, end_day",
     )
     .bind(kind)
     .bind(name)

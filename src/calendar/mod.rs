@@ -16,6 +16,8 @@ use crate::error::{AppError, AppResult};
 pub struct WindowKind {
     pub(crate) window_kind: String,
     pub(crate) name: String,
+    /// False for a shipped kind nobody renamed: pages show it by its catalogue name in the reader's language.
+    pub(crate) named: bool,
     pub(crate) outgoing: SeasonClass,
     pub(crate) start_month: i16,
     pub(crate) start_day: i16,
@@ -39,6 +41,9 @@ pub struct SeasonWindow {
     pub(crate) kind: String,
     pub(crate) year: i32,
     pub(crate) name: String,
+    /// As its kind's [`WindowKind::named`].
+    #[serde(default = "named_by_default")]
+    pub(crate) named: bool,
     pub(crate) outgoing: SeasonClass,
     pub(crate) starts_on: NaiveDate,
     /// Last day of the window (inclusive).
@@ -52,6 +57,11 @@ impl SeasonWindow {
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.starts_on <= day && day <= self.ends_on
     }
+}
+
+/// A window read without the flag shows its name as stored.
+fn named_by_default() -> bool {
+    true
 }
 
 /// A day of a year, moved back to the month's last day when it does not exist (29 February).
@@ -107,6 +117,7 @@ impl Calendar {
             kind: kind.to_owned(),
             year,
             name: k.name.clone(),
+            named: k.named,
             outgoing: k.outgoing,
             starts_on,
             ends_on,
@@ -235,6 +246,7 @@ mod tests {
         let kind = |k: &str, o, sm, sd, em, ed| WindowKind {
             window_kind: k.into(),
             name: k.into(),
+            named: true,
             outgoing: o,
             start_month: sm,
             start_day: sd,

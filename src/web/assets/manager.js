@@ -22,15 +22,8 @@ function chartWidth(main) {
 
 const day = (iso) => date(`${iso}T12:00:00Z`, currentLang());
 
-// The shipped window kinds keep their English names in the database until a manager renames them; those are shown
-// in the reader's language (a renamed kind shows as named).
-const SHIPPED_WINDOW_NAMES = {
-  spring: "Spring put-away (winter clothes)",
-  early_summer: "Early-summer put-away (spring/autumn clothes)",
-  autumn: "Autumn put-away (summer clothes)",
-  early_winter: "Early-winter put-away (spring/autumn clothes)",
-};
-const windowName = (kind, name) => (SHIPPED_WINDOW_NAMES[kind] === name ? t(`window_kind.${kind}`) : name);
+// A shipped window kind nobody renamed (`named` false) is shown by its catalogue name in the reader's language.
+const windowName = (kind, name, named) => (named === false ? t(`window_kind.${kind}`) : name);
 const n0 = (v) => Math.round(v).toLocaleString();
 
 // ---------------------------------------------------------------- dashboard
@@ -48,7 +41,7 @@ function openWindowView(o) {
       "div",
       { class: "big-number", id: "window-left" },
       h("strong", {}, n0(left.mean)),
-      h("span", {}, t("dash.window_left", { name: windowName(w.kind, w.name), to: day(w.ends_on), cls })),
+      h("span", {}, t("dash.window_left", { name: windowName(w.kind, w.name, w.named), to: day(w.ends_on), cls })),
       h("span", { class: "muted" }, t("dash.range80", { lo: n0(left.lo80), hi: n0(left.hi80) })),
     ),
     wr
@@ -128,7 +121,7 @@ async function dashboardScreen(main) {
             "div",
             { class: "big-number", id: "window-volume" },
             h("strong", {}, n0(o.mean)),
-            h("span", {}, t("dash.window_garments", { name: windowName(w.window.kind, w.window.name), from: day(w.window.starts_on), to: day(w.window.ends_on), cls: word("season_class", w.window.outgoing) })),
+            h("span", {}, t("dash.window_garments", { name: windowName(w.window.kind, w.window.name, w.window.named), from: day(w.window.starts_on), to: day(w.window.ends_on), cls: word("season_class", w.window.outgoing) })),
             h("span", { class: "muted" }, t("dash.range80", { lo: n0(o.lo80), hi: n0(o.hi80) })),
           ),
         );
@@ -144,7 +137,7 @@ async function dashboardScreen(main) {
       replace(
         storage,
         h("h2", {}, t("dash.storage")),
-        h("p", { class: "muted" }, s.expected_items ? t("dash.storage_expected", { name: windowName(s.window.kind, s.window.name), n: n0(s.expected_items.mean), lo: n0(s.expected_items.lo80), hi: n0(s.expected_items.hi80) }) : t("dash.storage_no_forecast")),
+        h("p", { class: "muted" }, s.expected_items ? t("dash.storage_expected", { name: windowName(s.window.kind, s.window.name, s.window.named), n: n0(s.expected_items.mean), lo: n0(s.expected_items.lo80), hi: n0(s.expected_items.hi80) }) : t("dash.storage_no_forecast")),
         rows.length ? barChart(rows, { width, title: t("dash.storage") }) : h("p", { class: "muted" }, t("dash.no_zones")),
         h("p", { class: "muted small-print" }, t("dash.storage_legend")),
       );
@@ -228,7 +221,7 @@ async function calendarBox(box) {
       return h(
         "tr",
         {},
-        h("td", {}, windowName(k.window_kind, k.name)),
+        h("td", {}, windowName(k.window_kind, k.name, k.named)),
         h("td", {}, word("season_class", k.outgoing)),
         h("td", {}, start),
         h("td", {}, end),
@@ -242,7 +235,7 @@ async function calendarBox(box) {
     replace(
       box,
       h("h2", {}, t("settings.calendar")),
-      h("p", { class: "muted" }, c.windows.map((w) => `${windowName(w.kind, w.name)}: ${day(w.starts_on)} – ${day(w.ends_on)}`).join(" · ")),
+      h("p", { class: "muted" }, c.windows.map((w) => `${windowName(w.kind, w.name, w.named)}: ${day(w.starts_on)} – ${day(w.ends_on)}`).join(" · ")),
       table([t("settings.window"), t("field.season_class"), t("settings.start"), t("settings.end"), ""], rows),
       status,
     );
@@ -303,7 +296,7 @@ async function storageBox(box) {
     const status = h("div", {});
     const rate = h("input", { type: "number", min: 0, max: 10000, value: s.insurance_rate_bp });
     const within = h("input", { type: "number", min: 1, max: 3650, value: s.cleaned_within_days ?? "" });
-    const kind = h("select", {}, cal.kinds.map((k) => h("option", { value: k.window_kind, selected: k.window_kind === s.return_window_kind }, windowName(k.window_kind, k.name))));
+    const kind = h("select", {}, cal.kinds.map((k) => h("option", { value: k.window_kind, selected: k.window_kind === s.return_window_kind }, windowName(k.window_kind, k.name, k.named))));
     const priceItems = prices.items || prices;
     const zoneItems = zones.items || zones;
     replace(
