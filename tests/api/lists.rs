@@ -696,31 +696,24 @@ async fn managers_edit_the_season_calendar(pool: sqlx::PgPool) {
 
     // A shipped kind is shown in the reader's language until renamed; saving its dates alone keeps it so.
     assert_eq!(spring["named"], false);
-    let put_spring = |name: &str| serde_json::json!({"name": name, "outgoing": "winter", "start": "03-05", "end": "05-31"});
-    let kind = w
-        .app
-        .send(
+    let (app, as_manager) = (&w.app, &manager);
+    let save_spring = |name: String| async move {
+        let body = serde_json::json!({"name": name, "outgoing": "winter", "start": "03-05", "end": "05-31"});
+        app.send(
             Method::PUT,
             "/api/v1/season-calendar/kinds/spring",
-            Some(&manager),
-            Some(put_spring(spring["name"].as_str().unwrap())),
+            Some(as_manager),
+            Some(body),
         )
         .await
-        .ok(StatusCode::OK);
+        .ok(StatusCode::OK)
+    };
+    let kind = save_spring(spring["name"].as_str().unwrap().to_owned()).await;
     assert_eq!(
         (kind["start_day"].as_i64(), kind["named"].as_bool()),
         (Some(5), Some(false))
     );
-    let kind = w
-        .app
-        .send(
-            Method::PUT,
-            "/api/v1/season-calendar/kinds/spring",
-            Some(&manager),
-            Some(put_spring("冬装收纳")),
-        )
-        .await
-        .ok(StatusCode::OK);
+    let kind = save_spring("冬装收纳".to_owned()).await;
     assert_eq!(kind["named"], true);
     let bad = w.app
         .send(
