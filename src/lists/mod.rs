@@ -3,6 +3,7 @@
 mod api;
 pub mod db;
 pub mod expected;
+mod kept;
 pub mod maintained;
 pub mod outlook;
 pub mod reminders;
