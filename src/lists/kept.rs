@@ -1,17 +1,16 @@
 //! Fits kept per key, served while a newer one is made in the background, and the first fit's patience.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 
 use crate::error::{AppError, AppResult};
 
+use super::maintained::Slots;
+
 /// A fit is served this long before a newer one is made in the background.
 const FRESH: Duration = Duration::from_secs(600);
-/// Fits kept (list day × window) before the oldest are dropped.
-const KEPT_FITS: usize = 8;
 /// How long a list request waits for a first fit (after a restart, half a minute or more at a million customers)
 /// before it answers 503 with `Retry-After`; under the staff page's own 20-second patience.
 const FIRST_FIT_WAIT: Duration = Duration::from_secs(15);
@@ -23,7 +22,7 @@ type Slot<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<V>)>>>;
 /// Fits kept per key: served up to ten minutes old, a newer one made in the background after that, so a
 /// dispatcher's page never waits for a refit once the first is made.
 pub(crate) struct Kept<K, V> {
-    slots: Mutex<HashMap<K, Slot<V>>>,
+    slots: Slots<K, (Instant, Arc<V>)>,
     /// How long a caller waits for a first fit (`FIRST_FIT_WAIT`; shorter in tests).
     pub(crate) first_wait: Duration,
     /// The `Retry-After` seconds of the 503 a caller who waited that long gets.
@@ -33,7 +32,7 @@ pub(crate) struct Kept<K, V> {
 impl<K, V> Default for Kept<K, V> {
     fn default() -> Self {
         Kept {
-            slots: Mutex::new(HashMap::new()),
+            slots: Slots::default(),
             first_wait: FIRST_FIT_WAIT,
             retry_after: FIRST_FIT_RETRY_AFTER,
         }
@@ -54,16 +53,7 @@ impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = AppResult<V>> + Send + 'static,
     {
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            if !slots.contains_key(&key) && slots.len() >= KEPT_FITS {
-                slots.retain(|_, s| Arc::strong_count(s) > 1);
-                if slots.len() >= KEPT_FITS {
-                    slots.clear();
-                }
-            }
-            slots.entry(key).or_default().clone()
-        };
+        let slot = self.slots.slot(key);
         let kept = match slot.try_lock() {
             Ok(guard) => guard.as_ref().map(|(at, value)| (*at, value.clone())),
             // A first fit (or a refresh's swap) holds the slot.
