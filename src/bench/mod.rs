@@ -1,4 +1,4 @@
-//! Benchmark commands of the binary (`doorstep bench ...`: decode, lists, load, the database fault test);
+//! Benchmark commands of the binary (`doorstep bench ...`: decode, lists, load, quality, sweep, the database fault test);
 //! scan.lua drives wrk for the HTTP scan figure.
 
 pub mod decode;
@@ -6,6 +6,7 @@ pub mod fault;
 pub mod lists;
 pub mod load;
 pub mod quality;
+pub mod sweep;
 
 /// A throwaway pickup account for a bench run against a live service: its run id and the JSON body that signs
 /// it in.

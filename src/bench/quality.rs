@@ -42,10 +42,35 @@ struct Worth {
 /// One list's scores.
 struct Score {
     name: &'static str,
-    precision: f64,
-    value: f64,
-    incremental: f64,
-    gone: usize,
+    of: ListScore,
+}
+
+/// How one list's first entries score against the truth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListScore {
+    /// Share of the entries with outgoing-season garments truly still owned and not sent.
+    pub precision: f64,
+    /// Their true outstanding value over the true-value list's.
+    pub value: f64,
+    /// The part of it the households would not send unprompted, over the true-value list's.
+    pub incremental: f64,
+    /// Entries who had already left.
+    pub gone: usize,
+}
+
+/// The scores and the printed report of one list day.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The report as printed.
+    pub text: String,
+    /// The reminder list's scores.
+    pub reminders: ListScore,
+    /// The spend-ranked list's scores.
+    pub spend: ListScore,
+    /// The window's count: recorded garments expected to come without a call by its end.
+    pub expected_unprompted: i64,
+    /// Recorded garments the households truly send unprompted by then.
+    pub sent_unprompted: usize,
 }
 
 fn score(
@@ -60,11 +85,14 @@ fn score(
     let n = list.len().max(1) as f64;
     Score {
         name,
-        precision: list.iter().filter(|c| w(c).outstanding > 0).count() as f64 / n,
-        value: list.iter().map(|c| w(c).outstanding).sum::<i64>() as f64 / best_value.max(1) as f64,
-        incremental: list.iter().map(|c| w(c).incremental).sum::<i64>() as f64
-            / best_incremental.max(1) as f64,
-        gone: list.iter().filter(|c| churned.contains(c)).count(),
+        of: ListScore {
+            precision: list.iter().filter(|c| w(c).outstanding > 0).count() as f64 / n,
+            value: list.iter().map(|c| w(c).outstanding).sum::<i64>() as f64
+                / best_value.max(1) as f64,
+            incremental: list.iter().map(|c| w(c).incremental).sum::<i64>() as f64
+                / best_incremental.max(1) as f64,
+            gone: list.iter().filter(|c| churned.contains(c)).count(),
+        },
     }
 }
 
@@ -101,6 +129,11 @@ fn truth_worth(
 
 /// Scores the lists and returns the printed report.
 pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
+    Ok(report(pool, b).await?.text)
+}
+
+/// Scores the lists: the figures and the printed report.
+pub async fn report(pool: &PgPool, b: &QualityBench) -> anyhow::Result<Report> {
     let file = std::fs::File::open(&b.truth)
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", b.truth.display()))?;
     let (header, households) = truth::read(std::io::BufReader::new(file))?;
@@ -306,7 +339,7 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         writeln!(
             out,
             "| {} | {:.3} | {:.3} | {:.3} | {} |",
-            s.name, s.precision, s.value, s.incremental, s.gone
+            s.name, s.of.precision, s.of.value, s.of.incremental, s.of.gone
         )?;
     }
     writeln!(
@@ -364,7 +397,14 @@ pub async fn run(pool: &PgPool, b: &QualityBench) -> anyhow::Result<String> {
         unseen(&oracle),
         unseen(&reminder_ids)
     )?;
-    Ok(out)
+    Ok(Report {
+        text: out,
+        // The first and fifth rows of the table above.
+        reminders: scores[0].of,
+        spend: scores[4].of,
+        expected_unprompted: w.expected_unprompted,
+        sent_unprompted: sent_recorded,
+    })
 }
 
 /// Every entry of the list, its estimates beside its truth, for studying where the estimates miss.

@@ -452,3 +452,53 @@ async fn indexes_a_stopped_load_deferred_are_built_at_the_next_start(pool: PgPoo
     assert_eq!(index_definitions(&pool).await, before);
     assert_eq!(count(&pool, "deferred_index").await, 0);
 }
+
+/// `bench sweep` seeds each company into a database of its own, scores its list, and drops the database.
+#[tokio::test]
+async fn a_sweep_scores_fresh_companies_and_drops_their_databases() {
+    use sqlx::migrate::MigrateDatabase;
+    use sqlx::Postgres;
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let cfg = doorstep::config::DbConfig {
+        database_url: url.clone(),
+        db_max_connections: 4,
+        db_acquire_timeout_ms: 5_000,
+    };
+    let b = doorstep::bench::sweep::SweepBench {
+        companies: 2,
+        customers: 120,
+        years: 1,
+        first_seed: 9_990_001,
+        top: 20,
+        keep: false,
+    };
+    let report = doorstep::bench::sweep::run(&cfg, &b).await.unwrap();
+    let rows: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("| 999000"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{report}");
+    for row in rows {
+        // Seed, day and window, then the two lists' three scores, each a share.
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        for list in [cells[3], cells[4]] {
+            let scores: Vec<f64> = list.split(" / ").map(|v| v.parse().unwrap()).collect();
+            assert_eq!(scores.len(), 3, "{row}");
+            assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{row}");
+        }
+    }
+    assert!(report.contains("goals met (of 2)"), "{report}");
+    for seed in [9_990_001, 9_990_002] {
+        let company =
+            url.rsplit_once('/').unwrap().0.to_owned() + &format!("/doorstep_sweep_{seed}");
+        assert!(
+            !Postgres::database_exists(&company).await.unwrap(),
+            "{company} dropped"
+        );
+    }
+    // Out of bounds: refused before anything is seeded.
+    let none = doorstep::bench::sweep::SweepBench { companies: 0, ..b };
+    let e = doorstep::bench::sweep::run(&cfg, &none).await.unwrap_err();
+    assert!(e.to_string().contains("--companies"), "{e}");
+}
