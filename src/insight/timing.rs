@@ -61,13 +61,17 @@ pub enum Outcome {
     Nothing,
 }
 
-/// One past window of a customer: its length in days and how it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One past window of a customer: its length in days, how it ended, and its weight in everyone's hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PastWindow {
     /// Days in the window.
     pub length: u32,
     /// How it ended.
     pub outcome: Outcome,
+    /// How much the window counts in everyone's hazard, which is that of a customer still here (someone gone
+    /// never sends): the chance the customer still was one when it opened, or 0 when the window is known only
+    /// because of its put-away. The customer's own estimate counts it whole.
+    pub weight: f64,
 }
 
 impl PastWindow {
@@ -88,12 +92,9 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, w: &PastWindow) {
-        self.add_shifted(w, 0);
-    }
-
-    /// Counts window day `d` at index `d + shift` (a shift of `MAX_LATENESS - usual` counts lateness).
-    fn add_shifted(&mut self, w: &PastWindow, shift: i64) {
+    /// Counts window day `d` at index `d + shift` (a shift of `MAX_LATENESS - usual` counts lateness), as
+    /// `weight` windows.
+    fn add_shifted(&mut self, w: &PastWindow, shift: i64, weight: f64) {
         let (risk_days, sent_on) = match w.outcome {
             Outcome::Sent(d) if d < w.length => (d + 1, Some(d)),
             // A "sent" day past the window's end is outside the window: nothing was sent in it.
@@ -109,10 +110,10 @@ impl Counts {
             self.sent.resize(end, 0.0);
         }
         for r in &mut self.at_risk[first..end] {
-            *r += 1.0;
+            *r += weight;
         }
         if let Some(i) = sent_on.and_then(index) {
-            self.sent[i] += 1.0;
+            self.sent[i] += weight;
         }
     }
 
@@ -149,14 +150,14 @@ pub struct SendingHazard {
 }
 
 impl SendingHazard {
-    /// Pools every customer's past windows.
+    /// Pools every customer's past windows, each as much as its weight.
     pub fn fit<'a>(windows: impl IntoIterator<Item = &'a PastWindow>) -> SendingHazard {
         let mut counts = Counts::default();
         let (mut n, mut decided, mut skipped) = (0, 0.0, 0.0);
         for w in windows {
-            counts.add(w);
+            counts.add_shifted(w, 0, w.weight);
             n += 1;
-            let (d, s) = skips(std::slice::from_ref(w));
+            let (d, s) = skips(std::slice::from_ref(w), w.weight);
             decided += d;
             skipped += s;
         }
@@ -179,7 +180,7 @@ impl SendingHazard {
         } else {
             1.0
         };
-        let (decided, skipped) = skips(own);
+        let (decided, skipped) = skips(own, 1.0);
         (skipped + PRIOR_WINDOWS * everyone) / (decided + PRIOR_WINDOWS)
     }
 
@@ -201,7 +202,7 @@ impl SendingHazard {
                 );
                 if let Some(usual) = usual_day(&others) {
                     self.habit
-                        .add_shifted(w, MAX_LATENESS - usual.round() as i64);
+                        .add_shifted(w, MAX_LATENESS - usual.round() as i64, w.weight);
                     self.habit_windows += 1;
                 }
             }
@@ -237,7 +238,7 @@ impl SendingHazard {
     pub fn quiet_then_unsent(&self, own: &[PastWindow], length: u32, day: u32) -> (f64, f64) {
         let mut mine = Counts::default();
         for w in own {
-            mine.add(w);
+            mine.add_shifted(w, 0, 1.0);
         }
         let usual = usual_day(own);
         let (mut quiet, mut unsent) = (1.0, 1.0);
@@ -271,14 +272,15 @@ pub fn active_given_quiet(p_active: f64, quiet: f64) -> f64 {
     }
 }
 
-/// Of these windows: how many were seen to their end without a call, and how many of those without a put-away.
-fn skips(windows: &[PastWindow]) -> (f64, f64) {
+/// Of these windows, each counted as `weight`: how many were seen to their end without a call, and how many of
+/// those without a put-away.
+fn skips(windows: &[PastWindow], weight: f64) -> (f64, f64) {
     windows
         .iter()
         .fold((0.0, 0.0), |(d, s), w| match w.outcome {
             Outcome::Called(_) => (d, s),
-            Outcome::Sent(_) if w.sent_day().is_some() => (d + 1.0, s),
-            Outcome::Sent(_) | Outcome::Nothing => (d + 1.0, s + 1.0),
+            Outcome::Sent(_) if w.sent_day().is_some() => (d + weight, s),
+            Outcome::Sent(_) | Outcome::Nothing => (d + weight, s + weight),
         })
 }
 
@@ -307,12 +309,14 @@ mod tests {
         PastWindow {
             length: 92,
             outcome: Outcome::Sent(d),
+            weight: 1.0,
         }
     }
 
     const NOTHING: PastWindow = PastWindow {
         length: 92,
         outcome: Outcome::Nothing,
+        weight: 1.0,
     };
 
     #[test]
@@ -367,6 +371,7 @@ mod tests {
             PastWindow {
                 length: 30,
                 outcome: Outcome::Nothing,
+                weight: 1.0,
             },
             left as usize,
         ));
@@ -425,6 +430,7 @@ mod tests {
         let called = PastWindow {
             length: 92,
             outcome: Outcome::Called(5),
+            weight: 1.0,
         };
         let h = SendingHazard::fit(&[called, sent(30)]);
         // Called on day 5: at risk on days 0-4 only; the sending on day 30 is the only event.
@@ -436,6 +442,7 @@ mod tests {
         let late = PastWindow {
             length: 10,
             outcome: Outcome::Sent(50),
+            weight: 1.0,
         };
         assert_eq!(SendingHazard::fit(&[late]).population(5), 0.0);
     }
@@ -483,6 +490,7 @@ mod tests {
         let called = PastWindow {
             length: 92,
             outcome: Outcome::Called(3),
+            weight: 1.0,
         };
         // A quarter of the windows seen to their end passed without a put-away; calls say nothing.
         let all = [sent(10), sent(20), sent(30), NOTHING, called, called];
@@ -491,6 +499,48 @@ mod tests {
         assert!((h.p_skip(&[NOTHING, NOTHING]) - (2.0 + 0.5) / 4.0).abs() < 1e-12);
         assert!((h.p_skip(&[sent(5), sent(6), called]) - 0.5 / 4.0).abs() < 1e-12);
         assert_eq!(SendingHazard::fit(&[]).p_skip(&[]), 1.0);
+    }
+
+    #[test]
+    fn windows_weigh_in_everyones_hazard_as_their_customers_were_likely_here() {
+        // Customers still here send on day 10 in half their windows. Others belong to customers who had left
+        // (surely, by the active-customer model), or to customers first seen in the window's own put-away.
+        let gone = PastWindow {
+            weight: 0.0,
+            ..NOTHING
+        };
+        let entered = PastWindow {
+            weight: 0.0,
+            ..sent(10)
+        };
+        let mut all = vec![sent(10); 100];
+        all.extend(std::iter::repeat_n(NOTHING, 100));
+        let here = SendingHazard::fit(&all);
+        all.extend(std::iter::repeat_n(gone, 100));
+        all.extend(std::iter::repeat_n(entered, 200));
+        let h = SendingHazard::fit(&all);
+        assert_eq!(h.windows, 500);
+        assert!((h.population(10) - 0.5).abs() < 1e-12);
+        assert!((h.p_skip(&[]) - 0.5).abs() < 1e-12);
+        assert_eq!(
+            h.p_not_sent_by_end(&[], 92, 0),
+            here.p_not_sent_by_end(&[], 92, 0)
+        );
+        // Counted whole, the sure sends would lift everyone's chance on day 10 to 300 of 500, and the leavers
+        // would make skipping look more common than it is among customers still here.
+        let whole: Vec<PastWindow> = all
+            .iter()
+            .map(|w| PastWindow { weight: 1.0, ..*w })
+            .collect();
+        let whole = SendingHazard::fit(&whole);
+        assert!((whole.population(10) - 0.6).abs() < 1e-12);
+        assert!((whole.p_skip(&[]) - 0.4).abs() < 1e-12);
+        // A customer's own windows count whole: their own day and skips are theirs, whatever everyone's weight.
+        assert_eq!(h.p_skip(&[gone, gone]), h.p_skip(&[NOTHING, NOTHING]));
+        assert_eq!(
+            h.p_not_sent_by_end(&[entered], 92, 5),
+            h.p_not_sent_by_end(&[sent(10)], 92, 5)
+        );
     }
 
     #[test]

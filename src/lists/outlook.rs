@@ -271,22 +271,6 @@ async fn fit_with(
     .persistent(false)
     .fetch_all(pool)
     .await?;
-    // Every customer's first cleaning of an outgoing-season garment: the past windows they had. `pickup_class`
-    // holds each visit's classes of cleaned garments, so this reads one index, not every line.
-    let first_outgoing: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "select customer_id, min(collected_at) from pickup_class
-          where collected_at < $1 and season_class = $2
-          group by customer_id",
-    )
-    .bind(day_end)
-    .bind(window.outgoing)
-    .persistent(false)
-    .fetch_all(pool)
-    .await?;
-    let first_outgoing: HashMap<Uuid, NaiveDate> = first_outgoing
-        .into_iter()
-        .map(|(c, at)| (c, local(at)))
-        .collect();
     let mut outgoing_cleanings: HashMap<Uuid, Vec<Vec<NaiveDate>>> = HashMap::new();
     let histories: Vec<GarmentHistory> = garments
         .into_iter()
@@ -318,7 +302,7 @@ async fn fit_with(
         cal,
         window,
         on,
-        &first_outgoing,
+        &active,
         &outgoing_cleanings,
     )
     .await?;
@@ -383,7 +367,7 @@ async fn fit_with(
 }
 
 /// Each customer's past windows of this kind (those by whose end they had sent a garment of the outgoing
-/// class), each ended by an unprompted put-away, a call or nothing; the day of a put-away already made in this
+/// class), each ended by an unprompted put-away, a call or nothing, and weighted for everyone's hazard; the day of a put-away already made in this
 /// window before the list day; and the share of their outgoing garments (cleaned in the two years before a
 /// window) that customers sent in a past window's unprompted put-away (1 when nobody made one).
 async fn past_windows(
@@ -392,9 +376,27 @@ async fn past_windows(
     cal: &Calendar,
     window: &SeasonWindow,
     on: NaiveDate,
-    first_outgoing: &HashMap<Uuid, NaiveDate>,
+    active: &Activeness,
     outgoing_cleanings: &HashMap<Uuid, Vec<Vec<NaiveDate>>>,
 ) -> AppResult<(HashMap<Uuid, Vec<PastWindow>>, HashMap<Uuid, u32>, f64)> {
+    let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
+    let local = |at: DateTime<Utc>| settings.clock.local_day(at);
+    // Every customer's first cleaning of an outgoing-season garment: the past windows they had. `pickup_class`
+    // holds each visit's classes of cleaned garments, so this reads one index, not every line.
+    let first_outgoing: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "select customer_id, min(collected_at) from pickup_class
+          where collected_at < $1 and season_class = $2
+          group by customer_id",
+    )
+    .bind(day_end)
+    .bind(window.outgoing)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let first_outgoing: HashMap<Uuid, NaiveDate> = first_outgoing
+        .into_iter()
+        .map(|(c, at)| (c, local(at)))
+        .collect();
     // Slot 0 is this window, up to the list day; slots 1.. are the same kind's past windows, ended before it.
     let mut windows: Vec<(NaiveDate, NaiveDate)> = vec![(window.starts_on, window.ends_on.min(on))];
     windows.extend(
@@ -467,12 +469,22 @@ async fn past_windows(
     }
     let mut own: HashMap<Uuid, Vec<PastWindow>> = HashMap::new();
     let (mut known, mut sent) = (0usize, 0usize);
-    for (&customer, &first) in first_outgoing {
+    for (&customer, &first) in &first_outgoing {
         for (slot, &(starts_on, ends_on)) in windows.iter().enumerate().skip(1) {
             if first > ends_on {
                 continue;
             }
             let length = u32::try_from((ends_on - starts_on).num_days() + 1).unwrap_or(1);
+            let weight = match active.last_seen(customer) {
+                // First seen with outgoing garments in the window (its put-away, as a rule; or the records began
+                // in it): it tells the customer's own day, but counted for everyone it would be a sure send.
+                _ if first >= starts_on => 0.0,
+                // Seen since it opened: still a customer then.
+                Some(seen) if seen >= starts_on => 1.0,
+                // Not seen since: in the active-customer model a customer leaves right after a visit, so they
+                // were then exactly as likely to be one as now.
+                _ => active.p_active(customer),
+            };
             let outcome = match events.get(&(customer, slot)) {
                 Some((Some(s), Some(c))) if c < s => Outcome::Called(*c),
                 Some((Some(s), _)) => Outcome::Sent(*s),
@@ -489,9 +501,11 @@ async fn past_windows(
                     }
                 }
             }
-            own.entry(customer)
-                .or_default()
-                .push(PastWindow { length, outcome });
+            own.entry(customer).or_default().push(PastWindow {
+                length,
+                outcome,
+                weight,
+            });
         }
     }
     let share = if known == 0 {
