@@ -141,24 +141,8 @@ enum BenchCommand {
     /// after), score each one's reminder list against its truth on a day of a put-away window drawn from its
     /// seed, and print the table, the means and how many lists meet the goals.
     Sweep {
-        /// Companies seeded and scored.
-        #[arg(long, default_value_t = 5)]
-        companies: usize,
-        /// Customers of each company.
-        #[arg(long, default_value_t = 3000)]
-        customers: usize,
-        /// Years of history of each company.
-        #[arg(long, default_value_t = 2)]
-        years: u32,
-        /// The first company's seed; the others follow it.
-        #[arg(long, default_value_t = 1000)]
-        first_seed: u64,
-        /// Entries scored from the top of each list.
-        #[arg(long, default_value_t = 100)]
-        top: usize,
-        /// Keep each company's database (doorstep_sweep_<seed>) instead of dropping it.
-        #[arg(long)]
-        keep: bool,
+        #[command(flatten)]
+        sweep: crate::bench::sweep::SweepBench,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -360,26 +344,9 @@ impl Cli {
                 Ok(())
             }
             Some(Command::Bench {
-                command:
-                    BenchCommand::Sweep {
-                        companies,
-                        customers,
-                        years,
-                        first_seed,
-                        top,
-                        keep,
-                        db: cfg,
-                    },
+                command: BenchCommand::Sweep { sweep, db: cfg },
             }) => {
-                let b = crate::bench::sweep::SweepBench {
-                    companies,
-                    customers,
-                    years,
-                    first_seed,
-                    top,
-                    keep,
-                };
-                print!("{}", crate::bench::sweep::run(&cfg, &b).await?);
+                print!("{}", crate::bench::sweep::run(&cfg, &sweep).await?);
                 Ok(())
             }
             Some(Command::Bench {

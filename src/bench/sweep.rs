@@ -16,19 +16,25 @@ use crate::state::Settings;
 const GOALS: (f64, f64, f64) = (0.95, 0.90, 0.85);
 
 /// What to sweep.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SweepBench {
     /// Companies seeded and scored, one after another.
+    #[arg(long, default_value_t = 5)]
     pub companies: usize,
-    /// Customers of each.
+    /// Customers of each company.
+    #[arg(long, default_value_t = 3000)]
     pub customers: usize,
-    /// Years of history of each.
+    /// Years of history of each company.
+    #[arg(long, default_value_t = 2)]
     pub years: u32,
-    /// The first company's seed; the next ones follow it.
+    /// The first company's seed; the others follow it.
+    #[arg(long, default_value_t = 1000)]
     pub first_seed: u64,
     /// Entries scored from the top of each list.
+    #[arg(long, default_value_t = 100)]
     pub top: usize,
-    /// Keep each company's database (named in the report) instead of dropping it.
+    /// Keep each company's database (doorstep_sweep_<seed>) instead of dropping it.
+    #[arg(long)]
     pub keep: bool,
 }
 
