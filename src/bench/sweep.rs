@@ -86,6 +86,12 @@ pub async fn run(cfg: &DbConfig, b: &SweepBench) -> anyhow::Result<String> {
         "--companies must be between 1 and 100, got {}",
         b.companies
     );
+    anyhow::ensure!(
+        b.first_seed.checked_add(b.companies as u64).is_some(),
+        "--first-seed {} leaves no room for {} seeds",
+        b.first_seed,
+        b.companies
+    );
     let today = Settings::default().clock.today();
     let mut out = String::new();
     writeln!(

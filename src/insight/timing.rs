@@ -200,7 +200,8 @@ impl SendingHazard {
                         .filter(|(j, _)| *j != i)
                         .map(|(_, w)| *w),
                 );
-                if let Some(usual) = usual_day(&others) {
+                // A window of no weight adds nothing, and must not count towards enough habits learnt.
+                if let Some(usual) = usual_day(&others).filter(|_| w.weight > 0.0) {
                     self.habit
                         .add_shifted(w, MAX_LATENESS - usual.round() as i64, w.weight);
                     self.habit_windows += 1;
@@ -541,6 +542,11 @@ mod tests {
             h.p_not_sent_by_end(&[entered], 92, 5),
             h.p_not_sent_by_end(&[sent(10)], 92, 5)
         );
+        // Habits are learnt only from windows that weigh something.
+        let mut habits = h.clone();
+        let customers: Vec<Vec<PastWindow>> = (0..100).map(|_| vec![entered, entered]).collect();
+        habits.learn_habits(customers.iter().map(Vec::as_slice));
+        assert_eq!(habits.habit_windows, 0);
     }
 
     #[test]

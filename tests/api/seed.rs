@@ -498,7 +498,16 @@ async fn a_sweep_scores_fresh_companies_and_drops_their_databases() {
         );
     }
     // Out of bounds: refused before anything is seeded.
-    let none = doorstep::bench::sweep::SweepBench { companies: 0, ..b };
+    let none = doorstep::bench::sweep::SweepBench {
+        companies: 0,
+        ..b.clone()
+    };
     let e = doorstep::bench::sweep::run(&cfg, &none).await.unwrap_err();
     assert!(e.to_string().contains("--companies"), "{e}");
+    let last = doorstep::bench::sweep::SweepBench {
+        first_seed: u64::MAX,
+        ..b
+    };
+    let e = doorstep::bench::sweep::run(&cfg, &last).await.unwrap_err();
+    assert!(e.to_string().contains("--first-seed"), "{e}");
 }
