@@ -39,7 +39,7 @@ impl<K, V> Default for Kept<K, V> {
     }
 }
 
-impl<K: std::hash::Hash + Eq + Clone, V: Send + Sync + 'static> Kept<K, V> {
+impl<K: std::hash::Hash + Eq, V: Send + Sync + 'static> Kept<K, V> {
     /// The fit for `key`: a kept one (refreshed in the background by `fit` when older than ten minutes), else
     /// one made now while later callers for the same key wait for it, each at most `wait` (without end when
     /// `None`: a fit that needs another, a benchmark).
