@@ -509,6 +509,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     crate::pdf::configure(config.pdf_font.clone());
     let state = AppState {
         reads: crate::access::reads::ReadLog::spawn(pool.clone()),
+        cards: crate::profile::kept::CardKeeper::spawn(pool.clone()),
         pool,
         decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),
         settings: Arc::new(settings),
@@ -526,6 +527,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     let refit = crate::forecasts::api::spawn_refit(state.clone());
     let sessions = crate::auth::cache::spawn_listener(state.pool.clone(), state.sessions.clone());
     let warm = crate::lists::outlook::spawn_warm(state.clone());
+    let cards = crate::profile::kept::spawn_filler(state.pool.clone());
     tracing::info!(%addr, "doorstep listening on http://{addr}");
     let reads = state.reads.clone();
     app::serve(listener, state, app::shutdown_signal()).await?;
@@ -534,6 +536,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     refit.abort();
     sessions.abort();
     warm.abort();
+    cards.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -73,6 +73,8 @@ pub struct AppState {
     pub outlook: Arc<crate::lists::outlook::OutlookCache>,
     /// The access log's batched writer for reads on the hot paths.
     pub reads: crate::access::reads::ReadLog,
+    /// The writer of built door cards, so the next scan of an unchanged customer reads them whole.
+    pub cards: crate::profile::kept::CardKeeper,
 }
 
 impl FromRef<AppState> for Arc<crate::auth::SessionCache> {
@@ -104,7 +106,8 @@ impl AppState {
             forecasts: Arc::default(),
             sessions: Arc::default(),
             outlook: Arc::default(),
-            reads: crate::access::reads::ReadLog::spawn(pool),
+            reads: crate::access::reads::ReadLog::spawn(pool.clone()),
+            cards: crate::profile::kept::CardKeeper::spawn(pool),
         }
     }
 }

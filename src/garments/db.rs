@@ -193,17 +193,29 @@ pub async fn wardrobe(
     db: impl PgExecutor<'_>,
     customer_id: Uuid,
 ) -> sqlx::Result<Vec<WardrobeItem>> {
-    sqlx::query_as(
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| wardrobe_sql("g.customer_id = $1", ""));
+    sqlx::query_as(&SQL).bind(customer_id).fetch_all(db).await
+}
+
+/// The wardrobes of many customers at once (the background card filler), each customer's garments together and
+/// in [`wardrobe`]'s order.
+pub async fn wardrobes(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<WardrobeItem>> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| wardrobe_sql("g.customer_id = any($1)", "g.customer_id,"));
+    sqlx::query_as(&SQL).bind(ids).fetch_all(db).await
+}
+
+fn wardrobe_sql(filter: &str, first: &str) -> String {
+    format!(
         "select g.customer_id, g.garment_id, g.category, g.kind, g.season_class, g.brand, g.cut, g.size,
                 g.special_size, g.material, g.colour, g.tag_code, g.created_at, g.updated_at,
                 g.times_cleaned::bigint as times_cleaned, g.last_cleaned_at
            from garment g
-          where g.customer_id = $1
-          order by array_position(array['winter', 'spring_autumn', 'summer', 'all_season'], g.season_class),
+          where {filter}
+          order by {first}
+                   array_position(array['winter', 'spring_autumn', 'summer', 'all_season'], g.season_class),
                    array_position(array['men', 'women', 'children'], g.category),
-                   g.last_cleaned_at desc nulls last, g.created_at",
+                   g.last_cleaned_at desc nulls last, g.created_at"
     )
-    .bind(customer_id)
-    .fetch_all(db)
-    .await
 }

@@ -178,6 +178,19 @@ pub async fn move_chunk(
         .execute(&mut *conn)
         .await?;
     }
+    // The chunk's customers' kept door cards are emptied, as the trigger would have (migration 20261206000200);
+    // last, so the card rows are the chunk's last locks.
+    once(&exec(
+        "insert into customer_card as k (customer_id, version)
+         select distinct i.customer_id, pg_current_xact_id()::text::bigint
+           from import_chunk i join customer c using (customer_id)
+          where i.chunk = $chunk
+          order by i.customer_id
+         on conflict (customer_id) do update set version = excluded.version, body = null
+          where k.version <> excluded.version",
+    ))
+    .execute(&mut *conn)
+    .await?;
     Ok(Moved {
         customers,
         garments,

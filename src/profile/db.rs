@@ -31,21 +31,10 @@ pub async fn history_keys(
     Ok(rows.into_iter().map(|(p, id, _)| (p, id)).collect())
 }
 
-/// How a card is looked up: by the customer, or by a door label's code (a scan).
-#[derive(Debug, Clone, Copy)]
-pub enum CardKey<'a> {
-    /// The customer's id.
-    Customer(Uuid),
-    /// A door label's code, active or revoked.
-    DoorCode(&'a str),
-}
-
-/// A card but its wardrobe: the customer, their last five pickups and open complaints, and the scanned label's
-/// revocation, read by one statement so a scan is two round trips (this and the wardrobe).
+/// A card but its wardrobe: the customer, their last five pickups and open complaints, and the kept card's
+/// version, read by one statement so building a card is two round trips (this and the wardrobe).
 #[derive(Debug, sqlx::FromRow)]
 pub struct CardHead {
-    /// When the scanned label was revoked (never for a lookup by id).
-    pub revoked_at: Option<DateTime<Utc>>,
     /// Who.
     #[sqlx(flatten)]
     pub customer: Customer,
@@ -53,36 +42,33 @@ pub struct CardHead {
     pub last_pickups: Json<Vec<PickupSummary>>,
     /// Newest first.
     pub open_complaints: Json<Vec<Interaction>>,
+    /// The kept card's version this snapshot saw (0 when nothing was kept or changed): a card built from this
+    /// head is stored only while it is still the version (`kept::store`).
+    pub card_version: i64,
 }
 
-/// The card head of a customer or door label; `None` when there is no such customer or label.
+/// The card head of a customer; `None` when there is no such customer.
 pub async fn card_head(
     db: impl PgExecutor<'_>,
-    key: CardKey<'_>,
+    customer_id: Uuid,
 ) -> sqlx::Result<Option<CardHead>> {
-    // The statement text is built once per key kind (a scan must not format it every time).
-    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
-        [
-            card_head_sql("null::timestamptz", "customer c where c.customer_id = $1"),
-            card_head_sql(
-                "l.revoked_at",
-                "door_label l join customer c on c.customer_id = l.customer_id where l.code = $1",
-            ),
-        ]
-    });
-    let sql = match key {
-        CardKey::Customer(_) => &SQL[0],
-        CardKey::DoorCode(_) => &SQL[1],
-    };
-    let query = sqlx::query_as(sql);
-    let query = match key {
-        CardKey::Customer(id) => query.bind(id),
-        CardKey::DoorCode(code) => query.bind(code),
-    };
-    query.fetch_optional(db).await
+    // The statement text is built once (a scan must not format it every time).
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| card_head_sql("c.customer_id = $1"));
+    sqlx::query_as(&SQL)
+        .bind(customer_id)
+        .fetch_optional(db)
+        .await
 }
 
-fn card_head_sql(revoked: &str, from: &str) -> String {
+/// The card heads of many customers at once (the background card filler), in no particular order.
+pub async fn card_heads(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<CardHead>> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| card_head_sql("c.customer_id = any($1)"));
+    sqlx::query_as(&SQL).bind(ids).fetch_all(db).await
+}
+
+fn card_head_sql(filter: &str) -> String {
     let prefixed = |columns: &str, table: &str| {
         let list: Vec<String> = columns
             .split(',')
@@ -91,7 +77,7 @@ fn card_head_sql(revoked: &str, from: &str) -> String {
         list.join(", ")
     };
     format!(
-        "select {revoked} as revoked_at, {customer},
+        "select {customer},
                 coalesce((select json_agg(x order by x.collected_at desc, x.pickup_id)
                             from (select p.pickup_id, p.collected_at, p.received_at, p.staff_id, p.notes,
                                          t.line_count, t.total_cents
@@ -107,8 +93,10 @@ fn card_head_sql(revoked: &str, from: &str) -> String {
                             from (select {interaction} from interaction i
                                    where i.customer_id = c.customer_id and i.kind = 'complaint'
                                      and i.resolved_at is null) i),
-                         '[]') as open_complaints
-           from {from}",
+                         '[]') as open_complaints,
+                coalesce((select k.version from customer_card k where k.customer_id = c.customer_id), 0)
+                    as card_version
+           from customer c where {filter}",
         customer = prefixed(crate::customers::db::COLUMNS, "c"),
         interaction = prefixed(crate::interactions::db::COLUMNS, "i"),
     )

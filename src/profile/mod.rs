@@ -2,6 +2,7 @@
 
 pub mod db;
 mod history;
+pub mod kept;
 
 use axum::extract::State;
 use serde::Serialize;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::{AnyStaff, Authed};
 use crate::customers::Customer;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Path};
+use crate::extract::Path;
 use crate::state::AppState;
 use crate::{garments, interactions, pickups};
 
@@ -31,16 +32,7 @@ pub struct CustomerCard {
     pub(crate) open_complaints: Vec<interactions::Interaction>,
 }
 
-/// Assembles the card; `None` when the customer does not exist.
-pub async fn load_card(pool: &sqlx::PgPool, customer_id: Uuid) -> AppResult<Option<CustomerCard>> {
-    let mut conn = pool.acquire().await?;
-    let Some(head) = db::card_head(&mut *conn, db::CardKey::Customer(customer_id)).await? else {
-        return Ok(None);
-    };
-    Ok(Some(card_of(&mut conn, head).await?))
-}
-
-/// The card of a head already read (a scan reads it with the label): one more statement, the wardrobe.
+/// The card of a head already read: one more statement, the wardrobe.
 pub async fn card_of(conn: &mut sqlx::PgConnection, head: db::CardHead) -> AppResult<CustomerCard> {
     let items = garments::db::wardrobe(&mut *conn, head.customer.customer_id).await?;
     Ok(CustomerCard {
@@ -57,10 +49,12 @@ async fn get_card(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
-) -> AppResult<Json<CustomerCard>> {
-    let card = load_card(&state.pool, customer_id)
+) -> AppResult<kept::CardJson> {
+    let mut conn = state.pool.acquire().await?;
+    let card = kept::card_json(&mut conn, &state.cards, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
+    drop(conn);
     crate::access::note_read(&state, staff.staff_id, "card_view", customer_id).await;
-    Ok(Json(card))
+    Ok(card)
 }

@@ -13,7 +13,7 @@ use crate::domain::code::{CodeError, DoorCode, TagCode};
 use crate::error::{AppError, AppResult};
 use crate::extract::Json;
 use crate::garments::{self, Garment};
-use crate::profile::{self, CustomerCard};
+use crate::profile::kept;
 use crate::state::{AppState, Settings};
 
 /// The scan route, with room for a photo in its body limit.
@@ -50,19 +50,31 @@ pub enum ScanSource {
     Keyboard,
 }
 
-/// What a scan resolved to.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ScanResult {
-    pub(crate) code: String,
-    pub(crate) kind: &'static str,
-    pub(crate) source: ScanSource,
+/// What a scan resolved to, for the API document: answered as a [`ScanHead`] with the card's kept JSON after it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ScanResult {
+    code: String,
+    kind: String,
+    source: ScanSource,
+    symbology: Option<Symbology>,
+    decode_ms: Option<u64>,
+    garment: Option<Garment>,
+    customer: crate::profile::CustomerCard,
+}
+
+/// A scan's answer but the card, which follows it as the `customer` field (`CardJson::inside`).
+#[derive(Debug, Serialize)]
+struct ScanHead {
+    code: String,
+    kind: &'static str,
+    source: ScanSource,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) symbology: Option<Symbology>,
+    symbology: Option<Symbology>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) decode_ms: Option<u64>,
+    decode_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) garment: Option<Garment>,
-    pub(crate) customer: CustomerCard,
+    garment: Option<Garment>,
 }
 
 /// A code parsed as a door label or garment tag.
@@ -100,7 +112,7 @@ async fn scan(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,
     request: Request,
-) -> AppResult<Json<ScanResult>> {
+) -> AppResult<axum::response::Response> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -159,46 +171,43 @@ async fn scan(
         ScanSource::Keyboard => "code",
     };
     let mut conn = state.pool.acquire().await?;
-    let (head, garment, code_text, kind) = match code {
-        ScannedCode::Door(code) => {
-            match profile::db::card_head(&mut *conn, profile::db::CardKey::DoorCode(code.as_str()))
-                .await?
-            {
-                Some(head) if head.revoked_at.is_none() => {
-                    (head, None, code.to_string(), "door_label")
-                }
-                Some(_) => {
-                    return Err(AppError::problem(
-                        StatusCode::NOT_FOUND,
-                        "label-revoked",
-                        "Label revoked",
-                        "this door label was revoked; the customer may have a newer label",
-                    )
-                    .with_field(field))
-                }
-                None => {
-                    return Err(AppError::problem(
-                        StatusCode::NOT_FOUND,
-                        "unknown-label",
-                        "Unknown label",
-                        "no customer has this door label",
-                    )
-                    .with_field(field))
-                }
-            }
-        }
-        ScannedCode::Tag(code) => {
-            let found = match garments::db::fetch_garment_by_tag(&mut *conn, &code).await? {
-                Some(g) => profile::db::card_head(
-                    &mut *conn,
-                    profile::db::CardKey::Customer(g.customer_id),
+    let (customer_id, kept, garment, code_text, kind) = match code {
+        ScannedCode::Door(code) => match kept::by_label(&mut *conn, code.as_str()).await? {
+            Some(found) if found.revoked_at.is_none() => (
+                found.customer_id,
+                found.body,
+                None,
+                code.to_string(),
+                "door_label",
+            ),
+            Some(_) => {
+                return Err(AppError::problem(
+                    StatusCode::NOT_FOUND,
+                    "label-revoked",
+                    "Label revoked",
+                    "this door label was revoked; the customer may have a newer label",
                 )
-                .await?
-                .map(|head| (head, g)),
-                None => None,
-            };
-            match found {
-                Some((c, g)) => (c, Some(g), code.to_string(), "garment_tag"),
+                .with_field(field))
+            }
+            None => {
+                return Err(AppError::problem(
+                    StatusCode::NOT_FOUND,
+                    "unknown-label",
+                    "Unknown label",
+                    "no customer has this door label",
+                )
+                .with_field(field))
+            }
+        },
+        ScannedCode::Tag(code) => {
+            match garments::db::fetch_garment_by_tag(&mut *conn, &code).await? {
+                Some(g) => (
+                    g.customer_id,
+                    None,
+                    Some(g),
+                    code.to_string(),
+                    "garment_tag",
+                ),
                 None => {
                     return Err(AppError::problem(
                         StatusCode::NOT_FOUND,
@@ -211,19 +220,24 @@ async fn scan(
             }
         }
     };
-    let customer_id = head.customer.customer_id;
-    let customer = profile::card_of(&mut conn, head).await?;
+    // A door label's statement brought the kept card when it is fresh; otherwise it is read or built now.
+    let customer = match kept {
+        Some(body) => kept::from_kept(body),
+        None => kept::card_json(&mut conn, &state.cards, customer_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?,
+    };
     drop(conn);
     crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
-    Ok(Json(ScanResult {
+    let head = ScanHead {
         code: code_text,
         kind,
         source,
         symbology,
         decode_ms,
         garment,
-        customer,
-    }))
+    };
+    customer.inside(&head, "customer")
 }
 
 /// Reads the `photo` part of a multipart upload, enforcing the size limit.

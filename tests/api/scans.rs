@@ -256,3 +256,225 @@ async fn a_saturated_decoder_answers_503_with_retry_after() {
     assert_eq!(response.headers().get("retry-after").unwrap(), "2");
     let _ = first.await.unwrap();
 }
+
+/// The card a scan answers, with the kept card emptied first when `fresh` (so it is built from the tables).
+async fn scanned_card(app: &TestApp, token: &str, fresh: bool) -> serde_json::Value {
+    if fresh {
+        sqlx::query("update customer_card set body = null")
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let r = app
+        .post("/api/v1/scans", token, json!({"code": LIU_FANG_CODE}))
+        .await
+        .ok(StatusCode::OK);
+    app.state.cards.flush().await;
+    r["customer"].clone()
+}
+
+async fn kept_body(app: &TestApp) -> Option<String> {
+    sqlx::query_scalar("select body from customer_card where customer_id = $1::uuid")
+        .bind(LIU_FANG)
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap()
+        .flatten()
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_kept_card_is_served_until_anything_on_it_changes(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let built = scanned_card(&app, &token, true).await;
+    let kept = kept_body(&app).await.expect("the built card is kept");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&kept).unwrap(),
+        built
+    );
+    assert_eq!(scanned_card(&app, &token, false).await, built);
+    let by_id = app
+        .get(&format!("/api/v1/customers/{LIU_FANG}/card"), &token)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(by_id, built);
+
+    // Each write that shows on the card empties the kept one in its own transaction, and the next scan is the
+    // card built from the tables.
+    let complaint = json!({"kind": "complaint", "channel": "phone", "body": "button missing"});
+    let patch = json!({"notes": "Use the side door"});
+    let pickup = json!({
+        "customer_id": LIU_FANG,
+        "collected_at": "2026-11-25T10:00:00+08:00",
+        "lines": [{"garment": {"category": "women", "kind": "scarf", "season_class": "winter"},
+                   "service": "press", "price_cents": 1500}]
+    });
+    let mut before = built;
+    for step in ["complaint", "customer", "pickup", "garment"] {
+        match step {
+            "complaint" => {
+                let uri = format!("/api/v1/customers/{LIU_FANG}/interactions");
+                app.post(&uri, &token, complaint.clone())
+                    .await
+                    .ok(StatusCode::CREATED);
+            }
+            "customer" => {
+                let uri = format!("/api/v1/customers/{LIU_FANG}");
+                app.patch(&uri, &token, patch.clone())
+                    .await
+                    .ok(StatusCode::OK);
+            }
+            "pickup" => {
+                app.post_pickup(&token, "kept-card", &pickup)
+                    .await
+                    .ok(StatusCode::CREATED);
+            }
+            _ => {
+                let uri = format!("/api/v1/customers/{LIU_FANG}/garments/{LIU_FANG_COAT}");
+                app.patch(&uri, &token, json!({"brand": "Max Mara"}))
+                    .await
+                    .ok(StatusCode::OK);
+            }
+        }
+        assert_eq!(kept_body(&app).await, None, "{step} left the old card kept");
+        let served = scanned_card(&app, &token, false).await;
+        assert_ne!(served, before, "{step} is not on the card");
+        assert_eq!(served, scanned_card(&app, &token, true).await, "{step}");
+        assert!(kept_body(&app).await.is_some());
+        before = served;
+    }
+    assert_eq!(before["customer"]["notes"], "Use the side door");
+    assert_eq!(before["open_complaints"].as_array().unwrap().len(), 2);
+    assert_eq!(before["last_pickups"][0]["total_cents"], 1500);
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_card_built_before_a_change_is_never_kept(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let id: uuid::Uuid = LIU_FANG.parse().unwrap();
+    let read = version_of(&app.pool, id).await;
+    // A change commits between the build's read and its store.
+    let uri = format!("/api/v1/customers/{LIU_FANG}");
+    app.patch(&uri, &token, json!({"notes": "new"}))
+        .await
+        .ok(StatusCode::OK);
+    assert_ne!(version_of(&app.pool, id).await, read);
+    let stale = vec![(id, read, "{\"stale\":true}".to_owned())];
+    let stored = doorstep::profile::kept::store(&app.pool, &stale)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    assert_eq!(kept_body(&app).await, None);
+    // The same store with the version now current is kept.
+    let current = vec![(id, version_of(&app.pool, id).await, "{}".to_owned())];
+    assert_eq!(
+        doorstep::profile::kept::store(&app.pool, &current)
+            .await
+            .unwrap(),
+        1
+    );
+    // A customer deleted (one with no history yet) takes their card along, and the delete's trigger keeps none.
+    let bare: uuid::Uuid = sqlx::query_scalar(
+        "insert into customer (customer_id, name, address) values (gen_random_uuid(), 'Bare', 'x') returning customer_id",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let v = version_of(&app.pool, bare).await;
+    let card = vec![(bare, v, "{}".to_owned())];
+    assert_eq!(
+        doorstep::profile::kept::store(&app.pool, &card)
+            .await
+            .unwrap(),
+        1
+    );
+    sqlx::query("delete from customer where customer_id = $1")
+        .bind(bare)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let left = app
+        .count(&format!(
+            "select count(*) from customer_card where customer_id = '{bare}'"
+        ))
+        .await;
+    assert_eq!(left, 0);
+}
+
+async fn version_of(pool: &PgPool, id: uuid::Uuid) -> i64 {
+    sqlx::query_scalar(
+        "select coalesce((select version from customer_card where customer_id = $1), 0)",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPool) {
+    use doorstep::profile::kept::fill_round;
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    sqlx::query("delete from customer_card")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut walk = Some(uuid::Uuid::nil());
+    let mut stored = 0;
+    for _ in 0..100 {
+        let (n, next) = fill_round(&app.pool, walk).await.unwrap();
+        stored += n;
+        walk = next;
+        if walk.is_none() && n == 0 {
+            break;
+        }
+    }
+    let labelled = app
+        .count("select count(*) from door_label where revoked_at is null")
+        .await;
+    assert!(labelled > 1);
+    assert_eq!(stored as i64, labelled);
+    let kept: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("select customer_id, body from customer_card where body is not null")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept.len() as i64, labelled);
+    for (id, body) in &kept {
+        sqlx::query("update customer_card set body = null where customer_id = $1")
+            .bind(id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        let built = app
+            .get(&format!("/api/v1/customers/{id}/card"), &token)
+            .await
+            .ok(StatusCode::OK);
+        let kept: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(kept, built, "customer {id}");
+    }
+    app.state.cards.flush().await;
+
+    // A write empties its customer's card; the next round builds it again, with the write on it.
+    let uri = format!("/api/v1/customers/{LIU_FANG}/interactions");
+    let complaint = json!({"kind": "complaint", "channel": "phone", "body": "late again"});
+    app.post(&uri, &token, complaint)
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(kept_body(&app).await, None);
+    let (n, walk) = fill_round(&app.pool, None).await.unwrap();
+    assert_eq!((n, walk), (1, None));
+    let body: serde_json::Value = serde_json::from_str(&kept_body(&app).await.unwrap()).unwrap();
+    assert_eq!(body["open_complaints"][0]["body"], "late again");
+}

@@ -1,0 +1,309 @@
+//! The door card kept as its JSON text (`customer_card`): read whole by a scan, stored by a background writer.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use sqlx::{PgExecutor, PgPool};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::db;
+use crate::error::{AppError, AppResult};
+
+/// Cards waiting to be stored at most; past this a built card is served but not kept (it is built again later).
+const QUEUE: usize = 4_096;
+/// Cards one statement stores at most.
+const BATCH: usize = 256;
+
+/// A card's JSON text as serde_json wrote it (now or when it was kept): answered as it is, never parsed again.
+#[derive(Debug)]
+pub struct CardJson(String);
+
+impl CardJson {
+    /// `head` (a JSON object) with the card as its last field `name`: one copy of the card, no second pass.
+    pub fn inside(self, head: &impl serde::Serialize, name: &str) -> AppResult<Response> {
+        let mut out = serde_json::to_vec(head).map_err(|e| AppError::Internal(e.into()))?;
+        if out.pop() != Some(b'}') {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "a card's head is not an object"
+            )));
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.reserve(name.len() + self.0.len() + 4);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        out.extend_from_slice(self.0.as_bytes());
+        out.push(b'}');
+        Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+    }
+}
+
+impl IntoResponse for CardJson {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "application/json")], self.0).into_response()
+    }
+}
+
+/// The kept card of a customer, when nothing it shows has changed since it was built.
+pub async fn kept(db: impl PgExecutor<'_>, customer_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select body from customer_card where customer_id = $1 and body is not null")
+        .bind(customer_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// What a door label's scan needs in one statement: whose label, whether revoked, and the kept card if fresh.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LabelCard {
+    /// The label's customer.
+    pub customer_id: Uuid,
+    /// When the label was revoked.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The customer's kept card, when fresh.
+    pub body: Option<String>,
+}
+
+/// A door label's customer with their kept card; `None` for an unknown code.
+pub async fn by_label(db: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<LabelCard>> {
+    sqlx::query_as(
+        "select l.customer_id, l.revoked_at, k.body
+           from door_label l
+           left join customer_card k on k.customer_id = l.customer_id and k.body is not null
+          where l.code = $1",
+    )
+    .bind(code)
+    .fetch_optional(db)
+    .await
+}
+
+/// The customer's card as JSON: the kept one, or one built now (two statements) and handed to `keeper`.
+pub async fn card_json(
+    conn: &mut sqlx::PgConnection,
+    keeper: &CardKeeper,
+    customer_id: Uuid,
+) -> AppResult<Option<CardJson>> {
+    if let Some(body) = kept(&mut *conn, customer_id).await? {
+        return Ok(Some(CardJson(body)));
+    }
+    let Some(head) = db::card_head(&mut *conn, customer_id).await? else {
+        return Ok(None);
+    };
+    let version = head.card_version;
+    let card = super::card_of(conn, head).await?;
+    let text = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.into()))?;
+    keeper.keep(customer_id, version, text.clone());
+    Ok(Some(CardJson(text)))
+}
+
+/// A kept card's text as `by_label` read it.
+pub fn from_kept(body: String) -> CardJson {
+    CardJson(body)
+}
+
+enum Msg {
+    Keep(Uuid, i64, String),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Stores built cards off the request path: a miss answers at once, and whatever queued meanwhile is stored by one
+/// statement. A card whose customer changed after it was read is refused by the statement (its version moved).
+#[derive(Clone)]
+pub struct CardKeeper {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl CardKeeper {
+    /// Starts the writer on `pool`; it ends once every handle is dropped and the queue is written.
+    pub fn spawn(pool: PgPool) -> CardKeeper {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(pool, rx));
+        CardKeeper { tx }
+    }
+
+    /// Queues a card built from a snapshot that saw `version`; dropped when the queue is full.
+    pub fn keep(&self, customer_id: Uuid, version: i64, body: String) {
+        if self
+            .tx
+            .try_send(Msg::Keep(customer_id, version, body))
+            .is_err()
+        {
+            tracing::debug!("card keeper busy; a built card is not kept");
+        }
+    }
+
+    /// Waits until every card queued before this call is stored (or refused).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn write_loop(pool: PgPool, mut rx: mpsc::Receiver<Msg>) {
+    let mut cards: Vec<(Uuid, i64, String)> = Vec::with_capacity(BATCH);
+    let mut waiting = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Keep(id, version, body) => {
+                    // One statement may not touch a row twice: the later card of a customer wins.
+                    cards.retain(|(c, _, _)| *c != id);
+                    cards.push((id, version, body));
+                }
+                Msg::Flush(done) => waiting.push(done),
+            }
+            next = if cards.len() < BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !cards.is_empty() {
+            if let Err(e) = store(&pool, &cards).await {
+                tracing::warn!(error = %e, cards = cards.len(), "built cards not kept");
+            }
+            cards.clear();
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Stores cards whose version is still their row's (a missing row is version 0).
+pub async fn store(db: impl PgExecutor<'_>, cards: &[(Uuid, i64, String)]) -> sqlx::Result<u64> {
+    let ids: Vec<Uuid> = cards.iter().map(|c| c.0).collect();
+    let versions: Vec<i64> = cards.iter().map(|c| c.1).collect();
+    let bodies: Vec<&str> = cards.iter().map(|c| c.2.as_str()).collect();
+    let done = sqlx::query(
+        "insert into customer_card as k (customer_id, version, body)
+         select u.id, u.version, u.body
+           from unnest($1::uuid[], $2::bigint[], $3::text[]) as u (id, version, body)
+          where exists (select 1 from customer c where c.customer_id = u.id)
+         on conflict (customer_id) do update set body = excluded.body
+          where k.version = excluded.version and k.body is null",
+    )
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&bodies)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Customers one filler round builds at most.
+const FILL_BATCH: i64 = 200;
+
+/// Builds the cards of `ids` (those that exist) with two statements, as [`card_json`] would one by one.
+pub async fn build_many(
+    conn: &mut sqlx::PgConnection,
+    ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, i64, String)>> {
+    let heads = db::card_heads(&mut *conn, ids).await?;
+    let mut wardrobes: std::collections::HashMap<Uuid, Vec<crate::garments::WardrobeItem>> =
+        std::collections::HashMap::new();
+    for item in crate::garments::db::wardrobes(&mut *conn, ids).await? {
+        wardrobes
+            .entry(item.garment.customer_id)
+            .or_default()
+            .push(item);
+    }
+    let mut built = Vec::with_capacity(heads.len());
+    for head in heads {
+        let id = head.customer.customer_id;
+        let card = super::CustomerCard {
+            customer: head.customer,
+            last_pickups: head.last_pickups.0,
+            wardrobe: crate::garments::group_wardrobe(wardrobes.remove(&id).unwrap_or_default()),
+            open_complaints: head.open_complaints.0,
+        };
+        let text = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.into()))?;
+        built.push((id, head.card_version, text));
+    }
+    Ok(built)
+}
+
+/// Where the filler's walk over the door labels stands: `None` once every labelled customer was visited.
+pub type Walk = Option<Uuid>;
+
+/// One round of the card filler: the cards emptied by writes, then the next labelled customers (by id, after
+/// `walk`) who never had one kept, built and stored. Answers how many were stored and where the walk stands.
+pub async fn fill_round(pool: &PgPool, walk: Walk) -> AppResult<(u64, Walk)> {
+    let mut conn = pool.acquire().await?;
+    let mut ids: Vec<Uuid> =
+        sqlx::query_scalar("select customer_id from customer_card where body is null limit $1")
+            .bind(FILL_BATCH)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut next = walk;
+    if let Some(after) = walk {
+        let labelled: Vec<Uuid> = sqlx::query_scalar(
+            "select l.customer_id from door_label l
+              where l.revoked_at is null and l.customer_id > $1
+              order by l.customer_id limit $2",
+        )
+        .bind(after)
+        .bind(FILL_BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        next = if (labelled.len() as i64) < FILL_BATCH {
+            None
+        } else {
+            labelled.last().copied()
+        };
+        let have: Vec<Uuid> =
+            sqlx::query_scalar("select customer_id from customer_card where customer_id = any($1)")
+                .bind(&labelled)
+                .fetch_all(&mut *conn)
+                .await?;
+        let have: std::collections::HashSet<Uuid> = have.into_iter().collect();
+        ids.extend(labelled.into_iter().filter(|id| !have.contains(id)));
+    }
+    if ids.is_empty() {
+        return Ok((0, next));
+    }
+    let built = build_many(&mut conn, &ids).await?;
+    let stored = store(&mut *conn, &built).await?;
+    Ok((stored, next))
+}
+
+/// Keeps every labelled customer's card built in the background, so a scan at the door reads it whole: the walk
+/// over the labels once after a start, then the cards writes empty, a few seconds after. Each round is followed
+/// by a pause as long as it took, so the filler takes at most half of one core from the requests.
+pub fn spawn_filler(pool: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut walk: Walk = Some(Uuid::nil());
+        let (mut total, started) = (0u64, std::time::Instant::now());
+        loop {
+            let t = std::time::Instant::now();
+            match fill_round(&pool, walk).await {
+                Ok((stored, next)) => {
+                    total += stored;
+                    if walk.is_some() && next.is_none() {
+                        tracing::info!(
+                            cards = total,
+                            secs = started.elapsed().as_secs_f64(),
+                            "door cards kept for every label"
+                        );
+                    }
+                    let idle = stored == 0 && next.is_none();
+                    walk = next;
+                    let pause = if idle {
+                        std::time::Duration::from_secs(5)
+                    } else {
+                        t.elapsed()
+                    };
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "card filler round failed; trying again in a minute");
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
+            }
+        }
+    })
+}
