@@ -186,7 +186,7 @@ pub async fn move_chunk(
            from import_chunk i join customer c using (customer_id)
           where i.chunk = $chunk
           order by i.customer_id
-         on conflict (customer_id) do update set version = excluded.version, body = null
+         on conflict (customer_id) do update set version = excluded.version, changed_at = now(), body = null
           where k.version <> excluded.version",
     ))
     .execute(&mut *conn)

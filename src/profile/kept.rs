@@ -230,15 +230,24 @@ pub async fn build_many(
 /// Where the filler's walk over the door labels stands: `None` once every labelled customer was visited.
 pub type Walk = Option<Uuid>;
 
-/// One round of the card filler: the cards emptied by writes, then the next labelled customers (by id, after
-/// `walk`) who never had one kept, built and stored. Answers how many were stored and where the walk stands.
-pub async fn fill_round(pool: &PgPool, walk: Walk) -> AppResult<(u64, Walk)> {
+/// One round of the card filler: the cards emptied by writes at least `settled` ago, then the next labelled
+/// customers (by id, after `walk`) who never had one kept, built and stored. Answers how many were stored and
+/// where the walk stands.
+pub async fn fill_round(
+    pool: &PgPool,
+    walk: Walk,
+    settled: std::time::Duration,
+) -> AppResult<(u64, Walk)> {
     let mut conn = pool.acquire().await?;
-    let mut ids: Vec<Uuid> =
-        sqlx::query_scalar("select customer_id from customer_card where body is null limit $1")
-            .bind(FILL_BATCH)
-            .fetch_all(&mut *conn)
-            .await?;
+    let mut ids: Vec<Uuid> = sqlx::query_scalar(
+        "select customer_id from customer_card
+          where body is null and changed_at <= now() - make_interval(secs => $1)
+          order by changed_at limit $2",
+    )
+    .bind(settled.as_secs_f64())
+    .bind(FILL_BATCH)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut next = walk;
     if let Some(after) = walk {
         let labelled: Vec<Uuid> = sqlx::query_scalar(
@@ -271,8 +280,12 @@ pub async fn fill_round(pool: &PgPool, walk: Walk) -> AppResult<(u64, Walk)> {
     Ok((stored, next))
 }
 
+/// How long a customer is left alone after a write before the filler builds their card again: a visit's and an
+/// edit's writes come in bursts, and the card is next scanned at the next visit.
+pub const SETTLED: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Keeps every labelled customer's card built in the background, so a scan at the door reads it whole: the walk
-/// over the labels once after a start, then the cards writes empty, a few seconds after. Each round is followed
+/// over the labels once after a start, then the cards writes empty, a minute after. Each round is followed
 /// by a pause as long as it took, so the filler takes at most half of one core from the requests.
 pub fn spawn_filler(pool: PgPool) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -280,7 +293,7 @@ pub fn spawn_filler(pool: PgPool) -> tokio::task::JoinHandle<()> {
         let (mut total, started) = (0u64, std::time::Instant::now());
         loop {
             let t = std::time::Instant::now();
-            match fill_round(&pool, walk).await {
+            match fill_round(&pool, walk, SETTLED).await {
                 Ok((stored, next)) => {
                     total += stored;
                     if walk.is_some() && next.is_none() {

@@ -424,6 +424,7 @@ async fn version_of(pool: &PgPool, id: uuid::Uuid) -> i64 {
 )]
 async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPool) {
     use doorstep::profile::kept::fill_round;
+    use std::time::Duration;
     let app = TestApp::new(pool).await;
     let token = app.login(Role::Dispatcher).await;
     sqlx::query("delete from customer_card")
@@ -433,7 +434,7 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
     let mut walk = Some(uuid::Uuid::nil());
     let mut stored = 0;
     for _ in 0..100 {
-        let (n, next) = fill_round(&app.pool, walk).await.unwrap();
+        let (n, next) = fill_round(&app.pool, walk, Duration::ZERO).await.unwrap();
         stored += n;
         walk = next;
         if walk.is_none() && n == 0 {
@@ -473,7 +474,12 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
         .await
         .ok(StatusCode::CREATED);
     assert_eq!(kept_body(&app).await, None);
-    let (n, walk) = fill_round(&app.pool, None).await.unwrap();
+    // Not before the customer has been left alone a while.
+    let (n, _) = fill_round(&app.pool, None, Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let (n, walk) = fill_round(&app.pool, None, Duration::ZERO).await.unwrap();
     assert_eq!((n, walk), (1, None));
     let body: serde_json::Value = serde_json::from_str(&kept_body(&app).await.unwrap()).unwrap();
     assert_eq!(body["open_complaints"][0]["body"], "late again");
