@@ -460,6 +460,14 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
         .unwrap()
         .starts_with("customer-value: "));
 
+    // The door card is kept (with the name in it) once read.
+    app.get(&format!("/api/v1/customers/{LIU_FANG}/card"), &admin)
+        .await
+        .ok(StatusCode::OK);
+    app.state.cards.flush().await;
+    let kept_with_name = "select count(*) from customer_card where body like '%Liu Fang%'";
+    assert_eq!(app.count(kept_with_name).await, 1);
+
     // The export holds everything: the customer, garments, pickups and lines, interactions, labels.
     app.get(&format!("/api/v1/customers/{LIU_FANG}/export"), &worker)
         .await
@@ -490,6 +498,11 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
         .await
         .ok(StatusCode::OK);
     assert_eq!(c["name"], "Erased customer");
+    assert_eq!(
+        app.count(kept_with_name).await,
+        0,
+        "the kept card still names them"
+    );
     assert!(c["phone"].is_null() && c["address"].is_null());
     assert_eq!(c["do_not_contact"], true);
     assert_eq!(
