@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+use crate::db::batcher::Batcher;
 
 /// Entries waiting at most; past this a reader waits for the writer (an entry is never dropped for room).
 const QUEUE: usize = 65_536;
@@ -13,11 +14,6 @@ const QUEUE: usize = 65_536;
 const BATCH: usize = 4_096;
 /// Tries of one batch while the database does not answer (1, 2, 4, 8 s apart).
 const TRIES: u32 = 5;
-
-enum Msg {
-    Read(Read),
-    Flush(oneshot::Sender<()>),
-}
 
 struct Read {
     at: DateTime<Utc>,
@@ -31,15 +27,17 @@ struct Read {
 /// and the reader never waits for the log. Entries keep the time of the read, not of the write.
 #[derive(Clone)]
 pub struct ReadLog {
-    tx: mpsc::Sender<Msg>,
+    writer: Batcher<Read>,
 }
 
 impl ReadLog {
     /// Starts the writer on `pool`; it ends once every handle is dropped and the queue is written.
     pub fn spawn(pool: PgPool) -> ReadLog {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(pool, rx));
-        ReadLog { tx }
+        let writer = Batcher::spawn(QUEUE, BATCH, move |reads: Vec<Read>| {
+            let pool = pool.clone();
+            async move { write_batch(&pool, &reads).await }
+        });
+        ReadLog { writer }
     }
 
     /// Queues one read of a customer's data by `staff_id`.
@@ -50,7 +48,7 @@ impl ReadLog {
             action,
             customer_id,
         };
-        if self.tx.send(Msg::Read(read)).await.is_err() {
+        if !self.writer.send(read).await {
             tracing::warn!(action, "access-log writer stopped; a read was not recorded");
         }
     }
@@ -58,36 +56,7 @@ impl ReadLog {
     /// Waits until every read queued before this call is in the database (or its write gave up), so a query of
     /// the log sees what was read before it.
     pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
-async fn write_loop(pool: PgPool, mut rx: mpsc::Receiver<Msg>) {
-    let mut reads = Vec::with_capacity(BATCH);
-    let mut waiting = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(msg) = next {
-            match msg {
-                Msg::Read(r) => reads.push(r),
-                Msg::Flush(done) => waiting.push(done),
-            }
-            next = if reads.len() < BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        if !reads.is_empty() {
-            write_batch(&pool, &reads).await;
-            reads.clear();
-        }
-        for done in waiting.drain(..) {
-            let _ = done.send(());
-        }
+        self.writer.flush().await;
     }
 }
 

@@ -11,6 +11,7 @@ use sqlx::{PgPool, Postgres};
 
 use crate::config::{redact_url, DbConfig};
 
+pub mod batcher;
 mod deferred;
 pub use deferred::{build_deferred_indexes, defer_scattered_indexes};
 

@@ -3,10 +3,10 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use sqlx::{PgExecutor, PgPool};
-use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::db;
+use crate::db::batcher::Batcher;
 use crate::error::{AppError, AppResult};
 
 /// Cards waiting to be stored at most; past this a built card is served but not kept (it is built again later).
@@ -102,75 +102,41 @@ pub fn from_kept(body: String) -> CardJson {
     CardJson(body)
 }
 
-enum Msg {
-    Keep(Uuid, i64, String),
-    Flush(oneshot::Sender<()>),
-}
-
 /// Stores built cards off the request path: a miss answers at once, and whatever queued meanwhile is stored by one
 /// statement. A card whose customer changed after it was read is refused by the statement (its version moved).
 #[derive(Clone)]
 pub struct CardKeeper {
-    tx: mpsc::Sender<Msg>,
+    writer: Batcher<(Uuid, i64, String)>,
 }
 
 impl CardKeeper {
     /// Starts the writer on `pool`; it ends once every handle is dropped and the queue is written.
     pub fn spawn(pool: PgPool) -> CardKeeper {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(pool, rx));
-        CardKeeper { tx }
+        let writer = Batcher::spawn(QUEUE, BATCH, move |mut cards: Vec<(Uuid, i64, String)>| {
+            let pool = pool.clone();
+            async move {
+                // One statement may not touch a row twice: the later card of a customer wins.
+                let mut seen = std::collections::HashSet::new();
+                cards.reverse();
+                cards.retain(|(id, _, _)| seen.insert(*id));
+                if let Err(e) = store(&pool, &cards).await {
+                    tracing::warn!(error = %e, cards = cards.len(), "built cards not kept");
+                }
+            }
+        });
+        CardKeeper { writer }
     }
 
     /// Queues a card built from a snapshot that saw `version`; dropped when the queue is full.
     pub fn keep(&self, customer_id: Uuid, version: i64, body: String) {
-        if self
-            .tx
-            .try_send(Msg::Keep(customer_id, version, body))
-            .is_err()
-        {
+        if !self.writer.try_send((customer_id, version, body)) {
             tracing::debug!("card keeper busy; a built card is not kept");
         }
     }
 
     /// Waits until every card queued before this call is stored (or refused).
     pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
-async fn write_loop(pool: PgPool, mut rx: mpsc::Receiver<Msg>) {
-    let mut cards: Vec<(Uuid, i64, String)> = Vec::with_capacity(BATCH);
-    let mut waiting = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        while let Some(msg) = next {
-            match msg {
-                Msg::Keep(id, version, body) => {
-                    // One statement may not touch a row twice: the later card of a customer wins.
-                    cards.retain(|(c, _, _)| *c != id);
-                    cards.push((id, version, body));
-                }
-                Msg::Flush(done) => waiting.push(done),
-            }
-            next = if cards.len() < BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
-        if !cards.is_empty() {
-            if let Err(e) = store(&pool, &cards).await {
-                tracing::warn!(error = %e, cards = cards.len(), "built cards not kept");
-            }
-            cards.clear();
-        }
-        for done in waiting.drain(..) {
-            let _ = done.send(());
-        }
+        self.writer.flush().await;
     }
 }
 
