@@ -87,6 +87,16 @@ pub async fn card_json(
     if let Some(body) = kept(&mut *conn, customer_id).await? {
         return Ok(Some(CardJson(body)));
     }
+    built(conn, keeper, customer_id).await
+}
+
+/// The customer's card built now from the tables (two statements) and handed to `keeper`: for a caller that
+/// already knows none is kept.
+pub async fn built(
+    conn: &mut sqlx::PgConnection,
+    keeper: &CardKeeper,
+    customer_id: Uuid,
+) -> AppResult<Option<CardJson>> {
     let Some(head) = db::card_head(&mut *conn, customer_id).await? else {
         return Ok(None);
     };

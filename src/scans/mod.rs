@@ -220,10 +220,14 @@ async fn scan(
             }
         }
     };
-    // A door label's statement brought the kept card when it is fresh; otherwise it is read or built now.
-    let customer = match kept {
-        Some(body) => kept::from_kept(body),
-        None => kept::card_json(&mut conn, &state.cards, customer_id)
+    // A door label's statement brought the kept card when there is one (then a miss is built at once); a tag's
+    // card is read or built now.
+    let customer = match (kept, kind) {
+        (Some(body), _) => kept::from_kept(body),
+        (None, "door_label") => kept::built(&mut conn, &state.cards, customer_id)
+            .await?
+            .ok_or(AppError::NotFound("customer"))?,
+        (None, _) => kept::card_json(&mut conn, &state.cards, customer_id)
             .await?
             .ok_or(AppError::NotFound("customer"))?,
     };
