@@ -226,8 +226,11 @@ pub async fn fill_round(
     .await?;
     let mut next = walk;
     if let Some(after) = walk {
-        let labelled: Vec<Uuid> = sqlx::query_scalar(
-            "select l.customer_id from door_label l
+        // The next labelled customers, each with whether a card row (kept or emptied) exists already.
+        let labelled: Vec<(Uuid, bool)> = sqlx::query_as(
+            "select l.customer_id,
+                    exists (select 1 from customer_card k where k.customer_id = l.customer_id)
+               from door_label l
               where l.revoked_at is null and l.customer_id > $1
               order by l.customer_id limit $2",
         )
@@ -238,15 +241,14 @@ pub async fn fill_round(
         next = if (labelled.len() as i64) < FILL_BATCH {
             None
         } else {
-            labelled.last().copied()
+            labelled.last().map(|(id, _)| *id)
         };
-        let have: Vec<Uuid> =
-            sqlx::query_scalar("select customer_id from customer_card where customer_id = any($1)")
-                .bind(&labelled)
-                .fetch_all(&mut *conn)
-                .await?;
-        let have: std::collections::HashSet<Uuid> = have.into_iter().collect();
-        ids.extend(labelled.into_iter().filter(|id| !have.contains(id)));
+        ids.extend(
+            labelled
+                .into_iter()
+                .filter(|(_, has)| !has)
+                .map(|(id, _)| id),
+        );
     }
     if ids.is_empty() {
         return Ok((0, next));

@@ -171,15 +171,26 @@ async fn scan(
         ScanSource::Keyboard => "code",
     };
     let mut conn = state.pool.acquire().await?;
-    let (customer_id, kept, garment, code_text, kind) = match code {
+    let missing = || AppError::NotFound("customer");
+    // A door label's statement brings the kept card when there is one (a miss is built at once); a tag's card is
+    // read or built once the garment names its customer.
+    let (customer_id, customer, garment, code_text, kind) = match code {
         ScannedCode::Door(code) => match kept::by_label(&mut *conn, code.as_str()).await? {
-            Some(found) if found.revoked_at.is_none() => (
-                found.customer_id,
-                found.body,
-                None,
-                code.to_string(),
-                "door_label",
-            ),
+            Some(found) if found.revoked_at.is_none() => {
+                let card = match found.body {
+                    Some(body) => kept::from_kept(body),
+                    None => kept::built(&mut conn, &state.cards, found.customer_id)
+                        .await?
+                        .ok_or_else(missing)?,
+                };
+                (
+                    found.customer_id,
+                    card,
+                    None,
+                    code.to_string(),
+                    "door_label",
+                )
+            }
             Some(_) => {
                 return Err(AppError::problem(
                     StatusCode::NOT_FOUND,
@@ -201,13 +212,18 @@ async fn scan(
         },
         ScannedCode::Tag(code) => {
             match garments::db::fetch_garment_by_tag(&mut *conn, &code).await? {
-                Some(g) => (
-                    g.customer_id,
-                    None,
-                    Some(g),
-                    code.to_string(),
-                    "garment_tag",
-                ),
+                Some(g) => {
+                    let card = kept::card_json(&mut conn, &state.cards, g.customer_id)
+                        .await?
+                        .ok_or_else(missing)?;
+                    (
+                        g.customer_id,
+                        card,
+                        Some(g),
+                        code.to_string(),
+                        "garment_tag",
+                    )
+                }
                 None => {
                     return Err(AppError::problem(
                         StatusCode::NOT_FOUND,
@@ -219,17 +235,6 @@ async fn scan(
                 }
             }
         }
-    };
-    // A door label's statement brought the kept card when there is one (then a miss is built at once); a tag's
-    // card is read or built now.
-    let customer = match (kept, kind) {
-        (Some(body), _) => kept::from_kept(body),
-        (None, "door_label") => kept::built(&mut conn, &state.cards, customer_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?,
-        (None, _) => kept::card_json(&mut conn, &state.cards, customer_id)
-            .await?
-            .ok_or(AppError::NotFound("customer"))?,
     };
     drop(conn);
     crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
