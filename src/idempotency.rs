@@ -67,63 +67,96 @@ pub fn request_hash(target: &str, body: &Bytes) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Claims `key` for this caller inside `tx`. Returns the stored response for a retry, 409 while the first
-/// request is still running, 422 when the key was used for a different body.
-pub async fn claim(
-    tx: &mut PgConnection,
-    staff_id: Uuid,
-    key: &str,
-    hash: &[u8],
-) -> AppResult<Option<Response>> {
-    let locked: bool =
-        sqlx::query_scalar("select pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("{staff_id}:{key}"))
-            .fetch_one(&mut *tx)
-            .await?;
-    if !locked {
-        return Err(AppError::problem(
-            StatusCode::CONFLICT,
-            "idempotency-in-progress",
-            "Request in progress",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )
-        .with_field("Idempotency-Key")
-        .with_retry_after(1));
+/// What a claim read in one statement: whether this request holds the key's lock, and the response stored
+/// under the key if an earlier request finished.
+#[derive(Debug, Default)]
+pub struct Claim {
+    /// The key's transaction lock was taken (false: another request with this key is running).
+    pub locked: bool,
+    /// The stored request hash, status and body.
+    pub stored: Option<(Vec<u8>, i16, serde_json::Value)>,
+}
+
+impl Claim {
+    /// Reads the `locked`, `request_hash`, `response_status` and `response_body` columns of a claim's row.
+    pub fn from_row(row: &sqlx::postgres::PgRow) -> sqlx::Result<Self> {
+        let hash: Option<Vec<u8>> = row.try_get("request_hash")?;
+        let stored = match hash {
+            Some(hash) => Some((
+                hash,
+                row.try_get("response_status")?,
+                row.try_get("response_body")?,
+            )),
+            None => None,
+        };
+        Ok(Claim {
+            locked: row.try_get("locked")?,
+            stored,
+        })
     }
+
+    /// The answer it gives: `None` to go on with the write, the stored response for a retry, 409 while the
+    /// first request is still running, 422 when the key was used for a different body.
+    pub fn answer(self, hash: &[u8]) -> AppResult<Option<Response>> {
+        if !self.locked {
+            return Err(AppError::problem(
+                StatusCode::CONFLICT,
+                "idempotency-in-progress",
+                "Request in progress",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+            )
+            .with_field("Idempotency-Key")
+            .with_retry_after(1));
+        }
+        let Some((stored_hash, status, body)) = self.stored else {
+            return Ok(None);
+        };
+        if stored_hash != hash {
+            return Err(AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", "this Idempotency-Key was already used for a different request (another route, target or body); use a new key for a new request")
+                .with_field("Idempotency-Key"));
+        }
+        let status =
+            StatusCode::from_u16(status as u16).map_err(|e| AppError::Internal(e.into()))?;
+        let mut response = (status, axum::Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+        Ok(Some(response))
+    }
+}
+
+/// The name of the key's transaction lock (`pg_try_advisory_xact_lock(hashtextextended(name, 0))`).
+pub fn lock_name(staff_id: Uuid, key: &str) -> String {
+    format!("{staff_id}:{key}")
+}
+
+/// Takes the key's lock and reads what is stored under it, in one statement. The statement's snapshot predates
+/// the lock, so a first request committing in between is not seen here: its stored row then makes this
+/// request's [`save`] find the key taken, and [`replay_raced`] answers what it stored.
+pub async fn claim(tx: &mut PgConnection, staff_id: Uuid, key: &str) -> sqlx::Result<Claim> {
     let row = sqlx::query(
-        "select request_hash, response_status, response_body from idempotency_key where staff_id = $1 and idempotency_key = $2",
+        "select l.locked, k.request_hash, k.response_status, k.response_body
+           from (select pg_try_advisory_xact_lock(hashtextextended($3, 0)) as locked) l
+           left join idempotency_key k on k.staff_id = $1 and k.idempotency_key = $2",
     )
     .bind(staff_id)
     .bind(key)
-    .fetch_optional(&mut *tx)
+    .bind(lock_name(staff_id, key))
+    .fetch_one(&mut *tx)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let stored_hash: Vec<u8> = row.try_get("request_hash")?;
-    if stored_hash != hash {
-        return Err(AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", "this Idempotency-Key was already used for a different request (another route, target or body); use a new key for a new request")
-            .with_field("Idempotency-Key"));
-    }
-    let status: i16 = row.try_get("response_status")?;
-    let body: serde_json::Value = row.try_get("response_body")?;
-    let status = StatusCode::from_u16(status as u16).map_err(|e| AppError::Internal(e.into()))?;
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(REPLAYED, HeaderValue::from_static("true"));
-    Ok(Some(response))
+    Claim::from_row(&row)
 }
 
-/// [`claim`] at the start of `tx`: answers the transaction to go on with, or the stored response of a retry. A
+/// Ends a claim at the start of `tx`: the transaction to go on with, or the stored response of a retry. A
 /// replay or a refusal rolls the transaction back before it is answered, so the key's lock is released before the
 /// client can send its next request (a dropped transaction is rolled back only later, and a retry sent at once
 /// would find the key still held and be told 409).
-pub async fn claim_tx(
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    staff_id: Uuid,
-    key: &str,
+pub async fn settle(
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    claim: Claim,
     hash: &[u8],
 ) -> AppResult<Result<sqlx::Transaction<'static, sqlx::Postgres>, Response>> {
-    match claim(&mut tx, staff_id, key, hash).await {
+    match claim.answer(hash) {
         Ok(None) => Ok(Ok(tx)),
         Ok(Some(replay)) => {
             tx.rollback().await?;
@@ -136,18 +169,36 @@ pub async fn claim_tx(
     }
 }
 
-/// Stores the response in the same transaction as the write it describes.
+/// [`claim`] and [`settle`] at the start of `tx`.
+pub async fn claim_tx(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    staff_id: Uuid,
+    key: &str,
+    hash: &[u8],
+) -> AppResult<Result<sqlx::Transaction<'static, sqlx::Postgres>, Response>> {
+    match claim(&mut tx, staff_id, key).await {
+        Ok(claim) => settle(tx, claim, hash).await,
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Stores the response (JSON text) in the same transaction as the write it describes; false when the key was
+/// stored meanwhile by a request whose commit this one's claim did not see (see [`claim`]).
 pub async fn save(
     tx: &mut PgConnection,
     staff_id: Uuid,
     key: &str,
     hash: &[u8],
     status: StatusCode,
-    body: &serde_json::Value,
-) -> sqlx::Result<()> {
-    sqlx::query(
+    body: &str,
+) -> sqlx::Result<bool> {
+    let saved = sqlx::query(
         "insert into idempotency_key (staff_id, idempotency_key, request_hash, response_status, response_body)
-         values ($1, $2, $3, $4, $5)",
+         values ($1, $2, $3, $4, $5::jsonb)
+         on conflict (staff_id, idempotency_key) do nothing",
     )
     .bind(staff_id)
     .bind(key)
@@ -156,7 +207,51 @@ pub async fn save(
     .bind(body)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(saved.rows_affected() == 1)
+}
+
+/// The answer when [`save`] found the key stored meanwhile: this transaction's writes are rolled back and the
+/// first request's response (or the refusal of a different body) is answered; the conflicting insert waited for
+/// that request's commit, so a new statement sees its row.
+pub async fn replay_raced(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    staff_id: Uuid,
+    key: &str,
+    hash: &[u8],
+) -> AppResult<Response> {
+    let row = sqlx::query(
+        "select true as locked, request_hash, response_status, response_body
+           from idempotency_key where staff_id = $1 and idempotency_key = $2",
+    )
+    .bind(staff_id)
+    .bind(key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    let claim = match row {
+        Some(row) => Claim::from_row(&row)?,
+        None => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "idempotency key taken but not stored"
+            )))
+        }
+    };
+    claim.answer(hash)?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("idempotency key stored without a response"))
+    })
+}
+
+/// A 201 answer with a JSON text body written once.
+pub fn created_json(body: String) -> Response {
+    (
+        StatusCode::CREATED,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Ends an idempotent write: stores `answer` under the key in the same transaction, commits, and answers 201.
@@ -167,8 +262,10 @@ pub async fn commit_created<T: serde::Serialize>(
     hash: &[u8],
     answer: &T,
 ) -> AppResult<Response> {
-    let body = serde_json::to_value(answer).map_err(|e| AppError::Internal(e.into()))?;
-    save(&mut tx, staff_id, key, hash, StatusCode::CREATED, &body).await?;
+    let body = serde_json::to_string(answer).map_err(|e| AppError::Internal(e.into()))?;
+    if !save(&mut tx, staff_id, key, hash, StatusCode::CREATED, &body).await? {
+        return replay_raced(tx, staff_id, key, hash).await;
+    }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    Ok(created_json(body))
 }

@@ -1,6 +1,5 @@
 //! SQL for garments and the wardrobe view (each garment with how often and when it was last cleaned).
 
-use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -60,52 +59,6 @@ pub async fn insert_garment(
     bind_fields(sqlx::query_as(&sql).bind(customer_id).bind(garment_id), f)
         .fetch_one(db)
         .await
-}
-
-/// Inserts a pickup's new garments, checked, in one statement (one round trip however many there are), with the
-/// cleaning rollups their own lines give them (`cleaned`: the sum of a garment's cleaning lines on this visit, or
-/// none), so the lines' statement need not update rows it has just written.
-pub async fn insert_garments(
-    db: impl PgExecutor<'_>,
-    customer_id: Uuid,
-    collected_at: DateTime<Utc>,
-    rows: &[(Uuid, &GarmentFields, Option<i64>)],
-) -> sqlx::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let text = |f: fn(&GarmentFields) -> Option<&str>| -> Vec<Option<&str>> {
-        rows.iter().map(|(_, g, _)| f(g)).collect()
-    };
-    let cleaned: Vec<Option<i64>> = rows.iter().map(|(_, _, c)| *c).collect();
-    sqlx::query(
-        "insert into garment (customer_id, garment_id, category, kind, season_class, brand, cut, size, special_size,
-                              material, colour, tag_code, times_cleaned, last_cleaned_at, last_price_cents)
-         select $1, n.garment_id, n.category, n.kind, n.season_class, n.brand, n.cut, n.size, n.special_size,
-                n.material, n.colour, n.tag_code, (n.price is not null)::int,
-                case when n.price is not null then $14::timestamptz end, n.price
-           from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::bool[], $10::text[], $11::text[], $12::text[], $13::bigint[])
-                as n(garment_id, category, kind, season_class, brand, cut, size, special_size, material, colour,
-                     tag_code, price)",
-    )
-    .bind(customer_id)
-    .bind(rows.iter().map(|(id, _, _)| *id).collect::<Vec<Uuid>>())
-    .bind(rows.iter().map(|(_, g, _)| g.category).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, g, _)| g.kind).collect::<Vec<_>>())
-    .bind(rows.iter().map(|(_, g, _)| g.season_class).collect::<Vec<_>>())
-    .bind(text(|g| g.brand.as_deref()))
-    .bind(text(|g| g.cut.as_deref()))
-    .bind(text(|g| g.size.as_deref()))
-    .bind(rows.iter().map(|(_, g, _)| g.special_size).collect::<Vec<bool>>())
-    .bind(rows.iter().map(|(_, g, _)| g.material).collect::<Vec<_>>())
-    .bind(text(|g| g.colour.as_deref()))
-    .bind(text(|g| g.tag_code.as_ref().map(TagCode::as_str)))
-    .bind(cleaned)
-    .bind(collected_at)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// A customer's garment by id.

@@ -46,7 +46,7 @@ pub async fn plan_chunks(conn: &mut PgConnection, size: i64) -> sqlx::Result<i64
               order by c.chunk, p.customer_id, p.pickup_id",
             "create index on import_move_pickup (chunk)",
             "analyze import_move_pickup",
-            // Each garment's cleanings in this import folded at once, as one insert_lines call per pickup in
+            // Each garment's cleanings in this import folded at once, as one record_visit call per pickup in
             // file order would leave them (the last cleaning by time, then by file order, sets the price); a
             // garment's lines all fall in its owner's chunk. Hashed, not sorted: the largest array is the last.
             "create unlogged table import_move_garment as
@@ -199,10 +199,10 @@ pub async fn move_chunk(
     })
 }
 
-/// The rollups of a chunk's pickups, leaving exactly what one `pickups::db::insert_lines` call per pickup in
+/// The rollups of a chunk's pickups, leaving exactly what one `pickups::db::record_visit` call per pickup in
 /// file order leaves (as `db::apply_pickup_rollups` does for the demo): garments already in the database get
 /// their cleanings added, each pickup its season classes, each customer its spend folded pickup by pickup.
-/// Change it together with `insert_lines`.
+/// Change it together with `record_visit`.
 async fn apply_chunk_rollups(
     conn: &mut PgConnection,
     exec: &impl Fn(&str) -> String,

@@ -439,12 +439,12 @@ pub const SPEND_FOLD: &str = "folded as materialized (
              long_spend = excluded.long_spend";
 
 /// The rollups of many pickups, already inserted with their lines, applied in one statement in the order given,
-/// leaving exactly what one `pickups::db::insert_lines` call per pickup in that order leaves: each garment's
+/// leaving exactly what one `pickups::db::record_visit` call per pickup in that order leaves: each garment's
 /// times cleaned, last cleaning and last price; which season classes each pickup held; each customer's spend
 /// rollup with its decayed sums (folded pickup by pickup by the `spend_fold` aggregate); and, when the caller
 /// has set `doorstep.intake_kept_by_writer` (its pickups new, with all their lines), the intake series. The
 /// demo's and the seed's bulk path; the import stages the same rollups (`chunks::apply_chunk_rollups`): change
-/// both together with `insert_lines`.
+/// both together with `record_visit`.
 pub async fn apply_pickup_rollups(
     db: impl PgExecutor<'_>,
     customer_ids: &[Uuid],

@@ -252,42 +252,52 @@ async fn record_pickup(
 ) -> AppResult<Response> {
     let hash = key.request_hash(&body);
     let (req, lines, door_code) = check_request(parse_body(&headers, &body)?)?;
-    let tx = state.pool.begin().await?;
-    let mut tx = match idempotency::claim_tx(tx, staff.staff_id, &key.0, &hash).await? {
+    let customer_id = req.customer_id;
+    let (ids, tags) = references(&lines);
+    let mut tx = state.pool.begin_with(db::VISIT_BEGIN).await?;
+    let check = db::check_visit(
+        &mut tx,
+        staff.staff_id,
+        &key.0,
+        customer_id,
+        door_code.as_ref(),
+        &ids,
+        &tags,
+    )
+    .await?;
+    let mut tx = match idempotency::settle(tx, check.claim, &hash).await? {
         Ok(tx) => tx,
         Err(replay) => return Ok(replay),
     };
-    let customer_id = req.customer_id;
-    if !crate::customers::db::lock_customer(&mut *tx, customer_id).await? {
+    if !check.customer_found {
         return Err(AppError::invalid("customer_id", "no such customer"));
     }
     let mut errors = Vec::new();
-    if let Some(code) = &door_code {
-        if !db::door_code_belongs(&mut *tx, customer_id, code).await? {
-            err(
-                &mut errors,
-                "door_code".into(),
-                "this door label is not this customer's",
-            );
-        }
+    if !check.door_ok {
+        err(
+            &mut errors,
+            "door_code".into(),
+            "this door label is not this customer's",
+        );
     }
-    let resolved = resolve_garments(&mut tx, customer_id, &lines, &mut errors).await?;
+    let resolved = resolve_garments(customer_id, &lines, &check.known, &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
     let pickup_id = Uuid::new_v4();
     tracing::Span::current().record("pickup_id", tracing::field::display(pickup_id));
     // A line without a resolved garment describes a new one (every other reference was checked above): it gets
-    // its id here, and all new garments go in with one statement.
+    // its id here, and all new garments go in with the visit's statement.
     let garment_ids: Vec<Uuid> = resolved
         .iter()
-        .map(|r| r.unwrap_or_else(Uuid::new_v4))
+        .map(|r| r.map_or_else(Uuid::new_v4, |g| g.garment_id))
         .collect();
     let mut new_garments = Vec::new();
     let mut first_new_tag = None;
+    let mut views = Vec::with_capacity(lines.len());
     for (i, ((line, resolved), id)) in lines.iter().zip(&resolved).zip(&garment_ids).enumerate() {
-        match (resolved, &line.garment) {
-            (Some(_), _) => {}
+        let view = match (resolved, &line.garment) {
+            (Some(known), _) => LineGarment::from(*known),
             (None, GarmentRef::New(fields)) => {
                 if fields.tag_code.is_some() && first_new_tag.is_none() {
                     first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
@@ -300,81 +310,144 @@ async fn record_pickup(
                     .map(|(l, _)| l.price_cents)
                     .reduce(|a, b| a + b);
                 new_garments.push((*id, fields.as_ref(), cleaned));
+                LineGarment::from(fields.as_ref())
             }
             (None, _) => {
                 return Err(AppError::Internal(anyhow::anyhow!(
                     "unresolved garment reference on line {i}"
                 )))
             }
-        }
-    }
-    let notes = req.notes.as_deref().unwrap_or("").trim();
-    let received_at = db::insert_pickup(
-        &mut *tx,
-        customer_id,
-        pickup_id,
-        staff.staff_id,
-        door_code.as_ref(),
-        req.collected_at,
-        notes,
-    )
-    .await?;
-    // Tags were checked above, so a clash here is a concurrent visit.
-    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
-    garments::db::insert_garments(&mut *tx, customer_id, req.collected_at, &new_garments)
-        .await
-        .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
-    let created: Vec<Uuid> = new_garments.iter().map(|(id, _, _)| *id).collect();
-    let rows: Vec<db::LineRow> = lines
-        .into_iter()
-        .zip(garment_ids)
-        .map(|(line, garment_id)| db::LineRow {
-            garment_id,
+        };
+        views.push(PickupLineView {
+            pickup_id,
+            line_no: i as i32 + 1,
+            garment_id: *id,
             service: line.service,
             price_cents: line.price_cents,
-            condition_notes: line.condition_notes,
-        })
-        .collect();
-    let lines = db::insert_lines(&mut *tx, customer_id, pickup_id, &rows, &created).await?;
+            condition_notes: line.condition_notes.clone(),
+            category: view.category,
+            kind: view.kind,
+            season_class: view.season_class,
+            brand: view.brand,
+            size: view.size,
+            colour: view.colour,
+            tag_code: view.tag_code,
+        });
+    }
+    let notes = req.notes.as_deref().unwrap_or("").trim();
     let record = PickupRecord {
         pickup_id,
         customer_id,
         staff_id: staff.staff_id,
         door_code,
         collected_at: req.collected_at,
-        received_at,
+        received_at: check.received_at,
         notes: notes.to_owned(),
-        total_cents: lines.iter().map(|l| l.price_cents).sum(),
-        garments_created: created.len(),
-        lines,
+        total_cents: views.iter().map(|l| l.price_cents).sum(),
+        garments_created: new_garments.len(),
+        lines: views,
     };
-    let response = idempotency::commit_created(tx, staff.staff_id, &key.0, &hash, &record).await?;
-    tracing::info!(
-        garments = record.lines.len(),
-        created = created.len(),
-        "pickup recorded"
-    );
-    Ok(response)
-}
-
-/// Resolves existing-garment and tag references to ids of this customer's garments (None for new garments).
-async fn resolve_garments(
-    tx: &mut sqlx::PgConnection,
-    customer_id: Uuid,
-    lines: &[CheckedLine],
-    errors: &mut Vec<FieldError>,
-) -> AppResult<Vec<Option<Uuid>>> {
-    let ids: Vec<Uuid> = lines
+    let answer = serde_json::to_string(&record).map_err(|e| AppError::Internal(e.into()))?;
+    let rows: Vec<db::LineRow> = record
+        .lines
         .iter()
-        .filter_map(|l| {
-            if let GarmentRef::Existing(id) = l.garment {
-                Some(id)
-            } else {
-                None
-            }
+        .map(|l| db::LineRow {
+            garment_id: l.garment_id,
+            service: l.service,
+            price_cents: l.price_cents,
+            condition_notes: l.condition_notes.clone(),
         })
         .collect();
-    let tags: Vec<TagCode> = lines
+    let classes: Vec<(SeasonClass, Category)> = record
+        .lines
+        .iter()
+        .map(|l| (l.season_class, l.category))
+        .collect();
+    let visit = db::VisitRow {
+        customer_id,
+        pickup_id,
+        staff_id: staff.staff_id,
+        door_code: record.door_code.as_ref(),
+        collected_at: record.collected_at,
+        notes,
+    };
+    // Tags were checked above, so a clash here is a concurrent visit.
+    let clash = first_new_tag.unwrap_or_else(|| "lines".to_owned());
+    let saved = db::record_visit(
+        &mut tx,
+        &visit,
+        &new_garments,
+        &rows,
+        &classes,
+        Some(&db::KeyedAnswer {
+            key: &key.0,
+            hash: &hash,
+            body: &answer,
+        }),
+    )
+    .await
+    .on_constraint("garment_tag_code_key", garments::tag_taken(&clash))?;
+    if !saved {
+        return idempotency::replay_raced(tx, staff.staff_id, &key.0, &hash).await;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        garments = record.lines.len(),
+        created = record.garments_created,
+        "pickup recorded"
+    );
+    Ok(idempotency::created_json(answer))
+}
+
+/// What a line's answer shows of its garment, from the database or from the new garment's description.
+struct LineGarment {
+    category: Category,
+    kind: GarmentKind,
+    season_class: SeasonClass,
+    brand: Option<String>,
+    size: Option<String>,
+    colour: Option<String>,
+    tag_code: Option<TagCode>,
+}
+
+impl From<&db::KnownGarment> for LineGarment {
+    fn from(g: &db::KnownGarment) -> Self {
+        LineGarment {
+            category: g.category,
+            kind: g.kind,
+            season_class: g.season_class,
+            brand: g.brand.clone(),
+            size: g.size.clone(),
+            colour: g.colour.clone(),
+            tag_code: g.tag_code.clone(),
+        }
+    }
+}
+
+impl From<&GarmentFields> for LineGarment {
+    fn from(f: &GarmentFields) -> Self {
+        LineGarment {
+            category: f.category,
+            kind: f.kind,
+            season_class: f.season_class,
+            brand: f.brand.clone(),
+            size: f.size.clone(),
+            colour: f.colour.clone(),
+            tag_code: f.tag_code.clone(),
+        }
+    }
+}
+
+/// The garment ids and tags the lines name (a new garment's own tag too, to refuse one already in use).
+fn references(lines: &[CheckedLine]) -> (Vec<Uuid>, Vec<TagCode>) {
+    let ids = lines
+        .iter()
+        .filter_map(|l| match l.garment {
+            GarmentRef::Existing(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let tags = lines
         .iter()
         .filter_map(|l| match &l.garment {
             GarmentRef::Tag(t) => Some(t.clone()),
@@ -382,34 +455,38 @@ async fn resolve_garments(
             GarmentRef::Existing(_) => None,
         })
         .collect();
-    // A visit of new untagged garments needs neither lookup: skip the round trips.
-    let owned: HashSet<Uuid> = if ids.is_empty() {
-        HashSet::new()
-    } else {
-        db::owned_garments(&mut *tx, customer_id, &ids)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let by_tag: HashMap<TagCode, (Uuid, Uuid)> = if tags.is_empty() {
-        HashMap::new()
-    } else {
-        db::garments_by_tags(&mut *tx, &tags)
-            .await?
-            .into_iter()
-            .map(|(t, c, g)| (t, (c, g)))
-            .collect()
-    };
+    (ids, tags)
+}
+
+/// Resolves existing-garment and tag references to this customer's garments (None for new garments) among
+/// `known`, what the visit's first statement found.
+fn resolve_garments<'k>(
+    customer_id: Uuid,
+    lines: &[CheckedLine],
+    known: &'k [db::KnownGarment],
+    errors: &mut Vec<FieldError>,
+) -> Vec<Option<&'k db::KnownGarment>> {
+    let owned: HashMap<Uuid, &db::KnownGarment> = known
+        .iter()
+        .filter(|g| g.customer_id == customer_id)
+        .map(|g| (g.garment_id, g))
+        .collect();
+    let by_tag: HashMap<&TagCode, &db::KnownGarment> = known
+        .iter()
+        .filter_map(|g| g.tag_code.as_ref().map(|t| (t, g)))
+        .collect();
     let mut out = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         out.push(match &line.garment {
-            GarmentRef::Existing(id) if owned.contains(id) => Some(*id),
-            GarmentRef::Existing(_) => {
-                err(errors, format!("lines[{i}].garment_id"), "no such garment for this customer");
-                None
+            GarmentRef::Existing(id) => {
+                let found = owned.get(id).copied();
+                if found.is_none() {
+                    err(errors, format!("lines[{i}].garment_id"), "no such garment for this customer");
+                }
+                found
             }
             GarmentRef::Tag(tag) => match by_tag.get(tag) {
-                Some((owner, id)) if *owner == customer_id => Some(*id),
+                Some(g) if g.customer_id == customer_id => Some(*g),
                 Some(_) => {
                     err(errors, format!("lines[{i}].garment_tag"), "this tag is on another customer's garment");
                     None
@@ -427,5 +504,5 @@ async fn resolve_garments(
             }
         });
     }
-    Ok(out)
+    out
 }

@@ -84,10 +84,10 @@ const STAGING: [&str; 5] = [
          on commit delete rows",
 ];
 
-/// The batch's rows moved from staging with the rollups one `pickups::db::insert_lines` call per pickup, in
+/// The batch's rows moved from staging with the rollups one `pickups::db::record_visit` call per pickup, in
 /// `seq` order, leaves for new customers: each garment's times cleaned, last cleaning and its price (one visit
 /// one cleaning, priced at its cleaning lines); which season classes each pickup held; the intake series; each
-/// customer's spend folded pickup by pickup. Change it together with `insert_lines`. Rows go in by their
+/// customer's spend folded pickup by pickup. Change it together with `record_visit`. Rows go in by their
 /// primary key, so a customer's garments, visits and lines share heap pages (the card and the per-customer
 /// reads find them together); a large seed builds the indexes not led by the customer after its load.
 fn batch_moves() -> [String; 6] {

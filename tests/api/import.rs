@@ -1323,7 +1323,7 @@ async fn rollups_of(pool: &PgPool, prefix: &str) -> (Vec<String>, Vec<String>, V
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn a_bulk_import_leaves_the_rollups_of_one_pickup_at_a_time(pool: PgPool) {
-    use doorstep::pickups::db::{insert_lines, insert_pickup, LineRow};
+    use doorstep::pickups::db::{record_visit, LineRow, VisitRow};
     let dir = scratch();
     let size = doorstep::import::bench::Size {
         customers: 40,
@@ -1439,16 +1439,21 @@ async fn a_bulk_import_leaves_the_rollups_of_one_pickup_at_a_time(pool: PgPool) 
                 .collect();
             let pickup = uuid::Uuid::new_v4();
             let mut tx = pool.begin().await.unwrap();
-            insert_pickup(&mut *tx, customer, pickup, staff, None, when, "")
+            let visit = VisitRow {
+                customer_id: customer,
+                pickup_id: pickup,
+                staff_id: staff,
+                door_code: None,
+                collected_at: when,
+                notes: "",
+            };
+            record_visit(&mut tx, &visit, &[], &rows, &[], None)
                 .await
                 .unwrap();
             sqlx::query("update pickup set external_id = $1 where pickup_id = $2")
                 .bind(ext)
                 .bind(pickup)
                 .execute(&mut *tx)
-                .await
-                .unwrap();
-            insert_lines(&mut *tx, customer, pickup, &rows, &[])
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

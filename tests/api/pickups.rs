@@ -279,6 +279,61 @@ async fn concurrent_requests_with_one_key_record_once(pool: PgPool) {
     assert_eq!(app.count("select count(*) from pickup").await, before + 1);
 }
 
+/// A retry whose claim read the key just before the first request committed (the claim's snapshot predates the
+/// key's lock) finds the key taken when it stores its answer: it records nothing and answers the first response.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_retry_that_missed_the_first_commit_answers_the_first_response(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let token = app.login(Role::Pickup).await;
+    let staff_id: uuid::Uuid =
+        sqlx::query_scalar("select staff_id from staff_session order by created_at desc limit 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let body = fresh_visit();
+    let pickups = app.count("select count(*) from pickup").await;
+    let garments = app.count("select count(*) from garment").await;
+    // The first request, its answer stored and its commit under way, no longer holding the key's lock.
+    let mut first = pool.begin().await.unwrap();
+    let hash = doorstep::idempotency::request_hash(
+        "POST /api/v1/pickups",
+        &body.to_string().into_bytes().into(),
+    );
+    sqlx::query(
+        "insert into idempotency_key (staff_id, idempotency_key, request_hash, response_status, response_body)
+         values ($1, 'raced-key', $2, 201, $3)",
+    )
+    .bind(staff_id)
+    .bind(&hash)
+    .bind(json!({"pickup_id": "the first"}))
+    .execute(&mut *first)
+    .await
+    .unwrap();
+    let retry = tokio::spawn(call(
+        app.router.clone(),
+        pickup_request(&token, "raced-key", &body),
+    ));
+    // The retry's claim cannot see the uncommitted key; its own insert of the key then waits for the first.
+    let waiting = "select count(*) from pg_stat_activity
+                    where datname = current_database() and wait_event_type = 'Lock'";
+    let mut waited = 0;
+    while app.count(waiting).await == 0 {
+        assert!(waited < 500, "the retry never waited for the first request");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+    }
+    first.commit().await.unwrap();
+    let r = retry.await.unwrap();
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(r.json(), json!({"pickup_id": "the first"}));
+    assert_eq!(app.count("select count(*) from pickup").await, pickups);
+    assert_eq!(app.count("select count(*) from garment").await, garments);
+}
+
 async fn futures_join(app: &TestApp, token: &str, body: &Value, n: usize) -> Vec<Reply> {
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {

@@ -10,7 +10,7 @@ use doorstep::domain::{
     Category, GarmentKind, InteractionKind, Material, Role, SeasonClass, Service,
 };
 use doorstep::garments::GarmentFields;
-use doorstep::pickups::db::{insert_lines, insert_pickup, LineRow};
+use doorstep::pickups::db::{record_visit, LineRow, VisitRow};
 
 use crate::helpers::TestApp;
 
@@ -102,9 +102,6 @@ impl World {
     ) -> Uuid {
         let id = Uuid::new_v4();
         let mut tx = self.app.pool.begin().await.unwrap();
-        insert_pickup(&mut *tx, customer, id, self.worker, None, collected_at, "")
-            .await
-            .unwrap();
         let rows: Vec<LineRow> = lines
             .iter()
             .map(|&(garment_id, service, price_cents)| LineRow {
@@ -114,7 +111,15 @@ impl World {
                 condition_notes: String::new(),
             })
             .collect();
-        insert_lines(&mut *tx, customer, id, &rows, &[])
+        let visit = VisitRow {
+            customer_id: customer,
+            pickup_id: id,
+            staff_id: self.worker,
+            door_code: None,
+            collected_at,
+            notes: "",
+        };
+        record_visit(&mut tx, &visit, &[], &rows, &[], None)
             .await
             .unwrap();
         tx.commit().await.unwrap();
