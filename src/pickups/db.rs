@@ -41,6 +41,14 @@ pub struct KnownGarment {
     pub customer_id: Uuid,
     /// The garment.
     pub garment_id: Uuid,
+    /// What the answer shows.
+    #[sqlx(flatten)]
+    pub shown: GarmentShown,
+}
+
+/// What a pickup line's answer shows of its garment, from the database or from a new garment's description.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GarmentShown {
     /// Whose clothes.
     pub category: Category,
     /// What it is.
@@ -55,6 +63,20 @@ pub struct KnownGarment {
     pub colour: Option<String>,
     /// Its tag.
     pub tag_code: Option<TagCode>,
+}
+
+impl From<&GarmentFields> for GarmentShown {
+    fn from(f: &GarmentFields) -> Self {
+        GarmentShown {
+            category: f.category,
+            kind: f.kind,
+            season_class: f.season_class,
+            brand: f.brand.clone(),
+            size: f.size.clone(),
+            colour: f.colour.clone(),
+            tag_code: f.tag_code.clone(),
+        }
+    }
 }
 
 /// The visit's first statement: takes the idempotency key's lock and reads its stored response

@@ -297,7 +297,7 @@ async fn record_pickup(
     let mut views = Vec::with_capacity(lines.len());
     for (i, ((line, resolved), id)) in lines.iter().zip(&resolved).zip(&garment_ids).enumerate() {
         let view = match (resolved, &line.garment) {
-            (Some(known), _) => LineGarment::from(*known),
+            (Some(known), _) => known.shown.clone(),
             (None, GarmentRef::New(fields)) => {
                 if fields.tag_code.is_some() && first_new_tag.is_none() {
                     first_new_tag = Some(format!("lines[{i}].garment.tag_code"));
@@ -310,7 +310,7 @@ async fn record_pickup(
                     .map(|(l, _)| l.price_cents)
                     .reduce(|a, b| a + b);
                 new_garments.push((*id, fields.as_ref(), cleaned));
-                LineGarment::from(fields.as_ref())
+                db::GarmentShown::from(fields.as_ref())
             }
             (None, _) => {
                 return Err(AppError::Internal(anyhow::anyhow!(
@@ -399,45 +399,6 @@ async fn record_pickup(
     Ok(idempotency::created_json(answer))
 }
 
-/// What a line's answer shows of its garment, from the database or from the new garment's description.
-struct LineGarment {
-    category: Category,
-    kind: GarmentKind,
-    season_class: SeasonClass,
-    brand: Option<String>,
-    size: Option<String>,
-    colour: Option<String>,
-    tag_code: Option<TagCode>,
-}
-
-impl From<&db::KnownGarment> for LineGarment {
-    fn from(g: &db::KnownGarment) -> Self {
-        LineGarment {
-            category: g.category,
-            kind: g.kind,
-            season_class: g.season_class,
-            brand: g.brand.clone(),
-            size: g.size.clone(),
-            colour: g.colour.clone(),
-            tag_code: g.tag_code.clone(),
-        }
-    }
-}
-
-impl From<&GarmentFields> for LineGarment {
-    fn from(f: &GarmentFields) -> Self {
-        LineGarment {
-            category: f.category,
-            kind: f.kind,
-            season_class: f.season_class,
-            brand: f.brand.clone(),
-            size: f.size.clone(),
-            colour: f.colour.clone(),
-            tag_code: f.tag_code.clone(),
-        }
-    }
-}
-
 /// The garment ids and tags the lines name (a new garment's own tag too, to refuse one already in use).
 fn references(lines: &[CheckedLine]) -> (Vec<Uuid>, Vec<TagCode>) {
     let ids = lines
@@ -473,7 +434,7 @@ fn resolve_garments<'k>(
         .collect();
     let by_tag: HashMap<&TagCode, &db::KnownGarment> = known
         .iter()
-        .filter_map(|g| g.tag_code.as_ref().map(|t| (t, g)))
+        .filter_map(|g| g.shown.tag_code.as_ref().map(|t| (t, g)))
         .collect();
     let mut out = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {

@@ -24,6 +24,18 @@ fn visit() -> Value {
     })
 }
 
+/// The app with a pickup worker signed in: the worker's token and staff id (their Idempotency-Keys' owner).
+async fn signed_in_worker(pool: PgPool) -> (TestApp, String, uuid::Uuid) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let staff_id =
+        sqlx::query_scalar("select staff_id from staff_session order by created_at desc limit 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    (app, token, staff_id)
+}
+
 /// A valid tag code for a new garment, built from a known-good body.
 fn new_tag() -> String {
     doorstep::domain::code::TagCode::generate(&mut rand::thread_rng()).to_string()
@@ -223,13 +235,7 @@ async fn a_retry_answers_the_first_response_and_records_nothing_new(pool: PgPool
     fixtures(path = "../../fixtures", scripts("demo"))
 )]
 async fn a_duplicate_while_the_first_is_running_gets_409(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let token = app.login(Role::Pickup).await;
-    let staff_id: uuid::Uuid =
-        sqlx::query_scalar("select staff_id from staff_session order by created_at desc limit 1")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (app, token, staff_id) = signed_in_worker(pool.clone()).await;
     // Hold the key's lock as an in-flight first request would.
     let mut first = pool.begin().await.unwrap();
     let locked: bool =
@@ -286,13 +292,7 @@ async fn concurrent_requests_with_one_key_record_once(pool: PgPool) {
     fixtures(path = "../../fixtures", scripts("demo"))
 )]
 async fn a_retry_that_missed_the_first_commit_answers_the_first_response(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let token = app.login(Role::Pickup).await;
-    let staff_id: uuid::Uuid =
-        sqlx::query_scalar("select staff_id from staff_session order by created_at desc limit 1")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (app, token, staff_id) = signed_in_worker(pool.clone()).await;
     let body = fresh_visit();
     let pickups = app.count("select count(*) from pickup").await;
     let garments = app.count("select count(*) from garment").await;
