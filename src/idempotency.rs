@@ -74,11 +74,11 @@ pub struct Claim {
     /// The key's transaction lock was taken (false: another request with this key is running).
     pub locked: bool,
     /// The stored request hash, status and body.
-    pub stored: Option<(Vec<u8>, i16, serde_json::Value)>,
+    pub stored: Option<(Vec<u8>, i16, String)>,
 }
 
 impl Claim {
-    /// Reads the `locked`, `request_hash`, `response_status` and `response_body` columns of a claim's row.
+    /// Reads the `locked`, `request_hash`, `response_status` and `response_body` (as text) columns of a claim's row.
     pub fn from_row(row: &sqlx::postgres::PgRow) -> sqlx::Result<Self> {
         let hash: Option<Vec<u8>> = row.try_get("request_hash")?;
         let stored = match hash {
@@ -117,7 +117,7 @@ impl Claim {
         }
         let status =
             StatusCode::from_u16(status as u16).map_err(|e| AppError::Internal(e.into()))?;
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, json_text(body)).into_response();
         response
             .headers_mut()
             .insert(REPLAYED, HeaderValue::from_static("true"));
@@ -135,7 +135,7 @@ pub fn lock_name(staff_id: Uuid, key: &str) -> String {
 /// request's [`save`] find the key taken, and [`replay_raced`] answers what it stored.
 pub async fn claim(tx: &mut PgConnection, staff_id: Uuid, key: &str) -> sqlx::Result<Claim> {
     let row = sqlx::query(
-        "select l.locked, k.request_hash, k.response_status, k.response_body
+        "select l.locked, k.request_hash, k.response_status, k.response_body::text
            from (select pg_try_advisory_xact_lock(hashtextextended($3, 0)) as locked) l
            left join idempotency_key k on k.staff_id = $1 and k.idempotency_key = $2",
     )
@@ -197,7 +197,7 @@ pub async fn save(
 ) -> sqlx::Result<bool> {
     let saved = sqlx::query(
         "insert into idempotency_key (staff_id, idempotency_key, request_hash, response_status, response_body)
-         values ($1, $2, $3, $4, $5::jsonb)
+         values ($1, $2, $3, $4, $5::json)
          on conflict (staff_id, idempotency_key) do nothing",
     )
     .bind(staff_id)
@@ -220,7 +220,7 @@ pub async fn replay_raced(
     hash: &[u8],
 ) -> AppResult<Response> {
     let row = sqlx::query(
-        "select true as locked, request_hash, response_status, response_body
+        "select true as locked, request_hash, response_status, response_body::text
            from idempotency_key where staff_id = $1 and idempotency_key = $2",
     )
     .bind(staff_id)
@@ -241,17 +241,20 @@ pub async fn replay_raced(
     })
 }
 
-/// A 201 answer with a JSON text body written once.
-pub fn created_json(body: String) -> Response {
+/// A JSON text body answered as it was written (a replay repeats the first answer byte for byte).
+fn json_text(body: String) -> impl IntoResponse {
     (
-        StatusCode::CREATED,
         [(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
         body,
     )
-        .into_response()
+}
+
+/// A 201 answer with a JSON text body written once.
+pub fn created_json(body: String) -> Response {
+    (StatusCode::CREATED, json_text(body)).into_response()
 }
 
 /// Ends an idempotent write: stores `answer` under the key in the same transaction, commits, and answers 201.

@@ -94,7 +94,7 @@ pub async fn check_visit(
 ) -> sqlx::Result<VisitCheck> {
     let rows = sqlx::query(
         "with head as (
-             select l.locked, k.request_hash, k.response_status, k.response_body, now() as received_at,
+             select l.locked, k.request_hash, k.response_status, k.response_body::text, now() as received_at,
                     exists (select 1 from customer where customer_id = $4 for share) as customer_found,
                     ($5::text is null
                      or exists (select 1 from door_label where customer_id = $4 and code = $5)) as door_ok
@@ -274,7 +274,7 @@ pub async fn record_visit(
               where k.version <> excluded.version
          ), saved as (
              insert into idempotency_key (staff_id, idempotency_key, request_hash, response_status, response_body)
-             select $3, $25, $26, 201, $27::jsonb where $25::text is not null
+             select $3, $25, $26, 201, $27::json where $25::text is not null
              on conflict (staff_id, idempotency_key) do nothing
              returning 1
          )

@@ -196,6 +196,7 @@ async fn a_retry_answers_the_first_response_and_records_nothing_new(pool: PgPool
     let token = app.login(Role::Pickup).await;
     let body = fresh_visit();
     let first = app.post_pickup(&token, "retry-key", &body).await;
+    let first_text = first.body.clone();
     let first_body = first.ok(StatusCode::CREATED);
     let pickups = app.count("select count(*) from pickup").await;
     let garments = app.count("select count(*) from garment").await;
@@ -207,6 +208,7 @@ async fn a_retry_answers_the_first_response_and_records_nothing_new(pool: PgPool
     assert_eq!(second.status, StatusCode::CREATED);
     assert_eq!(second.headers.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(second.json(), first_body);
+    assert_eq!(second.body, first_text, "the first answer, byte for byte");
     assert_eq!(app.count("select count(*) from pickup").await, pickups);
     assert_eq!(app.count("select count(*) from garment").await, garments);
 
