@@ -190,15 +190,10 @@ pub async fn build_many(
     }
     let mut built = Vec::with_capacity(heads.len());
     for head in heads {
-        let id = head.customer.customer_id;
-        let card = super::CustomerCard {
-            customer: head.customer,
-            last_pickups: head.last_pickups.0,
-            wardrobe: crate::garments::group_wardrobe(wardrobes.remove(&id).unwrap_or_default()),
-            open_complaints: head.open_complaints.0,
-        };
+        let (id, version) = (head.customer.customer_id, head.card_version);
+        let card = super::CustomerCard::of(head, wardrobes.remove(&id).unwrap_or_default());
         let text = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.into()))?;
-        built.push((id, head.card_version, text));
+        built.push((id, version, text));
     }
     Ok(built)
 }

@@ -35,12 +35,19 @@ pub struct CustomerCard {
 /// The card of a head already read: one more statement, the wardrobe.
 pub async fn card_of(conn: &mut sqlx::PgConnection, head: db::CardHead) -> AppResult<CustomerCard> {
     let items = garments::db::wardrobe(&mut *conn, head.customer.customer_id).await?;
-    Ok(CustomerCard {
-        customer: head.customer,
-        last_pickups: head.last_pickups.0,
-        wardrobe: garments::group_wardrobe(items),
-        open_complaints: head.open_complaints.0,
-    })
+    Ok(CustomerCard::of(head, items))
+}
+
+impl CustomerCard {
+    /// The card of a head and its customer's wardrobe items, one request's or a filler batch's.
+    pub(crate) fn of(head: db::CardHead, items: Vec<garments::WardrobeItem>) -> CustomerCard {
+        CustomerCard {
+            customer: head.customer,
+            last_pickups: head.last_pickups.0,
+            wardrobe: garments::group_wardrobe(items),
+            open_complaints: head.open_complaints.0,
+        }
+    }
 }
 
 /// The door card: who lives here, do-not-contact, open complaints, wardrobe by season and the last pickups (logged).
