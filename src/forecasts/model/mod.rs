@@ -183,16 +183,23 @@ impl Candidate {
         }
     }
 
-    /// The decomposition-based models: a seasonal part plus a level model on the adjusted series.
+    /// The decomposition-based models: a seasonal part plus a level model on the adjusted series, once a level
+    /// shift of the last two years is taken out of the history (else it reads as growth).
     fn decomposed(self, y: &[f64], horizon: usize) -> Vec<f64> {
         let add = |level: Vec<f64>, season: &[f64]| -> Vec<f64> {
             level.iter().zip(season).map(|(l, s)| l + s).collect()
         };
-        let d = match self {
+        let mut d = seasonal::profile_decompose(y, horizon);
+        let steady = seasonal::level_shift(&d.adjusted).map(|s| s.taken_out(y));
+        if let Some(steady) = &steady {
+            d = seasonal::profile_decompose(steady, horizon);
+        }
+        let y = steady.as_deref().unwrap_or(y);
+        match self {
             Candidate::RelevelledNaive => return relevelled_naive(y, horizon),
-            Candidate::FourierEts => seasonal::fourier_decompose(y, horizon),
-            _ => seasonal::profile_decompose(y, horizon),
-        };
+            Candidate::FourierEts => d = seasonal::fourier_decompose(y, horizon),
+            _ => {}
+        }
         match self {
             Candidate::Theta => add(theta(&d.adjusted, horizon), &d.ahead),
             Candidate::StlEts | Candidate::FourierEts => {

@@ -8,6 +8,11 @@ pub const PROFILE_YEARS: usize = 6;
 const TREND_WINDOW: usize = 79;
 /// Fourier harmonics of the yearly cycle.
 const HARMONICS: usize = 10;
+/// Weeks searched for a level shift (two seasons), and the fewest weeks on either side of one.
+const SHIFT_WINDOW: usize = 104;
+const SHIFT_MIN_SIDE: usize = 8;
+/// A level shift is taken only when two levels leave at most this share of a straight line's squared error.
+const SHIFT_FIT: f64 = 0.7;
 
 /// A series split into its seasonally adjusted part (in-sample) and the seasonal part ahead.
 pub struct Decomposition {
@@ -114,6 +119,74 @@ pub fn profile_decompose(y: &[f64], horizon: usize) -> Decomposition {
     }
 }
 
+/// A step in the level of a seasonally adjusted series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelShift {
+    /// Index of the first week at the new level.
+    pub at: usize,
+    /// New level minus old.
+    pub jump: f64,
+}
+
+impl LevelShift {
+    /// `y` with the weeks before the shift moved to the level after it.
+    pub fn taken_out(&self, y: &[f64]) -> Vec<f64> {
+        y.iter()
+            .enumerate()
+            .map(|(t, v)| if t < self.at { v + self.jump } else { *v })
+            .collect()
+    }
+}
+
+/// The one level shift that best explains the last [`SHIFT_WINDOW`] weeks of `adjusted`, if two levels fit
+/// them much better than a straight line does (a steady trend is not a shift).
+pub fn level_shift(adjusted: &[f64]) -> Option<LevelShift> {
+    let n = adjusted.len();
+    let w = n.min(SHIFT_WINDOW);
+    if w < 2 * SHIFT_MIN_SIDE {
+        return None;
+    }
+    let x = &adjusted[n - w..];
+    let tm = (w as f64 - 1.0) / 2.0;
+    let xm = x.iter().sum::<f64>() / w as f64;
+    let (sxy, sxx) = x.iter().enumerate().fold((0.0, 0.0), |(a, b), (t, v)| {
+        let dx = t as f64 - tm;
+        (a + dx * (v - xm), b + dx * dx)
+    });
+    let slope = sxy / sxx;
+    let line: f64 = x
+        .iter()
+        .enumerate()
+        .map(|(t, v)| (v - xm - slope * (t as f64 - tm)).powi(2))
+        .sum();
+    let (sum, sum_sq) = x.iter().fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
+    let (mut before, mut before_sq) = (0.0, 0.0);
+    let mut best: Option<(f64, LevelShift)> = None;
+    for (k, v) in x.iter().enumerate().take(w - SHIFT_MIN_SIDE) {
+        before += v;
+        before_sq += v * v;
+        let at = k + 1;
+        if at < SHIFT_MIN_SIDE {
+            continue;
+        }
+        let (n1, n2) = (at as f64, (w - at) as f64);
+        let after = sum - before;
+        let sse = (before_sq - before * before / n1) + (sum_sq - before_sq - after * after / n2);
+        if best.is_none_or(|(b, _)| sse < b) {
+            let jump = after / n2 - before / n1;
+            best = Some((
+                sse,
+                LevelShift {
+                    at: n - w + at,
+                    jump,
+                },
+            ));
+        }
+    }
+    best.filter(|(sse, s)| *sse < SHIFT_FIT * line && s.jump.is_finite())
+        .map(|(_, s)| s)
+}
+
 /// Smooth yearly seasonality: least-squares Fourier terms (period 365.25/7) fitted to the detrended
 /// last few years.
 pub fn fourier_decompose(y: &[f64], horizon: usize) -> Decomposition {
@@ -218,6 +291,23 @@ mod tests {
         for h in 0..26 {
             assert!((d.ahead[h] - yearly(400 + h)).abs() < 0.5, "h={h}");
         }
+    }
+
+    #[test]
+    fn a_level_shift_is_found_and_a_trend_is_not() {
+        // Deterministic noise: a fixed pseudo-random sequence in [-1, 1].
+        let noise = |t: usize| ((t * 7919 % 101) as f64 / 50.0) - 1.0;
+        let stepped: Vec<f64> = (0..300)
+            .map(|t| 10.0 + if t >= 240 { 6.0 } else { 0.0 } + noise(t))
+            .collect();
+        let s = level_shift(&stepped).expect("a step of six against noise of one");
+        assert_eq!(s.at, 240);
+        assert!((s.jump - 6.0).abs() < 0.6, "{s:?}");
+        let trend: Vec<f64> = (0..300).map(|t| 0.1 * t as f64 + noise(t)).collect();
+        assert_eq!(level_shift(&trend), None);
+        let flat: Vec<f64> = (0..300).map(noise).collect();
+        assert_eq!(level_shift(&flat), None);
+        assert_eq!(level_shift(&[1.0; 10]), None);
     }
 
     #[test]
