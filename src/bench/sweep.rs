@@ -235,14 +235,14 @@ mod tests {
 
     #[test]
     fn list_days_fall_inside_a_put_away_window_and_never_after_today() {
-        let today = NaiveDate::from_ymd_opt(2026, 4, 2).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 4, 2).expect("valid test input");
         for seed in 0..200 {
             let (day, window) = list_day(seed, today);
             assert!(day <= today, "{seed}: {day}");
-            let (year, kind) = window.split_once('-').unwrap();
-            assert_eq!(year.parse::<i32>().unwrap(), day.year());
+            let (year, kind) = window.split_once('-').expect("valid test input");
+            assert_eq!(year.parse::<i32>().expect("valid test input"), day.year());
             let month = if kind == "spring" { 3 } else { 9 };
-            let opens = NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap();
+            let opens = NaiveDate::from_ymd_opt(day.year(), month, 1).expect("valid test input");
             assert!(
                 (3..=80).contains(&(day - opens).num_days()),
                 "{seed}: {day} {window}"
@@ -254,11 +254,11 @@ mod tests {
     #[test]
     fn the_database_name_is_replaced_and_the_rest_kept() {
         assert_eq!(
-            with_database("postgres://u:p@h:5432/postgres", "x").unwrap(),
+            with_database("postgres://u:p@h:5432/postgres", "x").expect("valid test input"),
             "postgres://u:p@h:5432/x"
         );
         assert_eq!(
-            with_database("postgres://h/db?sslmode=disable", "x").unwrap(),
+            with_database("postgres://h/db?sslmode=disable", "x").expect("valid test input"),
             "postgres://h/x?sslmode=disable"
         );
         assert!(with_database("postgres://h", "x").is_err());

@@ -104,14 +104,19 @@ mod tests {
             }));
         }
         for t in tasks {
-            assert_eq!(t.await.unwrap().unwrap(), serde_json::json!(42));
+            assert_eq!(
+                t.await
+                    .expect("the task ran to its end")
+                    .expect("the computation succeeded"),
+                serde_json::json!(42)
+            );
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         // A caller arriving after the answer is computed anew: it may have written since.
         let again = flight
             .get_or_compute("a".into(), || async { Ok(serde_json::json!(7)) })
             .await
-            .unwrap();
+            .expect("the computation succeeded");
         assert_eq!(again, serde_json::json!(7));
     }
 }

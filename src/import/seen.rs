@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn later_lines_are_held_to_the_first() {
-        let t = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        let t = |s: &str| Some(s.parse::<DateTime<Utc>>().expect("valid test input"));
         let mut seen = PickupsSeen::default();
         let wash = Some(Service::Wash);
         let first = seen.line(

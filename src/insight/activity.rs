@@ -225,8 +225,10 @@ mod tests {
 
     #[test]
     fn a_sample_in_id_order_does_not_depend_on_the_map() {
-        let day =
-            |n: u64| NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(n % 300);
+        let day = |n: u64| {
+            NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid test input")
+                + chrono::Days::new(n % 300)
+        };
         let customers: Vec<(Uuid, Vec<NaiveDate>)> = (0..2_000u64)
             .map(|i| {
                 let id = Uuid::from_u64_pair(i.wrapping_mul(0x9E37_79B9_7F4A_7C15), i);

@@ -109,7 +109,8 @@ mod tests {
 
     #[test]
     fn a_quiet_zone_and_the_symbol_fit_in_a_cell() {
-        let (_, cols, rows) = encode_modules("D00DEM0000AN", LabelSymbology::Qr).unwrap();
+        let (_, cols, rows) =
+            encode_modules("D00DEM0000AN", LabelSymbology::Qr).expect("a short code encodes");
         let side = (cols as f32 + 2.0 * QUIET_MODULES) * MODULE;
         assert!(side < CELL_H, "{side} pt in a {CELL_H} pt cell");
         assert_eq!(cols, rows);
@@ -126,8 +127,8 @@ mod tests {
                 grouped: "D00D-EM00-00AN".into(),
             })
             .collect();
-        let pdf = render("Doorstep Laundry", "door label", &cells).unwrap();
-        let one = render("Doorstep Laundry", "door label", &cells[..1]).unwrap();
+        let pdf = render("Doorstep Laundry", "door label", &cells).expect("the sheet renders");
+        let one = render("Doorstep Laundry", "door label", &cells[..1]).expect("the sheet renders");
         assert!(pdf.starts_with(b"%PDF"));
         assert!(pdf.len() > one.len());
     }

@@ -165,7 +165,7 @@ mod tests {
             *kept
                 .get_within(1, fit.clone(), Some(kept.first_wait))
                 .await
-                .unwrap(),
+                .expect("the fit succeeded"),
             1,
             "the first fit, kept"
         );
@@ -173,11 +173,17 @@ mod tests {
             *kept
                 .get_within(1, fit.clone(), Some(kept.first_wait))
                 .await
-                .unwrap(),
+                .expect("the fit succeeded"),
             1
         );
         assert_eq!(fits.load(Ordering::SeqCst), 1, "fitted once");
         // A fit that needs another (the reminder estimates need the day's active model) waits it out.
-        assert_eq!(*kept.get_within(2, fit, None).await.unwrap(), 2);
+        assert_eq!(
+            *kept
+                .get_within(2, fit, None)
+                .await
+                .expect("the fit succeeded"),
+            2
+        );
     }
 }

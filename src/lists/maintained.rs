@@ -377,14 +377,32 @@ mod tests {
     fn states_of_days_gone_are_dropped() {
         let slots: Slots<NaiveDate, i32> = Slots::default();
         let (yesterday, today) = (
-            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
-            NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 2).expect("valid test input"),
+            NaiveDate::from_ymd_opt(2026, 12, 3).expect("valid test input"),
         );
-        *slots.slot(yesterday).try_lock().unwrap() = Some(1);
-        *slots.slot(today).try_lock().unwrap() = Some(2);
+        *slots
+            .slot(yesterday)
+            .try_lock()
+            .expect("no one else holds the slot") = Some(1);
+        *slots
+            .slot(today)
+            .try_lock()
+            .expect("no one else holds the slot") = Some(2);
         slots.retain(|day| *day >= today);
-        assert_eq!(*slots.slot(yesterday).try_lock().unwrap(), None);
-        assert_eq!(*slots.slot(today).try_lock().unwrap(), Some(2));
+        assert_eq!(
+            *slots
+                .slot(yesterday)
+                .try_lock()
+                .expect("no one else holds the slot"),
+            None
+        );
+        assert_eq!(
+            *slots
+                .slot(today)
+                .try_lock()
+                .expect("no one else holds the slot"),
+            Some(2)
+        );
     }
 
     #[test]

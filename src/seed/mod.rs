@@ -367,12 +367,15 @@ mod tests {
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid test input")
     }
 
     #[test]
     fn sizes_and_days_outside_what_the_service_records_are_refused() {
-        let now = day(2026, 12, 6).and_hms_opt(2, 0, 0).unwrap().and_utc();
+        let now = day(2026, 12, 6)
+            .and_hms_opt(2, 0, 0)
+            .expect("valid test input")
+            .and_utc();
         let ok = |c, y, t| check_options(c, y, t, now).map_err(|e| e.to_string());
         assert!(ok(3000, 2, day(2026, 4, 10)).is_ok());
         assert!(ok(1, 25, day(2026, 12, 7)).is_ok());
