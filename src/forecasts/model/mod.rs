@@ -255,13 +255,7 @@ fn theta(y: &[f64], horizon: usize) -> Vec<f64> {
     if n < 3 {
         return vec![y.last().copied().unwrap_or(0.0); horizon];
     }
-    let tm = (n as f64 - 1.0) / 2.0;
-    let ym = y.iter().sum::<f64>() / n as f64;
-    let (sxy, sxx) = y.iter().enumerate().fold((0.0, 0.0), |(a, b), (t, v)| {
-        let dx = t as f64 - tm;
-        (a + dx * (v - ym), b + dx * dx)
-    });
-    let slope = sxy / sxx;
+    let (_, slope) = seasonal::line(y);
     let (alpha, level) = ets::ses(y);
     let tail = (1.0 - (1.0 - alpha).powi(n as i32)) / alpha;
     (1..=horizon)

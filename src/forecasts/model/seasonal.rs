@@ -119,6 +119,19 @@ pub fn profile_decompose(y: &[f64], horizon: usize) -> Decomposition {
     }
 }
 
+/// Least-squares straight line through `y` against its index: the mean (the line's value at the middle index)
+/// and the slope per step; a flat line through fewer than two points.
+pub fn line(y: &[f64]) -> (f64, f64) {
+    let n = y.len();
+    let tm = (n as f64 - 1.0) / 2.0;
+    let mean = y.iter().sum::<f64>() / n.max(1) as f64;
+    let (sxy, sxx) = y.iter().enumerate().fold((0.0, 0.0), |(a, b), (t, v)| {
+        let dx = t as f64 - tm;
+        (a + dx * (v - mean), b + dx * dx)
+    });
+    (mean, if sxx > 0.0 { sxy / sxx } else { 0.0 })
+}
+
 /// A step in the level of a seasonally adjusted series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LevelShift {
@@ -148,13 +161,8 @@ pub fn level_shift(adjusted: &[f64]) -> Option<LevelShift> {
     }
     let x = &adjusted[n - w..];
     let tm = (w as f64 - 1.0) / 2.0;
-    let xm = x.iter().sum::<f64>() / w as f64;
-    let (sxy, sxx) = x.iter().enumerate().fold((0.0, 0.0), |(a, b), (t, v)| {
-        let dx = t as f64 - tm;
-        (a + dx * (v - xm), b + dx * dx)
-    });
-    let slope = sxy / sxx;
-    let line: f64 = x
+    let (xm, slope) = line(x);
+    let straight: f64 = x
         .iter()
         .enumerate()
         .map(|(t, v)| (v - xm - slope * (t as f64 - tm)).powi(2))
@@ -183,7 +191,7 @@ pub fn level_shift(adjusted: &[f64]) -> Option<LevelShift> {
             ));
         }
     }
-    best.filter(|(sse, s)| *sse < SHIFT_FIT * line && s.jump.is_finite())
+    best.filter(|(sse, s)| *sse < SHIFT_FIT * straight && s.jump.is_finite())
         .map(|(_, s)| s)
 }
 
