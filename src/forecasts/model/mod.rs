@@ -127,7 +127,8 @@ impl Candidate {
         }
     }
 
-    /// Point forecast for `horizon` weeks after `history` (clamped at 0, never NaN).
+    /// Point forecast for `horizon` weeks after `history` (clamped at 0, never NaN); a seasonal model forecasts
+    /// 0 for a week of an off season ([`seasonal::off_season`]).
     pub fn point_forecast(self, history: &[f64], horizon: usize) -> Vec<f64> {
         let horizon = horizon.min(MAX_HORIZON);
         let y = sanitize(history);
@@ -142,6 +143,13 @@ impl Candidate {
             } else {
                 last.max(0.0)
             };
+        }
+        if Candidate::SEASONAL.contains(&self) && y.len() >= MIN_SEASONAL_HISTORY {
+            for (h, v) in f.iter_mut().enumerate() {
+                if seasonal::off_season(&y, y.len() + h) {
+                    *v = 0.0;
+                }
+            }
         }
         f
     }

@@ -132,6 +132,37 @@ pub fn line(y: &[f64]) -> (f64, f64) {
     (mean, if sxx > 0.0 { sxy / sxx } else { 0.0 })
 }
 
+/// Years, and weeks either side, that must all have been zero for week `t` to be off season.
+const OFF_YEARS: usize = 2;
+const OFF_REACH: usize = 1;
+
+/// True when week `t` (in-sample or ahead) falls where `y` was zero at the same time of year, a week either
+/// side, in each of the last [`OFF_YEARS`] years before the end of `y`: an off season (storage intake outside
+/// its window, spring clothes in winter) stays at zero rather than being smoothed into.
+pub fn off_season(y: &[f64], t: usize) -> bool {
+    let n = y.len();
+    let mut years = 0;
+    let mut k = 1;
+    while years < OFF_YEARS {
+        let off = (k as f64 * YEAR).round() as usize;
+        k += 1;
+        let Some(centre) = t.checked_sub(off) else {
+            return false;
+        };
+        if centre + OFF_REACH >= n {
+            continue;
+        }
+        let Some(first) = centre.checked_sub(OFF_REACH) else {
+            return false;
+        };
+        if y[first..=centre + OFF_REACH].iter().any(|v| *v != 0.0) {
+            return false;
+        }
+        years += 1;
+    }
+    true
+}
+
 /// A step in the level of a seasonally adjusted series.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LevelShift {
@@ -316,6 +347,30 @@ mod tests {
         let flat: Vec<f64> = (0..300).map(noise).collect();
         assert_eq!(level_shift(&flat), None);
         assert_eq!(level_shift(&[1.0; 10]), None);
+    }
+
+    #[test]
+    fn an_off_season_is_zero_at_the_same_time_of_year_in_each_of_the_last_two_years() {
+        // Zero from week 20 to week 39 of every year, busy otherwise.
+        let y: Vec<f64> = (0..209)
+            .map(|t| {
+                let week = (t as f64 % YEAR) as usize;
+                if (20..40).contains(&week) {
+                    0.0
+                } else {
+                    50.0
+                }
+            })
+            .collect();
+        assert!(off_season(&y, 209 + 30 - 9));
+        assert!(!off_season(&y, 209 + 5));
+        // The first week of the off season had a busy neighbour a year before: not off.
+        assert!(!off_season(&y, 209 + 20 - 9));
+        // A single zero week is not a season; too short a history never is.
+        let mut one = vec![5.0; 209];
+        one[209 - 52] = 0.0;
+        assert!(!off_season(&one, 209));
+        assert!(!off_season(&[0.0; 60], 60));
     }
 
     #[test]

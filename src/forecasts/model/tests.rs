@@ -141,6 +141,33 @@ fn a_level_shift_is_followed_once_not_added_again() {
 }
 
 #[test]
+fn an_off_season_is_forecast_as_zero_by_every_seasonal_model() {
+    // Spring clothes: nothing from week 22 to week 34 of the year, a seasonal pattern otherwise.
+    let off = |t: usize| (22..35).contains(&((t as f64 % seasonal::YEAR) as usize));
+    let y: Vec<f64> = (0..260)
+        .map(|t| {
+            if off(t) {
+                0.0
+            } else {
+                yearly(t) + 5.0 * noise(t)
+            }
+        })
+        .collect();
+    for c in Candidate::SEASONAL {
+        let f = c.point_forecast(&y, 52);
+        for (h, v) in f.iter().enumerate() {
+            // Away from the season's edges (a week either side may still see a few).
+            let (t, edge) = (260 + h, off(259 + h) != off(261 + h));
+            if off(t) && !edge {
+                assert_eq!(*v, 0.0, "{} h={h}", c.name());
+            } else if !off(t) && !edge {
+                assert!(*v > 0.0, "{} h={h}", c.name());
+            }
+        }
+    }
+}
+
+#[test]
 fn intervals_widen_with_horizon() {
     let y: Vec<f64> = (0..400)
         .map(|t| yearly(t) + 0.02 * t as f64 + 4.0 * noise(t))
