@@ -189,7 +189,7 @@ pub async fn wardrobe_outlook(
     {
         let (p_active, p_not_sent, last_seen) = *seen.entry(customer_id).or_insert_with(|| {
             let c = outlook.customer(customer_id);
-            (c.p_active, c.p_not_sent, c.last_seen)
+            (c.p_active, c.p_worn_not_sent, c.last_seen)
         });
         let cleaned_on = settings.clock.local_day(cleaned_at);
         sums.add(

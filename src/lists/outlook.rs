@@ -57,6 +57,10 @@ pub struct OutlookSummary {
     pub timing_assumed: Option<String>,
     /// Share of their known outgoing garments customers sent in a past window's put-away.
     pub put_away_share: f64,
+    /// The same share of the garments expected still worn when the window opened (by the garment-survival
+    /// model): what the open window's count uses, as it weighs every garment by its chance of still being worn.
+    /// The list keeps `put_away_share`, which ranks better (README, "The open window from the wardrobes").
+    pub worn_put_away_share: f64,
 }
 
 /// What the estimates say about one customer for the window.
@@ -67,6 +71,8 @@ pub struct CustomerOutlook {
     /// P(a garment is not sent without a call by the window's end): no unprompted put-away, or one that
     /// leaves it out.
     pub p_not_sent: f64,
+    /// The same for a garment still worn (with `worn_put_away_share`): the open window's count.
+    pub p_worn_not_sent: f64,
     /// The customer's usual put-away day in the window (days after it opens), from unprompted put-aways.
     pub usual_day: Option<f64>,
     /// Past windows with an unprompted put-away.
@@ -180,21 +186,26 @@ impl Outlook {
     pub fn customer(&self, id: Uuid) -> CustomerOutlook {
         let own = self.own.get(&id).map_or(&[][..], Vec::as_slice);
         let mut p_active = self.active.p_active(id);
-        let p_not_sent = match (&self.hazard, self.sent_this_window.get(&id)) {
+        let (p_not_sent, p_worn_not_sent) = match (&self.hazard, self.sent_this_window.get(&id)) {
             // Already put the season away this window: what is left stays unless someone calls.
-            (_, Some(d)) if *d < self.day => 1.0,
+            (_, Some(d)) if *d < self.day => (1.0, 1.0),
             (Some(h), _) => {
                 // Someone gone never puts away; someone still here has not yet with chance `quiet` (at
                 // least their chance of skipping a window): not having sent by today lowers P(active).
                 let (quiet, none) = h.quiet_then_unsent(own, self.length, self.day);
                 p_active = timing::active_given_quiet(p_active, quiet.max(h.p_skip(own)));
-                none + (1.0 - none) * (1.0 - self.summary.put_away_share)
+                let left_out = |share: f64| none + (1.0 - none) * (1.0 - share);
+                (
+                    left_out(self.summary.put_away_share),
+                    left_out(self.summary.worn_put_away_share),
+                )
             }
-            (None, _) => 1.0,
+            (None, _) => (1.0, 1.0),
         };
         CustomerOutlook {
             p_active,
             p_not_sent,
+            p_worn_not_sent,
             usual_day: timing::usual_day(own),
             sends_seen: own.iter().filter_map(PastWindow::sent_day).count(),
             last_seen: self.active.last_seen(id),
@@ -271,7 +282,7 @@ async fn fit_with(
     .persistent(false)
     .fetch_all(pool)
     .await?;
-    let mut outgoing_cleanings: HashMap<Uuid, Vec<Vec<NaiveDate>>> = HashMap::new();
+    let mut outgoing_cleanings: HashMap<Uuid, Vec<OutgoingGarment>> = HashMap::new();
     let histories: Vec<GarmentHistory> = garments
         .into_iter()
         .filter_map(|(c, kind, material, class, at)| {
@@ -280,7 +291,11 @@ async fn fit_with(
                 outgoing_cleanings
                     .entry(c)
                     .or_default()
-                    .push(cleaned_on.clone());
+                    .push(OutgoingGarment {
+                        kind,
+                        material: material.unwrap_or(Material::Other),
+                        cleaned_on: cleaned_on.clone(),
+                    });
             }
             let owner_last_seen = active.last_seen(c)?;
             Some(GarmentHistory {
@@ -296,14 +311,17 @@ async fn fit_with(
         .map_err(|e| anyhow::anyhow!("garment survival fit: {e}"))?;
     let survived = started.elapsed();
 
-    let (own, sent_this_window, share) = past_windows(
+    let (own, sent_this_window, shares) = past_windows(
         pool,
         settings,
         cal,
         window,
         on,
         &active,
-        &outgoing_cleanings,
+        Sample {
+            outgoing: &outgoing_cleanings,
+            survival: &survival,
+        },
     )
     .await?;
     tracing::debug!(
@@ -352,7 +370,8 @@ async fn fit_with(
                  nobody is expected to send without a call"
             )
         }),
-        put_away_share: share,
+        put_away_share: shares.all,
+        worn_put_away_share: shares.worn,
     };
     Ok(Outlook {
         summary,
@@ -368,8 +387,8 @@ async fn fit_with(
 
 /// Each customer's past windows of this kind (those by whose end they had sent a garment of the outgoing
 /// class), each ended by an unprompted put-away, a call or nothing, and weighted for everyone's hazard; the day of a put-away already made in this
-/// window before the list day; and the share of their outgoing garments (cleaned in the two years before a
-/// window) that customers sent in a past window's unprompted put-away (1 when nobody made one).
+/// window before the list day; and the [`Shares`] of their outgoing garments that customers sent in a past
+/// window's unprompted put-away (1 when nobody made one).
 async fn past_windows(
     pool: &PgPool,
     settings: &Settings,
@@ -377,8 +396,8 @@ async fn past_windows(
     window: &SeasonWindow,
     on: NaiveDate,
     active: &Activeness,
-    outgoing_cleanings: &HashMap<Uuid, Vec<Vec<NaiveDate>>>,
-) -> AppResult<(HashMap<Uuid, Vec<PastWindow>>, HashMap<Uuid, u32>, f64)> {
+    sample: Sample<'_>,
+) -> AppResult<(HashMap<Uuid, Vec<PastWindow>>, HashMap<Uuid, u32>, Shares)> {
     let day_end = settings.clock.start_of(on + chrono::Duration::days(1));
     let local = |at: DateTime<Utc>| settings.clock.local_day(at);
     // Every customer's first cleaning of an outgoing-season garment: the past windows they had. `pickup_class`
@@ -468,7 +487,7 @@ async fn past_windows(
         );
     }
     let mut own: HashMap<Uuid, Vec<PastWindow>> = HashMap::new();
-    let (mut known, mut sent) = (0usize, 0usize);
+    let (mut known, mut worn, mut sent) = (0.0, 0.0, 0.0);
     for (&customer, &first) in &first_outgoing {
         for (slot, &(starts_on, ends_on)) in windows.iter().enumerate().skip(1) {
             if first > ends_on {
@@ -491,14 +510,27 @@ async fn past_windows(
                 Some((None, Some(c))) => Outcome::Called(*c),
                 _ => Outcome::Nothing,
             };
-            let sampled = outgoing_cleanings.get(&customer);
+            let sampled = sample.outgoing.get(&customer);
             if let (Outcome::Sent(_), Some(garments)) = (outcome, sampled) {
                 let since = starts_on - chrono::Duration::days(IN_USE_DAYS);
-                for days in garments {
-                    if days.iter().any(|d| *d >= since && *d < starts_on) {
-                        known += 1;
-                        sent += usize::from(days.iter().any(|d| *d >= starts_on && *d <= ends_on));
-                    }
+                for g in garments {
+                    // Its last cleaning before the window, if within the two years before it.
+                    let Some(last) = g
+                        .cleaned_on
+                        .iter()
+                        .filter(|d| **d >= since && **d < starts_on)
+                        .max()
+                    else {
+                        continue;
+                    };
+                    let was_sent = g
+                        .cleaned_on
+                        .iter()
+                        .any(|d| *d >= starts_on && *d <= ends_on);
+                    let gap = usize::try_from((starts_on - *last).num_days()).unwrap_or(0);
+                    known += 1.0;
+                    worn += sample.survival.p_in_use(g.kind, g.material, gap);
+                    sent += f64::from(u8::from(was_sent));
                 }
             }
             own.entry(customer).or_default().push(PastWindow {
@@ -508,12 +540,42 @@ async fn past_windows(
             });
         }
     }
-    let share = if known == 0 {
-        1.0
-    } else {
-        sent as f64 / known as f64
+    // Nobody known: everyone sends everything (no put-away share to apply).
+    let of = |base: f64| {
+        if base > 0.0 {
+            (sent / base).min(1.0)
+        } else {
+            1.0
+        }
     };
-    Ok((own, sent_this_window, share))
+    Ok((
+        own,
+        sent_this_window,
+        Shares {
+            all: of(known),
+            worn: of(worn),
+        },
+    ))
+}
+
+/// A sampled customer's garment of the window's outgoing class, and the days it was cleaned.
+struct OutgoingGarment {
+    kind: GarmentKind,
+    material: Material,
+    cleaned_on: Vec<NaiveDate>,
+}
+
+/// What the put-away shares are measured on: the sampled customers' outgoing garments, and the survival model.
+struct Sample<'a> {
+    outgoing: &'a HashMap<Uuid, Vec<OutgoingGarment>>,
+    survival: &'a WardrobeSurvival,
+}
+
+/// The share of their outgoing garments customers sent in a past window's put-away: of all those cleaned in the
+/// two years before it, and of those expected still worn when it opened.
+struct Shares {
+    all: f64,
+    worn: f64,
 }
 
 /// Take every n-th customer's garments (by a hash of the id) so about [`SAMPLED_CUSTOMERS`] are fitted on.
