@@ -133,7 +133,7 @@ pub fn lock_name(staff_id: Uuid, key: &str) -> String {
 /// Takes the key's lock and reads what is stored under it, in one statement. The statement's snapshot predates
 /// the lock, so a first request committing in between is not seen here: its stored row then makes this
 /// request's [`save`] find the key taken, and [`replay_raced`] answers what it stored.
-pub async fn claim(tx: &mut PgConnection, staff_id: Uuid, key: &str) -> sqlx::Result<Claim> {
+async fn claim(tx: &mut PgConnection, staff_id: Uuid, key: &str) -> sqlx::Result<Claim> {
     let row = sqlx::query(
         "select l.locked, k.request_hash, k.response_status, k.response_body::text
            from (select pg_try_advisory_xact_lock(hashtextextended($3, 0)) as locked) l
