@@ -73,14 +73,23 @@ pub struct PickupPlan {
     pub(crate) lines: Vec<LineRow>,
 }
 
-/// A call, visit, note or complaint; complaints with a resolution are resolved after recording.
+/// A call, visit, note or complaint; complaints with a resolution are resolved a few days after them.
 pub struct InteractionPlan {
     pub(crate) kind: InteractionKind,
     pub(crate) channel: Channel,
     pub(crate) body: String,
     pub(crate) occurred_at: DateTime<Utc>,
     pub(crate) resolution: Option<&'static str>,
+    /// When a complaint with a resolution was resolved: a few days after it was made, never after the history.
+    pub(crate) resolved_at: Option<DateTime<Utc>>,
 }
+
+/// Days from a complaint to its resolution.
+const RESOLVED_AFTER_DAYS: i64 = 3;
+/// Share of leavers who complain about their last visit before they stop (a bad visit is a common reason to go).
+const LEAVING_COMPLAINT: f64 = 0.35;
+/// Share of those complaints that are resolved (fewer than of other complaints: these customers were not won back).
+const LEAVING_COMPLAINT_RESOLVED: f64 = 0.3;
 
 /// Shanghai time, in which the seeded company works.
 pub(super) const SHANGHAI_HOURS: i64 = 8;
@@ -640,27 +649,7 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
     let mut interactions = Vec::new();
     if rng.gen_bool(0.08) {
         if let Some(p) = pickups.choose(rng) {
-            let kind = garments
-                .iter()
-                .find(|g| {
-                    p.lines
-                        .first()
-                        .is_some_and(|l| l.garment_id == g.garment_id)
-                })
-                .map_or("garment", |g| kind_name(g.fields.kind));
-            let (body, resolution) = COMPLAINTS[rng.gen_range(0..COMPLAINTS.len())];
-            let occurred = (p.collected_at + days(rng.gen_range(2..=10))).min(end_instant(today));
-            interactions.push(InteractionPlan {
-                kind: InteractionKind::Complaint,
-                channel: if rng.gen_bool(0.6) {
-                    Channel::Phone
-                } else {
-                    Channel::App
-                },
-                body: body.replace("{kind}", kind),
-                occurred_at: occurred,
-                resolution: rng.gen_bool(0.65).then_some(resolution),
-            });
+            interactions.push(complaint_about(rng, p, &garments, today, 0.65));
         }
     }
     if rng.gen_bool(0.2) {
@@ -670,6 +659,7 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
             body: NOTES[rng.gen_range(0..NOTES.len())].to_owned(),
             occurred_at: at_local(rng, start),
             resolution: None,
+            resolved_at: None,
         });
     }
     if !do_not_contact {
@@ -681,7 +671,16 @@ pub fn plan_customer(rng: &mut impl Rng, today: NaiveDate, years: u32) -> Custom
                 body: CALLS[rng.gen_range(0..CALLS.len())].to_owned(),
                 occurred_at: at_local(rng, day.min(today - days(1))),
                 resolution: None,
+                resolved_at: None,
             });
+        }
+    }
+
+    // Drawn last, so the rest of a household's plan is the same as before leavers complained.
+    if let (Some(_), Some(last)) = (churned_on, pickups.last()) {
+        if rng.gen_bool(LEAVING_COMPLAINT) {
+            let c = complaint_about(rng, last, &garments, today, LEAVING_COMPLAINT_RESOLVED);
+            interactions.push(c);
         }
     }
 
@@ -709,6 +708,40 @@ fn start_instant(today: NaiveDate) -> DateTime<Utc> {
 /// The last moment before `today` starts in Shanghai.
 fn end_instant(today: NaiveDate) -> DateTime<Utc> {
     start_instant(today) - chrono::Duration::minutes(1)
+}
+
+/// A complaint about pickup `p`, made 2-10 days after it (before `today`), resolved with chance `resolved`.
+fn complaint_about(
+    rng: &mut impl Rng,
+    p: &PickupPlan,
+    garments: &[GarmentPlan],
+    today: NaiveDate,
+    resolved: f64,
+) -> InteractionPlan {
+    let kind = garments
+        .iter()
+        .find(|g| {
+            p.lines
+                .first()
+                .is_some_and(|l| l.garment_id == g.garment_id)
+        })
+        .map_or("garment", |g| kind_name(g.fields.kind));
+    let (body, resolution) = COMPLAINTS[rng.gen_range(0..COMPLAINTS.len())];
+    let occurred = (p.collected_at + days(rng.gen_range(2..=10))).min(end_instant(today));
+    let resolution = rng.gen_bool(resolved).then_some(resolution);
+    InteractionPlan {
+        kind: InteractionKind::Complaint,
+        channel: if rng.gen_bool(0.6) {
+            Channel::Phone
+        } else {
+            Channel::App
+        },
+        body: body.replace("{kind}", kind),
+        occurred_at: occurred,
+        resolution,
+        resolved_at: resolution
+            .map(|_| (occurred + days(RESOLVED_AFTER_DAYS)).min(end_instant(today))),
+    }
 }
 
 fn kind_name(kind: GarmentKind) -> &'static str {

@@ -12,7 +12,7 @@ use super::household::{CustomerPlan, PICKUP_WORKERS};
 use super::SeedCounts;
 use crate::db::CopyRow;
 use crate::domain::username::Username;
-use crate::domain::{InteractionKind, Role};
+use crate::domain::Role;
 use crate::{auth, staff};
 
 /// The accounts the seeded pickups and interactions are recorded by.
@@ -250,7 +250,6 @@ pub(super) async fn write_batch(
             }
         }
         for i in &plan.interactions {
-            let resolved = i.resolution.is_some() && i.kind == InteractionKind::Complaint;
             rows.interactions
                 .uuid(id)
                 .uuid(Uuid::new_v4())
@@ -259,9 +258,13 @@ pub(super) async fn write_batch(
                 .text(Some(&i.channel.name()))
                 .text(Some(&i.body))
                 .time(Some(i.occurred_at))
-                .time(now.filter(|_| resolved))
-                .text(resolved.then(|| staff.dispatcher.to_string()).as_deref())
-                .text(i.resolution.filter(|_| resolved))
+                .time(i.resolved_at)
+                .text(
+                    i.resolved_at
+                        .map(|_| staff.dispatcher.to_string())
+                        .as_deref(),
+                )
+                .text(i.resolution.filter(|_| i.resolved_at.is_some()))
                 .end();
         }
         counts.add(&SeedCounts::of(plan));
