@@ -1,4 +1,4 @@
-//! Still a customer? The BG/NBD answer calibrated on the company's own comebacks, with the customer's rhythm.
+//! Still a customer? The BG/NBD answer calibrated on the company's own comebacks, rhythm and complaints.
 
 use std::collections::HashMap;
 
@@ -16,7 +16,7 @@ const CUTOFF_STEPS: [i64; 4] = [0, 60, 120, 180];
 pub const MIN_SAMPLES: usize = 200;
 /// See [`MIN_SAMPLES`].
 pub const MIN_EACH: usize = 20;
-const FEATURES: usize = 4;
+const FEATURES: usize = 5;
 const RIDGE: f64 = 1e-3;
 const NEWTON_STEPS: usize = 50;
 /// Customers sampled (evenly) for the calibration at most: enough for four coefficients.
@@ -50,8 +50,41 @@ impl Visits {
     }
 }
 
-/// What describes a customer on a day: BG/NBD's P(alive), how overdue against their own rhythm, how many visits.
-fn features(model: &BgNbd, v: &Visits, on: NaiveDate, usual_gap: f64) -> Option<[f64; 4]> {
+/// A complaint as P(active) reads it: the day it was made and the day it was resolved, if it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Complaint {
+    /// Day it was made.
+    pub made: NaiveDate,
+    /// Day it was resolved.
+    pub resolved: Option<NaiveDate>,
+}
+
+/// True when a complaint made on or after the last visit's day and before `before` was still open then: the
+/// customer complained and has not come back since.
+pub fn left_complaining(complaints: &[Complaint], last: NaiveDate, before: NaiveDate) -> bool {
+    complaints
+        .iter()
+        .any(|c| c.made >= last && c.made < before && c.resolved.is_none_or(|r| r >= before))
+}
+
+/// One customer's history as the calibration reads it: sorted distinct visit days and their complaints.
+#[derive(Debug, Clone, Copy)]
+pub struct History<'a> {
+    /// Visit days, sorted and distinct.
+    pub visits: &'a [NaiveDate],
+    /// Complaints, in any order.
+    pub complaints: &'a [Complaint],
+}
+
+/// What describes a customer on a day: BG/NBD's P(alive), how overdue against their own rhythm, how many visits,
+/// and whether they complained after their last visit with the complaint still open.
+fn features(
+    model: &BgNbd,
+    v: &Visits,
+    on: NaiveDate,
+    usual_gap: f64,
+    complaining: bool,
+) -> Option<[f64; FEATURES]> {
     let rfm = v.rfm(on)?;
     let (first, last, visits) = (v.first, v.last, v.days as usize);
     let gap = if visits > 1 {
@@ -66,12 +99,15 @@ fn features(model: &BgNbd, v: &Visits, on: NaiveDate, usual_gap: f64) -> Option<
         (p / (1.0 - p)).ln(),
         ratio.max(0.0).ln_1p(),
         (visits as f64).ln(),
+        f64::from(u8::from(complaining)),
     ])
 }
 
 /// P(still a customer): BG/NBD's P(alive) mapped through a logistic regression, learnt from the company's own
 /// history, of "came back within [`HORIZON_DAYS`]" on the model's answer, the customer's recency against their
-/// own mean gap between visits, and their number of visits, at past cut-offs whose outcome is known.
+/// own mean gap between visits, their number of visits and an open complaint since their last visit, at past
+/// cut-offs whose outcome is known. What a complaint says is learnt, not assumed: where complainers come back
+/// as often as anyone, its weight stays near zero.
 ///
 /// BG/NBD assumes visits arrive at random (Poisson); laundry customers come in a rhythm, so a long silence from
 /// a regular says more than the model thinks. The calibration keeps the model's answer and learns how much more.
@@ -88,9 +124,10 @@ pub struct Activity {
 impl Activity {
     /// Learns the calibration from every customer's visit days (sorted, distinct), as seen on past cut-offs
     /// before `on`. With too little history the model's own P(alive) is used.
-    pub fn fit(model: &BgNbd, visits: &[&[NaiveDate]], on: NaiveDate) -> Activity {
-        let mut gaps: Vec<f64> = visits
+    pub fn fit(model: &BgNbd, customers: &[History], on: NaiveDate) -> Activity {
+        let mut gaps: Vec<f64> = customers
             .iter()
+            .map(|h| h.visits)
             .filter(|d| d.len() > 1)
             .filter_map(|d| {
                 let (first, last) = (d.first()?, d.last()?);
@@ -101,18 +138,20 @@ impl Activity {
         let usual_gap = gaps.get(gaps.len() / 2).copied().unwrap_or(30.0);
         let mut x = Vec::new();
         let mut y = Vec::new();
-        let stride = visits.len().div_ceil(MAX_CUSTOMERS).max(1);
+        let stride = customers.len().div_ceil(MAX_CUSTOMERS).max(1);
         for step in CUTOFF_STEPS {
             let cutoff = on - chrono::Duration::days(HORIZON_DAYS + step);
             let until = cutoff + chrono::Duration::days(HORIZON_DAYS);
-            for days in visits.iter().step_by(stride) {
+            for h in customers.iter().step_by(stride) {
+                let days = h.visits;
                 let before = days.partition_point(|d| *d < cutoff);
                 if before == 0 {
                     continue;
                 }
-                let Some(f) = Visits::of(&days[..before])
-                    .and_then(|v| features(model, &v, cutoff, usual_gap))
-                else {
+                let Some(f) = Visits::of(&days[..before]).and_then(|v| {
+                    let complaining = left_complaining(h.complaints, v.last, cutoff);
+                    features(model, &v, cutoff, usual_gap, complaining)
+                }) else {
                     continue;
                 };
                 let came_back = days[before..].iter().any(|d| *d <= until);
@@ -136,9 +175,16 @@ impl Activity {
         self.coefficients.is_some()
     }
 
-    /// P(still a customer) on `on` for a customer with these visits (none after `on`).
-    pub fn p_active(&self, model: &BgNbd, v: &Visits, on: NaiveDate) -> Option<f64> {
-        let f = features(model, v, on, self.usual_gap)?;
+    /// P(still a customer) on `on` for a customer with these visits (none after `on`), `complaining` when
+    /// [`left_complaining`] holds for them at the end of `on`.
+    pub fn p_active(
+        &self,
+        model: &BgNbd,
+        v: &Visits,
+        on: NaiveDate,
+        complaining: bool,
+    ) -> Option<f64> {
+        let f = features(model, v, on, self.usual_gap, complaining)?;
         Some(match &self.coefficients {
             Some(b) => logistic(b.iter().zip(&f).map(|(b, f)| b * f).sum()),
             None => model.p_alive(&v.rfm(on)?),
@@ -210,12 +256,21 @@ fn solve(mut a: [[f64; FEATURES]; FEATURES], mut g: [f64; FEATURES]) -> Option<[
     Some(s)
 }
 
-/// Every customer's visit days ordered by customer id: an even sample of it (every n-th) is the same in every
-/// process, where a map's own order changes with each one.
-pub fn in_id_order(visits: &HashMap<Uuid, Vec<NaiveDate>>) -> Vec<&[NaiveDate]> {
+/// Every customer's visit days and complaints ordered by customer id: an even sample of it (every n-th) is the
+/// same in every process, where a map's own order changes with each one.
+pub fn in_id_order<'a>(
+    visits: &'a HashMap<Uuid, Vec<NaiveDate>>,
+    complaints: &'a HashMap<Uuid, Vec<Complaint>>,
+) -> Vec<History<'a>> {
     let mut ordered: Vec<(&Uuid, &Vec<NaiveDate>)> = visits.iter().collect();
     ordered.sort_unstable_by_key(|(id, _)| **id);
-    ordered.into_iter().map(|(_, d)| d.as_slice()).collect()
+    ordered
+        .into_iter()
+        .map(|(id, d)| History {
+            visits: d,
+            complaints: complaints.get(id).map_or(&[][..], Vec::as_slice),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -243,15 +298,22 @@ mod tests {
             b.keys().take(50).collect::<Vec<_>>(),
             "the maps' own orders differ, so the test can fail"
         );
-        let sample = |m| in_id_order(m).into_iter().step_by(7).collect::<Vec<_>>();
+        let none = HashMap::new();
+        let sample = |m| {
+            in_id_order(m, &none)
+                .into_iter()
+                .step_by(7)
+                .map(|h| h.visits)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(sample(&a), sample(&b));
-        assert_eq!(in_id_order(&a).len(), 2_000);
+        assert_eq!(in_id_order(&a, &none).len(), 2_000);
     }
 
     #[test]
     fn logistic_regression_recovers_known_coefficients() {
         // Deterministic pseudo-random features; outcomes drawn by a fixed-seed LCG.
-        let truth = [-0.5, 1.2, -2.0, 0.7];
+        let truth = [-0.5, 1.2, -2.0, 0.7, -1.0];
         let mut state = 12345u64;
         let mut next = || {
             state = state
@@ -262,7 +324,13 @@ mod tests {
         let mut x = Vec::new();
         let mut y = Vec::new();
         for _ in 0..40_000 {
-            let f = [1.0, next() * 4.0 - 2.0, next() * 2.0, next() * 3.0];
+            let f = [
+                1.0,
+                next() * 4.0 - 2.0,
+                next() * 2.0,
+                next() * 3.0,
+                f64::from(u8::from(next() < 0.3)),
+            ];
             let p = logistic(truth.iter().zip(&f).map(|(b, f)| b * f).sum());
             x.push(f);
             y.push(next() < p);
@@ -301,7 +369,13 @@ mod tests {
             .filter_map(|d| Rfm::from_dates(d, on).ok())
             .collect();
         let model = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
-        let refs: Vec<&[NaiveDate]> = all.iter().map(Vec::as_slice).collect();
+        let refs: Vec<History> = all
+            .iter()
+            .map(|d| History {
+                visits: d,
+                complaints: &[],
+            })
+            .collect();
         let activity = Activity::fit(&model, &refs, on);
         assert!(activity.calibrated(), "{activity:?}");
         // Last seen 2 days ago, as usual; gone: last seen 234 days ago after visiting every 14 days.
@@ -311,14 +385,104 @@ mod tests {
             Visits::of(&still).expect("visits"),
             Visits::of(&gone).expect("visits"),
         );
-        let p_still = activity.p_active(&model, &still, on).expect("still");
-        let p_gone = activity.p_active(&model, &gone, on).expect("gone");
+        let p_still = activity.p_active(&model, &still, on, false).expect("still");
+        let p_gone = activity.p_active(&model, &gone, on, false).expect("gone");
         assert!(p_still > 0.9, "{p_still}");
         assert!(p_gone < 0.1, "{p_gone}");
         // Too little history: the model's own answer.
         let few = Activity::fit(&model, &refs[..3], on);
         assert!(!few.calibrated());
         let own = model.p_alive(&gone.rfm(on).expect("rfm"));
-        assert_eq!(few.p_active(&model, &gone, on), Some(own));
+        assert_eq!(few.p_active(&model, &gone, on, false), Some(own));
+    }
+
+    /// 600 regulars visiting every 14 days; a third stop at some point, and `leavers_complain` says whether
+    /// those complain (unresolved) after their last visit. A tenth of the others complain after every visit
+    /// and keep coming.
+    fn complaining_company(leavers_complain: bool) -> (BgNbd, Activity, NaiveDate) {
+        let on = day(800);
+        let mut all: Vec<(Vec<NaiveDate>, Vec<Complaint>)> = Vec::new();
+        for i in 0..600i64 {
+            let stop = if i % 3 == 0 {
+                200 + (i * 37) % 560
+            } else {
+                800
+            };
+            let visits: Vec<NaiveDate> = (0..)
+                .map(|k| k * 14 + i % 14)
+                .take_while(|d| *d < stop)
+                .map(day)
+                .collect();
+            let last = *visits.last().expect("visits");
+            let mut complaints = Vec::new();
+            if stop < 800 && leavers_complain {
+                complaints.push(Complaint {
+                    made: last + chrono::Duration::days(3),
+                    resolved: None,
+                });
+            } else if i % 10 == 1 {
+                // Complains after every visit, and keeps coming.
+                complaints.extend(visits.iter().map(|d| Complaint {
+                    made: *d + chrono::Duration::days(3),
+                    resolved: None,
+                }));
+            }
+            all.push((visits, complaints));
+        }
+        let summaries: Vec<Rfm> = all
+            .iter()
+            .filter_map(|(d, _)| Rfm::from_dates(d, on).ok())
+            .collect();
+        let model = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
+        let refs: Vec<History> = all
+            .iter()
+            .map(|(visits, complaints)| History { visits, complaints })
+            .collect();
+        let activity = Activity::fit(&model, &refs, on);
+        assert!(activity.calibrated(), "{activity:?}");
+        (model, activity, on)
+    }
+
+    #[test]
+    fn an_open_complaint_since_the_last_visit_counts_where_complainers_left() {
+        // Last seen 20 days ago after visiting every 14 days: overdue a little, not yet gone by rhythm alone.
+        let visits: Vec<NaiveDate> = (0..55).map(|k| day(k * 14 + 24)).collect();
+        let v = Visits::of(&visits).expect("visits");
+        let (model, activity, on) = complaining_company(true);
+        let quiet = activity.p_active(&model, &v, on, false).expect("p");
+        let complained = activity.p_active(&model, &v, on, true).expect("p");
+        assert!(complained < quiet - 0.2, "{complained} against {quiet}");
+        // Where only those who keep coming complain, a complaint does not make anyone look gone.
+        let (model, activity, on) = complaining_company(false);
+        let quiet = activity.p_active(&model, &v, on, false).expect("p");
+        let complained = activity.p_active(&model, &v, on, true).expect("p");
+        assert!(complained > quiet - 0.02, "{complained} against {quiet}");
+    }
+
+    #[test]
+    fn only_an_open_complaint_after_the_last_visit_is_leaving_complaining() {
+        let c = |made: i64, resolved: Option<i64>| Complaint {
+            made: day(made),
+            resolved: resolved.map(day),
+        };
+        let (last, before) = (day(100), day(120));
+        assert!(left_complaining(&[c(103, None)], last, before));
+        assert!(
+            left_complaining(&[c(100, Some(125))], last, before),
+            "resolved later"
+        );
+        assert!(
+            !left_complaining(&[c(103, Some(110))], last, before),
+            "resolved"
+        );
+        assert!(
+            !left_complaining(&[c(90, None)], last, before),
+            "came back since"
+        );
+        assert!(
+            !left_complaining(&[c(120, None)], last, before),
+            "not yet made"
+        );
+        assert!(!left_complaining(&[], last, before));
     }
 }

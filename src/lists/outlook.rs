@@ -1,6 +1,6 @@
 //! The lists' kept estimates: still a customer (per day); garment still worn, sends unprompted (per window).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::{GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::insight::activity::{self, Activity, Visits};
+use crate::insight::activity::{self, Activity, Complaint, Visits};
 use crate::insight::bgnbd::{BgNbd, Rfm, Variant};
 use crate::insight::survival::{GarmentHistory, WardrobeSurvival};
 use crate::insight::timing::{self, Outcome, PastWindow, PutAwayRule, SendingHazard};
@@ -86,6 +86,8 @@ pub struct Activeness {
     variant_fit: BgNbd,
     activity: Activity,
     visits: HashMap<Uuid, Visits>,
+    /// Customers with a complaint made since their last visit and still open at the end of the day.
+    complaining: HashSet<Uuid>,
     on: NaiveDate,
 }
 
@@ -116,15 +118,16 @@ impl Activeness {
                 (c, days)
             })
             .collect();
+        let complaints = complaints_before(pool, settings, day_end).await?;
         // The samples below are taken in id order, not the map's (which changes with every process), so the same
         // history gives the same P(active) after a restart.
-        let ordered = activity::in_id_order(&visits);
+        let ordered = activity::in_id_order(&visits, &complaints);
         // Four parameters: an even sample of at most SAMPLED_CUSTOMERS customers pins them down.
         let stride = ordered.len().div_ceil(SAMPLED_CUSTOMERS).max(1);
         let summaries: Vec<Rfm> = ordered
             .iter()
             .step_by(stride)
-            .filter_map(|d| Rfm::from_dates(d, on).ok())
+            .filter_map(|h| Rfm::from_dates(h.visits, on).ok())
             .collect();
         let loaded = started.elapsed();
         let variant_fit = BgNbd::fit(Variant::ModifiedBgNbd, &summaries);
@@ -138,14 +141,25 @@ impl Activeness {
             "active-customer model fitted"
         );
         // Kept per customer: what P(active) needs, not every visit day (a few dozen bytes a customer).
-        let visits = visits
+        let visits: HashMap<Uuid, Visits> = visits
             .into_iter()
             .filter_map(|(c, days)| Some((c, Visits::of(&days)?)))
+            .collect();
+        let after_on = on + chrono::Duration::days(1);
+        let complaining = complaints
+            .iter()
+            .filter(|(c, list)| {
+                visits
+                    .get(*c)
+                    .is_some_and(|v| activity::left_complaining(list, v.last, after_on))
+            })
+            .map(|(c, _)| *c)
             .collect();
         Ok(Activeness {
             variant_fit,
             activity,
             visits,
+            complaining,
             on,
         })
     }
@@ -156,7 +170,12 @@ impl Activeness {
         match self.visits.get(&id) {
             Some(d) if self.variant_fit.fallback_reason.is_none() => self
                 .activity
-                .p_active(&self.variant_fit, d, self.on)
+                .p_active(
+                    &self.variant_fit,
+                    d,
+                    self.on,
+                    self.complaining.contains(&id),
+                )
                 .unwrap_or(1.0),
             _ => 1.0,
         }
@@ -166,6 +185,33 @@ impl Activeness {
     pub fn last_seen(&self, id: Uuid) -> Option<NaiveDate> {
         self.visits.get(&id).map(|v| v.last)
     }
+}
+
+/// Every complaint made before `day_end`, with the local days it was made and resolved (a resolution after
+/// `day_end` is not known yet on the list day).
+async fn complaints_before(
+    pool: &PgPool,
+    settings: &Settings,
+    day_end: DateTime<Utc>,
+) -> sqlx::Result<HashMap<Uuid, Vec<Complaint>>> {
+    let rows: Vec<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "select customer_id, occurred_at, resolved_at from interaction
+          where kind = 'complaint' and occurred_at < $1",
+    )
+    .bind(day_end)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    let mut by_customer: HashMap<Uuid, Vec<Complaint>> = HashMap::new();
+    for (c, made, resolved) in rows {
+        by_customer.entry(c).or_default().push(Complaint {
+            made: settings.clock.local_day(made),
+            resolved: resolved
+                .filter(|r| *r < day_end)
+                .map(|r| settings.clock.local_day(r)),
+        });
+    }
+    Ok(by_customer)
 }
 
 /// Fitted estimates for one list day and window.
