@@ -455,6 +455,8 @@ pub struct ReportRow {
     pub(crate) booked: i64,
     pub(crate) declined: i64,
     pub(crate) never_contact: i64,
+    /// Entries whose customer said they no longer use the company.
+    pub(crate) said_left: i64,
     /// Pickups after the entry's first call and within the follow-up period that held at least one of the
     /// entry's listed garments (any pickup, for lists without garments).
     pub pickups: i64,
@@ -478,6 +480,7 @@ impl ReportRow {
             booked: 0,
             declined: 0,
             never_contact: 0,
+            said_left: 0,
             pickups: 0,
             garments_cleaned: 0,
             listed_revenue_cents: 0,
@@ -493,6 +496,7 @@ impl ReportRow {
         self.booked += r.booked;
         self.declined += r.declined;
         self.never_contact += r.never_contact;
+        self.said_left += r.said_left;
         self.pickups += r.pickups;
         self.garments_cleaned += r.garments_cleaned;
         self.listed_revenue_cents += r.listed_revenue_cents;
@@ -518,6 +522,7 @@ pub async fn report(
                                                   and o.customer_id = e.customer_id and o.outcome = 'booked')) as booked,
                 count(*) filter (where e.status = 'declined') as declined,
                 count(*) filter (where e.status = 'never_contact') as never_contact,
+                count(*) filter (where e.status = 'left') as said_left,
                 coalesce(sum(x.pickups), 0)::bigint as pickups,
                 coalesce(sum(x.garments), 0)::bigint as garments_cleaned,
                 coalesce(sum(x.listed_revenue), 0)::bigint as listed_revenue_cents,

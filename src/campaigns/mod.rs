@@ -66,6 +66,9 @@ pub enum Outcome {
     Declined,
     /// The customer asked never to be contacted again: sets do-not-contact at once.
     NeverContact,
+    /// The customer no longer uses the company (moved away, another laundry): P(active) is zero until their
+    /// next pickup, so no list ranks them as a customer.
+    Left,
 }
 
 impl Outcome {
@@ -76,6 +79,7 @@ impl Outcome {
             Outcome::Booked => "pickup booked",
             Outcome::Declined => "declined",
             Outcome::NeverContact => "asked never to be contacted",
+            Outcome::Left => "no longer a customer (moved away or uses another laundry)",
         }
     }
 }
@@ -471,6 +475,7 @@ const STATUSES: &[&str] = &[
     "booked",
     "declined",
     "never_contact",
+    "left",
 ];
 
 /// A campaign's entries in rank order, with their outcome (JSON page or CSV).

@@ -88,6 +88,8 @@ pub struct Activeness {
     visits: HashMap<Uuid, Visits>,
     /// Customers with a complaint made since their last visit and still open at the end of the day.
     complaining: HashSet<Uuid>,
+    /// Customers who told a caller they no longer use the company and have not had a pickup since.
+    said_left: HashSet<Uuid>,
     on: NaiveDate,
 }
 
@@ -155,18 +157,28 @@ impl Activeness {
             })
             .map(|(c, _)| *c)
             .collect();
+        let said_left = said_left_before(pool, settings, day_end)
+            .await?
+            .into_iter()
+            .filter(|(c, day)| visits.get(c).is_none_or(|v| v.last <= *day))
+            .map(|(c, _)| c)
+            .collect();
         Ok(Activeness {
             variant_fit,
             activity,
             visits,
             complaining,
+            said_left,
             on,
         })
     }
 
-    /// P(still a customer) on the list day; 1 for a customer unknown to the fit (new since) or when there was
-    /// too little history to tell.
+    /// P(still a customer) on the list day; 0 for a customer who told a caller they left and has not come
+    /// since; 1 for a customer unknown to the fit (new since) or when there was too little history to tell.
     pub fn p_active(&self, id: Uuid) -> f64 {
+        if self.said_left.contains(&id) {
+            return 0.0;
+        }
         match self.visits.get(&id) {
             Some(d) if self.variant_fit.fallback_reason.is_none() => self
                 .activity
@@ -212,6 +224,26 @@ async fn complaints_before(
         });
     }
     Ok(by_customer)
+}
+
+/// The last day each customer told a caller they no longer use the company, before `day_end`.
+async fn said_left_before(
+    pool: &PgPool,
+    settings: &Settings,
+    day_end: DateTime<Utc>,
+) -> sqlx::Result<Vec<(Uuid, NaiveDate)>> {
+    let rows: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "select customer_id, max(recorded_at) from campaign_outcome
+          where outcome = 'left' and recorded_at < $1 group by customer_id",
+    )
+    .bind(day_end)
+    .persistent(false)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, at)| (c, settings.clock.local_day(at)))
+        .collect())
 }
 
 /// Fitted estimates for one list day and window.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use doorstep::domain::{GarmentKind as K, Material as M, Role, SeasonClass as S};
 
-use crate::world::{ids, World};
+use crate::world::{entry, ids, World};
 
 struct Setup {
     w: World,
@@ -40,6 +40,27 @@ const CAMPAIGN: &str = "/api/v1/campaigns";
 
 fn spring_campaign() -> Value {
     json!({"name": "Spring 2026 winter clothes", "list": "reminders", "window": "2026-spring", "on": "2026-04-15"})
+}
+
+/// A manager's token and the id of the spring campaign they created and assigned to themselves.
+async fn spring_campaign_worked_by_a_manager(s: &Setup) -> (String, String) {
+    let app = &s.w.app;
+    let (manager, manager_id) = s.w.staff(Role::Manager).await;
+    let id = app
+        .post_keyed(CAMPAIGN, &manager, "c-1", &spring_campaign())
+        .await
+        .ok(StatusCode::CREATED)["campaign_id"]
+        .as_str()
+        .expect("campaign id")
+        .to_owned();
+    app.post(
+        &format!("{CAMPAIGN}/{id}/assign"),
+        &manager,
+        json!({"staff_ids": [manager_id]}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    (manager, id)
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
@@ -285,21 +306,7 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
 async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::PgPool) {
     let s = setup(pool).await;
     let app = &s.w.app;
-    let (manager, manager_id) = s.w.staff(Role::Manager).await;
-    let id = app
-        .post_keyed(CAMPAIGN, &manager, "c-1", &spring_campaign())
-        .await
-        .ok(StatusCode::CREATED)["campaign_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post(
-        &format!("{CAMPAIGN}/{id}/assign"),
-        &manager,
-        json!({"staff_ids": [manager_id]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    let (manager, id) = spring_campaign_worked_by_a_manager(&s).await;
     let top = s.customers[0];
     let lists = [
         "/api/v1/lists/reminders?window=2026-spring&on=2026-04-15",
@@ -520,4 +527,63 @@ async fn an_idempotency_key_is_bound_to_its_target(pool: sqlx::PgPool) {
         .post_keyed(&outcome(s.customers[0]), &d1, "k-1", &body)
         .await;
     assert_eq!(again.headers["idempotent-replayed"], "true");
+}
+
+/// A customer who tells a caller they no longer use the company counts as gone on the lists until their next
+/// pickup: the entry closes, P(active) is zero from the call on, and a later pickup brings them back.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_customer_who_said_they_left_is_gone_until_they_come_back(pool: sqlx::PgPool) {
+    let s = setup(pool).await;
+    let app = &s.w.app;
+    let (manager, id) = spring_campaign_worked_by_a_manager(&s).await;
+    let (gone, back, kept) = (s.customers[0], s.customers[1], s.customers[2]);
+    for (k, c) in [gone, back].into_iter().enumerate() {
+        let recorded = app
+            .post_keyed(
+                &format!("{CAMPAIGN}/{id}/entries/{c}/outcomes"),
+                &manager,
+                &format!("o-{k}"),
+                &json!({"outcome": "left", "notes": "moved to Pudong"}),
+            )
+            .await
+            .ok(StatusCode::CREATED);
+        assert_eq!(recorded["status"], "left", "{recorded}");
+    }
+    // The entries are closed as such; the report counts them.
+    let closed = app
+        .get(&format!("{CAMPAIGN}/{id}/entries?status=left"), &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&closed), vec![gone, back], "{closed}");
+    let report = app
+        .get(&format!("{CAMPAIGN}/{id}/report"), &manager)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(report["total"]["said_left"], 2, "{report}");
+
+    // The calls were made on 2026-03-01; one of the two had a pickup ten days later.
+    sqlx::query("update campaign_outcome set recorded_at = '2026-03-01T10:00:00+08:00'")
+        .execute(&app.pool)
+        .await
+        .expect("backdate the calls");
+    let shirt =
+        s.w.garment(back, K::Shirt, S::Summer, M::Cotton, None)
+            .await;
+    s.w.pickup(back, "2026-03-10", &[(shirt, 1_500)]).await;
+
+    let page = app
+        .get(
+            "/api/v1/lists/reminders?window=2026-spring&on=2026-04-16",
+            &manager,
+        )
+        .await
+        .ok(StatusCode::OK);
+    let p = |c: Uuid| {
+        entry(&page, c).unwrap_or_else(|| panic!("{c} not listed in {page}"))["p_active"]
+            .as_f64()
+            .expect("p_active")
+    };
+    assert_eq!(p(gone), 0.0, "{page}");
+    assert!(p(back) > 0.0 && p(kept) > 0.0, "{page}");
+    assert_eq!(ids(&page).last(), Some(&gone), "a call adds nothing: last");
 }

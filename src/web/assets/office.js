@@ -128,6 +128,7 @@ function entryCard(main, e, due) {
       { class: "outcomes" },
       h("button", { type: "button", id: "o-no-answer", onclick: () => record("no_answer") }, t("outcome.no_answer")),
       h("button", { type: "button", id: "o-declined", onclick: () => record("declined") }, t("outcome.declined")),
+      confirmButton(t("outcome.left"), t("queue.left_confirm"), () => record("left"), { id: "o-left" }),
       confirmButton(t("outcome.never_contact"), t("queue.never_confirm"), () => record("never_contact"), { id: "o-never", class: "danger" }),
       h(
         "div",
