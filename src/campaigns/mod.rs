@@ -438,6 +438,7 @@ async fn assign(
 struct EntriesQuery {
     /// A staff id, `me`, or `unassigned` (managers; dispatchers always see their own).
     assigned_to: Option<String>,
+    /// Only entries in this state: open, no_answer, call_back, booked, declined, never_contact or left.
     status: Option<String>,
     format: Option<String>,
     limit: Option<i64>,

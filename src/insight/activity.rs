@@ -19,7 +19,7 @@ pub const MIN_EACH: usize = 20;
 const FEATURES: usize = 5;
 const RIDGE: f64 = 1e-3;
 const NEWTON_STEPS: usize = 50;
-/// Customers sampled (evenly) for the calibration at most: enough for four coefficients.
+/// Customers sampled (evenly) for the calibration at most: enough for its five coefficients.
 const MAX_CUSTOMERS: usize = 50_000;
 
 /// A customer's visits as the model needs them: first and last day and how many distinct days.
