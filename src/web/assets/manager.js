@@ -28,6 +28,11 @@ const n0 = (v) => Math.round(v).toLocaleString();
 
 // ---------------------------------------------------------------- dashboard
 
+// A forecast's 80% range, or why there is none: an interval of 0–0 only comes from weeks that were empty before.
+function rangeText(x) {
+  return x.hi80 > 0 ? t("dash.range80", { lo: n0(x.lo80), hi: n0(x.hi80) }) : t("dash.none_before");
+}
+
 // The window open today: what the weekly forecast still expects, and the same window counted from the wardrobes
 // on record (who is still a customer, what is still worn, who sends without a call) with what calls could add.
 function openWindowView(o) {
@@ -42,7 +47,7 @@ function openWindowView(o) {
       { class: "big-number", id: "window-left" },
       h("strong", {}, n0(left.mean)),
       h("span", {}, t("dash.window_left", { name: windowName(w.kind, w.name, w.named), to: day(w.ends_on), cls })),
-      h("span", { class: "muted" }, t("dash.range80", { lo: n0(left.lo80), hi: n0(left.hi80) })),
+      h("span", { class: "muted" }, rangeText(left)),
     ),
     wr
       ? h(
@@ -122,7 +127,7 @@ async function dashboardScreen(main) {
             { class: "big-number", id: "window-volume" },
             h("strong", {}, n0(o.mean)),
             h("span", {}, t("dash.window_garments", { name: windowName(w.window.kind, w.window.name, w.window.named), from: day(w.window.starts_on), to: day(w.window.ends_on), cls: word("season_class", w.window.outgoing) })),
-            h("span", { class: "muted" }, t("dash.range80", { lo: n0(o.lo80), hi: n0(o.hi80) })),
+            h("span", { class: "muted" }, rangeText(o)),
           ),
         );
       }
