@@ -45,6 +45,71 @@ struct Figures {
     p99_ms: f64,
     max_ms: f64,
     other_statuses: Vec<(u16, usize)>,
+    /// CPU seconds the server and PostgreSQL spent during the load, where /proc could tell.
+    cpu: CpuUse,
+}
+
+/// CPU seconds spent during one load by the server and by PostgreSQL's processes on this machine.
+#[derive(Debug, Default, Clone, Copy)]
+struct CpuUse {
+    server: Option<f64>,
+    database: Option<f64>,
+}
+
+/// CPU used so far, at the start of a load: the server's, and each PostgreSQL process's (`pg_stat_activity`:
+/// the service's connections and the server's own workers).
+struct CpuMark {
+    at: chrono::DateTime<chrono::Utc>,
+    server: Option<f64>,
+    database: std::collections::HashMap<i32, f64>,
+}
+
+impl CpuMark {
+    async fn take(pool: &PgPool, server_pid: Option<u32>) -> anyhow::Result<CpuMark> {
+        let at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("select clock_timestamp()")
+            .fetch_one(pool)
+            .await?;
+        let database = database_pids(pool)
+            .await?
+            .into_iter()
+            .filter_map(|(pid, _)| Some((pid, super::process_cpu_secs(pid.try_into().ok()?)?)))
+            .collect();
+        Ok(CpuMark {
+            at,
+            server: server_pid.and_then(super::process_cpu_secs),
+            database,
+        })
+    }
+
+    /// What was spent since the mark: processes there at the mark, and those started after it (connections the
+    /// pool opened under the load); `database` is `None` when no PostgreSQL process could be read (another host).
+    async fn since(&self, pool: &PgPool, server_pid: Option<u32>) -> anyhow::Result<CpuUse> {
+        let mut database = None;
+        for (pid, started) in database_pids(pool).await? {
+            let before = match self.database.get(&pid) {
+                Some(before) => *before,
+                None if started.is_some_and(|s| s >= self.at) => 0.0,
+                None => continue,
+            };
+            if let Some(now) = u32::try_from(pid).ok().and_then(super::process_cpu_secs) {
+                *database.get_or_insert(0.0) += (now - before).max(0.0);
+            }
+        }
+        let server = match (self.server, server_pid.and_then(super::process_cpu_secs)) {
+            (Some(before), Some(now)) => Some(now - before),
+            _ => None,
+        };
+        Ok(CpuUse { server, database })
+    }
+}
+
+/// PostgreSQL's processes and when each started (`None` for the server's own workers).
+async fn database_pids(
+    pool: &PgPool,
+) -> sqlx::Result<Vec<(i32, Option<chrono::DateTime<chrono::Utc>>)>> {
+    sqlx::query_as("select pid, backend_start from pg_stat_activity")
+        .fetch_all(pool)
+        .await
 }
 
 /// What the bench measured.
@@ -107,6 +172,20 @@ impl fmt::Display for LoadReport {
             write!(f, "{name}: {} requests, {} ok", fig.requests, fig.ok)?;
             for (status, n) in &fig.other_statuses {
                 write!(f, ", {n} x {status}")?;
+            }
+            let per_request = |secs: Option<f64>| match secs {
+                Some(s) if fig.requests > 0 => {
+                    format!("{:.2} ms", s * 1000.0 / fig.requests as f64)
+                }
+                _ => "-".to_owned(),
+            };
+            if fig.cpu.server.is_some() || fig.cpu.database.is_some() {
+                write!(
+                    f,
+                    "; CPU per request: server {}, PostgreSQL {}",
+                    per_request(fig.cpu.server),
+                    per_request(fig.cpu.database)
+                )?;
             }
             writeln!(f)?;
         }
@@ -249,6 +328,7 @@ fn figures(samples: &[(u16, Duration)], elapsed: f64) -> Figures {
         p99_ms: pick(0.99),
         max_ms: ok_times.last().copied().unwrap_or(0.0),
         other_statuses: others.into_iter().collect(),
+        cpu: CpuUse::default(),
     }
 }
 
@@ -402,6 +482,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         );
     }
     let codes = Arc::new(codes);
+    let mark = CpuMark::take(pool, bench.server_pid).await?;
     report.scan = load(
         &bench.addr,
         "/api/v1/scans",
@@ -417,12 +498,14 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         },
     )
     .await?;
+    report.scan.cpu = mark.since(pool, bench.server_pid).await?;
     if let Some(url) = &bench.pgbench_url {
         let c = bench.pickup_connections.to_string();
         report.pgbench_tpcb =
             Some(pgbench(url, &["-M", "prepared", "-c", &c, "-j", "2", "-T", &secs]).await?);
     }
     let n = bench.garments_per_pickup;
+    let mark = CpuMark::take(pool, bench.server_pid).await?;
     report.pickup = load(
         &bench.addr,
         "/api/v1/pickups",
@@ -432,6 +515,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         move || (pickup_body(&customers, n), Some(Uuid::new_v4().to_string())),
     )
     .await?;
+    report.pickup.cpu = mark.since(pool, bench.server_pid).await?;
     report.peak_kib = bench
         .server_pid
         .and_then(super::process_memory_kib)

@@ -33,6 +33,17 @@ pub async fn pickup_account(
     Ok((run_id, login))
 }
 
+/// A process's CPU time so far (user and system, every thread, live or ended), in seconds, from /proc: for the
+/// CPU a server or PostgreSQL spends per request under a bench's load. `/proc/PID/stat` counts it in USER_HZ,
+/// which Linux fixes at 100 for user space.
+pub fn process_cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; fields count on after its closing parenthesis, from field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<u64>().ok();
+    Some((ticks(14)? + ticks(15)?) as f64 / 100.0)
+}
+
 /// A process's peak and current resident memory (VmHWM, VmRSS) in KiB, from /proc; for figures of a server
 /// the bench drives.
 pub fn process_memory_kib(pid: u32) -> Option<(u64, u64)> {
@@ -47,4 +58,23 @@ pub fn process_memory_kib(pid: u32) -> Option<(u64, u64)> {
             .ok()
     };
     Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_cpu_time_grows_as_it_works() {
+        let me = std::process::id();
+        let before = process_cpu_secs(me).expect("own /proc/PID/stat");
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let after = process_cpu_secs(me).expect("own /proc/PID/stat");
+        assert!(after - before >= 0.1, "{before} -> {after}");
+        assert_eq!(process_cpu_secs(u32::MAX), None);
+    }
 }
