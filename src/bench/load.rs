@@ -103,13 +103,22 @@ impl CpuMark {
     }
 }
 
-/// PostgreSQL's processes and when each started (`None` for the server's own workers).
+/// PostgreSQL's processes and when each started, those this machine runs: a pid read from another host's server
+/// could name an unrelated local process.
 async fn database_pids(
     pool: &PgPool,
 ) -> sqlx::Result<Vec<(i32, Option<chrono::DateTime<chrono::Utc>>)>> {
-    sqlx::query_as("select pid, backend_start from pg_stat_activity")
-        .fetch_all(pool)
-        .await
+    let all: Vec<(i32, Option<chrono::DateTime<chrono::Utc>>)> =
+        sqlx::query_as("select pid, backend_start from pg_stat_activity")
+            .fetch_all(pool)
+            .await?;
+    Ok(all
+        .into_iter()
+        .filter(|(pid, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|name| name.trim_end() == "postgres")
+        })
+        .collect())
 }
 
 /// What the bench measured.
