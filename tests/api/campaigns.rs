@@ -53,13 +53,7 @@ async fn spring_campaign_worked_by_a_manager(s: &Setup) -> (String, String) {
         .as_str()
         .expect("campaign id")
         .to_owned();
-    app.post(
-        &format!("{CAMPAIGN}/{id}/assign"),
-        &manager,
-        json!({"staff_ids": [manager_id]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.assign_campaign(&manager, &id, &[manager_id]).await;
     (manager, id)
 }
 
@@ -90,14 +84,7 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
     let id = campaign["campaign_id"].as_str().unwrap().to_owned();
 
     // The creator shares it between two dispatchers, in turn by rank.
-    let assigned = app
-        .post(
-            &format!("{CAMPAIGN}/{id}/assign"),
-            &d1,
-            json!({"staff_ids": [d1_id, d2_id]}),
-        )
-        .await
-        .ok(StatusCode::OK);
+    let assigned = app.assign_campaign(&d1, &id, &[d1_id, d2_id]).await;
     assert_eq!(assigned["assigned"][0]["entries"], 2);
 
     // Each dispatcher sees only their own queue; the manager sees all of it.
@@ -122,13 +109,7 @@ async fn a_campaign_is_worked_end_to_end(pool: sqlx::PgPool) {
         .await
         .ok(StatusCode::CREATED);
     let catalogue_id = catalogue["campaign_id"].as_str().unwrap();
-    app.post(
-        &format!("{CAMPAIGN}/{catalogue_id}/assign"),
-        &manager,
-        json!({"staff_ids": [d2_id]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.assign_campaign(&manager, catalogue_id, &[d2_id]).await;
     let queue = app.get("/api/v1/queue", &d2).await.ok(StatusCode::OK);
     let mut queued = ids(&queue);
     let ranks: Vec<i64> = queue["items"]
@@ -503,13 +484,7 @@ async fn an_idempotency_key_is_bound_to_its_target(pool: sqlx::PgPool) {
         .await
         .ok(StatusCode::CREATED);
     let id = campaign["campaign_id"].as_str().unwrap().to_owned();
-    app.post(
-        &format!("{CAMPAIGN}/{id}/assign"),
-        &d1,
-        json!({"staff_ids": [d1_id]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.assign_campaign(&d1, &id, &[d1_id]).await;
     let outcome = |c: Uuid| format!("{CAMPAIGN}/{id}/entries/{c}/outcomes");
     let body = json!({"outcome": "no_answer"});
     app.post_keyed(&outcome(s.customers[0]), &d1, "k-1", &body)

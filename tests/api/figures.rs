@@ -358,14 +358,7 @@ async fn campaign_credit_follows_the_first_call(pool: sqlx::PgPool) {
     .await
     .ok(StatusCode::CREATED);
     let id = campaign["campaign_id"].as_str().unwrap().to_owned();
-    w.app
-        .post(
-            &format!("/api/v1/campaigns/{id}/assign"),
-            &d1,
-            json!({"staff_ids": [d1_id]}),
-        )
-        .await
-        .ok(StatusCode::OK);
+    w.app.assign_campaign(&d1, &id, &[d1_id]).await;
     w.app
         .post_keyed(
             &format!("/api/v1/campaigns/{id}/entries/{called}/outcomes"),
@@ -570,13 +563,8 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
     .ok(StatusCode::CREATED);
     let id = campaign["campaign_id"].as_str().unwrap().to_owned();
     w.app
-        .post(
-            &format!("/api/v1/campaigns/{id}/assign"),
-            &dispatcher,
-            json!({"staff_ids": [dispatcher_id]}),
-        )
-        .await
-        .ok(StatusCode::OK);
+        .assign_campaign(&dispatcher, &id, &[dispatcher_id])
+        .await;
     w.app
         .post_keyed(
             &format!("/api/v1/campaigns/{id}/entries/{recent}/outcomes"),

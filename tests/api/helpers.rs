@@ -202,6 +202,22 @@ impl TestApp {
         self.send(Method::PATCH, uri, Some(token), Some(body)).await
     }
 
+    /// Shares a campaign's entries between `staff` (as its creator or a manager) and answers the assignment.
+    pub async fn assign_campaign(
+        &self,
+        token: &str,
+        campaign_id: &str,
+        staff: &[uuid::Uuid],
+    ) -> Value {
+        self.post(
+            &format!("/api/v1/campaigns/{campaign_id}/assign"),
+            token,
+            serde_json::json!({ "staff_ids": staff }),
+        )
+        .await
+        .ok(StatusCode::OK)
+    }
+
     /// POSTs a pickup with an Idempotency-Key.
     pub async fn post_pickup(&self, token: &str, key: &str, body: &Value) -> Reply {
         self.request(pickup_request(token, key, body)).await

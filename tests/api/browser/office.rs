@@ -116,14 +116,7 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
     .await;
     let campaign_id = campaign["campaign_id"].as_str().unwrap().to_owned();
     assert_eq!(campaign["entries"], 3, "{campaign}");
-    w.app
-        .post(
-            &format!("/api/v1/campaigns/{campaign_id}/assign"),
-            &token,
-            json!({"staff_ids": [me]}),
-        )
-        .await
-        .ok(StatusCode::OK);
+    w.app.assign_campaign(&token, &campaign_id, &[me]).await;
     // One customer has an open complaint: the card says so.
     w.interaction(
         customers[0],
@@ -619,13 +612,7 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
         .fetch_one(&pool)
         .await
         .unwrap();
-    app.post(
-        &format!("/api/v1/campaigns/{campaign}/assign"),
-        &token,
-        json!({"staff_ids": [me]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.assign_campaign(&token, &campaign, &[me]).await;
     let customer: Uuid =
         sqlx::query_scalar("select customer_id from customer order by name limit 1")
             .fetch_one(&pool)

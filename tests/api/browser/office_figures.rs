@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -55,13 +54,7 @@ async fn figures(pool: PgPool) {
     .await;
     let campaign = created["campaign_id"].as_str().unwrap().to_owned();
     println!("campaign entries: {}", created["entries"]);
-    app.post(
-        &format!("/api/v1/campaigns/{campaign}/assign"),
-        &token,
-        json!({"staff_ids": [me]}),
-    )
-    .await
-    .ok(StatusCode::OK);
+    app.assign_campaign(&token, &campaign, &[me]).await;
     let served = Served::start(pool.clone()).await;
     let b = signed_in(&served, &user, Options::default()).await;
     let queue = paint_times(&b, &served, "#/queue", "queue").await;
