@@ -505,7 +505,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
         trust_forwarded_for: config.trust_forwarded_for,
         metrics_token: config.metrics_token.clone().filter(|t| t.len() >= 16),
     };
-    crate::observe::install();
+    let upkeep = crate::observe::spawn_upkeep();
     crate::pdf::configure(config.pdf_font.clone());
     let state = AppState {
         reads: crate::access::reads::ReadLog::spawn(pool.clone()),
@@ -537,6 +537,9 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     sessions.abort();
     warm.abort();
     cards.abort();
+    if let Some(upkeep) = upkeep {
+        upkeep.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -38,20 +38,54 @@ pub fn install() -> Option<PrometheusHandle> {
         .clone()
 }
 
+/// How often recorded latencies are folded into their buckets. Until then the exporter keeps each sample (8
+/// bytes a request), so a server nobody scrapes would grow without end.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Folds the recorded latencies into their buckets every few seconds: `install_recorder` leaves that to its
+/// caller. Ends with the runtime.
+pub fn spawn_upkeep() -> Option<tokio::task::JoinHandle<()>> {
+    let handle = install()?;
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            handle.run_upkeep();
+        }
+    }))
+}
+
+/// A request's method as a label: the standard ones by name, any other as `other`. A client may send any token
+/// as a method, and each new label would be a new series kept for good.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Counts a finished request by matched route (never the raw path) and status, with its latency; list routes
 /// also feed the list durations.
 pub fn request_done(method: &Method, route: &str, status: StatusCode, took: Duration) {
     let secs = took.as_secs_f64();
+    let method = method_label(method);
     counter!(
         "doorstep_http_requests_total",
-        "method" => method.as_str().to_owned(),
+        "method" => method,
         "route" => route.to_owned(),
         "status" => status.as_u16().to_string()
     )
     .increment(1);
     histogram!(
         "doorstep_http_request_duration_seconds",
-        "method" => method.as_str().to_owned(),
+        "method" => method,
         "route" => route.to_owned()
     )
     .record(secs);

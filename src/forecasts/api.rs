@@ -182,10 +182,11 @@ async fn with_wardrobes(state: &AppState, answer: &mut serde_json::Value) -> App
 /// today (`forecast_input.version`), else fitted once now while other callers wait for it.
 pub async fn intake_answer(state: &AppState, keep: usize) -> AppResult<serde_json::Value> {
     let version = db::input_version(&state.pool).await?;
-    let key = format!("intake:{keep}:{}:{version}", state.settings.clock.today());
+    let family = format!("intake:{keep}");
+    let inputs = format!("{}:{version}", state.settings.clock.today());
     state
         .forecasts
-        .get_or_compute_kept(key, move || async move {
+        .get_or_compute_kept(&family, inputs, move || async move {
             let started = std::time::Instant::now();
             let f = compute_intake(state, keep).await?;
             crate::observe::forecast_done("intake", started.elapsed());
@@ -347,11 +348,11 @@ async fn storage(
     State(state): State<AppState>,
     Authed(_, _): Authed<Manager>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let key = format!("storage:{}", state.settings.clock.today());
+    let today = state.settings.clock.today();
     let state = &state;
     let answer = state
         .forecasts
-        .get_or_compute(key, move || async move {
+        .get_or_compute("storage", today, move || async move {
             let started = std::time::Instant::now();
             let f = compute_storage(state).await?;
             crate::observe::forecast_done("storage", started.elapsed());

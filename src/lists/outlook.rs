@@ -714,9 +714,12 @@ impl OutlookCache {
         cache
     }
 
-    /// Drops the kept lists and values of days before `today` (only today's are kept; at a million customers
-    /// each day's values alone are about 200 MB).
+    /// Drops the kept estimates, lists and values of days before `today` (only today's are kept; at a million
+    /// customers each day's values alone are about 200 MB).
     pub fn forget_before(&self, today: NaiveDate) {
+        self.active.retain(|day| *day >= today);
+        self.outlooks.retain(|k| k.0 >= today);
+        self.wardrobes.retain(|k| k.0 >= today);
         self.values.retain(|day| *day >= today);
         self.reminders.retain(|k| k.0 >= today);
         self.upsell.retain(|k| k.0 >= today);
@@ -844,7 +847,11 @@ pub fn spawn_warm(state: crate::state::AppState) -> tokio::task::JoinHandle<()> 
             // A first fit outlasts one caller's wait; this task waits for it, then builds the lists.
             let warmed = loop {
                 match warm().await {
-                    Err(AppError::Problem(p)) if p.slug == "estimates-not-ready" => continue,
+                    Err(AppError::Problem(p)) if p.slug == "estimates-not-ready" => {
+                        // Told at once when other days' fits hold every place: not a busy loop.
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
                     other => break other,
                 }
             };

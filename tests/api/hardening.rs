@@ -588,6 +588,17 @@ async fn metrics_are_served_to_loopback_only(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.login(Role::Pickup).await;
     app.get("/api/v1/auth/me", &token).await.ok(StatusCode::OK);
+    // Any token is a method to HTTP; such a request is counted as `other`, never as a series of its own.
+    let odd = app
+        .request(
+            Request::builder()
+                .method("DOORSTEP-PROBE-1")
+                .uri("/api/v1/auth/me")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::METHOD_NOT_ALLOWED);
     let scrape = |from: &str| {
         Request::get("/metrics")
             .extension(axum::extract::ConnectInfo(
@@ -606,6 +617,8 @@ async fn metrics_are_served_to_loopback_only(pool: PgPool) {
     let text = String::from_utf8(r.body).unwrap();
     assert!(text.contains("doorstep_http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/api/v1/auth/me\""), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
+    assert!(!text.contains("DOORSTEP-PROBE-1"), "{text}");
     assert!(
         text.contains("doorstep_http_request_duration_seconds_bucket"),
         "{text}"
