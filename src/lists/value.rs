@@ -445,8 +445,10 @@ async fn at_risk_figures(
     let day_end = settings.clock.start_of(q.on + chrono::Duration::days(1));
     Ok(sqlx::query_as(
         "select v.customer_id, v.pickups, v.last_pickup_at, v.recency_days as days_since, v.usual_interval_days,
-                (v.spend_cents * 365.0
-                  / (extract(epoch from v.last_pickup_at - v.first_pickup_at) / 86400.0 + v.usual_interval_days))::bigint
+                least(v.spend_cents * 365.0
+                      / greatest(extract(epoch from v.last_pickup_at - v.first_pickup_at) / 86400.0
+                                 + v.usual_interval_days, 1.0),
+                      9.0e18)::bigint
                   as yearly_loss_cents
            from customer_rates($1, $4) v join customer c on c.customer_id = v.customer_id
           where not c.do_not_contact and v.pickups >= $2

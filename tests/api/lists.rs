@@ -442,6 +442,28 @@ async fn special_sizes_and_storage_upsell(pool: sqlx::PgPool) {
     assert!(!order.contains(&s.summer_only));
 }
 
+/// Visits recorded at one instant leave no span and no rhythm to divide by: the at-risk list still answers.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn at_risk_answers_for_visits_at_one_instant(pool: sqlx::PgPool) {
+    let w = World::new(pool).await;
+    let thrice = w.customer("Thrice").await;
+    let g = w
+        .garment(thrice, K::Shirt, S::AllSeason, M::Cotton, None)
+        .await;
+    for _ in 0..3 {
+        w.pickup(thrice, "2025-12-05", &[(g, 1_000)]).await;
+    }
+    let dispatcher = w.app.login(Role::Dispatcher).await;
+    let risk = w
+        .app
+        .get("/api/v1/lists/at-risk?on=2026-04-15", &dispatcher)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(ids(&risk), vec![thrice], "{risk:#}");
+    // 30.00 over no time at all: counted as spent in one day.
+    assert_eq!(risk["items"][0]["yearly_loss_cents"], 3_000 * 365);
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn value_tiers_lifecycle_and_at_risk(pool: sqlx::PgPool) {
     let w = World::new(pool).await;
