@@ -244,18 +244,31 @@ impl IntoResponse for AppError {
                 );
                 r
             }
-            AppError::Internal(err) => {
-                tracing::error!(error = %redacted(&err), "internal error");
-                problem_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    "something went wrong on our side; it has been logged".into(),
-                    None,
-                    None,
-                    &[],
-                )
-            }
+            AppError::Internal(err) => match refused_by_database(&err) {
+                Some((status, slug, title, detail)) => {
+                    // No handler named this case: an answer for the client, a line for whoever mends the handler.
+                    tracing::warn!(error = %redacted(&err), "database refused a request's data");
+                    let mut r =
+                        problem_response(status, slug, title, detail.into(), None, None, &[]);
+                    if status == StatusCode::SERVICE_UNAVAILABLE {
+                        r.headers_mut()
+                            .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+                    }
+                    r
+                }
+                None => {
+                    tracing::error!(error = %redacted(&err), "internal error");
+                    problem_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        "Internal error",
+                        "something went wrong on our side; it has been logged".into(),
+                        None,
+                        None,
+                        &[],
+                    )
+                }
+            },
         }
     }
 }
@@ -281,6 +294,42 @@ pub fn database_unavailable(err: &anyhow::Error) -> bool {
                 .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
             _ => false,
         })
+}
+
+/// How to answer a database error no handler mapped, by SQLSTATE class: data the database cannot hold (class 22)
+/// or a constraint it breaks (23) is the request's, a lost race between two writers (40001, 40P01) is worth
+/// retrying; anything else stays a 500.
+fn refused_by_database(
+    err: &anyhow::Error,
+) -> Option<(StatusCode, &'static str, &'static str, &'static str)> {
+    let code = err
+        .chain()
+        .find_map(|c| match c.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        })?;
+    match code.get(..2)? {
+        "22" => Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "value-refused",
+            "Value refused",
+            "a value is out of the range or form that can be stored; check dates, amounts and text",
+        )),
+        "23" => Some((
+            StatusCode::CONFLICT,
+            "data-conflict",
+            "Conflict",
+            "the request clashes with data already recorded (or just removed); reload and try again",
+        )),
+        "40" if code == "40001" || code == "40P01" => Some((
+            StatusCode::SERVICE_UNAVAILABLE,
+            "try-again",
+            "Try again",
+            "another change to the same data came at the same moment; retry (a retried write with the same \
+             Idempotency-Key records once)",
+        )),
+        _ => None,
+    }
 }
 
 /// An internal error as it may be logged: a database error's message and code, never its detail (a violated

@@ -64,10 +64,26 @@ pub fn body_rejection(rejection: BytesRejection) -> AppError {
     }
 }
 
-/// Path parameters; an unparsable id answers 404 naming the parameter.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
+/// Path parameters; an unparsable id answers 404 naming the parameter, one holding a control character 422.
+#[derive(Debug)]
 pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Decoded as the handler sees them (`%00` is a NUL, which PostgreSQL refuses).
+        if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+            if let Some((name, _)) = raw.iter().find(|(_, v)| v.chars().any(is_forbidden_char)) {
+                return Err(control_error(name));
+            }
+        }
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(AppError::from)
+    }
+}
 
 /// Query parameters; a bad one answers 422 naming it, as does one holding a control character.
 #[derive(Debug)]
@@ -176,9 +192,13 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Refuses a JSON body whose strings (keys or values) hold a control character, naming the first such field.
-/// Such characters can only arrive as `\u00XX` escapes, so bodies without one skip the walk.
+/// Such characters can only arrive as `\u00XX`, `\b` or `\f` escapes or as a raw DEL, so bodies with none of
+/// these skip the walk.
 pub fn check_json_text(body: &[u8]) -> AppResult<()> {
-    let escaped = body.windows(4).any(|w| w == b"\\u00");
+    let escaped = body.contains(&0x7f)
+        || body
+            .windows(2)
+            .any(|w| w == b"\\b" || w == b"\\f" || w == b"\\u");
     if !escaped {
         return Ok(());
     }
@@ -291,6 +311,13 @@ mod tests {
         assert_eq!(field_of(e), "lines[1].condition");
         let e = check_json_text(br#"{"username":"adm\u0007in"}"#).unwrap_err();
         assert_eq!(field_of(e), "username");
+        // Short escapes and a raw DEL (valid JSON) are controls too.
+        let e = check_json_text(br#"{"name":"a\bb"}"#).unwrap_err();
+        assert_eq!(field_of(e), "name");
+        let e = check_json_text(br#"{"notes":"\f"}"#).unwrap_err();
+        assert_eq!(field_of(e), "notes");
+        let e = check_json_text(b"{\"address\":\"Lane 5\x7f\"}").unwrap_err();
+        assert_eq!(field_of(e), "address");
     }
 
     #[test]

@@ -79,11 +79,18 @@ async fn access_log(
         customer_id: p.customer_id,
         staff_id: p.staff_id,
         action: p.action,
-        from: p.from,
-        until: p.until,
+        from: p.from.map(within_records),
+        until: p.until.map(within_records),
     };
     let rows = db::query(&state.pool, &filter, page.fetch(), page.offset).await?;
     Ok(Json(page.page(rows)))
+}
+
+/// A bound of the log's time filter moved into the years entries can carry (2000 to 9999): it selects the same
+/// entries, and PostgreSQL refuses instants far outside them (chrono takes years beyond ±200,000).
+fn within_records(at: DateTime<Utc>) -> DateTime<Utc> {
+    let last = DateTime::<Utc>::from_timestamp(253_402_300_799, 0).unwrap_or_default();
+    at.clamp(crate::domain::clock::earliest_event(), last)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -97,6 +97,25 @@ async fn control_characters_are_refused_naming_the_field(pool: PgPool) {
     assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "body");
     let r = app.get("/api/v1/customers?q=liu%00fang", &token).await;
     assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "q");
+    // A path parameter (PostgreSQL refuses a NUL outright) and a short escape in a body.
+    let manager = app.login(Role::Manager).await;
+    let r = app
+        .send(
+            Method::DELETE,
+            "/api/v1/season-calendar/kinds/a%00b",
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "kind");
+    let r = app
+        .post(
+            &uri,
+            &token,
+            json!({"kind": "note", "channel": "door", "body": "a\u{8}b"}),
+        )
+        .await;
+    assert_eq!(r.problem(StatusCode::UNPROCESSABLE_ENTITY)["field"], "body");
     // Line breaks and tabs are ordinary text.
     let r = app
         .post(
@@ -459,6 +478,23 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
         .as_str()
         .unwrap()
         .starts_with("customer-value: "));
+    // Bounds far outside any entry's time select what they would: everything, or nothing.
+    let all = app
+        .get(
+            "/api/v1/access-log?action=list_export&from=-5000-01-01T00:00:00Z&until=%2B200000-01-01T00:00:00Z",
+            &admin,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(all["items"], exports["items"]);
+    let none = app
+        .get(
+            "/api/v1/access-log?action=list_export&until=-5000-01-01T00:00:00Z",
+            &admin,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(none["items"], json!([]));
 
     // The door card is kept (with the name in it) once read.
     app.get(&format!("/api/v1/customers/{LIU_FANG}/card"), &admin)
@@ -630,6 +666,45 @@ async fn metrics_are_served_to_loopback_only(pool: PgPool) {
                 "doorstep_import_rows_total{{file=\"{file}\",outcome=\"inserted\"}} {n}"
             )),
             "{file}: {text}"
+        );
+    }
+}
+
+/// A database refusal no handler named is still the client's error (or a race worth retrying), never a 500;
+/// anything else stays a 500.
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn database_refusals_no_handler_named_answer_4xx(pool: PgPool) {
+    use axum::response::IntoResponse;
+    sqlx::query("create table refusal_probe (id int primary key)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for (sql, status) in [
+        ("select 1 / 0", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "select 9223372036854775807::bigint + 1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "select E'a\\x01'::text::int",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "insert into refusal_probe values (1), (1)",
+            StatusCode::CONFLICT,
+        ),
+        (
+            "select * from no_such_table",
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+    ] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        let response = doorstep::error::AppError::from(err).into_response();
+        assert_eq!(response.status(), status, "{sql}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{sql}"
         );
     }
 }
