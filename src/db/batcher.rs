@@ -10,7 +10,8 @@ enum Msg<T> {
 }
 
 /// A hot path hands its write over and answers at once; the task writes each batch with `write` (which handles
-/// its own failures). Cloning shares the task, which ends once every handle is dropped and the queue is written.
+/// its own failures; a panic in one loses that batch only). Cloning shares the task, which ends once every handle
+/// is dropped and the queue is written.
 pub struct Batcher<T> {
     tx: mpsc::Sender<Msg<T>>,
 }
@@ -28,7 +29,7 @@ impl<T: Send + 'static> Batcher<T> {
     pub fn spawn<F, Fut>(queue: usize, batch: usize, mut write: F) -> Batcher<T>
     where
         F: FnMut(Vec<T>) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send,
+        Fut: Future<Output = ()> + Send + 'static,
     {
         let (tx, mut rx) = mpsc::channel::<Msg<T>>(queue);
         tokio::spawn(async move {
@@ -48,7 +49,10 @@ impl<T: Send + 'static> Batcher<T> {
                     };
                 }
                 if !items.is_empty() {
-                    write(items).await;
+                    let n = items.len();
+                    if let Err(e) = tokio::spawn(write(items)).await {
+                        tracing::error!(error = %e, items = n, "a batch write failed; its items are lost");
+                    }
                 }
                 for done in waiting.drain(..) {
                     let _ = done.send(());
@@ -74,5 +78,32 @@ impl<T: Send + 'static> Batcher<T> {
         if self.tx.send(Msg::Flush(done)).await.is_ok() {
             let _ = wait.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_write_loses_its_batch_only() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let batcher = {
+            let written = written.clone();
+            Batcher::spawn(16, 16, move |items: Vec<u32>| {
+                let written = written.clone();
+                async move {
+                    assert!(!items.contains(&0), "a write that panics on this batch");
+                    written.lock().expect("not poisoned").extend(items);
+                }
+            })
+        };
+        assert!(batcher.send(0).await);
+        batcher.flush().await;
+        assert!(batcher.send(1).await, "the writer still runs");
+        batcher.flush().await;
+        assert_eq!(*written.lock().expect("not poisoned"), vec![1]);
     }
 }
