@@ -708,3 +708,36 @@ async fn database_refusals_no_handler_named_answer_4xx(pool: PgPool) {
         );
     }
 }
+
+/// API answers are gzipped for a client that asks (a phone's browser always does) and decode to the same JSON;
+/// a client that does not ask gets them as they are.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn api_answers_are_compressed_for_clients_that_ask(pool: PgPool) {
+    use std::io::Read;
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let uri = format!("/api/v1/customers/{LIU_FANG}/card");
+    let plain = app.get(&uri, &token).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    let packed = app
+        .request(
+            Request::get(&uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(packed.status, StatusCode::OK);
+    assert_eq!(packed.headers[header::CONTENT_ENCODING], "gzip");
+    assert!(packed.body.len() < plain.body.len());
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed.body[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain.json());
+}
