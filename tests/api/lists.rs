@@ -442,6 +442,15 @@ async fn special_sizes_and_storage_upsell(pool: sqlx::PgPool) {
     assert!(!order.contains(&s.summer_only));
 }
 
+/// The at-risk list of day `on`, as a dispatcher reads it.
+async fn at_risk_on(w: &World, on: &str) -> serde_json::Value {
+    let dispatcher = w.app.login(Role::Dispatcher).await;
+    w.app
+        .get(&format!("/api/v1/lists/at-risk?on={on}"), &dispatcher)
+        .await
+        .ok(StatusCode::OK)
+}
+
 /// Visits recorded at one instant leave no span and no rhythm to divide by: the at-risk list still answers.
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn at_risk_answers_for_visits_at_one_instant(pool: sqlx::PgPool) {
@@ -453,12 +462,7 @@ async fn at_risk_answers_for_visits_at_one_instant(pool: sqlx::PgPool) {
     for _ in 0..3 {
         w.pickup(thrice, "2025-12-05", &[(g, 1_000)]).await;
     }
-    let dispatcher = w.app.login(Role::Dispatcher).await;
-    let risk = w
-        .app
-        .get("/api/v1/lists/at-risk?on=2026-04-15", &dispatcher)
-        .await
-        .ok(StatusCode::OK);
+    let risk = at_risk_on(&w, "2026-04-15").await;
     assert_eq!(ids(&risk), vec![thrice], "{risk:#}");
     // 30.00 over no time at all: counted as spent in one day.
     assert_eq!(risk["items"][0]["yearly_loss_cents"], 3_000 * 365);
@@ -525,12 +529,7 @@ async fn value_tiers_lifecycle_and_at_risk(pool: sqlx::PgPool) {
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
 
-    let dispatcher = w.app.login(Role::Dispatcher).await;
-    let risk = w
-        .app
-        .get("/api/v1/lists/at-risk?on=2026-04-15", &dispatcher)
-        .await
-        .ok(StatusCode::OK);
+    let risk = at_risk_on(&w, "2026-04-15").await;
     assert_eq!(ids(&risk), vec![lapsed], "{risk:#}");
     let entry = &risk["items"][0];
     // 600.00 over 334 days plus one usual interval (~30 days): about 600 a year.
