@@ -19,6 +19,25 @@ pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub String, pub String);
 
+/// Optional on writes that were keyless first (an interaction): without the header the write is made as before,
+/// a malformed one is refused.
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for IdempotencyKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if parts.headers.contains_key("idempotency-key") {
+            <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = AppError;
 

@@ -2,8 +2,10 @@
 
 pub mod db;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -12,7 +14,8 @@ use uuid::Uuid;
 use crate::auth::{AnyStaff, Authed};
 use crate::domain::{Channel, InteractionKind};
 use crate::error::{AppError, AppResult};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{json_body, Json, Path, Query};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 
@@ -49,14 +52,18 @@ struct NewInteractionRequest {
 }
 
 /// Records a call, visit, complaint or note on the customer.
-#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/interactions", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer")), request_body = NewInteractionRequest, responses((status = 201, body = Interaction, links(("ResolveComplaint" = (operation_id = "resolve_complaint", parameters(("customer_id" = "$response.body#/customer_id"), ("interaction_id" = "$response.body#/interaction_id"))))))))]
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/interactions", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key records the interaction once")), request_body = NewInteractionRequest, responses((status = 201, body = Interaction, links(("ResolveComplaint" = (operation_id = "resolve_complaint", parameters(("customer_id" = "$response.body#/customer_id"), ("interaction_id" = "$response.body#/interaction_id"))))))))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn create_interaction(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
-    Json(req): Json<NewInteractionRequest>,
-) -> AppResult<(StatusCode, Json<Interaction>)> {
+    key: Option<IdempotencyKey>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let req: NewInteractionRequest = json_body(&headers, &body, "the interaction")?;
+    let hash = key.as_ref().map(|k| k.request_hash(&body));
     let body = req.body.trim();
     if body.is_empty() {
         return Err(AppError::invalid("body", "say what was said or done"));
@@ -71,7 +78,17 @@ async fn create_interaction(
     if let Err(m) = crate::domain::clock::check_event_time(occurred_at, Utc::now()) {
         return Err(AppError::invalid("occurred_at", m));
     }
-    if !crate::customers::db::customer_exists(&state.pool, customer_id).await? {
+    let tx = state.pool.begin().await?;
+    let mut tx = match (&key, &hash) {
+        (Some(key), Some(hash)) => {
+            match idempotency::claim_tx(tx, staff.staff_id, &key.0, hash).await? {
+                Ok(tx) => tx,
+                Err(replay) => return Ok(replay),
+            }
+        }
+        _ => tx,
+    };
+    if !crate::customers::db::customer_exists(&mut *tx, customer_id).await? {
         return Err(AppError::NotFound("customer"));
     }
     let new = db::NewInteraction {
@@ -82,8 +99,16 @@ async fn create_interaction(
         body,
         occurred_at,
     };
-    let saved = db::insert_interaction(&state.pool, &new).await?;
-    Ok((StatusCode::CREATED, Json(saved)))
+    let saved = db::insert_interaction(&mut *tx, &new).await?;
+    match (&key, &hash) {
+        (Some(key), Some(hash)) => {
+            idempotency::commit_created(tx, staff.staff_id, &key.0, hash, &saved).await
+        }
+        _ => {
+            tx.commit().await?;
+            Ok((StatusCode::CREATED, Json(saved)).into_response())
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

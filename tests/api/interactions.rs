@@ -344,3 +344,48 @@ async fn list_filters_by_kind_and_pages(pool: PgPool) {
         .problem(StatusCode::NOT_FOUND);
     app.assert_needs_session(Method::GET, &uri).await;
 }
+
+/// A note sent again under its Idempotency-Key (a worker tapping Save after a timeout) is recorded once and
+/// answered as the first time; the same key with another note is refused; a note without a key is recorded.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_retried_note_is_recorded_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let uri = format!("/api/v1/customers/{SUN_HAO}/interactions");
+    let note = json!({"kind": "complaint", "channel": "door", "body": "a button is missing",
+                      "occurred_at": (Utc::now() - Duration::minutes(1)).to_rfc3339()});
+    let first = app.post_keyed(&uri, &token, "note-1", &note).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = app.post_keyed(&uri, &token, "note-1", &note).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.json(), first.json());
+    let mut other = note.clone();
+    other["body"] = json!("two buttons are missing");
+    app.post_keyed(&uri, &token, "note-1", &other)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.post(&uri, &token, other).await.ok(StatusCode::CREATED);
+    let complaints = app
+        .get(&format!("{uri}?kind=complaint"), &token)
+        .await
+        .ok(StatusCode::OK);
+    let bodies: Vec<&str> = complaints["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies
+            .iter()
+            .filter(|b| **b == "a button is missing")
+            .count(),
+        1,
+        "{bodies:?}"
+    );
+    assert!(bodies.contains(&"two buttons are missing"), "{bodies:?}");
+}

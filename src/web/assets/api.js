@@ -27,6 +27,16 @@ export class ApiError extends Error {
 export class NetworkError extends Error {}
 
 /**
+ * Whether a failed write may still have been recorded (the network failed, it timed out, it is still running,
+ * the server or a proxy failed): its retry must send the same Idempotency-Key. Any other answer refused it, so
+ * the next attempt is a new write.
+ */
+export function outcomeUnknown(err) {
+  if (err instanceof NetworkError) return true;
+  return err instanceof ApiError && (err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500);
+}
+
+/**
  * Calls the API. `body` is JSON unless it is FormData; `headers` adds to the defaults. Resolves to
  * `{status, data, headers}`; rejects with ApiError (the server answered an error) or NetworkError.
  */

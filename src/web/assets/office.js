@@ -1,6 +1,6 @@
 // The dispatcher's screens: the call queue, campaigns, lists, customers and label sheets.
 
-import { call, get, ApiError, NetworkError } from "./api.js";
+import { call, get, ApiError, outcomeUnknown } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
@@ -102,7 +102,7 @@ function entryCard(main, e, due) {
       const top = main.querySelector("h1");
       if (top) top.after(h("p", { class: "msg ok", role: "status", id: "outcome-saved" }, t("queue.saved", { name: e.name, outcome: t(`outcome.${outcome}`) })));
     } catch (err) {
-      if (!(err instanceof NetworkError)) key = newKey();
+      if (!outcomeUnknown(err)) key = newKey();
       for (const b of main.querySelectorAll(".outcomes button")) b.disabled = false;
       replace(status, problemView(err));
     }
@@ -321,7 +321,7 @@ async function newCampaignScreen(main, kind) {
           const c = await send("POST", "/campaigns", body, key);
           location.hash = `#/campaigns/${c.campaign_id}`;
         } catch (e) {
-          if (!(e instanceof NetworkError)) key = newKey();
+          if (!outcomeUnknown(e)) key = newKey();
           create.disabled = false;
           replace(status, problemView(e));
         }

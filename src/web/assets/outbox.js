@@ -74,10 +74,15 @@ export async function pump() {
       for (const e of await list()) {
         if (e.state !== "waiting" || e.next_at > Date.now()) continue;
         if (Date.now() - e.created_at > GIVE_UP_MS) {
-          e.state = "expired";
-          await put(e);
-          notify();
-          continue;
+          // One more try under its own key first: a visit recorded while its answer was lost is still kept by
+          // the server, and replays instead of being recorded again.
+          if (e.last_try) {
+            e.state = "expired";
+            await put(e);
+            notify();
+            continue;
+          }
+          e.last_try = true;
         }
         const stop = await sendOne(e);
         if (stop) break;

@@ -1,6 +1,6 @@
 // The pickup worker's screens: scan a door, the customer card, record the visit, and the outbox.
 
-import { call, get, ApiError, NetworkError } from "./api.js";
+import { call, get, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang, problemWords } from "./i18n.js";
 import { money, parseYuan, date, dateTime, grouped, priceFor, nowIso } from "./format.js";
@@ -300,6 +300,9 @@ function renderNoteForm(box, customerId) {
   );
   const body = h("textarea", { name: "body", rows: "3", maxlength: "4000", placeholder: t("note.placeholder"), "aria-label": t("note.placeholder") });
   const status = h("div", { "aria-live": "polite" });
+  const save = h("button", { type: "submit" }, t("note.save"));
+  // One key and one time per note: tapping Save again after a timeout records the note once.
+  let attempt = null;
   replace(
     box,
     h(
@@ -309,20 +312,30 @@ function renderNoteForm(box, customerId) {
         onsubmit: async (ev) => {
           ev.preventDefault();
           if (!body.value.trim()) return;
+          const note = { kind: kind.value, channel: "door", body: body.value.trim() };
+          if (!attempt || attempt.kind !== note.kind || attempt.body !== note.body) {
+            attempt = { ...note, occurred_at: nowIso(), key: uuid() };
+          }
+          save.disabled = true;
           try {
             await call("POST", `/customers/${customerId}/interactions`, {
-              body: { kind: kind.value, channel: "door", body: body.value.trim(), occurred_at: nowIso() },
+              body: { ...note, occurred_at: attempt.occurred_at },
+              headers: { "Idempotency-Key": attempt.key },
             });
+            attempt = null;
             body.value = "";
             replace(status, h("p", { class: "msg ok" }, t("note.saved")));
           } catch (e) {
+            if (!outcomeUnknown(e)) attempt = null;
             replace(status, problemView(e));
+          } finally {
+            save.disabled = false;
           }
         },
       },
       kind,
       body,
-      h("button", { type: "submit" }, t("note.save")),
+      save,
     ),
     status,
   );
@@ -699,8 +712,9 @@ export async function fixScreen(main, key) {
     return;
   }
   await outbox.remove(key);
+  // The entry's own key stays, expired or not: if the visit was recorded after all, the server replays it (or
+  // refuses a changed one) instead of recording it twice.
   const restore = { ...loadDraftFromBody(e), error: e.error };
-  if (e.state === "expired") restore.key = uuid();
   saveDraft(restore);
   visitScreen(main, e.body.customer_id, restore);
 }

@@ -446,3 +446,47 @@ async fn both_languages_and_no_overflow(pool: PgPool) {
         b.close().await;
     }
 }
+
+/// A door note goes under an Idempotency-Key kept for that note: Save sent twice at once (a second tap while the
+/// first answer is slow) records it once.
+#[sqlx::test(fixtures(path = "../../../fixtures", scripts("demo")))]
+async fn a_door_note_sent_twice_is_recorded_once(pool: PgPool) {
+    let served = Served::start(pool.clone()).await;
+    let user = worker(&pool, Role::Pickup).await;
+    let b = Browser::start(Options::default()).await;
+    b.sign_in(&served.url(""), &user, PASSWORD).await;
+    b.wait_for("#code", 10)
+        .await
+        .send_keys(&format!("{LIU_FANG_CODE}\n"))
+        .await
+        .unwrap();
+    b.wait_for(".note-form textarea", 10)
+        .await
+        .send_keys("the collar is frayed")
+        .await
+        .unwrap();
+    b.eval("const f = document.querySelector('.note-form'); f.requestSubmit(); f.requestSubmit(); return true;")
+        .await;
+    b.until(
+        "!!document.querySelector('.note-form + div .msg.ok') && !document.querySelector('.note-form button').disabled",
+        20,
+    )
+    .await;
+    let notes: i64 = sqlx::query_scalar(
+        "select count(*) from interaction where customer_id = $1::uuid and body = 'the collar is frayed'",
+    )
+    .bind(LIU_FANG)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(notes, 1, "recorded once");
+    let keys: i64 = sqlx::query_scalar(
+        "select count(*) from idempotency_key k join staff s using (staff_id) where s.username = $1",
+    )
+    .bind(&user)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(keys, 1, "sent under one key");
+    b.close().await;
+}
