@@ -1,5 +1,5 @@
-//! Background housekeeping: purges ended sessions, idempotency keys past their retention and idle sign-in
-//! throttle counters and the list change log's old rows, on start and then every few minutes.
+//! Background housekeeping: purges ended sessions, idempotency keys past their retention, idle sign-in
+//! throttle counters, old sign-in records and the list change log's old rows, on start and then every few minutes.
 
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ pub fn spawn_purge(pool: PgPool, key_retention_days: i64) -> tokio::task::JoinHa
                     sessions = p.sessions,
                     idempotency_keys = p.idempotency_keys,
                     throttles = p.throttles,
+                    sign_ins = p.sign_ins,
                     "purged expired records"
                 ),
                 Ok(_) => {}

@@ -181,6 +181,10 @@ pub async fn erase(conn: &mut PgConnection, customer_id: Uuid) -> sqlx::Result<b
         "update campaign_outcome set notes = '' where customer_id = $1",
         "update storage_order set notes = '', delivery_preference = '' where customer_id = $1",
         "update storage_event set note = '' where customer_id = $1",
+        // Campaign entries keep the list row as it was called; its contact details go.
+        "update campaign_entry set snapshot = snapshot - 'name' - 'phone' - 'address' where customer_id = $1",
+        // Answers kept for retries may quote them too (a call outcome's entry).
+        "delete from idempotency_key where response_body::text like '%' || $1::text || '%'",
     ] {
         sqlx::query(sql).bind(customer_id).execute(&mut *conn).await?;
     }

@@ -199,10 +199,16 @@ pub struct Purged {
     pub idempotency_keys: u64,
     /// Throttle counters untouched for longer than their window.
     pub throttles: u64,
+    /// Sign-in records past `SIGN_INS_KEPT_DAYS`.
+    pub sign_ins: u64,
 }
 
-/// Deletes sessions ended more than a day ago, idempotency keys older than `key_retention`, and idle throttle
-/// counters.
+/// Days a sign-in attempt (its username, which a mistyped password can be, and address) is kept: long enough to
+/// look into a break-in attempt, not for ever.
+pub const SIGN_INS_KEPT_DAYS: i32 = 90;
+
+/// Deletes sessions ended more than a day ago, idempotency keys older than `key_retention`, idle throttle
+/// counters and sign-in records past their days.
 pub async fn purge_expired(
     db: &sqlx::PgPool,
     key_retention: chrono::Duration,
@@ -228,9 +234,16 @@ pub async fn purge_expired(
     .execute(db)
     .await?
     .rows_affected();
+    let sign_ins =
+        sqlx::query("delete from sign_in_event where at < now() - make_interval(days => $1)")
+            .bind(SIGN_INS_KEPT_DAYS)
+            .execute(db)
+            .await?
+            .rows_affected();
     Ok(Purged {
         sessions,
         idempotency_keys,
         throttles,
+        sign_ins,
     })
 }

@@ -545,7 +545,9 @@ async fn my_queue(
     let output = Output::from_request(&headers, None, q.limit, q.offset)?;
     let today = state.settings.clock.today();
     let listed = db::queue(&state.pool, staff.staff_id, today, output.rows()).await?;
-    export::respond(
+    export::respond_logged(
+        &state,
+        staff.staff_id,
         "queue",
         today,
         QueueMeta {
@@ -554,6 +556,7 @@ async fn my_queue(
         &output,
         listed,
     )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

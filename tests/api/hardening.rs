@@ -363,10 +363,27 @@ async fn expired_sessions_and_old_keys_are_purged(pool: PgPool) {
         .execute(&app.pool)
         .await
         .unwrap();
+    // The sign-in above, and one of the same a season ago.
+    sqlx::query(
+        "insert into sign_in_event (at, username, client_addr, outcome)
+         values (now() - interval '91 days', 'someone', '192.0.2.1', 'bad_credentials')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let purged = doorstep::housekeeping::purge_once(&app.pool, 7)
         .await
         .unwrap();
-    assert_eq!((purged.sessions, purged.idempotency_keys), (1, 1));
+    assert_eq!(
+        (purged.sessions, purged.idempotency_keys, purged.sign_ins),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        app.count("select count(*) from sign_in_event where username <> 'someone'")
+            .await,
+        1,
+        "this week's sign-in stays"
+    );
     assert_eq!(
         app.count("select count(*) from idempotency_key where idempotency_key = 'fresh'")
             .await,
@@ -495,6 +512,30 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
         .await
         .ok(StatusCode::OK);
     assert_eq!(none["items"], json!([]));
+    // A dispatcher's own queue as CSV is an export too.
+    let dispatcher = app.login(Role::Dispatcher).await;
+    let queue = app
+        .request(
+            Request::get("/api/v1/queue")
+                .header(header::AUTHORIZATION, format!("Bearer {dispatcher}"))
+                .header(header::ACCEPT, "text/csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let exports = app
+        .get("/api/v1/access-log?action=list_export", &admin)
+        .await
+        .ok(StatusCode::OK);
+    assert!(exports["items"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("queue: "));
 
     // The door card is kept (with the name in it) once read.
     app.get(&format!("/api/v1/customers/{LIU_FANG}/card"), &admin)
@@ -519,6 +560,23 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
     assert_eq!(data["pickup_line"].as_array().unwrap().len(), 4);
     assert_eq!(data["interaction"].as_array().unwrap().len(), 1);
     assert_eq!(data["door_label"].as_array().unwrap().len(), 1);
+
+    // A campaign froze her list row, contact details included.
+    sqlx::query(
+        "with c as (
+             insert into campaign (campaign_id, name, list, as_of, follow_until, created_by)
+             select gen_random_uuid(), 'Catalogue', 'special_sizes', current_date, current_date + 30, staff_id
+               from staff limit 1
+             returning campaign_id)
+         insert into campaign_entry (campaign_id, customer_id, rank, snapshot)
+         select campaign_id, $1::uuid, 1,
+                jsonb_build_object('name', 'Liu Fang', 'phone', '+8613800000101', 'address', 'Huaihai Rd', 'garments', 3)
+           from c",
+    )
+    .bind(LIU_FANG)
+    .execute(&app.pool)
+    .await
+    .unwrap();
 
     // Erasure: personal fields gone, label revoked, never contacted; the history stays, anonymous.
     let lines_before = app.count("select count(*) from pickup_line").await;
@@ -552,6 +610,15 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
     assert_eq!(
         app.count("select count(*) from pickup_line").await,
         lines_before
+    );
+    assert_eq!(
+        app.count(&format!("select count(*) from campaign_entry where customer_id = '{LIU_FANG}' and snapshot ?| array['name', 'phone', 'address']")).await,
+        0,
+        "a campaign's snapshot still holds her contact details"
+    );
+    assert_eq!(
+        app.count(&format!("select count(*) from campaign_entry where customer_id = '{LIU_FANG}' and snapshot ? 'garments'")).await,
+        1
     );
     let log = app
         .get(
