@@ -276,6 +276,39 @@ pub fn created_json(body: String) -> Response {
     (StatusCode::CREATED, json_text(body)).into_response()
 }
 
+/// The optional key of a write that takes one without requiring it, with its request's hash.
+pub type Keyed = Option<(IdempotencyKey, Vec<u8>)>;
+
+/// Begins a write with an optional key: the transaction to go on with, or the stored answer of a retry.
+pub async fn begin_keyed(
+    pool: &sqlx::PgPool,
+    staff_id: Uuid,
+    keyed: &Keyed,
+) -> AppResult<Result<sqlx::Transaction<'static, sqlx::Postgres>, Response>> {
+    let tx = pool.begin().await?;
+    match keyed {
+        Some((key, hash)) => claim_tx(tx, staff_id, &key.0, hash).await,
+        None => Ok(Ok(tx)),
+    }
+}
+
+/// Ends a write begun by [`begin_keyed`]: commits, stores `answer` under the key when there is one, answers 201.
+pub async fn commit_keyed<T: serde::Serialize>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    staff_id: Uuid,
+    keyed: &Keyed,
+    answer: &T,
+) -> AppResult<Response> {
+    match keyed {
+        Some((key, hash)) => commit_created(tx, staff_id, &key.0, hash, answer).await,
+        None => {
+            let body = serde_json::to_string(answer).map_err(|e| AppError::Internal(e.into()))?;
+            tx.commit().await?;
+            Ok(created_json(body))
+        }
+    }
+}
+
 /// Ends an idempotent write: stores `answer` under the key in the same transaction, commits, and answers 201.
 pub async fn commit_created<T: serde::Serialize>(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,

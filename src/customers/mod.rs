@@ -2,8 +2,10 @@
 
 pub mod db;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,7 +15,8 @@ use crate::auth::{AnyStaff, Authed, Dispatcher};
 use crate::domain::phone::Phone;
 use crate::domain::{check_len, double_option, non_blank, Role};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{json_body, Json, Path, Query};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::pagination::{Page, PageParams};
 use crate::state::AppState;
 use db::{CustomerDraft, CustomerFields};
@@ -139,13 +142,20 @@ pub(crate) fn check_fields(mut f: CustomerDraft) -> AppResult<CustomerFields> {
 }
 
 /// Creates a customer (dispatchers and up).
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomer, responses((status = 201, body = Customer, links(("GetCustomer" = (operation_id = "get_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("UpdateCustomer" = (operation_id = "update_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetCard" = (operation_id = "get_card", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetHistory" = (operation_id = "get_history", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetWardrobe" = (operation_id = "get_wardrobe", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListInteractions" = (operation_id = "list_interactions", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateInteraction" = (operation_id = "create_interaction", parameters(("customer_id" = "$response.body#/customer_id")))), ("IssueLabel" = (operation_id = "issue_label", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListLabels" = (operation_id = "list_labels", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateStorageOrder" = (operation_id = "create_order", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListStorageOrders" = (operation_id = "list_orders", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key creates the customer once")), request_body = NewCustomer, responses((status = 201, body = Customer, links(("GetCustomer" = (operation_id = "get_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("UpdateCustomer" = (operation_id = "update_customer", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetCard" = (operation_id = "get_card", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetHistory" = (operation_id = "get_history", parameters(("customer_id" = "$response.body#/customer_id")))), ("GetWardrobe" = (operation_id = "get_wardrobe", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListInteractions" = (operation_id = "list_interactions", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateInteraction" = (operation_id = "create_interaction", parameters(("customer_id" = "$response.body#/customer_id")))), ("IssueLabel" = (operation_id = "issue_label", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListLabels" = (operation_id = "list_labels", parameters(("customer_id" = "$response.body#/customer_id")))), ("CreateStorageOrder" = (operation_id = "create_order", parameters(("customer_id" = "$response.body#/customer_id")))), ("ListStorageOrders" = (operation_id = "list_orders", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
 #[tracing::instrument(skip_all)]
 async fn create_customer(
     State(state): State<AppState>,
-    Authed(_, _): Authed<Dispatcher>,
-    Json(req): Json<NewCustomer>,
-) -> AppResult<(StatusCode, Json<Customer>)> {
+    Authed(staff, _): Authed<Dispatcher>,
+    key: Option<IdempotencyKey>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let req: NewCustomer = json_body(&headers, &body, "the customer")?;
+    let keyed: idempotency::Keyed = key.map(|k| {
+        let hash = k.request_hash(&body);
+        (k, hash)
+    });
     let fields = check_fields(CustomerDraft {
         name: req.name,
         phone: req.phone,
@@ -155,9 +165,14 @@ async fn create_customer(
         label_consent_method: req.label_consent.map(|c| c.method),
         do_not_contact: req.do_not_contact,
     })?;
-    let customer = db::insert_customer(&state.pool, Uuid::new_v4(), &fields).await?;
+    let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
+    let customer = db::insert_customer(&mut *tx, Uuid::new_v4(), &fields).await?;
+    let answer = idempotency::commit_keyed(tx, staff.staff_id, &keyed, &customer).await?;
     tracing::info!(customer_id = %customer.customer_id, "customer created");
-    Ok((StatusCode::CREATED, Json(customer)))
+    Ok(answer)
 }
 
 /// One customer (logged as a customer read).

@@ -4,8 +4,8 @@ pub mod db;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -63,7 +63,10 @@ async fn create_interaction(
     body: Bytes,
 ) -> AppResult<Response> {
     let req: NewInteractionRequest = json_body(&headers, &body, "the interaction")?;
-    let hash = key.as_ref().map(|k| k.request_hash(&body));
+    let keyed: idempotency::Keyed = key.map(|k| {
+        let hash = k.request_hash(&body);
+        (k, hash)
+    });
     let body = req.body.trim();
     if body.is_empty() {
         return Err(AppError::invalid("body", "say what was said or done"));
@@ -78,15 +81,9 @@ async fn create_interaction(
     if let Err(m) = crate::domain::clock::check_event_time(occurred_at, Utc::now()) {
         return Err(AppError::invalid("occurred_at", m));
     }
-    let tx = state.pool.begin().await?;
-    let mut tx = match (&key, &hash) {
-        (Some(key), Some(hash)) => {
-            match idempotency::claim_tx(tx, staff.staff_id, &key.0, hash).await? {
-                Ok(tx) => tx,
-                Err(replay) => return Ok(replay),
-            }
-        }
-        _ => tx,
+    let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
     };
     if !crate::customers::db::customer_exists(&mut *tx, customer_id).await? {
         return Err(AppError::NotFound("customer"));
@@ -100,15 +97,7 @@ async fn create_interaction(
         occurred_at,
     };
     let saved = db::insert_interaction(&mut *tx, &new).await?;
-    match (&key, &hash) {
-        (Some(key), Some(hash)) => {
-            idempotency::commit_created(tx, staff.staff_id, &key.0, hash, &saved).await
-        }
-        _ => {
-            tx.commit().await?;
-            Ok((StatusCode::CREATED, Json(saved)).into_response())
-        }
-    }
+    idempotency::commit_keyed(tx, staff.staff_id, &keyed, &saved).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -17,6 +17,7 @@ use crate::domain::code::{DoorCode, TagCode};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::extract::{Json, Path, Query};
 use crate::i18n::{text, Lang};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
 use render::LabelSymbology;
 
@@ -268,14 +269,19 @@ struct IssueParams {
 }
 
 /// Issues a new label (replacing any active one, which stops resolving at once).
-#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/labels", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), IssueParams), responses((status = 201, body = DoorLabel, links(("LabelPng" = (operation_id = "label_png", parameters(("customer_id" = "$response.body#/customer_id")))), ("LabelSvg" = (operation_id = "label_svg", parameters(("customer_id" = "$response.body#/customer_id")))), ("RevokeLabel" = (operation_id = "revoke_label", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/labels", tag = "labels", params(("customer_id" = Uuid, Path, description = "the customer"), IssueParams, ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key answers the label it issued instead of replacing it")), responses((status = 201, body = DoorLabel, links(("LabelPng" = (operation_id = "label_png", parameters(("customer_id" = "$response.body#/customer_id")))), ("LabelSvg" = (operation_id = "label_svg", parameters(("customer_id" = "$response.body#/customer_id")))), ("RevokeLabel" = (operation_id = "revoke_label", parameters(("customer_id" = "$response.body#/customer_id"))))))))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 async fn issue_label(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
     Path(customer_id): Path<Uuid>,
     Query(params): Query<IssueParams>,
-) -> AppResult<(StatusCode, Json<DoorLabel>)> {
+    key: Option<IdempotencyKey>,
+) -> AppResult<Response> {
+    let keyed: idempotency::Keyed = key.map(|k| {
+        let hash = k.request_hash(&axum::body::Bytes::new());
+        (k, hash)
+    });
     let reason = params
         .reason
         .map(|r| r.trim().to_owned())
@@ -283,7 +289,10 @@ async fn issue_label(
     if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
         return Err(AppError::invalid("reason", "at most 200 characters"));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let customer = crate::customers::db::fetch_customer_for_update(&mut *tx, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
@@ -302,9 +311,9 @@ async fn issue_label(
         .on_constraint("door_label_code_key", |_| {
             AppError::conflict("code", "a code collision occurred; issue the label again")
         })?;
-    tx.commit().await?;
+    let answer = idempotency::commit_keyed(tx, staff.staff_id, &keyed, &label).await?;
     tracing::info!("door label issued");
-    Ok((StatusCode::CREATED, Json(label)))
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

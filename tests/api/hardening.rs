@@ -808,3 +808,64 @@ async fn api_answers_are_compressed_for_clients_that_ask(pool: PgPool) {
         .unwrap();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain.json());
 }
+
+/// A new customer and a replacement door label sent again under their Idempotency-Key (an office page retrying
+/// after a lost answer) are made once; the retry answers what the first made.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn retried_creates_under_a_key_are_made_once(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let dispatcher = app.login(Role::Dispatcher).await;
+    let new = json!({"name": "Qian Li", "address": "Lane 8, Xinhua Rd"});
+    let first = app
+        .post_keyed("/api/v1/customers", &dispatcher, "customer-1", &new)
+        .await
+        .ok(StatusCode::CREATED);
+    let again = app
+        .post_keyed("/api/v1/customers", &dispatcher, "customer-1", &new)
+        .await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.ok(StatusCode::CREATED), first);
+    assert_eq!(
+        app.count("select count(*) from customer where name = 'Qian Li'")
+            .await,
+        1
+    );
+
+    let labels = format!("/api/v1/customers/{LIU_FANG}/labels");
+    let before = app
+        .count(&format!(
+            "select count(*) from door_label where customer_id = '{LIU_FANG}'"
+        ))
+        .await;
+    let issued = app
+        .post_keyed(&labels, &dispatcher, "label-1", &json!({}))
+        .await
+        .ok(StatusCode::CREATED);
+    let again = app
+        .post_keyed(&labels, &dispatcher, "label-1", &json!({}))
+        .await
+        .ok(StatusCode::CREATED);
+    assert_eq!(again, issued);
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from door_label where customer_id = '{LIU_FANG}'"
+        ))
+        .await,
+        before + 1,
+        "one replacement"
+    );
+    let active: String = sqlx::query_scalar(
+        "select code from door_label where customer_id = $1::uuid and revoked_at is null",
+    )
+    .bind(LIU_FANG)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        issued["code"], active,
+        "the label issued stays the active one"
+    );
+}

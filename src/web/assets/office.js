@@ -680,6 +680,8 @@ function customerEdit(box, c, reload) {
 
 function customerLabels(box, c) {
   const status = h("div", {});
+  // One key per replacement: a retry after a lost answer gets the label issued, not yet another one.
+  let labelKey = newKey();
   const reason = h("input", { type: "text", id: "label-reason", maxlength: 200, placeholder: t("labels.reason_placeholder") });
   const show = async () => {
     await guarded(box, async () => {
@@ -699,7 +701,15 @@ function customerLabels(box, c) {
                 { class: "actions" },
                 confirmButton(active ? t("labels.replace") : t("labels.issue"), t("labels.replace_confirm"), async () => {
                   await guarded(status, async () => {
-                    await call("POST", `/customers/${c.customer_id}/labels${query({ reason: reason.value.trim() })}`);
+                    try {
+                      await call("POST", `/customers/${c.customer_id}/labels${query({ reason: reason.value.trim() })}`, {
+                        headers: { "Idempotency-Key": labelKey },
+                      });
+                    } catch (e) {
+                      if (!outcomeUnknown(e)) labelKey = newKey();
+                      throw e;
+                    }
+                    labelKey = newKey();
                     const { blob, headers } = await fetchFile("POST", "/labels/door-sheet", { customer_ids: [c.customer_id], lang: currentLang() });
                     await show();
                     const a = saveBlob(blob, "door-label.pdf", t("labels.pdf_ready", { n: headers.get("x-label-count") || 1 }));
