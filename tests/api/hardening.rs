@@ -515,13 +515,7 @@ async fn customer_reads_exports_and_erasure_are_logged(pool: PgPool) {
     // A dispatcher's own queue as CSV is an export too.
     let dispatcher = app.login(Role::Dispatcher).await;
     let queue = app
-        .request(
-            Request::get("/api/v1/queue")
-                .header(header::AUTHORIZATION, format!("Bearer {dispatcher}"))
-                .header(header::ACCEPT, "text/csv")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .get_with("/api/v1/queue", &dispatcher, header::ACCEPT, "text/csv")
         .await;
     assert_eq!(queue.status, StatusCode::OK);
     assert!(queue.headers[header::CONTENT_TYPE]
@@ -791,13 +785,7 @@ async fn api_answers_are_compressed_for_clients_that_ask(pool: PgPool) {
     assert_eq!(plain.status, StatusCode::OK);
     assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
     let packed = app
-        .request(
-            Request::get(&uri)
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(header::ACCEPT_ENCODING, "gzip")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .get_with(&uri, &token, header::ACCEPT_ENCODING, "gzip")
         .await;
     assert_eq!(packed.status, StatusCode::OK);
     assert_eq!(packed.headers[header::CONTENT_ENCODING], "gzip");

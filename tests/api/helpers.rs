@@ -194,6 +194,24 @@ impl TestApp {
         self.send(Method::GET, uri, Some(token), None).await
     }
 
+    /// A GET with one more header (`Accept`, `Accept-Encoding`, ...).
+    pub async fn get_with(
+        &self,
+        uri: &str,
+        token: &str,
+        name: header::HeaderName,
+        value: &str,
+    ) -> Reply {
+        self.request(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(name, value)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
     pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
         self.send(Method::POST, uri, Some(token), Some(body)).await
     }

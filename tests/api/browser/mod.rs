@@ -298,6 +298,11 @@ impl Browser {
         self.wait_for(css, 10).await.text().await.unwrap()
     }
 
+    /// Types `keys` into the element `css` names, once it is there.
+    pub async fn type_into(&self, css: &str, keys: &str) {
+        self.wait_for(css, 10).await.send_keys(keys).await.unwrap();
+    }
+
     /// Runs script in the page and returns its value.
     pub async fn eval(&self, js: &str) -> Value {
         self.client.execute(js, vec![]).await.unwrap()
@@ -339,16 +344,8 @@ impl Browser {
     /// Signs in through the form, as a worker would.
     pub async fn sign_in(&self, base: &str, username: &str, password: &str) {
         self.goto(&format!("{base}/app/login")).await;
-        self.wait_for("#username", 10)
-            .await
-            .send_keys(username)
-            .await
-            .unwrap();
-        self.wait_for("#password", 10)
-            .await
-            .send_keys(password)
-            .await
-            .unwrap();
+        self.type_into("#username", username).await;
+        self.type_into("#password", password).await;
         self.wait_for("button[type=submit]", 10)
             .await
             .click()

@@ -43,16 +43,8 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
         .path()
         .ends_with("/app/login"));
     // A wrong password is said in words, and nothing is signed in.
-    b.wait_for("#username", 10)
-        .await
-        .send_keys(&user)
-        .await
-        .unwrap();
-    b.wait_for("#password", 10)
-        .await
-        .send_keys("wrong password!")
-        .await
-        .unwrap();
+    b.type_into("#username", &user).await;
+    b.type_into("#password", "wrong password!").await;
     b.wait_for("button[type=submit]", 10)
         .await
         .click()
@@ -455,16 +447,9 @@ async fn a_door_note_sent_twice_is_recorded_once(pool: PgPool) {
     let user = worker(&pool, Role::Pickup).await;
     let b = Browser::start(Options::default()).await;
     b.sign_in(&served.url(""), &user, PASSWORD).await;
-    b.wait_for("#code", 10)
-        .await
-        .send_keys(&format!("{LIU_FANG_CODE}\n"))
-        .await
-        .unwrap();
-    b.wait_for(".note-form textarea", 10)
-        .await
-        .send_keys("the collar is frayed")
-        .await
-        .unwrap();
+    b.type_into("#code", &format!("{LIU_FANG_CODE}\n")).await;
+    b.type_into(".note-form textarea", "the collar is frayed")
+        .await;
     b.eval("const f = document.querySelector('.note-form'); f.requestSubmit(); f.requestSubmit(); return true;")
         .await;
     b.until(
