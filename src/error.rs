@@ -296,9 +296,10 @@ pub fn database_unavailable(err: &anyhow::Error) -> bool {
         })
 }
 
-/// How to answer a database error no handler mapped, by SQLSTATE class: data the database cannot hold (class 22)
-/// or a constraint it breaks (23) is the request's, a lost race between two writers (40001, 40P01) is worth
-/// retrying; anything else stays a 500.
+/// How to answer a database error no handler mapped, by SQLSTATE: data the database cannot hold (class 22, and a
+/// missing or out-of-rule value: 23502, 23514) or a clash with recorded data (a key, a reference, an exclusion:
+/// the rest of class 23) is the request's, a lost race between two writers (40001, 40P01) is worth retrying;
+/// anything else stays a 500.
 fn refused_by_database(
     err: &anyhow::Error,
 ) -> Option<(StatusCode, &'static str, &'static str, &'static str)> {
@@ -308,27 +309,30 @@ fn refused_by_database(
             Some(sqlx::Error::Database(db)) => db.code().map(|c| c.into_owned()),
             _ => None,
         })?;
-    match code.get(..2)? {
-        "22" => Some((
+    if code.starts_with("22") || code == "23502" || code == "23514" {
+        Some((
             StatusCode::UNPROCESSABLE_ENTITY,
             "value-refused",
             "Value refused",
             "a value is out of the range or form that can be stored; check dates, amounts and text",
-        )),
-        "23" => Some((
+        ))
+    } else if code.starts_with("23") {
+        Some((
             StatusCode::CONFLICT,
             "data-conflict",
             "Conflict",
             "the request clashes with data already recorded (or just removed); reload and try again",
-        )),
-        "40" if code == "40001" || code == "40P01" => Some((
+        ))
+    } else if code == "40001" || code == "40P01" {
+        Some((
             StatusCode::SERVICE_UNAVAILABLE,
             "try-again",
             "Try again",
             "another change to the same data came at the same moment; retry (a retried write with the same \
              Idempotency-Key records once)",
-        )),
-        _ => None,
+        ))
+    } else {
+        None
     }
 }
 

@@ -196,9 +196,8 @@ fn percent_decode(s: &str) -> String {
 /// these skip the walk.
 pub fn check_json_text(body: &[u8]) -> AppResult<()> {
     let escaped = body.contains(&0x7f)
-        || body
-            .windows(2)
-            .any(|w| w == b"\\b" || w == b"\\f" || w == b"\\u");
+        || body.windows(4).any(|w| w == b"\\u00")
+        || body.windows(2).any(|w| w == b"\\b" || w == b"\\f");
     if !escaped {
         return Ok(());
     }

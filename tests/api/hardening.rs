@@ -755,6 +755,10 @@ async fn database_refusals_no_handler_named_answer_4xx(pool: PgPool) {
             StatusCode::CONFLICT,
         ),
         (
+            "insert into refusal_probe values (null)",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
             "select * from no_such_table",
             StatusCode::INTERNAL_SERVER_ERROR,
         ),
