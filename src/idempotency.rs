@@ -279,6 +279,14 @@ pub fn created_json(body: String) -> Response {
 /// The optional key of a write that takes one without requiring it, with its request's hash.
 pub type Keyed = Option<(IdempotencyKey, Vec<u8>)>;
 
+/// The optional key of a request with `body`, hashed.
+pub fn keyed(key: Option<IdempotencyKey>, body: &Bytes) -> Keyed {
+    key.map(|k| {
+        let hash = k.request_hash(body);
+        (k, hash)
+    })
+}
+
 /// Begins a write with an optional key: the transaction to go on with, or the stored answer of a retry.
 pub async fn begin_keyed(
     pool: &sqlx::PgPool,

@@ -152,10 +152,7 @@ async fn create_customer(
     body: Bytes,
 ) -> AppResult<Response> {
     let req: NewCustomer = json_body(&headers, &body, "the customer")?;
-    let keyed: idempotency::Keyed = key.map(|k| {
-        let hash = k.request_hash(&body);
-        (k, hash)
-    });
+    let keyed = idempotency::keyed(key, &body);
     let fields = check_fields(CustomerDraft {
         name: req.name,
         phone: req.phone,

@@ -63,10 +63,7 @@ async fn create_interaction(
     body: Bytes,
 ) -> AppResult<Response> {
     let req: NewInteractionRequest = json_body(&headers, &body, "the interaction")?;
-    let keyed: idempotency::Keyed = key.map(|k| {
-        let hash = k.request_hash(&body);
-        (k, hash)
-    });
+    let keyed = idempotency::keyed(key, &body);
     let body = req.body.trim();
     if body.is_empty() {
         return Err(AppError::invalid("body", "say what was said or done"));

@@ -278,10 +278,7 @@ async fn issue_label(
     Query(params): Query<IssueParams>,
     key: Option<IdempotencyKey>,
 ) -> AppResult<Response> {
-    let keyed: idempotency::Keyed = key.map(|k| {
-        let hash = k.request_hash(&axum::body::Bytes::new());
-        (k, hash)
-    });
+    let keyed = idempotency::keyed(key, &axum::body::Bytes::new());
     let reason = params
         .reason
         .map(|r| r.trim().to_owned())
