@@ -114,7 +114,7 @@ async function boot() {
   document.title = t("app.name");
   window.addEventListener("hashchange", route);
   await pickup.refreshPrices();
-  outbox.start();
+  outbox.start(me.staff_id);
   await route();
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch((e) => console.info("no offline shell:", e.message));

@@ -45,10 +45,19 @@ export function remove(key) {
   return tx("readwrite", (s) => s.delete(key));
 }
 
+/** The worker signed in on this device: a visit is sent under its own worker's session only, since keys are kept
+ * per worker and another's session would record it a second time. */
+let owner = null;
+
+/** Whether `e` was queued by another worker than the one signed in (it waits for them). */
+export function othersVisit(e) {
+  return Boolean(e.staff_id && owner && e.staff_id !== owner);
+}
+
 /** Keeps a new visit for sending: `body` is the pickup, `key` its Idempotency-Key. */
 export async function enqueue({ key, body, label }) {
   const now = Date.now();
-  await put({ key, body, label, created_at: now, attempts: 0, next_at: now, state: "waiting", error: null });
+  await put({ key, body, label, staff_id: owner, created_at: now, attempts: 0, next_at: now, state: "waiting", error: null });
   notify();
 }
 
@@ -72,7 +81,7 @@ export async function pump() {
   try {
     const run = async () => {
       for (const e of await list()) {
-        if (e.state !== "waiting" || e.next_at > Date.now()) continue;
+        if (e.state !== "waiting" || e.next_at > Date.now() || othersVisit(e)) continue;
         if (Date.now() - e.created_at > GIVE_UP_MS) {
           // One more try under its own key first: a visit recorded while its answer was lost is still kept by
           // the server, and replays instead of being recorded again.
@@ -131,8 +140,9 @@ async function schedule() {
   timer = setTimeout(pump, Math.max(250, next - Date.now()));
 }
 
-/** Starts sending: now, whenever the network comes back, and when the page is shown again. */
-export function start() {
+/** Starts sending `staffId`'s visits: now, whenever the network comes back, and when the page is shown again. */
+export function start(staffId) {
+  owner = staffId || null;
   window.addEventListener("online", () => {
     list().then(async (all) => {
       for (const e of all) if (e.state === "waiting") { e.next_at = Date.now(); await put(e); }

@@ -687,7 +687,7 @@ export function outboxPanel() {
             "li",
             { class: `outbox-${e.state}` },
             h("strong", {}, e.label || e.body.customer_id),
-            h("span", {}, ` · ${t(`outbox.${e.state}`)} · ${dateTime(new Date(e.created_at).toISOString(), currentLang())}`),
+            h("span", {}, ` · ${t(outbox.othersVisit(e) ? "outbox.others" : `outbox.${e.state}`)} · ${dateTime(new Date(e.created_at).toISOString(), currentLang())}`),
             e.state === "rejected" || e.state === "expired"
               ? h("a", { href: `#/fix/${e.key}`, class: "button small" }, t("outbox.fix"))
               : null,

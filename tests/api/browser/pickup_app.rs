@@ -397,9 +397,46 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
         .unwrap();
     assert_eq!(count, 0);
 
-    // The network comes back: the queued visit is sent with its key, once.
+    // Another worker signs in on this phone before it is sent: the visit waits for its own worker (keys are kept
+    // per worker, so another's session would record it again).
+    let owner: uuid::Uuid = sqlx::query_scalar("select staff_id from staff where username = $1")
+        .bind(&user)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let reassign = |staff: String| {
+        format!(
+            "window.__moved = false; const r = indexedDB.open('doorstep', 1); r.onsuccess = () => {{ \
+             const t = r.result.transaction('outbox', 'readwrite'); const s = t.objectStore('outbox'); \
+             const g = s.getAll(); g.onsuccess = () => {{ for (const e of g.result) {{ e.staff_id = '{staff}'; s.put(e); }} }}; \
+             t.oncomplete = () => {{ window.__moved = true; }}; }}; return true;"
+        )
+    };
+    b.eval(&reassign("00000000-0000-4000-8000-0000000000f1".into()))
+        .await;
+    b.until("window.__moved === true", 10).await;
     served.resume().await;
     b.set_offline(false).await;
+    b.client.refresh().await.unwrap();
+    b.until("document.body.dataset.ready === 'true'", 20).await;
+    b.until(
+        "document.querySelector('#outbox li').textContent.includes('其他员工')",
+        10,
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let count: i64 = sqlx::query_scalar("select count(*) from pickup where staff_id = $1")
+        .bind(owner)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "not sent under another worker's session");
+
+    // Its worker is back: the queued visit is sent with its key, once.
+    b.eval(&reassign(owner.to_string())).await;
+    b.until("window.__moved === true", 10).await;
+    b.client.refresh().await.unwrap();
+    b.until("document.body.dataset.ready === 'true'", 20).await;
     b.until("!document.querySelector('#outbox li')", 60).await;
     let count: i64 = sqlx::query_scalar("select count(*) from pickup where staff_id = (select staff_id from staff where username = $1)")
         .bind(&user)
