@@ -461,9 +461,11 @@ pub async fn sign_in(
         )
         .with_field("password"));
     };
-    db::forgive_throttle(&state.pool, &username, address).await?;
+    // The throttle forgiven, the try recorded and the session opened together: never an "ok" without a session.
+    let mut tx = state.pool.begin().await?;
+    db::forgive_throttle(&mut *tx, &username, address).await?;
     db::record_sign_in(
-        &state.pool,
+        &mut *tx,
         &username,
         Some(creds.staff.staff_id),
         address,
@@ -473,13 +475,14 @@ pub async fn sign_in(
     let token = random_hex(32);
     let expires_at = Utc::now() + state.settings.session_ttl;
     db::insert_session(
-        &state.pool,
+        &mut *tx,
         &token_hash(&token),
         creds.staff.staff_id,
         expires_at,
         &random_hex(24),
     )
     .await?;
+    tx.commit().await?;
     tracing::info!(staff_id = %creds.staff.staff_id, "signed in");
     Ok(NewSession {
         token,
