@@ -1,6 +1,6 @@
 // Shared pieces of the office screens: problems in words, tables, paging, files from the API, request keys.
 
-import { call, ApiError, NetworkError } from "./api.js";
+import { call, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, problemWords } from "./i18n.js";
 
@@ -26,6 +26,25 @@ export function problemView(err) {
 /** A key for one user action: a retry of the same action sends the same key, so it is recorded once. */
 export function newKey() {
   return crypto.randomUUID();
+}
+
+/**
+ * One user action's key, kept across its retries until the server has answered it for certain (success, or a
+ * refusal: see `outcomeUnknown`), so a retry is recorded once and the next attempt is a new action. The returned
+ * function runs `write(key)` and settles the key by its outcome.
+ */
+export function actionKey() {
+  let key = newKey();
+  return async (write) => {
+    try {
+      const out = await write(key);
+      key = newKey();
+      return out;
+    } catch (e) {
+      if (!outcomeUnknown(e)) key = newKey();
+      throw e;
+    }
+  };
 }
 
 /** A table in a scrolling box (wide tables scroll inside it, never the page). */

@@ -1,11 +1,11 @@
 // The dispatcher's screens: the call queue, campaigns, lists, customers and label sheets.
 
-import { call, get, ApiError, outcomeUnknown } from "./api.js";
+import { call, get, ApiError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
 import { register, atLeast } from "./app.js";
-import { problemView, newKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const LISTS = [
   { kind: "reminders", path: "reminders", campaign: true, filters: ["window", "on", "cap_days"] },
@@ -86,23 +86,23 @@ function entryCard(main, e, due) {
   const garments = Array.isArray(snap.garments) ? snap.garments : [];
   const note = h("textarea", { id: "outcome-note", rows: 2, maxlength: 2000, placeholder: t("queue.note_placeholder") });
   const status = h("div", { class: "status", "aria-live": "polite" });
-  // One key per attempt at this entry: a retry after a network failure is recorded once.
-  let key = newKey();
+  // One key per attempt at this entry: a retry after a lost answer is recorded once.
+  const once = actionKey();
   const record = async (outcome, extra = {}) => {
     for (const b of main.querySelectorAll(".outcomes button")) b.disabled = true;
     say(status, t("queue.saving"), "");
     try {
-      await call("POST", `/campaigns/${e.campaign_id}/entries/${e.customer_id}/outcomes`, {
-        body: { outcome, notes: note.value, ...extra },
-        headers: { "Idempotency-Key": key },
-      });
-      key = newKey();
+      await once((key) =>
+        call("POST", `/campaigns/${e.campaign_id}/entries/${e.customer_id}/outcomes`, {
+          body: { outcome, notes: note.value, ...extra },
+          headers: { "Idempotency-Key": key },
+        }),
+      );
       markWorked(e);
       await queueScreen(main);
       const top = main.querySelector("h1");
       if (top) top.after(h("p", { class: "msg ok", role: "status", id: "outcome-saved" }, t("queue.saved", { name: e.name, outcome: t(`outcome.${outcome}`) })));
     } catch (err) {
-      if (!outcomeUnknown(err)) key = newKey();
       for (const b of main.querySelectorAll(".outcomes button")) b.disabled = false;
       replace(status, problemView(err));
     }
@@ -305,7 +305,7 @@ async function newCampaignScreen(main, kind) {
       create.disabled = total === 0;
     });
   };
-  let key = newKey();
+  const once = actionKey();
   const create = h(
     "button",
     {
@@ -318,10 +318,9 @@ async function newCampaignScreen(main, kind) {
         const body = { name: name.value.trim(), list: list.kind, ...params() };
         if (max.value) body.max_entries = Number(max.value);
         try {
-          const c = await send("POST", "/campaigns", body, key);
+          const c = await once((key) => send("POST", "/campaigns", body, key));
           location.hash = `#/campaigns/${c.campaign_id}`;
         } catch (e) {
-          if (!outcomeUnknown(e)) key = newKey();
           create.disabled = false;
           replace(status, problemView(e));
         }
@@ -681,7 +680,7 @@ function customerEdit(box, c, reload) {
 function customerLabels(box, c) {
   const status = h("div", {});
   // One key per replacement: a retry after a lost answer gets the label issued, not yet another one.
-  let labelKey = newKey();
+  const once = actionKey();
   const reason = h("input", { type: "text", id: "label-reason", maxlength: 200, placeholder: t("labels.reason_placeholder") });
   const show = async () => {
     await guarded(box, async () => {
@@ -701,15 +700,11 @@ function customerLabels(box, c) {
                 { class: "actions" },
                 confirmButton(active ? t("labels.replace") : t("labels.issue"), t("labels.replace_confirm"), async () => {
                   await guarded(status, async () => {
-                    try {
-                      await call("POST", `/customers/${c.customer_id}/labels${query({ reason: reason.value.trim() })}`, {
-                        headers: { "Idempotency-Key": labelKey },
-                      });
-                    } catch (e) {
-                      if (!outcomeUnknown(e)) labelKey = newKey();
-                      throw e;
-                    }
-                    labelKey = newKey();
+                    await once((key) =>
+                      call("POST", `/customers/${c.customer_id}/labels${query({ reason: reason.value.trim() })}`, {
+                        headers: { "Idempotency-Key": key },
+                      }),
+                    );
                     const { blob, headers } = await fetchFile("POST", "/labels/door-sheet", { customer_ids: [c.customer_id], lang: currentLang() });
                     await show();
                     const a = saveBlob(blob, "door-label.pdf", t("labels.pdf_ready", { n: headers.get("x-label-count") || 1 }));
