@@ -118,14 +118,7 @@ impl Claim {
     /// first request is still running, 422 when the key was used for a different body.
     pub fn answer(self, hash: &[u8]) -> AppResult<Option<Response>> {
         if !self.locked {
-            return Err(AppError::problem(
-                StatusCode::CONFLICT,
-                "idempotency-in-progress",
-                "Request in progress",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-            )
-            .with_field("Idempotency-Key")
-            .with_retry_after(1));
+            return Err(in_progress());
         }
         let Some((stored_hash, status, body)) = self.stored else {
             return Ok(None);
@@ -142,6 +135,18 @@ impl Claim {
             .insert(REPLAYED, HeaderValue::from_static("true"));
         Ok(Some(response))
     }
+}
+
+/// The refusal of a request whose key another request holds: it is retried shortly.
+pub fn in_progress() -> AppError {
+    AppError::problem(
+        StatusCode::CONFLICT,
+        "idempotency-in-progress",
+        "Request in progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+    .with_field("Idempotency-Key")
+    .with_retry_after(1)
 }
 
 /// The name of the key's transaction lock (`pg_try_advisory_xact_lock(hashtextextended(name, 0))`).
@@ -307,28 +312,100 @@ pub async fn commit_keyed<T: serde::Serialize>(
     keyed: &Keyed,
     answer: &T,
 ) -> AppResult<Response> {
+    commit_keyed_as(tx, staff_id, keyed, StatusCode::CREATED, answer).await
+}
+
+/// [`commit_keyed`] for a write that answers `status` (a move of an order answers 200, not 201).
+pub async fn commit_keyed_as<T: serde::Serialize>(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    staff_id: Uuid,
+    keyed: &Keyed,
+    status: StatusCode,
+    answer: &T,
+) -> AppResult<Response> {
     match keyed {
-        Some((key, hash)) => commit_created(tx, staff_id, &key.0, hash, answer).await,
+        Some((key, hash)) => commit_answer(tx, staff_id, &key.0, hash, status, answer).await,
         None => {
             let body = serde_json::to_string(answer).map_err(|e| AppError::Internal(e.into()))?;
             tx.commit().await?;
-            Ok(created_json(body))
+            Ok((status, json_text(body)).into_response())
         }
     }
 }
 
 /// Ends an idempotent write: stores `answer` under the key in the same transaction, commits, and answers 201.
 pub async fn commit_created<T: serde::Serialize>(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
     staff_id: Uuid,
     key: &str,
     hash: &[u8],
     answer: &T,
 ) -> AppResult<Response> {
+    commit_answer(tx, staff_id, key, hash, StatusCode::CREATED, answer).await
+}
+
+async fn commit_answer<T: serde::Serialize>(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    staff_id: Uuid,
+    key: &str,
+    hash: &[u8],
+    status: StatusCode,
+    answer: &T,
+) -> AppResult<Response> {
     let body = serde_json::to_string(answer).map_err(|e| AppError::Internal(e.into()))?;
-    if !save(&mut tx, staff_id, key, hash, StatusCode::CREATED, &body).await? {
+    if !save(&mut tx, staff_id, key, hash, status, &body).await? {
         return replay_raced(tx, staff_id, key, hash).await;
     }
     tx.commit().await?;
-    Ok(created_json(body))
+    Ok((status, json_text(body)).into_response())
+}
+
+/// Begins a write whose answer is made again rather than stored (a PDF): the transaction, and what the first
+/// request with this key recorded (`None` on a first request). A running first request or another body is
+/// refused as [`Claim::answer`] refuses it.
+pub async fn begin_remade(
+    pool: &sqlx::PgPool,
+    staff_id: Uuid,
+    keyed: &Keyed,
+) -> AppResult<(sqlx::Transaction<'static, sqlx::Postgres>, Option<String>)> {
+    let mut tx = pool.begin().await?;
+    let Some((key, hash)) = keyed else {
+        return Ok((tx, None));
+    };
+    let claim = match claim(&mut tx, staff_id, &key.0).await {
+        Ok(claim) => claim,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e.into());
+        }
+    };
+    let stored = match (&claim.stored, claim.locked) {
+        (Some((stored_hash, _, body)), true) if stored_hash == hash => Some(body.clone()),
+        _ => None,
+    };
+    if stored.is_some() {
+        return Ok((tx, stored));
+    }
+    // A refusal (still running, another body) rolls back before it is answered; a first request goes on.
+    match claim.answer(hash) {
+        Ok(_) => Ok((tx, None)),
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Records under the key (when there is one) what a remade answer needs, in the write's transaction; false when
+/// a request with the same key committed meanwhile (the caller rolls back and asks to retry).
+pub async fn record_remade(
+    tx: &mut PgConnection,
+    staff_id: Uuid,
+    keyed: &Keyed,
+    record: &str,
+) -> sqlx::Result<bool> {
+    match keyed {
+        Some((key, hash)) => save(tx, staff_id, &key.0, hash, StatusCode::OK, record).await,
+        None => Ok(true),
+    }
 }

@@ -4,6 +4,7 @@ pub mod db;
 pub mod render;
 pub mod sheet;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::{Authed, Dispatcher};
 use crate::domain::code::{DoorCode, TagCode};
 use crate::error::{AppError, AppResult, ResultExt};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{json_body, Json, Path, Query};
 use crate::i18n::{text, Lang};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::state::AppState;
@@ -60,6 +61,12 @@ struct DoorSheetRequest {
     lang: Option<String>,
 }
 
+/// What a keyed sheet request recorded: the customers it printed, in order, so a retry prints them again.
+#[derive(Serialize, Deserialize)]
+struct SheetRecord {
+    customer_ids: Vec<Uuid>,
+}
+
 fn sheet_lang(asked: Option<&str>, headers: &HeaderMap) -> AppResult<Lang> {
     match asked {
         None => Ok(crate::i18n::from_headers(headers)),
@@ -97,30 +104,41 @@ async fn render_sheet(
 
 /// `POST /api/v1/labels/door-sheet`: an A4 PDF of door labels (3 x 8 a page) for the named customers or every
 /// customer without a printed label. Customers without a label get one issued; every label printed is marked
-/// printed, all in one transaction, so a retry prints the same codes.
-#[utoipa::path(post, path = "/api/v1/labels/door-sheet", tag = "labels", request_body = DoorSheetRequest, responses((status = 200, body = [u8], content_type = "application/pdf")))]
+/// printed, all in one transaction. A retry under the same `Idempotency-Key` prints the same customers again
+/// (an `unprinted` sheet would otherwise print the next ones, and the lost sheet's labels never).
+#[utoipa::path(post, path = "/api/v1/labels/door-sheet", tag = "labels", params(("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key prints the same customers' labels again")), request_body = DoorSheetRequest, responses((status = 200, body = [u8], content_type = "application/pdf")))]
 async fn door_sheet(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
+    key: Option<IdempotencyKey>,
     headers: HeaderMap,
-    Json(req): Json<DoorSheetRequest>,
+    body: Bytes,
 ) -> AppResult<Response> {
+    let req: DoorSheetRequest = json_body(&headers, &body, "the sheet request")?;
+    let keyed = idempotency::keyed(key, &body);
     let lang = sheet_lang(req.lang.as_deref(), &headers)?;
-    let mut tx = state.pool.begin().await?;
-    let ids = match (req.customer_ids, req.unprinted) {
-        (Some(_), true) => {
+    let (mut tx, printed_before) =
+        idempotency::begin_remade(&state.pool, staff.staff_id, &keyed).await?;
+    let first = printed_before.is_none();
+    let ids = match (printed_before, req.customer_ids, req.unprinted) {
+        (Some(record), _, _) => {
+            serde_json::from_str::<SheetRecord>(&record)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored sheet record: {e}")))?
+                .customer_ids
+        }
+        (None, Some(_), true) => {
             return Err(AppError::invalid(
                 "unprinted",
                 "name customers or ask for the unprinted labels, not both",
             ))
         }
-        (None, false) => {
+        (None, None, false) => {
             return Err(AppError::invalid(
                 "customer_ids",
                 "name the customers (or set unprinted)",
             ))
         }
-        (Some(ids), false) => {
+        (None, Some(ids), false) => {
             if ids.is_empty() || ids.len() > MAX_SHEET {
                 return Err(AppError::invalid(
                     "customer_ids",
@@ -136,7 +154,7 @@ async fn door_sheet(
             }
             ids
         }
-        (None, true) => db::unprinted_customers(&mut *tx, MAX_SHEET as i64).await?,
+        (None, None, true) => db::unprinted_customers(&mut *tx, MAX_SHEET as i64).await?,
     };
     if ids.is_empty() {
         return Err(AppError::problem(
@@ -183,6 +201,14 @@ async fn door_sheet(
         });
     }
     db::mark_printed(&mut *tx, &ids).await?;
+    let record = serde_json::to_string(&SheetRecord {
+        customer_ids: ids.clone(),
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    if first && !idempotency::record_remade(&mut tx, staff.staff_id, &keyed, &record).await? {
+        tx.rollback().await?;
+        return Err(idempotency::in_progress());
+    }
     let count = cells.len();
     let pdf = render_sheet(
         state.settings.company_name.clone(),

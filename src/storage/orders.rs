@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
@@ -307,20 +307,27 @@ struct StatusRequest {
 }
 
 /// Moves an order one step on (accepted -> in_storage -> return_requested -> returned), recording who and when.
-#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/status", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), request_body = StatusRequest, responses((status = 200, body = OrderView)))]
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/status", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key answers the first move instead of refusing it as already made")), request_body = StatusRequest, responses((status = 200, body = OrderView)))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id))]
 async fn change_status(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
     Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
-    Json(req): Json<StatusRequest>,
-) -> AppResult<Json<OrderView>> {
+    key: Option<IdempotencyKey>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let req: StatusRequest = json_body(&headers, &body, "the status change")?;
+    let keyed = idempotency::keyed(key, &body);
     let mut errors = Vec::new();
     check_len(&mut errors, "note", req.note.as_deref(), 1000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let current = db::lock_order(&mut tx, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
@@ -351,9 +358,10 @@ async fn change_status(
     let view = order_view(&mut tx, &state.settings, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
-    tx.commit().await?;
+    let answer =
+        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
     tracing::info!(status = req.status.as_str(), "storage order moved");
-    Ok(Json(view))
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -364,14 +372,18 @@ struct DeliveryRequest {
 }
 
 /// Books the day the garments go back to the customer; an order still in storage is asked back at once.
-#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/delivery", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), request_body = DeliveryRequest, responses((status = 200, body = OrderView)))]
+#[utoipa::path(post, path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/delivery", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order"), ("Idempotency-Key" = Option<String>, Header, description = "optional; a retry with the same key books once and answers the first booking")), request_body = DeliveryRequest, responses((status = 200, body = OrderView)))]
 #[tracing::instrument(skip_all, fields(order_id = %order_id))]
 async fn book_delivery(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Dispatcher>,
     Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
-    Json(req): Json<DeliveryRequest>,
-) -> AppResult<Json<OrderView>> {
+    key: Option<IdempotencyKey>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let req: DeliveryRequest = json_body(&headers, &body, "the delivery booking")?;
+    let keyed = idempotency::keyed(key, &body);
     let today = state.settings.clock.today();
     let mut errors = Vec::new();
     if req.booked_for < today {
@@ -383,7 +395,10 @@ async fn book_delivery(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let mut tx = state.pool.begin().await?;
+    let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
+        Ok(tx) => tx,
+        Err(replay) => return Ok(replay),
+    };
     let current = db::lock_order(&mut tx, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
@@ -430,9 +445,10 @@ async fn book_delivery(
     let view = order_view(&mut tx, &state.settings, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
-    tx.commit().await?;
+    let answer =
+        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
     tracing::info!(booked_for = %req.booked_for, "storage return delivery booked");
-    Ok(Json(view))
+    Ok(answer)
 }
 
 /// The receipt page; it runs no script and loads nothing, whatever the customer's text says.

@@ -549,3 +549,57 @@ async fn a_tag_sheet_holds_the_tags_asked_for(pool: PgPool) {
         assert_eq!(p["errors"][0]["field"], "count");
     }
 }
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_retried_unprinted_sheet_prints_the_same_labels_again(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Dispatcher).await;
+    let body = json!({"unprinted": true, "lang": "en"});
+    let first = app
+        .post_keyed("/api/v1/labels/door-sheet", &token, "sheet-1", &body)
+        .await;
+    pdf(&first, 3);
+    assert_eq!(unprinted(&app, &token).await, 0);
+    // A customer agrees to a label while the first answer is lost on the way.
+    app.post(
+        "/api/v1/customers",
+        &token,
+        json!({"name": "Qian Lei", "label_consent": {"given_at": "2026-01-05T10:00:00Z", "method": "signed form"}}),
+    )
+    .await
+    .ok(StatusCode::CREATED);
+    assert_eq!(unprinted(&app, &token).await, 1);
+    let labels = app.count("select count(*) from door_label").await;
+
+    let retry = app
+        .post_keyed("/api/v1/labels/door-sheet", &token, "sheet-1", &body)
+        .await;
+    pdf(&retry, 3);
+    assert_eq!(
+        unprinted(&app, &token).await,
+        1,
+        "the retry printed the first sheet's customers, not the new one"
+    );
+    assert_eq!(app.count("select count(*) from door_label").await, labels);
+
+    let other = app
+        .post_keyed(
+            "/api/v1/labels/door-sheet",
+            &token,
+            "sheet-1",
+            &json!({"unprinted": true, "lang": "zh-CN"}),
+        )
+        .await;
+    assert_eq!(
+        other.problem(StatusCode::UNPROCESSABLE_ENTITY)["type"],
+        "urn:doorstep:problem:idempotency-mismatch"
+    );
+    let next = app
+        .post_keyed("/api/v1/labels/door-sheet", &token, "sheet-2", &body)
+        .await;
+    pdf(&next, 1);
+    assert_eq!(unprinted(&app, &token).await, 0);
+}

@@ -808,6 +808,77 @@ async fn moves_are_one_step_and_recorded_with_who_and_when(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn retried_moves_and_bookings_under_a_key_are_recorded_once(pool: sqlx::PgPool) {
+    let s = shop(pool).await;
+    let c = s.w.customer("Li Na").await;
+    let coat = s.cleaned(c, K::Coat, M::Wool).await;
+    let order = s.order_of(c, &[coat]).await;
+    let app = &s.w.app;
+    let uri = order_uri(&order);
+    let events = || s.count("select count(*) from storage_event");
+    let stored = json!({"status": "in_storage", "note": "shelf V"});
+
+    let first = app
+        .post_keyed(&format!("{uri}/status"), &s.dispatcher, "move-1", &stored)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(events().await, 2);
+    // The answer was lost: the retry repeats it instead of refusing the move as already made.
+    let retry = app
+        .post_keyed(&format!("{uri}/status"), &s.dispatcher, "move-1", &stored)
+        .await;
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(retry.ok(StatusCode::OK), first);
+    assert_eq!(events().await, 2);
+    // Without a key the repeat is a conflict, as before.
+    app.post(&format!("{uri}/status"), &s.dispatcher, stored.clone())
+        .await
+        .problem(StatusCode::CONFLICT);
+
+    let booking = json!({"booked_for": in_days(3), "note": "after 6pm"});
+    let booked = app
+        .post_keyed(
+            &format!("{uri}/delivery"),
+            &s.dispatcher,
+            "book-1",
+            &booking,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(events().await, 4, "asked back and booked");
+    let again = app
+        .post_keyed(
+            &format!("{uri}/delivery"),
+            &s.dispatcher,
+            "book-1",
+            &booking,
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(again, booked);
+    assert_eq!(events().await, 4, "the retry added no second booking");
+    let reused = app
+        .post_keyed(
+            &format!("{uri}/delivery"),
+            &s.dispatcher,
+            "book-1",
+            &json!({"booked_for": in_days(4)}),
+        )
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused["field"], "Idempotency-Key");
+    app.post_keyed(
+        &format!("{uri}/delivery"),
+        &s.dispatcher,
+        "book-2",
+        &json!({"booked_for": in_days(4)}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert_eq!(events().await, 5, "a new key books again");
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPool) {
     let s = shop(pool).await;
     let c = s.w.customer("王芳 <script>alert('x')</script>").await;

@@ -75,9 +75,9 @@ export function pager(page, go) {
   );
 }
 
-/** Fetches a file from the API (a GET, or a POST with a JSON body) and returns it as a Blob. */
-export async function fetchFile(method, path, body) {
-  const headers = { Accept: "*/*" };
+/** Fetches a file from the API (a GET, or a POST with a JSON body and any `extra` headers) and returns it as a Blob. */
+export async function fetchFile(method, path, body, extra = {}) {
+  const headers = { Accept: "*/*", ...extra };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     headers["X-CSRF-Token"] = localStorage.getItem("doorstep.csrf") || "";

@@ -735,10 +735,13 @@ async function labelsScreen(main) {
     printSelected.disabled = selected.size === 0;
     printSelected.textContent = t("labels.print_selected", { n: selected.size });
   };
+  // "Print every unprinted" asked again after a lost answer must print the same labels, not the next batch.
+  const onceUnprinted = actionKey();
   const sheet = async (body) => {
     replace(result, h("p", { class: "msg" }, t("labels.making")));
     await guarded(result, async () => {
-      const { blob, headers } = await fetchFile("POST", "/labels/door-sheet", { ...body, lang: currentLang() });
+      const print = (extra) => fetchFile("POST", "/labels/door-sheet", { ...body, lang: currentLang() }, extra);
+      const { blob, headers } = body.unprinted ? await onceUnprinted((key) => print({ "Idempotency-Key": key })) : await print();
       const n = Number(headers.get("x-label-count") || 0);
       const a = saveBlob(blob, `door-labels-${todayIso()}.pdf`, t("labels.pdf_ready", { n }));
       a.id = "sheet-pdf";
