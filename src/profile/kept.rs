@@ -248,9 +248,38 @@ pub async fn fill_round(
     if ids.is_empty() {
         return Ok((0, next));
     }
-    let built = build_many(&mut conn, &ids).await?;
+    let built = match build_many(&mut conn, &ids).await {
+        Ok(built) => built,
+        Err(e) => {
+            // One customer's card that cannot be built must not stop the others': build them one at a time.
+            tracing::warn!(error = %e, cards = ids.len(), "a batch of door cards failed; building them one by one");
+            let mut built = Vec::with_capacity(ids.len());
+            for id in &ids {
+                match build_many(&mut conn, std::slice::from_ref(id)).await {
+                    Ok(one) => built.extend(one),
+                    Err(e) => {
+                        tracing::warn!(customer_id = %id, error = %e, "a door card cannot be built; tried again later");
+                        put_back(&mut *conn, *id).await?;
+                    }
+                }
+            }
+            built
+        }
+    };
     let stored = store(&mut *conn, &built).await?;
     Ok((stored, next))
+}
+
+/// Sends an emptied card that could not be built to the back of the filler's queue, so the next rounds take the
+/// others first and this one again only after the others.
+async fn put_back(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "update customer_card set changed_at = now() where customer_id = $1 and body is null",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// How long a customer is left alone after a write before the filler builds their card again: a visit's and an
