@@ -15,6 +15,13 @@ use super::Staff;
 pub const CHANNEL: &str = "doorstep_sessions";
 /// How long a session is trusted without asking the database (never past its own expiry).
 const KEEP: Duration = Duration::from_secs(30);
+/// The channel each process notifies on every [`BEAT`]: hearing it proves the listening connection is alive.
+const BEAT_CHANNEL: &str = "doorstep_sessions_beat";
+/// How often a process sends its heartbeat.
+const BEAT: Duration = Duration::from_secs(2);
+/// Silence after which the listener counts as lost (a connection can die without a word, and its changes with
+/// it): nothing is answered from memory, and it reconnects.
+const HEARD_WITHIN: Duration = Duration::from_secs(10);
 /// Sessions remembered at most; the map starts over when it is full.
 const MAX_ENTRIES: usize = 10_000;
 
@@ -32,6 +39,8 @@ struct Inner {
     /// Bumped whenever everything is forgotten: a lookup begun before cannot store what it read.
     epoch: u64,
     entries: HashMap<Vec<u8>, Entry>,
+    /// When the listener last heard from the database.
+    heard: Option<Instant>,
 }
 
 struct Entry {
@@ -47,6 +56,9 @@ impl SessionCache {
             return None;
         }
         let inner = self.inner.lock().ok()?;
+        if inner.heard.is_none_or(|at| at.elapsed() > HEARD_WITHIN) {
+            return None;
+        }
         let e = inner.entries.get(hash)?;
         (e.until > Instant::now()).then(|| (e.staff.clone(), e.csrf_token.clone()))
     }
@@ -54,6 +66,11 @@ impl SessionCache {
     /// Whether sessions are remembered now (the listener is connected).
     pub fn is_listening(&self) -> bool {
         self.listening.load(Ordering::Acquire)
+    }
+
+    /// When the listener last heard from the database (a change or a heartbeat).
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.inner.lock().ok().and_then(|i| i.heard)
     }
 
     /// Taken before asking the database, handed to [`SessionCache::put`].
@@ -104,23 +121,49 @@ impl SessionCache {
 
     fn set_listening(&self, on: bool) {
         self.forget_all();
+        self.heard(on);
         self.listening.store(on, Ordering::Release);
         self.forget_all();
     }
+
+    /// Notes that the listener heard from the database now (or, `false`, that it is lost).
+    fn heard(&self, alive: bool) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.heard = alive.then(Instant::now);
+        }
+    }
 }
 
-/// Listens for session and account changes and forgets every session on each; while the connection is down
-/// nothing is remembered (every request asks the database), and it reconnects every second.
+/// Listens for session and account changes and forgets every session on each; while the connection is down, or
+/// silent longer than [`HEARD_WITHIN`] despite the heartbeat, nothing is remembered (every request asks the
+/// database), and it reconnects every second.
 pub fn spawn_listener(pool: PgPool, cache: Arc<SessionCache>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut beat = Beat(spawn_beat(pool.clone()));
         loop {
+            if beat.0.is_finished() {
+                beat = Beat(spawn_beat(pool.clone()));
+            }
             match PgListener::connect_with(&pool).await {
-                Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(mut listener) => match listener.listen_all([CHANNEL, BEAT_CHANNEL]).await {
                     Ok(()) => {
                         cache.set_listening(true);
-                        // `None`: the connection was lost, and notifications with it.
-                        while let Ok(Some(_)) = listener.try_recv().await {
-                            cache.forget_all();
+                        // A silent connection is dropped rather than trusted, so a read cut short is harmless.
+                        loop {
+                            match tokio::time::timeout(HEARD_WITHIN, listener.try_recv()).await {
+                                Ok(Ok(Some(n))) => {
+                                    if n.channel() == CHANNEL {
+                                        cache.forget_all();
+                                    }
+                                    cache.heard(true);
+                                }
+                                // `None`: the connection was lost, and notifications with it.
+                                Ok(Ok(None)) | Ok(Err(_)) => break,
+                                Err(_) => {
+                                    tracing::warn!("no word on the session listener; reconnecting");
+                                    break;
+                                }
+                            }
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "could not listen for session changes"),
@@ -131,6 +174,31 @@ pub fn spawn_listener(pool: PgPool, cache: Arc<SessionCache>) -> tokio::task::Jo
             }
             cache.set_listening(false);
             tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}
+
+/// The heartbeat task, stopped with the listener that started it.
+struct Beat(tokio::task::JoinHandle<()>);
+
+impl Drop for Beat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Notifies [`BEAT_CHANNEL`] every [`BEAT`], so every process's listener hears from the database while it is up.
+fn spawn_beat(pool: PgPool) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(BEAT).await;
+            if let Err(e) = sqlx::query("select pg_notify($1, '')")
+                .bind(BEAT_CHANNEL)
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(error = %e, "session heartbeat not sent");
+            }
         }
     })
 }
@@ -182,6 +250,15 @@ mod tests {
         );
 
         cache.put(cache.epoch(), b"t", &staff(), "c", later);
+        if let Ok(mut inner) = cache.inner.lock() {
+            inner.heard = Instant::now().checked_sub(HEARD_WITHIN + Duration::from_secs(1));
+        }
+        assert!(
+            cache.get(b"t").is_none(),
+            "a listener silent too long: nothing answered"
+        );
+        cache.heard(true);
+        assert!(cache.get(b"t").is_some());
         cache.set_listening(false);
         assert!(
             cache.get(b"t").is_none(),

@@ -146,6 +146,19 @@ async fn remembered_sessions_are_refused_as_soon_as_they_change(pool: PgPool) {
         refused,
         "a revocation committed elsewhere is refused within a second"
     );
+
+    // The heartbeat keeps the listener heard from while nothing changes.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let since = std::time::Instant::now();
+    let mut beat = false;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if sessions.last_heard().is_some_and(|at| at > since) {
+            beat = true;
+            break;
+        }
+    }
+    assert!(beat, "a heartbeat is heard within a few seconds");
     listener.abort();
     let _ = listener.await;
 }
