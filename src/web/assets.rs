@@ -42,6 +42,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("kit.js", "assets/kit.js", JS),
     asset!("chart.js", "assets/chart.js", JS),
     asset!("office.js", "assets/office.js", JS),
+    asset!("storage.js", "assets/storage.js", JS),
     asset!("manager.js", "assets/manager.js", JS),
     asset!("app.css", "assets/app.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "assets/icon.svg", "image/svg+xml"),

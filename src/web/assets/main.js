@@ -1,6 +1,7 @@
 // The page's entry: every screen module registers, then the shell starts.
 
 import "./office.js";
+import "./storage.js";
 import "./manager.js";
 import { start } from "./app.js";
 

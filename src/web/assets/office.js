@@ -570,6 +570,7 @@ async function customerScreen(main, id) {
   const labels = h("section", {});
   const history = h("section", {});
   const storage = h("section", {});
+  const storageForm = h("section", { id: "storage-form" });
   replace(
     main,
     h("p", {}, h("a", { href: "#/customers" }, `← ${t("customers.title")}`)),
@@ -584,11 +585,12 @@ async function customerScreen(main, id) {
     edit,
     labels,
     storage,
+    storageForm,
     history,
   );
   customerEdit(edit, c, () => customerScreen(main, id));
   customerLabels(labels, c);
-  guarded(storage, async () => {
+  const showStorage = () => guarded(storage, async () => {
     const page = await get(`/customers/${id}/storage-orders?limit=20`);
     if (!page.items.length) {
       replace(storage, h("h2", {}, t("customers.storage")), h("p", { class: "muted" }, t("customers.no_storage")));
@@ -613,6 +615,9 @@ async function customerScreen(main, id) {
       ),
     );
   });
+  showStorage();
+  // Imported when used: a static import would run storage.js first and put its menu entry before these.
+  import("./storage.js").then(({ newOrderForm }) => newOrderForm(storageForm, id, showStorage));
   guarded(history, async () => {
     const page = await get(`/customers/${id}/history?limit=30`);
     replace(

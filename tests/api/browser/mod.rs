@@ -6,6 +6,7 @@ mod office;
 mod office_figures;
 mod office_lists;
 mod pickup_app;
+mod storage;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
