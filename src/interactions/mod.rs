@@ -131,7 +131,8 @@ struct ResolveRequest {
     resolution: String,
 }
 
-/// Closes a complaint with what was done about it; it stays in the history.
+/// Closes a complaint with what was done about it; it stays in the history. The same resolution sent again by the
+/// same staff member (a retry after a lost answer) answers the complaint as resolved then.
 #[utoipa::path(post, path = "/api/v1/customers/{customer_id}/interactions/{interaction_id}/resolve", tag = "customers", params(("customer_id" = Uuid, Path, description = "the customer"), ("interaction_id" = Uuid, Path)), request_body = ResolveRequest, responses((status = 200, body = Interaction)))]
 async fn resolve_complaint(
     State(state): State<AppState>,
@@ -146,7 +147,7 @@ async fn resolve_complaint(
             "say how the complaint was resolved (1 to 4000 characters)",
         ));
     }
-    db::resolve_complaint(
+    if let Some(done) = db::resolve_complaint(
         &state.pool,
         customer_id,
         interaction_id,
@@ -154,6 +155,17 @@ async fn resolve_complaint(
         resolution,
     )
     .await?
-    .map(Json)
-    .ok_or(AppError::NotFound("open complaint"))
+    {
+        return Ok(Json(done));
+    }
+    db::interactions_by_ids(&state.pool, customer_id, &[interaction_id])
+        .await?
+        .into_iter()
+        .find(|i| {
+            i.kind == InteractionKind::Complaint
+                && i.resolved_by == Some(staff.staff_id)
+                && i.resolution.as_deref() == Some(resolution)
+        })
+        .map(Json)
+        .ok_or(AppError::NotFound("open complaint"))
 }

@@ -228,6 +228,24 @@ async fn a_complaint_stays_open_until_resolved(pool: PgPool) {
     let card = app.get(&card_uri, &token).await.ok(StatusCode::OK);
     assert_eq!(ids(&card["open_complaints"]), [LIU_FANG_COMPLAINT]);
 
+    // The answer was lost and the same resolution sent again: it answers the first, and records nothing new.
+    let again = app
+        .post(
+            &resolve,
+            &token,
+            json!({"resolution": "Sewed a new button on"}),
+        )
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(again, done);
+    let other = app.login(Role::Dispatcher).await;
+    app.post(
+        &resolve,
+        &other,
+        json!({"resolution": "Sewed a new button on"}),
+    )
+    .await
+    .problem(StatusCode::NOT_FOUND);
     app.post(&resolve, &token, json!({"resolution": "again"}))
         .await
         .problem(StatusCode::NOT_FOUND);

@@ -3,6 +3,7 @@
 import "./office.js";
 import "./storage.js";
 import "./manager.js";
+import "./privacy.js";
 import { start } from "./app.js";
 
 start();

@@ -556,6 +556,33 @@ async function customersScreen(main, parts) {
   await show(0);
 }
 
+/** The customer's open complaints, each with a box to say what was done and close it. */
+function complaintsView(list, customerId, reload) {
+  if (!list.length) return null;
+  return h(
+    "div",
+    { class: "banner danger", id: "complaints" },
+    h("strong", {}, t("card.open_complaint")),
+    list.map((x) => {
+      const text = h("textarea", { rows: 2, maxlength: 4000, placeholder: t("complaint.resolution_placeholder"), "aria-label": t("complaint.resolution") });
+      const status = h("div", { class: "status", "aria-live": "polite" });
+      const resolve = async () => {
+        const resolution = text.value.trim();
+        if (!resolution) return say(status, t("complaint.empty"), "error");
+        button.disabled = true;
+        await guarded(status, async () => {
+          await send("POST", `/customers/${customerId}/interactions/${x.interaction_id}/resolve`, { resolution });
+          say(status, t("complaint.resolved"));
+          reload();
+        });
+        button.disabled = false;
+      };
+      const button = h("button", { type: "button", class: "small", onclick: resolve }, t("complaint.resolve"));
+      return h("div", { class: "complaint-resolve" }, h("p", {}, h("time", { datetime: x.occurred_at }, date(x.occurred_at, currentLang())), " ", x.body), text, h("div", { class: "actions" }, button), status);
+    }),
+  );
+}
+
 async function customerScreen(main, id) {
   replace(main, h("p", { class: "msg" }, t("common.loading")));
   let card;
@@ -571,12 +598,13 @@ async function customerScreen(main, id) {
   const history = h("section", {});
   const storage = h("section", {});
   const storageForm = h("section", { id: "storage-form" });
+  const personal = atLeast("admin") ? h("section", { id: "personal-data" }) : null;
   replace(
     main,
     h("p", {}, h("a", { href: "#/customers" }, `← ${t("customers.title")}`)),
     h("h1", { class: "customer-name" }, c.name),
     c.do_not_contact ? h("div", { class: "banner warn" }, t("card.do_not_contact")) : null,
-    card.open_complaints.length ? h("div", { class: "banner danger" }, t("card.open_complaint"), card.open_complaints.map((x) => h("p", {}, x.body))) : null,
+    complaintsView(card.open_complaints, id, () => customerScreen(main, id)),
     c.phone ? h("a", { class: "phone", href: `tel:${c.phone}` }, `☎ ${c.phone}`) : null,
     h("p", { class: "address" }, c.address || t("card.no_address")),
     card.wardrobe.length
@@ -587,6 +615,7 @@ async function customerScreen(main, id) {
     storage,
     storageForm,
     history,
+    personal,
   );
   customerEdit(edit, c, () => customerScreen(main, id));
   customerLabels(labels, c);
@@ -618,6 +647,7 @@ async function customerScreen(main, id) {
   showStorage();
   // Imported when used: a static import would run storage.js first and put its menu entry before these.
   import("./storage.js").then(({ newOrderForm }) => newOrderForm(storageForm, id, showStorage));
+  if (personal) import("./privacy.js").then(({ personalDataBox }) => personalDataBox(personal, id, () => customerScreen(main, id)));
   guarded(history, async () => {
     const page = await get(`/customers/${id}/history?limit=30`);
     replace(

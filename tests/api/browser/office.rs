@@ -639,6 +639,11 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
         ),
         ("#/settings".into(), "settings", "#storage-settings-form"),
         ("#/staff".into(), "staff", "#new-staff"),
+        (
+            "#/access-log".into(),
+            "access-log",
+            "#access-entries table.data",
+        ),
     ];
     let served = Served::start(pool.clone()).await;
     for (lang, width, height) in [("zh-CN", 390, 844), ("en", 1280, 800)] {
@@ -651,7 +656,7 @@ async fn every_office_page_fits_a_phone_and_a_laptop_in_both_languages(pool: PgP
                 .await;
             assert_eq!(alerts, "", "{name} ({lang}) shows a problem");
             let missing = b
-                .eval("return document.body.innerText.match(/\\b[a-z_]+\\.[a-z_]+\\b/g)?.filter(k => /^(campaigns|queue|dash|labels|lists|settings|staff|customers|filter|funnel|nav|page|status|tier|stage|outcome|list)\\./.test(k)) ?? [];")
+                .eval("return document.body.innerText.match(/\\b[a-z_]+\\.[a-z_]+\\b/g)?.filter(k => /^(campaigns|queue|dash|labels|lists|settings|staff|customers|filter|funnel|nav|page|status|tier|stage|outcome|list|privacy|access|complaint)\\./.test(k)) ?? [];")
                 .await;
             assert_eq!(
                 missing,
