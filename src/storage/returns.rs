@@ -31,7 +31,14 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReturnItem {
     pub garment_id: Uuid,
+    /// In English words, as the CSV carries it; the fields below let a page name it in its own language.
     pub description: String,
+    pub category: Category,
+    pub kind: GarmentKind,
+    pub material: Option<Material>,
+    pub brand: Option<String>,
+    pub colour: Option<String>,
+    pub size: Option<String>,
     pub tag_code: Option<String>,
     pub zone_id: String,
     pub position: String,
@@ -184,6 +191,12 @@ pub async fn compute_returns(
             .map(|i| ReturnItem {
                 description: describe(&i),
                 garment_id: i.garment_id,
+                category: i.category,
+                kind: i.kind,
+                material: i.material,
+                brand: i.brand,
+                colour: i.colour,
+                size: i.size,
                 tag_code: i.tag_code,
                 zone_id: i.zone_id,
                 position: i.position,

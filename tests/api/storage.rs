@@ -1091,6 +1091,12 @@ async fn the_return_list_ranks_by_due_date_and_books_deliveries(pool: sqlx::PgPo
         "women's coat, wool"
     );
     assert_eq!(first["storage_orders"][0]["items"][0]["zone_id"], "rack-a");
+    // Its fields too, so a page can name the garment in its own language.
+    let item = &first["storage_orders"][0]["items"][0];
+    assert_eq!(
+        (&item["category"], &item["kind"], &item["material"]),
+        (&json!("women"), &json!("coat"), &json!("wool"))
+    );
     // Do-not-contact customers are listed, flagged: their clothes must still go back.
     assert_eq!(page["items"][1]["do_not_contact"], true);
     assert_eq!(page["items"][0]["do_not_contact"], false);

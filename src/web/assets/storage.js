@@ -163,14 +163,10 @@ function returnsSection(box, refreshAll) {
     await guarded(list, async () => {
       const page = await get(`/storage/returns${query({ ...params(), limit: PAGE, offset })}`);
       if (!dueBy.value) dueBy.value = page.due_by;
-      // The list describes garments in English (for its CSV): read each order's items to name them in the page's language.
-      const orders = page.items.flatMap((e) => e.storage_orders.map((o) => ({ e, o })));
-      const details = await Promise.all(orders.map(({ e, o }) => get(orderPath(e.customer_id, o.order_id))));
-      const byOrder = new Map(details.map((d) => [d.order_id, d]));
       replace(
         list,
         h("p", { class: "muted", id: "returns-total" }, page.total ? t("storage.returns_total", { n: page.total, date: day(page.due_by) }) : t("storage.no_returns", { date: day(page.due_by) })),
-        page.items.map((e) => returnCard(e, byOrder, (text, kind) => refreshAll(text, kind, done))),
+        page.items.map((e) => returnCard(e, (text, kind) => refreshAll(text, kind, done))),
         page.offset > 0 || page.next_offset != null ? pager(page, show) : null,
       );
     });
@@ -211,7 +207,7 @@ function returnsSection(box, refreshAll) {
   return show;
 }
 
-function returnCard(e, byOrder, done) {
+function returnCard(e, done) {
   const tags = [
     e.overdue ? h("span", { class: "tag danger" }, t("storage.overdue")) : null,
     e.do_not_contact ? h("span", { class: "tag warn" }, t("storage.return_only")) : null,
@@ -224,8 +220,8 @@ function returnCard(e, byOrder, done) {
     e.address ? h("p", { class: "address" }, e.address) : null,
     e.delivery_preference ? h("p", {}, h("strong", {}, t("storage.preference")), " ", e.delivery_preference) : null,
     e.storage_orders.map((o) => {
-      const full = byOrder.get(o.order_id);
-      const items = full ? full.items.filter((i) => !i.released_at) : [];
+      // The list names garments by their fields (its `description` is the CSV's English) and holds only those still stored.
+      const items = o.items;
       return h(
         "section",
         { class: "return-order", dataset: { order: o.order_id } },
