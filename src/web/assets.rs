@@ -45,6 +45,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("storage.js", "assets/storage.js", JS),
     asset!("manager.js", "assets/manager.js", JS),
     asset!("privacy.js", "assets/privacy.js", JS),
+    asset!("wardrobe.js", "assets/wardrobe.js", JS),
     asset!("app.css", "assets/app.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "assets/icon.svg", "image/svg+xml"),
     asset!("i18n/en.json", "../i18n/en.json", "application/json"),

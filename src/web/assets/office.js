@@ -5,6 +5,7 @@ import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
 import { register, atLeast } from "./app.js";
+import { wardrobeBox } from "./wardrobe.js";
 import { problemView, actionKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const LISTS = [
@@ -598,6 +599,7 @@ async function customerScreen(main, id) {
   const history = h("section", {});
   const storage = h("section", {});
   const storageForm = h("section", { id: "storage-form" });
+  const wardrobe = h("section", { id: "wardrobe" });
   const personal = atLeast("admin") ? h("section", { id: "personal-data" }) : null;
   replace(
     main,
@@ -607,9 +609,7 @@ async function customerScreen(main, id) {
     complaintsView(card.open_complaints, id, () => customerScreen(main, id)),
     c.phone ? h("a", { class: "phone", href: `tel:${c.phone}` }, `☎ ${c.phone}`) : null,
     h("p", { class: "address" }, c.address || t("card.no_address")),
-    card.wardrobe.length
-      ? h("section", {}, h("h2", {}, t("card.wardrobe")), card.wardrobe.map((g) => h("p", {}, `${word("season_class", g.season_class)} · ${word("category", g.category)}: `, g.garments.map((x) => word("kind", x.kind)).join(", "))))
-      : null,
+    wardrobe,
     edit,
     labels,
     storage,
@@ -617,6 +617,7 @@ async function customerScreen(main, id) {
     history,
     personal,
   );
+  wardrobeBox(wardrobe, card, id, () => customerScreen(main, id));
   customerEdit(edit, c, () => customerScreen(main, id));
   customerLabels(labels, c);
   const showStorage = () => guarded(storage, async () => {

@@ -7,13 +7,13 @@ import { money, parseYuan, date, dateTime, grouped, priceFor, nowIso } from "./f
 import { scanCode, scanPhoto, shrinkPhoto, startViewfinder, feedback } from "./scan.js";
 import * as outbox from "./outbox.js";
 
-const CATEGORIES = ["men", "women", "children"];
-const SEASONS = ["winter", "spring_autumn", "summer", "all_season"];
-const KINDS = [
+export const CATEGORIES = ["men", "women", "children"];
+export const SEASONS = ["winter", "spring_autumn", "summer", "all_season"];
+export const KINDS = [
   "coat", "jacket", "down_jacket", "suit", "blazer", "trousers", "skirt", "dress", "shirt", "blouse",
   "sweater", "t_shirt", "jeans", "scarf", "tie", "uniform", "sportswear", "bedding", "curtain", "other",
 ];
-const MATERIALS = [
+export const MATERIALS = [
   "wool", "cashmere", "silk", "leather", "suede", "fur", "down", "cotton", "linen", "denim", "synthetic",
   "blend", "other",
 ];
@@ -375,7 +375,8 @@ function serviceFor(kind, material) {
   return "wash";
 }
 
-function select(name, values, group, value, attrs = {}) {
+/** A select of enum `values`, named in the page's language by their catalogue `group`. */
+export function select(name, values, group, value, attrs = {}) {
   return h(
     "select",
     { name, ...attrs },

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::office::{account, assert_clean, open, signed_in};
 use super::{Options, Served};
-use crate::helpers::{TestApp, LIU_FANG};
+use crate::helpers::{TestApp, LIU_FANG, LIU_FANG_COAT};
 use doorstep::domain::Role;
 
 #[sqlx::test(
@@ -190,5 +190,56 @@ async fn a_dispatcher_sees_no_personal_data_duties(pool: PgPool) {
         .eval("return !!document.querySelector('#export-data, #erase-customer, a[href=\"#/access-log\"]');")
         .await;
     assert_eq!(shown, false);
+    b.close().await;
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../../fixtures", scripts("demo"))
+)]
+async fn a_dispatcher_corrects_a_garment_from_the_wardrobe(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (user, _) = account(&app, Role::Dispatcher).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, Options::default()).await;
+    open(
+        &b,
+        &served,
+        &format!("#/customers/{LIU_FANG}"),
+        "button.garment",
+    )
+    .await;
+    let coat = format!("button.garment[data-garment='{LIU_FANG_COAT}']");
+    b.wait_for(&coat, 10).await.click().await.unwrap();
+    b.wait_for("#garment-form", 10).await;
+    // Filed as winter by mistake: an in-between coat, and its size was written down wrong.
+    b.eval("const s = document.querySelector('#g-season'); s.value = 'spring_autumn'; return 1;")
+        .await;
+    let size = b.wait_for("#g-size", 10).await;
+    size.clear().await.unwrap();
+    size.send_keys("L").await.unwrap();
+    b.screenshot("care-garment-form-zh-390").await;
+    b.assert_no_horizontal_overflow("garment form zh 390").await;
+    b.wait_for("#save-garment", 10).await.click().await.unwrap();
+    b.until("!document.querySelector('#garment-form')", 20)
+        .await;
+    let (season, size, brand): (String, Option<String>, Option<String>) =
+        sqlx::query_as("select season_class, size, brand from garment where garment_id = $1::uuid")
+            .bind(LIU_FANG_COAT)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (season.as_str(), size.as_deref(), brand.as_deref()),
+        ("spring_autumn", Some("L"), Some("Max Mara")),
+        "only what was changed is changed"
+    );
+    // The screen shows the wardrobe as it is now.
+    b.until(
+        &format!("!!document.querySelector(\"{coat}\") && [...document.querySelectorAll('.wardrobe-group')].some(g => g.querySelector(\"{coat}\") && g.querySelector('h3').textContent.startsWith('春秋'))"),
+        20,
+    )
+    .await;
+    assert_clean(b.console_errors().await);
     b.close().await;
 }
