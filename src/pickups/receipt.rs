@@ -82,7 +82,8 @@ pub fn receipt_no(pickup_id: Uuid) -> String {
     pickup_id.simple().to_string()[..8].to_uppercase()
 }
 
-fn word(lang: Lang, group: &str, value: &str) -> String {
+/// A `group.value` word of the catalogue in `lang`, or the value in plain words when the catalogue has none.
+pub fn word(lang: Lang, group: &str, value: &str) -> String {
     let key = format!("{group}.{value}");
     let t = text(lang, &key);
     if t == key {

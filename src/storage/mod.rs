@@ -55,16 +55,6 @@ impl Status {
             Status::Returned => "returned",
         }
     }
-
-    /// The status in words, for receipts.
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Accepted => "accepted",
-            Status::InStorage => "in storage",
-            Status::ReturnRequested => "return requested",
-            Status::Returned => "returned",
-        }
-    }
 }
 
 /// One stored garment as a receipt lists it.

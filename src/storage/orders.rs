@@ -451,13 +451,32 @@ async fn book_delivery(
     Ok(answer)
 }
 
+/// The language of a receipt: `?lang=` (zh-CN or en), else the reader's (their cookie, then their browser's).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ReceiptLang {
+    lang: Option<String>,
+}
+
+impl ReceiptLang {
+    fn of(&self, headers: &HeaderMap) -> crate::i18n::Lang {
+        self.lang
+            .as_deref()
+            .and_then(crate::i18n::Lang::from_tag)
+            .unwrap_or_else(|| crate::i18n::from_headers(headers))
+    }
+}
+
 /// The receipt page; it runs no script and loads nothing, whatever the customer's text says.
-#[utoipa::path(get, operation_id = "storage_receipt_html", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.html", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), responses((status = 200, body = String, content_type = "text/html")))]
+#[utoipa::path(get, operation_id = "storage_receipt_html", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.html", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order"), ReceiptLang), responses((status = 200, body = String, content_type = "text/html")))]
 async fn receipt_html(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
     Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+    Query(p): Query<ReceiptLang>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
+    let lang = p.of(&headers);
     let order = load(&state, customer_id, order_id).await?;
     Ok((
         [
@@ -474,22 +493,25 @@ async fn receipt_html(
                 HeaderValue::from_static("nosniff"),
             ),
         ],
-        receipt::html(&order, &state.settings.company_name),
+        receipt::html(&order, &state.settings.company_name, lang),
     )
         .into_response())
 }
 
 /// The receipt as a PDF.
-#[utoipa::path(get, operation_id = "storage_receipt_pdf", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.pdf", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order")), responses((status = 200, body = [u8], content_type = "application/pdf")))]
+#[utoipa::path(get, operation_id = "storage_receipt_pdf", path = "/api/v1/customers/{customer_id}/storage-orders/{order_id}/receipt.pdf", tag = "storage", params(("customer_id" = Uuid, Path, description = "the customer"), ("order_id" = Uuid, Path, description = "the storage order"), ReceiptLang), responses((status = 200, body = [u8], content_type = "application/pdf")))]
 async fn receipt_pdf(
     State(state): State<AppState>,
     Authed(_, _): Authed<AnyStaff>,
     Path((customer_id, order_id)): Path<(Uuid, Uuid)>,
+    Query(p): Query<ReceiptLang>,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
+    let lang = p.of(&headers);
     let order = load(&state, customer_id, order_id).await?;
     let disposition = format!("inline; filename=\"receipt-{}.pdf\"", order.receipt_no);
     let company = state.settings.company_name.clone();
-    let pdf = tokio::task::spawn_blocking(move || receipt::pdf(&order, &company))
+    let pdf = tokio::task::spawn_blocking(move || receipt::pdf(&order, &company, lang))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::Internal(e.into()))?;

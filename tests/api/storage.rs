@@ -905,7 +905,10 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
 
     let page =
         s.w.app
-            .get(&format!("{}/receipt.html", order_uri(&order)), &pickup)
+            .get(
+                &format!("{}/receipt.html?lang=en", order_uri(&order)),
+                &pickup,
+            )
             .await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.content_type(), "text/html; charset=utf-8");
@@ -939,7 +942,10 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
 
     let pdf =
         s.w.app
-            .get(&format!("{}/receipt.pdf", order_uri(&order)), &pickup)
+            .get(
+                &format!("{}/receipt.pdf?lang=en", order_uri(&order)),
+                &pickup,
+            )
             .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.content_type(), "application/pdf");
@@ -960,6 +966,44 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
     assert!(text.contains("limited to the value declared"));
     // The Chinese name prints in full: the PDF embeds a CJK font.
     assert!(text.contains("王芳 <script>alert('x')</script>"), "{text}");
+
+    // The customer reads Chinese: without an English reader (cookie, browser) the receipt is in Chinese.
+    let zh =
+        s.w.app
+            .get(&format!("{}/receipt.html", order_uri(&order)), &pickup)
+            .await;
+    let html = String::from_utf8(zh.body.clone()).unwrap();
+    std::fs::write(
+        crate::browser::artefacts().join("storage-receipt-zh-CN.html"),
+        &html,
+    )
+    .unwrap();
+    assert!(html.contains(r#"<html lang="zh-CN">"#));
+    assert!(html.contains(&format!("仓储收据 {receipt_no}")));
+    assert!(
+        html.contains("女装大衣 · Max &amp; Mara · camel · 40 · 皮草"),
+        "{html}"
+    );
+    assert!(html.contains("6 个月"));
+    assert!(html.contains("2027年11月15日"));
+    assert!(html.contains("每件衣物的赔偿以本收据上为其申报的价值为限。"));
+    assert!(!html.contains("Storage receipt") && !html.contains("declared value"));
+    let zh =
+        s.w.app
+            .get(
+                &format!("{}/receipt.pdf?lang=zh-CN", order_uri(&order)),
+                &pickup,
+            )
+            .await;
+    std::fs::write(
+        crate::browser::artefacts().join("storage-receipt-zh-CN.pdf"),
+        &zh.body,
+    )
+    .unwrap();
+    let text = pdf_extract::extract_text_from_mem(&zh.body).unwrap();
+    assert!(text.contains(&format!("仓储收据 {receipt_no}")), "{text}");
+    assert!(text.contains("共 2 件"), "{text}");
+    assert!(text.contains("9,200.00"));
 
     s.w.app
         .assert_needs_session(Method::GET, &format!("{}/receipt.pdf", order_uri(&order)))
