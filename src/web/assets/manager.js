@@ -7,7 +7,7 @@ import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date, dateTime } from "./format.js";
 import { register } from "./app.js";
 import { forecastChart, barChart, funnelChart } from "./chart.js";
-import { problemView, table, guarded, send, field, say } from "./kit.js";
+import { problemView, table, guarded, send, field, say, todayIso } from "./kit.js";
 import { segmentTable } from "./office.js";
 
 const CLASSES = ["winter", "spring_autumn", "summer", "all_season"];
@@ -75,6 +75,7 @@ async function dashboardScreen(main) {
   const windowBox = h("section", { id: "put-away" });
   const openBox = h("section", { id: "open-window" });
   const storage = h("section", { id: "storage" });
+  const revenue = h("section", { id: "storage-revenue" });
   const segments = h("section", { id: "segments-box" });
   const funnels = h("section", { id: "funnels" });
   replace(
@@ -84,6 +85,7 @@ async function dashboardScreen(main) {
     openBox,
     windowBox,
     storage,
+    revenue,
     segments,
     funnels,
   );
@@ -147,6 +149,7 @@ async function dashboardScreen(main) {
         h("p", { class: "muted small-print" }, t("dash.storage_legend")),
       );
     }),
+    revenueBox(revenue),
     guarded(segments, async () => {
       const v = await get("/lists/customer-value?limit=1");
       const seg = v.segments || {};
@@ -196,6 +199,90 @@ async function dashboardScreen(main) {
     }),
   ]);
   document.body.dataset.painted = "dashboard";
+}
+
+// The storage business's revenue of one season (the orders accepted in that year, company time): its totals, and
+// the same figures by month of acceptance and by zone. The season is picked here; the figures below it reload.
+const REVENUE_YEARS = 6;
+
+async function revenueBox(box) {
+  const thisYear = Number(todayIso().slice(0, 4));
+  const figures = h("div", { id: "revenue-figures" });
+  const season = h(
+    "select",
+    { id: "revenue-season", onchange: () => revenueFigures(figures, Number(season.value)) },
+    Array.from({ length: REVENUE_YEARS }, (_, i) => thisYear - i).map((y) => h("option", { value: y, selected: y === thisYear }, String(y))),
+  );
+  replace(box, h("div", { class: "section-head" }, h("h2", {}, t("dash.revenue")), h("label", { class: "season-pick" }, t("dash.revenue_season"), season)), figures);
+  await revenueFigures(figures, thisYear);
+}
+
+// A month of the season's table ("2026-04"), without the year the selector already says: 4月, or April.
+function monthName(group) {
+  const [y, m] = group.split("-").map(Number);
+  if (currentLang() === "zh-CN") return `${m}月`;
+  return new Date(Date.UTC(y, m - 1, 15)).toLocaleString("en", { month: "long", timeZone: "UTC" });
+}
+
+async function revenueFigures(box, season) {
+  box.dataset.season = String(season);
+  replace(box, h("p", { class: "msg" }, t("common.loading")));
+  await guarded(box, async () => {
+    const r = await get(`/storage/report?season=${season}`);
+    if (box.dataset.season !== String(season)) return; // another season was picked meanwhile
+    const columns = (first) => [
+      first,
+      { label: t("dash.revenue_revenue"), num: true },
+      { label: t("dash.revenue_fees"), num: true },
+      { label: t("dash.revenue_premiums"), num: true },
+      { label: t("dash.revenue_items"), num: true },
+      { label: t("dash.revenue_held"), num: true },
+    ];
+    // Revenue first: on a phone it is in view before the table scrolls sideways.
+    const row = (name, f, group, cls) =>
+      h(
+        "tr",
+        { dataset: { group } },
+        h("th", { scope: "row", class: cls }, name),
+        h("td", { class: "num revenue" }, money(f.revenue_cents)),
+        h("td", { class: "num" }, money(f.fee_cents)),
+        h("td", { class: "num" }, money(f.premium_cents)),
+        h("td", { class: "num" }, n0(f.items)),
+        h("td", { class: "num" }, n0(f.held_items)),
+      );
+    const fact = (key, value, id) => [h("dt", {}, t(key)), h("dd", { class: "num", id }, value)];
+    if (!r.orders) {
+      replace(box, h("p", { class: "muted", id: "revenue-none" }, t("dash.revenue_none", { season: r.season })));
+      return;
+    }
+    replace(
+      box,
+      h(
+        "div",
+        { class: "big-number", id: "revenue-total" },
+        h("strong", {}, money(r.revenue_cents)),
+        h("span", {}, t("dash.revenue_total", { season: r.season })),
+        h("span", { class: "muted" }, t("dash.revenue_span", { from: day(r.from), to: day(r.to) })),
+      ),
+      h(
+        "dl",
+        { class: "facts figures", id: "revenue-totals" },
+        fact("dash.revenue_orders", n0(r.orders), "revenue-orders"),
+        fact("dash.revenue_items", n0(r.items), "revenue-items"),
+        fact("dash.revenue_fees", money(r.fee_cents), "revenue-fees"),
+        fact("dash.revenue_premiums", money(r.premium_cents), "revenue-premiums"),
+        fact("dash.revenue_declared", money(r.declared_cents), "revenue-declared"),
+        fact("dash.revenue_held", n0(r.held_items), "revenue-held"),
+        fact("dash.revenue_held_declared", money(r.held_declared_cents), "revenue-held-declared"),
+        fact("dash.revenue_returned", n0(r.returned_orders), "revenue-returned"),
+      ),
+      h("h3", {}, t("dash.revenue_by_month")),
+      table(columns(t("dash.revenue_month")), r.by_month.map((m) => row(monthName(m.group), m, m.group)), { id: "revenue-by-month", class: "data figures-table" }),
+      h("h3", {}, t("dash.revenue_by_zone")),
+      table(columns(t("dash.revenue_zone")), r.by_zone.map((z) => row(z.label, z, z.group, "zone-name")), { id: "revenue-by-zone", class: "data figures-table" }),
+      h("p", { class: "muted small-print" }, t("dash.revenue_legend")),
+    );
+  });
 }
 
 function addWeeks(iso, weeks) {

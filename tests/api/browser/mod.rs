@@ -3,6 +3,7 @@
 
 mod customer_care;
 mod figures;
+mod manager_storage;
 mod office;
 mod office_figures;
 mod office_lists;
