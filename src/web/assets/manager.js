@@ -385,7 +385,7 @@ async function cleaningBox(box) {
 async function storageBox(box) {
   await guarded(box, async () => {
     const [s, prices, zones, cal] = await Promise.all([get("/storage/settings"), get("/storage/prices"), get("/storage/zones"), get("/season-calendar")]);
-    const status = h("div", {});
+    const status = h("div", { id: "storage-settings-status", "aria-live": "polite" });
     const rate = h("input", { type: "number", min: 0, max: 10000, value: s.insurance_rate_bp });
     const within = h("input", { type: "number", min: 1, max: 3650, value: s.cleaned_within_days ?? "" });
     const kind = h("select", {}, cal.kinds.map((k) => h("option", { value: k.window_kind, selected: k.window_kind === s.return_window_kind }, windowName(k.window_kind, k.name, k.named))));
@@ -428,16 +428,65 @@ async function storageBox(box) {
         }),
       ),
       h("h3", {}, t("settings.zones")),
-      table(
-        [t("settings.zone"), { label: t("settings.capacity"), num: true }, ""],
+      h("p", { class: "muted" }, t("settings.zones_hint")),
+      h(
+        "ul",
+        { class: "plain zones" },
         zoneItems.map((z) => {
-          const cap = h("input", { type: "number", min: 0, value: z.capacity, "aria-label": t("settings.capacity") });
-          return h("tr", {}, h("td", {}, z.name), h("td", { class: "num" }, cap), h("td", {}, h("button", { type: "button", class: "small", onclick: () => guarded(status, async () => { await send("PUT", `/storage/zones/${z.zone_id}`, { capacity: Number(cap.value) }); say(status, t("note.saved")); }) }, t("note.save"))));
+          const name = h("input", { type: "text", maxlength: 100, value: z.name, class: "zone-name" });
+          const kind = zoneKindSelect(z.kind, z.in_use > 0);
+          const cap = h("input", { type: "number", min: 0, value: z.capacity });
+          const save = () => guarded(status, async () => { await send("PUT", `/storage/zones/${encodeURIComponent(z.zone_id)}`, { name: name.value.trim(), kind: kind.value, capacity: Number(cap.value) }); say(status, t("note.saved")); });
+          const key = `zone-${z.zone_id}`;
+          return h(
+            "li",
+            { class: "zone-card", dataset: { zone: z.zone_id } },
+            h("div", { class: "form-grid" }, field(`${key}-name`, t("settings.zone_name"), name), field(`${key}-kind`, t("settings.zone_kind"), kind), field(`${key}-capacity`, t("settings.capacity"), cap)),
+            h("p", { class: "muted" }, t("settings.zone_use", { id: z.zone_id, n: z.in_use })),
+            h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: save }, t("note.save"))),
+          );
         }),
       ),
+      newZoneForm(box, status),
       status,
     );
   });
+}
+
+const ZONE_KINDS = ["rack", "bin", "cold_vault"];
+
+/** A zone's kind; a zone holding garments keeps its kind (the server refuses the change anyway). */
+function zoneKindSelect(value, locked) {
+  return h("select", { "aria-label": t("settings.zone_kind"), disabled: locked }, ZONE_KINDS.map((k) => h("option", { value: k, selected: k === value }, word("zone_kind", k))));
+}
+
+/** A new storage zone: a short id for the shelf labels, a name, a kind and how many garments it holds. */
+function newZoneForm(box, status) {
+  const id = h("input", { type: "text", maxlength: 40, pattern: "[A-Za-z0-9_\\-]{1,40}", required: true, autocomplete: "off", spellcheck: "false" });
+  const name = h("input", { type: "text", maxlength: 100, required: true });
+  const kind = zoneKindSelect("rack", false);
+  const cap = h("input", { type: "number", min: 0, max: 1000000, required: true, value: 100 });
+  return h(
+    "form",
+    {
+      class: "form-grid",
+      id: "new-zone",
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        guarded(status, async () => {
+          await send("PUT", `/storage/zones/${encodeURIComponent(id.value.trim())}`, { name: name.value.trim(), kind: kind.value, capacity: Number(cap.value) });
+          await storageBox(box);
+          say(document.getElementById("storage-settings-status"), t("settings.zone_added"));
+        });
+      },
+    },
+    h("h4", {}, t("settings.add_zone")),
+    field("zone-id", t("settings.zone_id"), id),
+    field("zone-name", t("settings.zone_name"), name),
+    field("zone-kind", t("settings.zone_kind"), kind),
+    field("zone-capacity", t("settings.capacity"), cap),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, t("settings.add_zone"))),
+  );
 }
 
 // ---------------------------------------------------------------- staff (administrators)

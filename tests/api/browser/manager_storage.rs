@@ -1,5 +1,6 @@
-//! The storage business's revenue on the manager's dashboard: a season picked on the page shows the figures
-//! `GET /api/v1/storage/report` answers for it, in Chinese on a phone and in English on a laptop.
+//! The storage business on the manager's screens: a season's revenue on the dashboard shows the figures
+//! `GET /api/v1/storage/report` answers for it, in Chinese on a phone and in English on a laptop; zones are named
+//! and added in the settings.
 
 use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate};
@@ -346,4 +347,77 @@ async fn the_manager_reads_a_seasons_storage_revenue_on_the_dashboard(pool: PgPo
         assert_clean(b.console_errors().await);
         b.close().await;
     }
+}
+
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
+    let w = World::new(pool.clone()).await;
+    let (user, _) = account(&w.app, Role::Manager).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, Options::default()).await;
+    open(
+        &b,
+        &served,
+        "#/settings",
+        "li[data-zone='cold-vault'] input.zone-name",
+    )
+    .await;
+    let name = b
+        .wait_for("li[data-zone='cold-vault'] input.zone-name", 10)
+        .await;
+    name.clear().await.unwrap();
+    name.send_keys("冷藏库（皮草、皮革、麂皮）").await.unwrap();
+    b.wait_for("li[data-zone='cold-vault'] button", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "document.querySelector('#storage-settings-status')?.textContent.length > 0",
+        20,
+    )
+    .await;
+    let zone = |id: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, i32)>(
+                "select name, kind, capacity from storage_zone where zone_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        zone("cold-vault").await,
+        (
+            "冷藏库（皮草、皮革、麂皮）".to_owned(),
+            "cold_vault".to_owned(),
+            400
+        )
+    );
+    // A new zone: its code, name, kind and capacity.
+    b.type_into("#zone-id", "rack-b").await;
+    b.type_into("#zone-name", "挂衣架 B（西装）").await;
+    b.eval("document.querySelector('#zone-capacity').value = '300'; return 1;")
+        .await;
+    b.wait_for("#new-zone button[type=submit]", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("!!document.querySelector(\"li[data-zone='rack-b']\")", 20)
+        .await;
+    assert_eq!(
+        zone("rack-b").await,
+        ("挂衣架 B（西装）".to_owned(), "rack".to_owned(), 300)
+    );
+    b.assert_no_horizontal_overflow("settings zones zh 390")
+        .await;
+    b.eval("document.querySelector('#new-zone').scrollIntoView(); return 1;")
+        .await;
+    b.screenshot("settings-zones-zh-CN-390").await;
+    assert_clean(b.console_errors().await);
+    b.close().await;
 }
