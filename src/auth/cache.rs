@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::Staff;
@@ -19,9 +19,9 @@ const KEEP: Duration = Duration::from_secs(30);
 const BEAT_CHANNEL: &str = "doorstep_sessions_beat";
 /// How often a process sends its heartbeat.
 const BEAT: Duration = Duration::from_secs(2);
-/// Silence after which the listener counts as lost (a connection can die without a word, and its changes with
+/// Silence (three missed heartbeats) after which the listener counts as lost (a connection can die without a word, and its changes with
 /// it): nothing is answered from memory, and it reconnects.
-const HEARD_WITHIN: Duration = Duration::from_secs(10);
+const HEARD_WITHIN: Duration = Duration::from_secs(6);
 /// Sessions remembered at most; the map starts over when it is full.
 const MAX_ENTRIES: usize = 10_000;
 
@@ -138,6 +138,12 @@ impl SessionCache {
 /// silent longer than [`HEARD_WITHIN`] despite the heartbeat, nothing is remembered (every request asks the
 /// database), and it reconnects every second.
 pub fn spawn_listener(pool: PgPool, cache: Arc<SessionCache>) -> tokio::task::JoinHandle<()> {
+    // Its own few connections: a pool saturated by requests must not delay the heartbeat (and turn the cache off
+    // when it helps most), and a dead listener's clean-up must not hold one of the requests' connections.
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy_with(pool.connect_options().as_ref().clone());
     tokio::spawn(async move {
         let mut beat = Beat(spawn_beat(pool.clone()));
         loop {

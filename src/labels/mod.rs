@@ -117,28 +117,21 @@ async fn door_sheet(
     let req: DoorSheetRequest = json_body(&headers, &body, "the sheet request")?;
     let keyed = idempotency::keyed(key, &body);
     let lang = sheet_lang(req.lang.as_deref(), &headers)?;
-    let (mut tx, printed_before) =
-        idempotency::begin_remade(&state.pool, staff.staff_id, &keyed).await?;
-    let first = printed_before.is_none();
-    let ids = match (printed_before, req.customer_ids, req.unprinted) {
-        (Some(record), _, _) => {
-            serde_json::from_str::<SheetRecord>(&record)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored sheet record: {e}")))?
-                .customer_ids
-        }
-        (None, Some(_), true) => {
+    // What the body alone decides is checked before the key is claimed (a retry sends the same body).
+    let named = match (req.customer_ids, req.unprinted) {
+        (Some(_), true) => {
             return Err(AppError::invalid(
                 "unprinted",
                 "name customers or ask for the unprinted labels, not both",
             ))
         }
-        (None, None, false) => {
+        (None, false) => {
             return Err(AppError::invalid(
                 "customer_ids",
                 "name the customers (or set unprinted)",
             ))
         }
-        (None, Some(ids), false) => {
+        (Some(ids), false) => {
             if ids.is_empty() || ids.len() > MAX_SHEET {
                 return Err(AppError::invalid(
                     "customer_ids",
@@ -152,9 +145,58 @@ async fn door_sheet(
                     "this customer is already on the sheet",
                 ));
             }
-            ids
+            Some(ids)
         }
-        (None, None, true) => db::unprinted_customers(&mut *tx, MAX_SHEET as i64).await?,
+        (None, true) => None,
+    };
+    let (mut tx, printed_before) =
+        idempotency::begin_remade(&state.pool, staff.staff_id, &keyed).await?;
+    let first = printed_before.is_none();
+    let made = sheet_cells(&mut tx, staff.staff_id, printed_before, named).await;
+    let (ids, cells) = match made {
+        Ok(made) => made,
+        // Rolled back before the answer, so the key's lock is free when the client retries at once.
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    let record = serde_json::to_string(&SheetRecord {
+        customer_ids: ids.clone(),
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    if first && !idempotency::record_remade(&mut tx, staff.staff_id, &keyed, &record).await? {
+        tx.rollback().await?;
+        return Err(idempotency::in_progress());
+    }
+    let count = cells.len();
+    let pdf = render_sheet(
+        state.settings.company_name.clone(),
+        text(lang, "labels.sheet_door_line").to_owned(),
+        cells,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(labels = count, "door label sheet printed");
+    pdf_response(pdf, "door-labels.pdf", count)
+}
+
+/// The sheet's customers (those a keyed first request printed, the named ones, or the next unprinted) and
+/// their cells: a label issued where one is missing, every label marked printed, in the caller's transaction.
+async fn sheet_cells(
+    tx: &mut sqlx::PgConnection,
+    staff_id: Uuid,
+    printed_before: Option<String>,
+    named: Option<Vec<Uuid>>,
+) -> AppResult<(Vec<Uuid>, Vec<sheet::Cell>)> {
+    let ids = match (printed_before, named) {
+        (Some(record), _) => {
+            serde_json::from_str::<SheetRecord>(&record)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored sheet record: {e}")))?
+                .customer_ids
+        }
+        (None, Some(ids)) => ids,
+        (None, None) => db::unprinted_customers(&mut *tx, MAX_SHEET as i64).await?,
     };
     if ids.is_empty() {
         return Err(AppError::problem(
@@ -184,7 +226,7 @@ async fn door_sheet(
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("stored door code: {e:?}")))?,
             None => {
                 let code = DoorCode::generate(&mut rand::thread_rng());
-                db::insert_label(&mut *tx, c.customer_id, &code, staff.staff_id)
+                db::insert_label(&mut *tx, c.customer_id, &code, staff_id)
                     .await
                     .on_constraint("door_label_code_key", |_| {
                         AppError::conflict(
@@ -201,24 +243,7 @@ async fn door_sheet(
         });
     }
     db::mark_printed(&mut *tx, &ids).await?;
-    let record = serde_json::to_string(&SheetRecord {
-        customer_ids: ids.clone(),
-    })
-    .map_err(|e| AppError::Internal(e.into()))?;
-    if first && !idempotency::record_remade(&mut tx, staff.staff_id, &keyed, &record).await? {
-        tx.rollback().await?;
-        return Err(idempotency::in_progress());
-    }
-    let count = cells.len();
-    let pdf = render_sheet(
-        state.settings.company_name.clone(),
-        text(lang, "labels.sheet_door_line").to_owned(),
-        cells,
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(labels = count, "door label sheet printed");
-    pdf_response(pdf, "door-labels.pdf", count)
+    Ok((ids, cells))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -259,7 +259,9 @@ pub async fn fill_round(
                     Ok(one) => built.extend(one),
                     Err(e) => {
                         tracing::warn!(customer_id = %id, error = %e, "a door card cannot be built; tried again later");
-                        put_back(&mut *conn, *id).await?;
+                        if let Err(e) = put_back(&mut *conn, *id).await {
+                            tracing::warn!(customer_id = %id, error = %e, "a failed door card was not queued again");
+                        }
                     }
                 }
             }
@@ -270,11 +272,13 @@ pub async fn fill_round(
     Ok((stored, next))
 }
 
-/// Sends an emptied card that could not be built to the back of the filler's queue, so the next rounds take the
-/// others first and this one again only after the others.
+/// Sends a card that could not be built to the back of the filler's queue (as an emptied card, also when the
+/// walk over the labels met it with none kept), so the next rounds take the others first and this one again
+/// after a settling pause.
 async fn put_back(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
-        "update customer_card set changed_at = now() where customer_id = $1 and body is null",
+        "insert into customer_card as k (customer_id, changed_at, body) values ($1, now(), null)
+         on conflict (customer_id) do update set changed_at = now() where k.body is null",
     )
     .bind(id)
     .execute(db)

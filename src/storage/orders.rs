@@ -328,7 +328,37 @@ async fn change_status(
         Ok(tx) => tx,
         Err(replay) => return Ok(replay),
     };
-    let current = db::lock_order(&mut tx, customer_id, order_id)
+    let moved = move_order(
+        &mut tx,
+        &state,
+        staff.staff_id,
+        (customer_id, order_id),
+        &req,
+    )
+    .await;
+    let view = match moved {
+        Ok(view) => view,
+        // Rolled back before the answer, so the key's lock is free when the client retries at once.
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    let answer =
+        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
+    tracing::info!(status = req.status.as_str(), "storage order moved");
+    Ok(answer)
+}
+
+/// The move itself, in the caller's transaction: one step on, and its event.
+async fn move_order(
+    tx: &mut PgConnection,
+    state: &AppState,
+    staff_id: Uuid,
+    (customer_id, order_id): (Uuid, Uuid),
+    req: &StatusRequest,
+) -> AppResult<OrderView> {
+    let current = db::lock_order(&mut *tx, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
     if current.next() != Some(req.status) {
@@ -343,25 +373,21 @@ async fn change_status(
         };
         return Err(AppError::conflict("status", detail));
     }
-    db::set_status(&mut tx, customer_id, order_id, req.status).await?;
+    db::set_status(&mut *tx, customer_id, order_id, req.status).await?;
     let note = req.note.as_deref().unwrap_or("").trim();
     db::insert_event(
-        &mut tx,
+        &mut *tx,
         customer_id,
         order_id,
         req.status,
         None,
-        staff.staff_id,
+        staff_id,
         note,
     )
     .await?;
-    let view = order_view(&mut tx, &state.settings, customer_id, order_id)
+    order_view(&mut *tx, &state.settings, customer_id, order_id)
         .await?
-        .ok_or(AppError::NotFound("storage order"))?;
-    let answer =
-        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
-    tracing::info!(status = req.status.as_str(), "storage order moved");
-    Ok(answer)
+        .ok_or(AppError::NotFound("storage order"))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -384,22 +410,54 @@ async fn book_delivery(
 ) -> AppResult<Response> {
     let req: DeliveryRequest = json_body(&headers, &body, "the delivery booking")?;
     let keyed = idempotency::keyed(key, &body);
-    let today = state.settings.clock.today();
     let mut errors = Vec::new();
-    if req.booked_for < today {
-        push(&mut errors, "booked_for".into(), "is in the past");
-    } else if (req.booked_for - today).num_days() > 366 {
-        push(&mut errors, "booked_for".into(), "must be within a year");
-    }
     check_len(&mut errors, "note", req.note.as_deref(), 1000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    // The day is checked after the key is claimed: a retry after midnight answers the first booking.
     let mut tx = match idempotency::begin_keyed(&state.pool, staff.staff_id, &keyed).await? {
         Ok(tx) => tx,
         Err(replay) => return Ok(replay),
     };
-    let current = db::lock_order(&mut tx, customer_id, order_id)
+    let view = match book(
+        &mut tx,
+        &state,
+        staff.staff_id,
+        (customer_id, order_id),
+        &req,
+    )
+    .await
+    {
+        Ok(view) => view,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(e);
+        }
+    };
+    let answer =
+        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
+    tracing::info!(booked_for = %req.booked_for, "storage return delivery booked");
+    Ok(answer)
+}
+
+/// The booking itself, in the caller's transaction: the day checked, the order asked back if it is still in
+/// storage, the delivery and its event recorded.
+async fn book(
+    tx: &mut PgConnection,
+    state: &AppState,
+    staff_id: Uuid,
+    (customer_id, order_id): (Uuid, Uuid),
+    req: &DeliveryRequest,
+) -> AppResult<OrderView> {
+    let today = state.settings.clock.today();
+    if req.booked_for < today {
+        return Err(AppError::invalid("booked_for", "is in the past"));
+    }
+    if (req.booked_for - today).num_days() > 366 {
+        return Err(AppError::invalid("booked_for", "must be within a year"));
+    }
+    let current = db::lock_order(&mut *tx, customer_id, order_id)
         .await?
         .ok_or(AppError::NotFound("storage order"))?;
     let note = req.note.as_deref().unwrap_or("").trim();
@@ -417,38 +475,34 @@ async fn book_delivery(
             ))
         }
         Status::InStorage => {
-            db::set_status(&mut tx, customer_id, order_id, Status::ReturnRequested).await?;
+            db::set_status(&mut *tx, customer_id, order_id, Status::ReturnRequested).await?;
             db::insert_event(
-                &mut tx,
+                &mut *tx,
                 customer_id,
                 order_id,
                 Status::ReturnRequested,
                 None,
-                staff.staff_id,
+                staff_id,
                 "return delivery booked",
             )
             .await?;
         }
         Status::ReturnRequested => {}
     }
-    db::set_delivery(&mut tx, customer_id, order_id, req.booked_for).await?;
+    db::set_delivery(&mut *tx, customer_id, order_id, req.booked_for).await?;
     db::insert_event(
-        &mut tx,
+        &mut *tx,
         customer_id,
         order_id,
         Status::ReturnRequested,
         Some(req.booked_for),
-        staff.staff_id,
+        staff_id,
         note,
     )
     .await?;
-    let view = order_view(&mut tx, &state.settings, customer_id, order_id)
+    order_view(&mut *tx, &state.settings, customer_id, order_id)
         .await?
-        .ok_or(AppError::NotFound("storage order"))?;
-    let answer =
-        idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
-    tracing::info!(booked_for = %req.booked_for, "storage return delivery booked");
-    Ok(answer)
+        .ok_or(AppError::NotFound("storage order"))
 }
 
 /// The language of a receipt: `?lang=` (zh-CN or en), else the reader's (their cookie, then their browser's).

@@ -525,6 +525,17 @@ async fn a_card_that_cannot_be_built_does_not_stop_the_filler(pool: PgPool) {
     assert_eq!(fill().await, labelled - 1, "every card but the broken one");
     let kept = "select count(*) from customer_card where body is not null";
     assert_eq!(app.count(kept).await, labelled - 1);
+    let queued: i64 = sqlx::query_scalar(
+        "select count(*) from customer_card where customer_id = $1::uuid and body is null",
+    )
+    .bind(LIU_FANG)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        queued, 1,
+        "the broken card met by the walk waits in the queue"
+    );
 
     // Emptied by writes, the others are built again while the broken one waits at the back.
     sqlx::query("update customer_card set body = null, changed_at = now() - interval '1 hour'")
