@@ -775,6 +775,10 @@ async function labelsScreen(main) {
   const onceUnprinted = actionKey();
   const sheet = async (body) => {
     replace(result, h("p", { class: "msg" }, t("labels.making")));
+    // One sheet at a time: a second tap while it is made would print (and mark) the labels twice.
+    const buttons = [printAll, printSelected];
+    const was = buttons.map((b) => b.disabled);
+    for (const b of buttons) b.disabled = true;
     await guarded(result, async () => {
       const print = (extra) => fetchFile("POST", "/labels/door-sheet", { ...body, lang: currentLang() }, extra);
       const { blob, headers } = body.unprinted ? await onceUnprinted((key) => print({ "Idempotency-Key": key })) : await print();
@@ -783,8 +787,9 @@ async function labelsScreen(main) {
       a.id = "sheet-pdf";
       a.dataset.count = String(n);
       replace(result, h("p", { class: "msg ok" }, a));
-      await refreshCount();
     });
+    buttons.forEach((b, i) => (b.disabled = was[i]));
+    await refreshCount();
   };
   const refreshCount = async () => {
     await guarded(count, async () => {

@@ -29,7 +29,8 @@ export function personalDataBox(box, customerId, reload) {
     id: "export-data",
     onclick: () =>
       guarded(status, async () => {
-        const { data } = await call("GET", `/customers/${customerId}/export`);
+        download.disabled = true;
+        const { data } = await call("GET", `/customers/${customerId}/export`).finally(() => (download.disabled = false));
         const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
         const a = saveBlob(blob, `customer-${customerId}.json`, t("privacy.export_ready"));
         a.id = "export-file";
@@ -41,7 +42,8 @@ export function personalDataBox(box, customerId, reload) {
     t("privacy.erase_confirm"),
     () =>
       guarded(status, async () => {
-        await call("POST", `/customers/${customerId}/erase`);
+        erase.disabled = true;
+        await call("POST", `/customers/${customerId}/erase`).finally(() => (erase.disabled = false));
         say(status, t("privacy.erased"));
         reload();
       }),

@@ -1,13 +1,32 @@
 // The storage screens: returns due and their deliveries, orders by status, and taking a customer's garments in.
 
-import { get, ApiError } from "./api.js";
+import { get, ApiError, outcomeUnknown } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date } from "./format.js";
 import { register } from "./app.js";
-import { problemView, actionKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, newKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const PAGE = 20;
+
+/** Keys of the order steps not yet answered for certain, by order and step: they outlive a refresh of the lists. */
+const pending = new Map();
+
+/** Runs one step of an order under its kept key (see `pending`), as `actionKey` does for a single form. */
+function stepKey(id) {
+  return async (write) => {
+    const key = pending.get(id) || newKey();
+    pending.set(id, key);
+    try {
+      const out = await write(key);
+      pending.delete(id);
+      return out;
+    } catch (e) {
+      if (!outcomeUnknown(e)) pending.delete(id);
+      throw e;
+    }
+  };
+}
 const STATUSES = ["accepted", "in_storage", "return_requested", "returned"];
 
 function query(params) {
@@ -106,8 +125,7 @@ function orderActions(customerId, o, done, { booking = true, moves = true } = {}
     }
   };
   const path = orderPath(customerId, o.order_id);
-  const moveOnce = actionKey();
-  const move = (btn, next, text) => run(btn, () => moveOnce((key) => send("POST", `${path}/status`, { status: next }, key)), text);
+  const move = (btn, next, text) => run(btn, () => stepKey(`${path}/status:${next}`)((key) => send("POST", `${path}/status`, { status: next }, key)), text);
   const parts = [];
   if (moves && o.status === "accepted") {
     const store = h("button", { type: "button", class: "small primary act-store", onclick: () => move(store, "in_storage", t("storage.stored_msg", { receipt: o.receipt_no })) }, t("storage.store"));
@@ -118,7 +136,7 @@ function orderActions(customerId, o, done, { booking = true, moves = true } = {}
     const planned = o.planned_return_on && o.planned_return_on > today ? o.planned_return_on : addDays(today, 1);
     const when = h("input", { type: "date", class: "book-date", min: today, max: addDays(today, 365), value: o.delivery_booked_for || planned, "aria-label": t("storage.book_day") });
     const note = h("input", { type: "text", class: "book-note", maxlength: 1000, placeholder: t("storage.note_placeholder"), "aria-label": t("storage.note") });
-    const bookOnce = actionKey();
+    const bookOnce = stepKey(`${path}/delivery`);
     const book = h(
       "button",
       {
@@ -316,6 +334,8 @@ async function storageScreen(main) {
   // A step moves an order from one list to another: both are read again, and the step is said where it was taken.
   const refreshAll = async (text, kind = "ok", where) => {
     await Promise.all([showReturns(), showOrders()]);
+    // The last step's message only: an earlier one in the other section goes.
+    document.getElementById("storage-done")?.remove();
     say(where, text, kind);
     where.firstChild.id = "storage-done";
     where.scrollIntoView({ block: "nearest" });
