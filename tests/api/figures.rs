@@ -526,11 +526,18 @@ async fn the_smaller_things(pool: sqlx::PgPool) {
         "/api/v1/customers/{c}/storage-orders/{}/receipt.html",
         order["order_id"].as_str().unwrap()
     );
-    let html = String::from_utf8(w.app.get(&uri, &dispatcher).await.body).unwrap();
+    let html =
+        String::from_utf8(w.app.get(&format!("{uri}?lang=en"), &dispatcher).await.body).unwrap();
     assert!(html.contains(">1 item<"), "{html}");
     assert!(!html.contains("1 items"), "{html}");
     assert!(html.contains("Doorstep Laundry"), "{html}");
     assert!(html.contains("CNY"), "{html}");
+    // In Chinese (the reader's default here): one item, amounts in yuan.
+    let html = String::from_utf8(w.app.get(&uri, &dispatcher).await.body).unwrap();
+    assert!(
+        html.contains(">共 1 件<") && html.contains("（元）"),
+        "{html}"
+    );
 
     // Reminders: a pickup in the last cap_days is a contact.
     let recent = w.customer("Came Last Week").await;
