@@ -360,6 +360,21 @@ async fn commit_answer<T: serde::Serialize>(
     Ok((status, json_text(body)).into_response())
 }
 
+/// A write's body `result` with its transaction, or its error after rolling `tx` back, so the key's lock is free
+/// when the client retries at once (a dropped transaction is rolled back only later).
+pub async fn or_roll_back<T>(
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    result: AppResult<T>,
+) -> AppResult<(sqlx::Transaction<'static, sqlx::Postgres>, T)> {
+    match result {
+        Ok(value) => Ok((tx, value)),
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
 /// Begins a write whose answer is made again rather than stored (a PDF): the transaction, and what the first
 /// request with this key recorded (`None` on a first request). A running first request or another body is
 /// refused as [`Claim::answer`] refuses it.

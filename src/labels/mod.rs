@@ -153,14 +153,7 @@ async fn door_sheet(
         idempotency::begin_remade(&state.pool, staff.staff_id, &keyed).await?;
     let first = printed_before.is_none();
     let made = sheet_cells(&mut tx, staff.staff_id, printed_before, named).await;
-    let (ids, cells) = match made {
-        Ok(made) => made,
-        // Rolled back before the answer, so the key's lock is free when the client retries at once.
-        Err(e) => {
-            tx.rollback().await?;
-            return Err(e);
-        }
-    };
+    let (mut tx, (ids, cells)) = idempotency::or_roll_back(tx, made).await?;
     let record = serde_json::to_string(&SheetRecord {
         customer_ids: ids.clone(),
     })

@@ -336,14 +336,7 @@ async fn change_status(
         &req,
     )
     .await;
-    let view = match moved {
-        Ok(view) => view,
-        // Rolled back before the answer, so the key's lock is free when the client retries at once.
-        Err(e) => {
-            tx.rollback().await?;
-            return Err(e);
-        }
-    };
+    let (tx, view) = idempotency::or_roll_back(tx, moved).await?;
     let answer =
         idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
     tracing::info!(status = req.status.as_str(), "storage order moved");
@@ -420,21 +413,15 @@ async fn book_delivery(
         Ok(tx) => tx,
         Err(replay) => return Ok(replay),
     };
-    let view = match book(
+    let booked = book(
         &mut tx,
         &state,
         staff.staff_id,
         (customer_id, order_id),
         &req,
     )
-    .await
-    {
-        Ok(view) => view,
-        Err(e) => {
-            tx.rollback().await?;
-            return Err(e);
-        }
-    };
+    .await;
+    let (tx, view) = idempotency::or_roll_back(tx, booked).await?;
     let answer =
         idempotency::commit_keyed_as(tx, staff.staff_id, &keyed, StatusCode::OK, &view).await?;
     tracing::info!(booked_for = %req.booked_for, "storage return delivery booked");

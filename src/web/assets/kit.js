@@ -100,6 +100,36 @@ export async function fetchFile(method, path, body, extra = {}) {
   return { blob: await res.blob(), headers: res.headers };
 }
 
+/**
+ * A CSV download button: fetches `path` (or what `path()` gives at the tap, for filters chosen meanwhile) and
+ * offers it saved under `name` (likewise).
+ */
+export function csvButton(path, name) {
+  const box = h("span", {});
+  const btn = h(
+    "button",
+    {
+      type: "button",
+      class: "small csv",
+      onclick: async () => {
+        btn.disabled = true;
+        try {
+          const { blob } = await fetchFile("GET", typeof path === "function" ? path() : path);
+          const a = saveBlob(blob, typeof name === "function" ? name() : name, t("lists.csv_ready"));
+          replace(box, a);
+          a.click();
+        } catch (e) {
+          replace(box, problemView(e));
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    },
+    t("lists.csv"),
+  );
+  return h("span", { class: "csv-box" }, btn, box);
+}
+
 /** A link that saves a Blob under `name`, clicked once for the user. */
 export function saveBlob(blob, name, label) {
   const url = URL.createObjectURL(blob);

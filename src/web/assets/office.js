@@ -6,7 +6,7 @@ import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
 import { register, atLeast } from "./app.js";
 import { wardrobeBox } from "./wardrobe.js";
-import { problemView, actionKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, csvButton, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const LISTS = [
   { kind: "reminders", path: "reminders", campaign: true, filters: ["window", "on", "cap_days"] },
@@ -444,32 +444,6 @@ async function campaignScreen(main, id, offset) {
     });
   };
   await showEntries(offset);
-}
-
-function csvButton(path, name) {
-  const box = h("span", {});
-  const btn = h(
-    "button",
-    {
-      type: "button",
-      class: "small csv",
-      onclick: async () => {
-        btn.disabled = true;
-        try {
-          const { blob } = await fetchFile("GET", path);
-          const a = saveBlob(blob, name, t("lists.csv_ready"));
-          replace(box, a);
-          a.click();
-        } catch (e) {
-          replace(box, problemView(e));
-        } finally {
-          btn.disabled = false;
-        }
-      },
-    },
-    t("lists.csv"),
-  );
-  return h("span", { class: "csv-box" }, btn, box);
 }
 
 // ---------------------------------------------------------------- lists

@@ -5,7 +5,7 @@ import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date } from "./format.js";
 import { register } from "./app.js";
-import { problemView, actionKey, newKey, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, newKey, csvButton, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const PAGE = 20;
 
@@ -172,7 +172,6 @@ function returnsSection(box, refreshAll) {
   );
   const done = h("div", { id: "returns-status" });
   const list = h("div", { id: "returns" });
-  const csv = h("span", {});
   let offset = 0;
   const params = () => ({ due_by: dueBy.value, booked: booked.value });
   const show = async (off = offset) => {
@@ -189,25 +188,9 @@ function returnsSection(box, refreshAll) {
       );
     });
   };
-  const csvButton = h(
-    "button",
-    {
-      type: "button",
-      onclick: async () => {
-        csvButton.disabled = true;
-        try {
-          const { blob } = await fetchFile("GET", `/storage/returns${query({ ...params(), format: "csv" })}`);
-          const a = saveBlob(blob, `storage-returns-${dueBy.value || todayIso()}.csv`, t("lists.csv_ready"));
-          replace(csv, a);
-          a.click();
-        } catch (e) {
-          replace(csv, problemView(e));
-        } finally {
-          csvButton.disabled = false;
-        }
-      },
-    },
-    t("lists.csv"),
+  const csv = csvButton(
+    () => `/storage/returns${query({ ...params(), format: "csv" })}`,
+    () => `storage-returns-${dueBy.value || todayIso()}.csv`,
   );
   replace(
     box,
@@ -217,7 +200,7 @@ function returnsSection(box, refreshAll) {
       { class: "form-grid", id: "returns-filter", onsubmit: (ev) => { ev.preventDefault(); show(0); } },
       field("due-by", t("storage.due_by"), dueBy),
       field("booked", t("storage.booked_filter"), booked),
-      h("div", { class: "actions" }, h("button", { type: "submit", id: "returns-apply" }, t("storage.show")), csvButton, csv),
+      h("div", { class: "actions" }, h("button", { type: "submit", id: "returns-apply" }, t("storage.show")), csv),
     ),
     done,
     list,
