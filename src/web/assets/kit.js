@@ -47,6 +47,16 @@ export function actionKey() {
   };
 }
 
+/** A query string of the params that are set (`?a=1&b=x`), or "" when none is. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
 /** A table in a scrolling box (wide tables scroll inside it, never the page). */
 export function table(headers, rows, attrs = {}) {
   return h(

@@ -6,7 +6,7 @@ import { t, word, currentLang } from "./i18n.js";
 import { money, date, dateTime, grouped } from "./format.js";
 import { register, atLeast } from "./app.js";
 import { wardrobeBox } from "./wardrobe.js";
-import { problemView, actionKey, csvButton, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, csvButton, query, table, pager, fetchFile, saveBlob, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const LISTS = [
   { kind: "reminders", path: "reminders", campaign: true, filters: ["window", "on", "cap_days"] },
@@ -22,15 +22,6 @@ const PAGE = 20;
 
 function listOf(kind) {
   return LISTS.find((l) => l.kind === kind || l.path === kind);
-}
-
-function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `?${s}` : "";
 }
 
 function garmentLine(g) {

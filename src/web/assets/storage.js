@@ -5,7 +5,7 @@ import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date } from "./format.js";
 import { register } from "./app.js";
-import { problemView, actionKey, newKey, csvButton, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, newKey, csvButton, query, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const PAGE = 20;
 
@@ -27,16 +27,8 @@ function stepKey(id) {
     }
   };
 }
-const STATUSES = ["accepted", "in_storage", "return_requested", "returned"];
 
-function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined && v !== "") q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `?${s}` : "";
-}
+const STATUSES = ["accepted", "in_storage", "return_requested", "returned"];
 
 /** A calendar day (`2026-11-15`) as people here write it. */
 const day = (iso) => (iso ? date(`${iso}T12:00:00Z`, currentLang()) : "");
