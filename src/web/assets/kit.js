@@ -33,15 +33,21 @@ export function newKey() {
  * refusal: see `outcomeUnknown`), so a retry is recorded once and the next attempt is a new action. The returned
  * function runs `write(key)` and settles the key by its outcome.
  */
-export function actionKey() {
-  let key = newKey();
+export function actionKey(kept = null) {
+  // `kept` names a sessionStorage slot: the key then also outlives a reload of the page.
+  let key = (kept && sessionStorage.getItem(kept)) || newKey();
+  const set = (k) => {
+    key = k;
+    if (kept) sessionStorage.setItem(kept, k);
+  };
+  set(key);
   return async (write) => {
     try {
       const out = await write(key);
-      key = newKey();
+      set(newKey());
       return out;
     } catch (e) {
-      if (!outcomeUnknown(e)) key = newKey();
+      if (!outcomeUnknown(e)) set(newKey());
       throw e;
     }
   };

@@ -736,8 +736,9 @@ async function labelsScreen(main) {
     printSelected.disabled = selected.size === 0;
     printSelected.textContent = t("labels.print_selected", { n: selected.size });
   };
-  // "Print every unprinted" asked again after a lost answer must print the same labels, not the next batch.
-  const onceUnprinted = actionKey();
+  // "Print every unprinted" asked again after a lost answer (even after a reload) must print the same labels, not
+  // the next batch.
+  const onceUnprinted = actionKey("doorstep.unprinted-sheet-key");
   const sheet = async (body) => {
     replace(result, h("p", { class: "msg" }, t("labels.making")));
     // One sheet at a time: a second tap while it is made would print (and mark) the labels twice.

@@ -376,12 +376,32 @@ async fn a_label_sheet_of_24_decodes_back_to_every_customer(pool: PgPool) {
         20,
     )
     .await;
+    // The key "print every unprinted" sends is kept in the tab's session, so a reload after a lost sheet reuses it.
+    let kept = b
+        .eval("return sessionStorage.getItem('doorstep.unprinted-sheet-key');")
+        .await;
+    let kept = kept.as_str().unwrap().to_owned();
     b.wait_for("#print-unprinted", 10)
         .await
         .click()
         .await
         .unwrap();
     b.wait_for("#sheet-pdf", 30).await;
+    let recorded: i64 =
+        sqlx::query_scalar("select count(*) from idempotency_key where idempotency_key = $1")
+            .bind(&kept)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 1, "the sheet went under the kept key");
+    let next = b
+        .eval("return sessionStorage.getItem('doorstep.unprinted-sheet-key');")
+        .await;
+    assert_ne!(
+        next.as_str(),
+        Some(kept.as_str()),
+        "a printed sheet's key is not reused"
+    );
     assert_eq!(
         b.eval("return document.querySelector('#sheet-pdf').dataset.count;")
             .await,
