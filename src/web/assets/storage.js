@@ -1,31 +1,20 @@
 // The storage screens: returns due and their deliveries, orders by status, and taking a customer's garments in.
 
-import { get, ApiError, outcomeUnknown } from "./api.js";
+import { get, ApiError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date } from "./format.js";
 import { register } from "./app.js";
-import { problemView, actionKey, newKey, csvButton, query, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
+import { problemView, actionKey, csvButton, query, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
 
 const PAGE = 20;
 
-/** Keys of the order steps not yet answered for certain, by order and step: they outlive a refresh of the lists. */
-const pending = new Map();
+/** Each order step's key (kit.actionKey) by order and step: kept across a refresh of the lists, which rebuilds the rows. */
+const steps = new Map();
 
-/** Runs one step of an order under its kept key (see `pending`), as `actionKey` does for a single form. */
 function stepKey(id) {
-  return async (write) => {
-    const key = pending.get(id) || newKey();
-    pending.set(id, key);
-    try {
-      const out = await write(key);
-      pending.delete(id);
-      return out;
-    } catch (e) {
-      if (!outcomeUnknown(e)) pending.delete(id);
-      throw e;
-    }
-  };
+  if (!steps.has(id)) steps.set(id, actionKey());
+  return steps.get(id);
 }
 
 const STATUSES = ["accepted", "in_storage", "return_requested", "returned"];

@@ -5,17 +5,38 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::office::{account, assert_clean, open, signed_in};
-use super::{Options, Served};
+use super::{Browser, Options, Served};
 use crate::helpers::{TestApp, LIU_FANG, LIU_FANG_COAT};
 use doorstep::domain::Role;
+
+/// `role` signed in with `opts` on Liu Fang's customer screen once `ready` shows: the browser, the server it
+/// talks to (kept alive beside it) and the username.
+async fn on_liu_fangs_screen(
+    pool: &PgPool,
+    role: Role,
+    opts: Options,
+    ready: &str,
+) -> (Browser, Served, String) {
+    let app = TestApp::new(pool.clone()).await;
+    let (user, _) = account(&app, role).await;
+    let served = Served::start(pool.clone()).await;
+    let b = signed_in(&served, &user, opts).await;
+    open(&b, &served, &format!("#/customers/{LIU_FANG}"), ready).await;
+    (b, served, user)
+}
 
 #[sqlx::test(
     migrator = "doorstep::db::MIGRATOR",
     fixtures(path = "../../../fixtures", scripts("demo"))
 )]
 async fn a_dispatcher_resolves_a_complaint_on_the_customer_screen(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let (user, _) = account(&app, Role::Dispatcher).await;
+    let (b, _served, user) = on_liu_fangs_screen(
+        &pool,
+        Role::Dispatcher,
+        Options::default(),
+        ".complaint-resolve",
+    )
+    .await;
     let me: Uuid = sqlx::query_scalar("select staff_id from staff where username = $1")
         .bind(&user)
         .fetch_one(&pool)
@@ -34,15 +55,6 @@ async fn a_dispatcher_resolves_a_complaint_on_the_customer_screen(pool: PgPool) 
         }
     };
     assert_eq!(count(open_complaints).await, 1);
-    let served = Served::start(pool.clone()).await;
-    let b = signed_in(&served, &user, Options::default()).await;
-    open(
-        &b,
-        &served,
-        &format!("#/customers/{LIU_FANG}"),
-        ".complaint-resolve",
-    )
-    .await;
     // An empty resolution is refused on the page, and nothing is recorded.
     b.wait_for(".complaint-resolve button", 10)
         .await
@@ -87,25 +99,11 @@ async fn a_dispatcher_resolves_a_complaint_on_the_customer_screen(pool: PgPool) 
     fixtures(path = "../../../fixtures", scripts("demo"))
 )]
 async fn an_administrator_hands_over_erases_and_sees_who_read_a_customers_data(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let (user, _) = account(&app, Role::Admin).await;
-    let served = Served::start(pool.clone()).await;
-    let b = signed_in(
-        &served,
-        &user,
-        Options {
-            lang: "en",
-            ..Options::default()
-        },
-    )
-    .await;
-    open(
-        &b,
-        &served,
-        &format!("#/customers/{LIU_FANG}"),
-        "#export-data",
-    )
-    .await;
+    let en = Options {
+        lang: "en",
+        ..Options::default()
+    };
+    let (b, served, _) = on_liu_fangs_screen(&pool, Role::Admin, en, "#export-data").await;
     b.wait_for("#export-data", 10).await.click().await.unwrap();
     b.until("!!document.querySelector('#export-file')", 20)
         .await;
@@ -175,14 +173,10 @@ async fn an_administrator_hands_over_erases_and_sees_who_read_a_customers_data(p
     fixtures(path = "../../../fixtures", scripts("demo"))
 )]
 async fn a_dispatcher_sees_no_personal_data_duties(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let (user, _) = account(&app, Role::Dispatcher).await;
-    let served = Served::start(pool.clone()).await;
-    let b = signed_in(&served, &user, Options::default()).await;
-    open(
-        &b,
-        &served,
-        &format!("#/customers/{LIU_FANG}"),
+    let (b, _served, _) = on_liu_fangs_screen(
+        &pool,
+        Role::Dispatcher,
+        Options::default(),
         "#customer-form",
     )
     .await;
@@ -198,14 +192,10 @@ async fn a_dispatcher_sees_no_personal_data_duties(pool: PgPool) {
     fixtures(path = "../../../fixtures", scripts("demo"))
 )]
 async fn a_dispatcher_corrects_a_garment_from_the_wardrobe(pool: PgPool) {
-    let app = TestApp::new(pool.clone()).await;
-    let (user, _) = account(&app, Role::Dispatcher).await;
-    let served = Served::start(pool.clone()).await;
-    let b = signed_in(&served, &user, Options::default()).await;
-    open(
-        &b,
-        &served,
-        &format!("#/customers/{LIU_FANG}"),
+    let (b, _served, _) = on_liu_fangs_screen(
+        &pool,
+        Role::Dispatcher,
+        Options::default(),
         "button.garment",
     )
     .await;
