@@ -28,6 +28,11 @@ const SWITCH_MARGIN: f64 = 0.35;
 const RECENT_WEEKS: usize = 8;
 /// Backtest errors needed before interval widths use their empirical quantiles.
 const MIN_ERRORS_FOR_QUANTILES: usize = 50;
+/// Weight of each older backtest origin's errors against the next newer one's in the interval quantiles: a
+/// series' volatility drifts, and the newest origins say most about the weeks to come. Measured with
+/// `forecast backtest` (README, "Forecasts"): 80% cover of 76.5% -> 78.4% on the Chicago series, 81.7% -> 79.3%
+/// on them cut 1-4 years earlier, 82.3% -> 82.7% on the generated ones; no point forecast changes.
+const ORIGIN_WEIGHT_DECAY: f64 = 0.7;
 const Z80: f64 = 1.281_551_565_5;
 const Z95: f64 = 1.959_963_985;
 
@@ -476,23 +481,36 @@ fn build_forecast(model: Candidate, y: &[f64], horizon: usize, errors: &Errors) 
     f
 }
 
-/// Multipliers of the error scale for 80% and 95% intervals: split-conformal quantiles (the ⌈(m+1)p⌉-th
-/// smallest of m) of the standardised backtest errors when there are enough of them (holidays give heavier
-/// tails than normal), else normal ones.
+/// Multipliers of the error scale for 80% and 95% intervals: weighted split-conformal quantiles of the
+/// standardised backtest errors when there are enough of them (holidays give heavier tails than normal), else
+/// normal ones. Each origin's errors weigh [`ORIGIN_WEIGHT_DECAY`] to the power of its age, the week to come
+/// weighs 1 (conformal prediction beyond exchangeability, Barber et al. 2023); with equal weights this is the
+/// ⌈(m+1)p⌉-th smallest of m.
 fn error_quantiles(errors: &[Vec<f64>], a: f64, b: f64) -> (f64, f64) {
-    let mut z: Vec<f64> = errors
+    let mut z: Vec<(f64, f64)> = errors
         .iter()
-        .flat_map(|e| e.iter().enumerate())
-        .filter_map(|(k, e)| {
+        .enumerate()
+        .flat_map(|(j, e)| e.iter().enumerate().map(move |(k, e)| (j, k, *e)))
+        .filter_map(|(j, k, e)| {
             let sd = (a + b * (k + 1) as f64).sqrt();
-            (sd > 0.0).then(|| (e / sd).abs())
+            (sd > 0.0).then(|| ((e / sd).abs(), ORIGIN_WEIGHT_DECAY.powi(j as i32)))
         })
         .collect();
     if z.len() < MIN_ERRORS_FOR_QUANTILES {
         return (Z80, Z95);
     }
-    z.sort_by(f64::total_cmp);
-    let q = |p: f64| z[((p * (z.len() + 1) as f64).ceil() as usize).clamp(1, z.len()) - 1];
+    z.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let total: f64 = z.iter().map(|p| p.1).sum::<f64>() + 1.0;
+    let q = |p: f64| {
+        let mut c = 0.0;
+        for &(v, w) in &z {
+            c += w;
+            if c >= p * total {
+                return v;
+            }
+        }
+        z[z.len() - 1].0
+    };
     let (q80, q95) = (q(0.8), q(0.95));
     (q80, q95.max(q80))
 }

@@ -318,3 +318,19 @@ fn the_horizon_asked_does_not_change_the_forecast() {
         }
     }
 }
+
+#[test]
+fn interval_quantiles_follow_the_newest_origins() {
+    // Ten origins of ten weekly errors on a unit scale: one origin's errors are three times the others'.
+    let errors = |loud: usize| -> Vec<Vec<f64>> {
+        (0..10)
+            .map(|j| vec![if j == loud { 3.0 } else { 1.0 }; 10])
+            .collect()
+    };
+    // The newest origin (first) was loud: the weeks to come are expected loud too.
+    let (z80, z95) = error_quantiles(&errors(0), 1.0, 0.0);
+    assert_eq!((z80, z95), (3.0, 3.0));
+    // The oldest was: a tenth of the errors, weighted least, leaves the 80% quantile at the quiet ones.
+    let (z80, z95) = error_quantiles(&errors(9), 1.0, 0.0);
+    assert_eq!((z80, z95), (1.0, 1.0));
+}
