@@ -84,14 +84,19 @@ pub fn router(state: AppState) -> Router {
 
 /// API answers compressed for clients that ask (the staff app's browser always does): a door card is 12-18 KB
 /// of JSON, a fifth of that gzipped, which a phone on a poor mobile network feels. The fastest level keeps the
-/// server's cost small; PDFs are compressed inside already.
+/// server's cost small; PDFs are compressed inside already, and problems are small and finished outside this
+/// layer (`with_instance`).
 fn api_compression(
 ) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate};
     use tower_http::compression::{CompressionLayer, CompressionLevel, DefaultPredicate};
     CompressionLayer::new()
         .quality(CompressionLevel::Fastest)
-        .compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/pdf")))
+        .compress_when(
+            DefaultPredicate::new()
+                .and(NotForContentType::const_new("application/pdf"))
+                .and(NotForContentType::const_new("application/problem+json")),
+        )
 }
 
 /// A handler that panicked answers 500 problem+json (and the panic is logged) instead of dropping the connection.
@@ -133,16 +138,19 @@ async fn request_context(mut req: Request, next: axum::middleware::Next) -> Resp
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().clone();
+    let lang = crate::i18n::asked(req.headers());
     let started = std::time::Instant::now();
     let response = next.run(req).await;
     crate::observe::request_done(&method, &route, response.status(), started.elapsed());
-    let mut response = with_instance(response, &id).await;
+    let mut response = with_instance(response, &id, lang).await;
     response.headers_mut().insert(REQUEST_ID, value);
     response
 }
 
-/// Adds `instance: urn:doorstep:request:<id>` to a problem+json body, so a user's report names the request.
-async fn with_instance(response: Response, id: &str) -> Response {
+/// Adds `instance: urn:doorstep:request:<id>` to a problem+json body, so a user's report names the request, and
+/// words its refusals (each field's message, the detail, the hint) in the language the request asked for, where
+/// the catalogue has them (`i18n::refusal`).
+async fn with_instance(response: Response, id: &str, lang: Option<crate::i18n::Lang>) -> Response {
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -160,12 +168,36 @@ async fn with_instance(response: Response, id: &str) -> Response {
                 "instance".to_owned(),
                 serde_json::Value::String(format!("urn:doorstep:request:{id}")),
             );
+            if let Some(lang) = lang {
+                in_language(&mut map, lang);
+            }
             parts.headers.remove(header::CONTENT_LENGTH);
             serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
         }
         _ => bytes.to_vec(),
     };
     Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Words a problem's refusals in `lang` where the catalogue has them; the rest stays as the server wrote it.
+fn in_language(problem: &mut serde_json::Map<String, serde_json::Value>, lang: crate::i18n::Lang) {
+    let say = |v: &mut serde_json::Value| {
+        if let Some(text) = v.as_str().and_then(|m| crate::i18n::refusal(lang, m)) {
+            *v = serde_json::Value::String(text);
+        }
+    };
+    for key in ["detail", "hint"] {
+        if let Some(v) = problem.get_mut(key) {
+            say(v);
+        }
+    }
+    if let Some(serde_json::Value::Array(errors)) = problem.get_mut("errors") {
+        for e in errors {
+            if let Some(v) = e.get_mut("message") {
+                say(v);
+            }
+        }
+    }
 }
 
 /// Turns the bare error answers of layers and extractors Doorstep does not own (body too large, timeouts, ...)

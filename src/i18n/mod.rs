@@ -88,6 +88,18 @@ pub fn from_headers(headers: &axum::http::HeaderMap) -> Lang {
     })
 }
 
+/// The language a request asked for itself (the remembered cookie, else an `Accept-Language` header), `None`
+/// when it named none: API clients that do not ask keep the API's English.
+pub fn asked(headers: &axum::http::HeaderMap) -> Option<Lang> {
+    let named = headers.contains_key(axum::http::header::ACCEPT_LANGUAGE)
+        || headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains(LANG_COOKIE));
+    named.then(|| from_headers(headers))
+}
+
 /// One language's texts by key.
 pub type Catalogue = BTreeMap<String, String>;
 
@@ -115,6 +127,99 @@ pub fn get(lang: Lang, key: &str) -> Option<&'static str> {
 /// The text of `key` in `lang`, or the key itself when missing (so a gap shows instead of breaking a page).
 pub fn text(lang: Lang, key: &str) -> &str {
     get(lang, key).unwrap_or(key)
+}
+
+/// Catalogue keys of the server's refusals (a field's message, a problem's detail) are `refusal.` and the English
+/// text as the server writes it, `{name}` standing for each part the server fills in.
+pub const REFUSAL: &str = "refusal.";
+
+/// A server refusal in `lang`: the catalogue's `refusal.<message>` where the message is written exactly so, else
+/// the first `refusal.` template whose fixed parts the message follows, its `{name}` parts carried over; `None`
+/// when the catalogue does not word it (the English stays). The source text is the key, as gettext does, so a
+/// message changed in the code drops out of the catalogue instead of being mistranslated (a unit test names it).
+pub fn refusal(lang: Lang, message: &str) -> Option<String> {
+    if lang == Lang::En {
+        return None;
+    }
+    if let Some(text) = get(lang, &format!("{REFUSAL}{message}")) {
+        return Some(text.to_owned());
+    }
+    templates(lang).iter().find_map(|(template, text)| {
+        let parts = fill(template, message)?;
+        let mut out = (*text).to_owned();
+        for (name, value) in parts {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        Some(out)
+    })
+}
+
+/// The `refusal.` keys with `{name}` parts, as (template, text), longest template first so the most specific wins.
+fn templates(lang: Lang) -> &'static [(&'static str, &'static str)] {
+    static EN: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    static ZH: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    let cell = match lang {
+        Lang::En => &EN,
+        Lang::ZhCn => &ZH,
+    };
+    cell.get_or_init(|| {
+        let mut t: Vec<(&str, &str)> = catalogue(lang)
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(REFUSAL)?, v.as_str())))
+            .filter(|(k, _)| k.contains('{'))
+            .collect();
+        t.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        t
+    })
+}
+
+/// Splits a template into its fixed text and `{name}` parts: `("a {x} b", ...)` gives `["a ", "{x}", " b"]`.
+fn pieces(template: &'static str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        out.push(&rest[..open]);
+        out.push(&rest[open..=close]);
+        rest = &rest[close + 1..];
+    }
+    out.push(rest);
+    out
+}
+
+/// The `{name}` parts of `message` when it follows `template` (each part non-empty, the shortest that lets the
+/// next fixed text follow).
+fn fill<'m>(template: &'static str, message: &'m str) -> Option<Vec<(&'static str, &'m str)>> {
+    let pieces = pieces(template);
+    let mut at = 0;
+    let mut parts = Vec::new();
+    let mut pending: Option<&str> = None;
+    for (i, piece) in pieces.iter().enumerate() {
+        if piece.starts_with('{') && piece.ends_with('}') && piece.len() > 2 {
+            pending = Some(&piece[1..piece.len() - 1]);
+            continue;
+        }
+        let last = i == pieces.len() - 1;
+        let found = match pending.take() {
+            None if message[at..].starts_with(piece) => at,
+            None => return None,
+            Some(name) => {
+                let from = at + message[at..].chars().next()?.len_utf8();
+                let pos = if last {
+                    (message.len() >= from + piece.len() && message.ends_with(piece))
+                        .then(|| message.len() - piece.len())
+                } else {
+                    message.get(from..)?.find(piece).map(|p| from + p)
+                }?;
+                parts.push((name, &message[at..pos]));
+                pos
+            }
+        };
+        at = found + piece.len();
+    }
+    (at == message.len()).then_some(parts)
 }
 
 /// Folds a label for comparison: case, spaces, hyphens, underscores and full-width forms are ignored.
@@ -255,6 +360,71 @@ mod tests {
         assert_eq!(value_for_label("service", " Dry-clean "), Some("dry_clean"));
         assert_eq!(value_for_label("kind", "ｔ恤"), Some("t_shirt"));
         assert_eq!(value_for_label("kind", "cape"), None);
+    }
+
+    #[test]
+    fn refusals_are_worded_from_their_english_template() {
+        let zh = |m: &str| refusal(Lang::ZhCn, m);
+        assert_eq!(zh("is in the past").as_deref(), Some("日期已过"));
+        assert_eq!(zh("must fall in 2027").as_deref(), Some("须在 2027 年之内"));
+        assert_eq!(
+            zh("冷库 is full: 3 of 3 places taken, 1 of them by earlier items of this order")
+                .as_deref(),
+            Some("冷库 已满：3 个位置已占用 3 个，其中 1 个是本订单前面的衣物")
+        );
+        assert_eq!(
+            zh("vault is full: 3 of 3 places taken").as_deref(),
+            Some("vault 已满：3 个位置已占用 3 个")
+        );
+        assert_eq!(zh("must fall in "), None, "a part is never empty");
+        assert_eq!(zh("a message the catalogue does not have"), None);
+        assert_eq!(refusal(Lang::En, "is in the past"), None);
+    }
+
+    /// Every refusal the catalogue words must still be written so by the server: a message changed in the code
+    /// would otherwise be shown in English on the Chinese pages without anyone noticing.
+    #[test]
+    fn every_worded_refusal_is_still_written_by_the_server() {
+        fn sources(dir: &std::path::Path, out: &mut String) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("i18n/mod.rs")
+                {
+                    out.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut code = String::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut code,
+        );
+        let missing: Vec<&str> = catalogue(Lang::En)
+            .keys()
+            .filter_map(|k| k.strip_prefix(REFUSAL))
+            .filter(|m| {
+                pieces(m)
+                    .iter()
+                    .any(|p| !(p.starts_with('{') && p.ends_with('}')) && !code.contains(p))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "worded refusals the server no longer writes: {missing:#?}"
+        );
+        for (key, text) in catalogue(Lang::En)
+            .iter()
+            .filter(|(k, _)| k.starts_with(REFUSAL))
+        {
+            assert_eq!(
+                &key[REFUSAL.len()..],
+                text,
+                "the English of a refusal is its key"
+            );
+        }
     }
 
     #[test]

@@ -861,3 +861,79 @@ async fn retried_creates_under_a_key_are_made_once(pool: PgPool) {
         "the label issued stays the active one"
     );
 }
+
+/// Staff read the server's refusals in the language their browser or their choice asks for; an API client that
+/// names no language keeps the API's English.
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Manager).await;
+    let year = |name: header::HeaderName, value: &str| {
+        let req = Request::get("/api/v1/season-calendar?year=1999")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::ACCEPT_ENCODING, "gzip, br")
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap();
+        app.request(req)
+    };
+    let message = |r: Reply| {
+        assert_eq!(
+            r.headers.get(header::CONTENT_ENCODING),
+            None,
+            "problems go uncompressed"
+        );
+        let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            p["instance"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("urn:doorstep:request:")),
+            "{p}"
+        );
+        assert_eq!(p["errors"][0]["field"], "year", "{p}");
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let english = "a year between 2000 and 2200";
+    let chinese = "年份须在 2000 至 2200 之间";
+    assert_eq!(
+        message(year(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8").await),
+        chinese
+    );
+    assert_eq!(
+        message(year(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9").await),
+        english
+    );
+    assert_eq!(
+        message(year(header::COOKIE, "doorstep_lang=zh-CN").await),
+        chinese
+    );
+    assert_eq!(
+        message(year(header::USER_AGENT, "an API client").await),
+        english
+    );
+
+    // A message with the server's own figures in it keeps them.
+    let r = app
+        .request(
+            Request::builder()
+                .method(Method::PUT)
+                .uri("/api/v1/season-calendar/2027/spring")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ACCEPT_LANGUAGE, "zh-CN")
+                .body(Body::from(
+                    json!({"starts_on": "2026-03-01", "ends_on": "2026-05-31"}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "starts_on", "{p}");
+    assert_eq!(p["errors"][0]["message"], "须在 2027 年之内", "{p}");
+}

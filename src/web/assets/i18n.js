@@ -40,6 +40,15 @@ export function problemWords(err) {
   return { title: own(key, err.title), detail: own(`${key}.detail`, err.detail), hint: own(`${key}.hint`, err.hint) };
 }
 
+/** A field the server names (`lines[2].price_cents`) as the forms label it, with its place in a list; the name itself when unlabelled. */
+export function fieldLabel(path) {
+  const p = String(path || "");
+  const label = catalogue[`field.${p.split(".").pop().replace(/\[\d+\]$/, "")}`];
+  if (label === undefined) return p;
+  const n = [...p.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]) + 1);
+  return n.length ? `${label} (${n.join("/")})` : label;
+}
+
 /** A vocabulary word ("kind.down_jacket") in the current language. */
 export function word(group, value) {
   if (value === null || value === undefined || value === "") return "";

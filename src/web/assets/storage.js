@@ -42,41 +42,22 @@ function addMonths(iso, months) {
   return first.toISOString().slice(0, 10);
 }
 
-/** What the server said about a field, in the page's language where it is one of the storage rules. */
-function fieldText(message) {
-  const m = String(message || "");
-  let x;
-  if (/not been cleaned by us/.test(m)) return t("storage.err_not_cleaned");
-  if ((x = m.match(/^last cleaned on (\d{4}-\d{2}-\d{2}), more than (\d+) days/))) return t("storage.err_stale", { date: day(x[1]), days: x[2] });
-  if ((x = m.match(/already in storage on receipt (\S+?):/))) return t("storage.err_open", { receipt: x[1] });
-  if (/no such garment/.test(m)) return t("storage.err_no_garment");
-  if (/between 0 and 100000000 cents/.test(m)) return t("storage.err_declared");
-  if (/just stored by another order/.test(m)) return t("storage.err_open_now");
-  if (/needs at least one garment/.test(m)) return t("storage.pick_garments");
-  if (/^must be after today$/.test(m)) return t("storage.err_after_today");
-  if (/^must be within two years$/.test(m)) return t("storage.err_two_years");
-  if (/^is in the past$/.test(m)) return t("storage.err_past");
-  if (/^must be within a year$/.test(m)) return t("storage.err_year");
-  return m;
-}
-
 /** The form fields the server names, as the form labels them. */
 function fieldName(f) {
   const keys = { booked_for: "storage.book_day", note: "storage.note", term_months: "storage.term", planned_return_on: "storage.planned_return", delivery_preference: "storage.preference", items: null };
   return f in keys ? (keys[f] ? t(keys[f]) : "") : f;
 }
 
-/** A refused write as an alert: the storage rules in the page's words, anything else as the kit shows it. */
+/** A refused write as an alert naming each field as the form labels it (the server words its refusals in the page's language). */
 function problemBox(err, nameOf = fieldName) {
   if (!(err instanceof ApiError)) return problemView(err);
   const fields = err.errors && err.errors.length ? err.errors : err.status === 409 && err.field ? [{ field: err.field, message: err.detail }] : [];
-  const known = fields.map((e) => ({ e, text: fieldText(e.message) })).filter((x) => x.text !== x.e.message);
-  if (!fields.length || known.length !== fields.length) return problemView(err);
+  if (!fields.length) return problemView(err);
   return h(
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, t("storage.refused")),
-    h("ul", {}, known.map((x) => h("li", {}, nameOf(x.e.field) ? `${nameOf(x.e.field)}: ${x.text}` : x.text))),
+    h("ul", {}, fields.map((e) => h("li", {}, nameOf(e.field) ? `${nameOf(e.field)}: ${e.message}` : e.message))),
   );
 }
 
@@ -445,7 +426,7 @@ async function orderForm(box, customerId, reload) {
         const r = m && picked[Number(m[1])];
         if (!r) continue;
         if (m[2] === "declared_value_cents") r.value.classList.add("invalid");
-        say(r.note, fieldText(x.message), "error");
+        say(r.note, x.message, "error");
       }
       replace(status, problemBox(e, nameOf));
     }

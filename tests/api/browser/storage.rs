@@ -194,6 +194,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
         refusal.as_str().unwrap().contains("已在仓储中"),
         "{refusal}"
     );
+    b.screenshot("storage-refusal-zh-390").await;
     assert!(b
         .text("#storage-order-status [role=alert]")
         .await
