@@ -189,6 +189,14 @@ fn pieces(template: &'static str) -> Vec<&'static str> {
     out
 }
 
+/// The name of a `{name}` piece of a template; `None` for its fixed text.
+fn placeholder(piece: &'static str) -> Option<&'static str> {
+    piece
+        .strip_prefix('{')?
+        .strip_suffix('}')
+        .filter(|n| !n.is_empty())
+}
+
 /// The `{name}` parts of `message` when it follows `template` (each part non-empty, the shortest that lets the
 /// next fixed text follow).
 fn fill<'m>(template: &'static str, message: &'m str) -> Option<Vec<(&'static str, &'m str)>> {
@@ -197,8 +205,8 @@ fn fill<'m>(template: &'static str, message: &'m str) -> Option<Vec<(&'static st
     let mut parts = Vec::new();
     let mut pending: Option<&str> = None;
     for (i, piece) in pieces.iter().enumerate() {
-        if piece.starts_with('{') && piece.ends_with('}') && piece.len() > 2 {
-            pending = Some(&piece[1..piece.len() - 1]);
+        if let Some(name) = placeholder(piece) {
+            pending = Some(name);
             continue;
         }
         let last = i == pieces.len() - 1;
@@ -408,7 +416,7 @@ mod tests {
             .filter(|m| {
                 pieces(m)
                     .iter()
-                    .any(|p| !(p.starts_with('{') && p.ends_with('}')) && !code.contains(p))
+                    .any(|p| placeholder(p).is_none() && !code.contains(p))
             })
             .collect();
         assert!(
