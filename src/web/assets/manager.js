@@ -1,13 +1,13 @@
 // The manager's screens: the dashboard of charts, the editable calendar, price lists and storage settings, and
 // the administrator's staff accounts.
 
-import { call, get } from "./api.js";
+import { call, get, ApiError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
 import { t, word, currentLang } from "./i18n.js";
 import { money, parseYuan, date, dateTime } from "./format.js";
 import { register } from "./app.js";
 import { forecastChart, barChart, funnelChart } from "./chart.js";
-import { problemView, table, guarded, send, field, say, todayIso } from "./kit.js";
+import { problemView, table, guarded, send, field, say, todayIso, query } from "./kit.js";
 import { segmentTable } from "./office.js";
 
 const CLASSES = ["winter", "spring_autumn", "summer", "all_season"];
@@ -303,35 +303,306 @@ async function settingsScreen(main) {
 
 const md = (m, d) => `${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
 
-async function calendarBox(box) {
+/** What a manager types as a month and day ("3-5", "3/5", "3月5日", "0305") as the API's MM-DD; other text as typed, for the server to refuse. */
+function monthDay(text) {
+  const s = String(text ?? "").trim();
+  const m = /^(\d{1,2})\s*[-/.月\s]\s*(\d{1,2})\s*日?$/.exec(s) || /^(\d{2})(\d{2})$/.exec(s);
+  return m ? md(Number(m[1]), Number(m[2])) : s;
+}
+
+/**
+ * The id of a new window kind (2-31 lower-case letters, digits or _, starting with a letter), so nobody types one:
+ * from an English name ("Late spring" is late_spring), else made up (window_m3k9x2); never one in `taken`.
+ */
+function kindId(name, taken) {
+  const ascii = /^[\x20-\x7e]+$/.test(name);
+  let id = ascii ? name.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^[^a-z]+/, "").slice(0, 27).replace(/_+$/, "") : "";
+  if (id.length < 2) id = `window_${Date.now().toString(36).slice(-6)}`;
+  let unique = id;
+  for (let n = 2; taken.has(unique); n += 1) unique = `${id}_${n}`;
+  return unique;
+}
+
+/** A kind's default date in `year` (a 29 February falls back to the 28th, as the server counts). */
+function defaultDay(year, month, dayOfMonth) {
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${year}-${md(month, Math.min(dayOfMonth, last))}`;
+}
+
+/** A kind's default dates in `year`; an end before the start runs into the next year. */
+function defaultDates(k, year) {
+  const across = k.end_month * 100 + k.end_day < k.start_month * 100 + k.start_day;
+  return { from: defaultDay(year, k.start_month, k.start_day), to: defaultDay(across ? year + 1 : year, k.end_month, k.end_day) };
+}
+
+/**
+ * What the calendar's API refuses about a field, in the page's language: each field has one rule (the inputs keep
+ * out the rest), so the field says which, whatever language the server wrote it in. `year` is the year being set.
+ */
+function calendarFieldText(name, message, year) {
+  const rules = {
+    starts_on: () => t("settings.err_in_year", { year }),
+    ends_on: () => t("settings.err_end"),
+    name: () => t("settings.err_name"),
+    start: () => t("settings.err_month_day"),
+    end: () => t("settings.err_month_day"),
+    kind: () => t("settings.err_kind_id"),
+    year: () => t("settings.err_year"),
+  };
+  return rules[name] ? rules[name]() : String(message || t("settings.err_field"));
+}
+
+/** A labelled field with a line under the input for what the server says about it. */
+function noteField(id, label, input) {
+  const f = field(id, label, input);
+  const note = h("div", { class: "field-note", id: `${id}-note`, "aria-live": "polite" });
+  input.setAttribute("aria-describedby", note.id);
+  f.append(note);
+  return f;
+}
+
+/** Marks a field of `noteField` as refused, saying why under it. */
+function markField(input, text) {
+  input.classList.add("invalid");
+  input.setAttribute("aria-invalid", "true");
+  say(input.parentElement.querySelector(".field-note"), text, "error");
+}
+
+/** Takes a field's refusal away (before the next try). */
+function clearField(input) {
+  input.classList.remove("invalid");
+  input.removeAttribute("aria-invalid");
+  const note = input.parentElement && input.parentElement.querySelector(".field-note");
+  if (note) replace(note);
+}
+
+/**
+ * Runs one calendar write; true when it was recorded. A refusal is said in the page's language: what the server
+ * says about a field under its input (`inputs` maps the API's field names to them; `year` is the year being set),
+ * the rest in `status`, where `own(err)` may word (or resolve to words for) a refusal the calendar knows. The kit
+ * shows anything else.
+ */
+async function calendarWrite(status, inputs, write, { own = () => null, year = null } = {}) {
+  Object.values(inputs).forEach(clearField);
+  replace(status);
+  try {
+    await write();
+    return true;
+  } catch (e) {
+    const named = e instanceof ApiError && e.status === 422 ? (e.errors.length ? e.errors : e.field ? [{ field: e.field, message: e.detail }] : []) : [];
+    for (const f of named) if (inputs[f.field]) markField(inputs[f.field], calendarFieldText(f.field, f.message, year));
+    const words = await own(e);
+    if (words) say(status, words, "error");
+    else if (named.length && named.every((f) => inputs[f.field])) say(status, t("settings.refused"), "error");
+    else replace(status, problemView(e));
+    return false;
+  }
+}
+
+/**
+ * Why a window kind stays, in the page's language: the storage settings return clothes by it (asked again, so the
+ * answer does not hang on the words of the server's refusal), else campaigns were built on it. A kind gone meanwhile
+ * says so.
+ */
+async function kindRefusal(e, kind) {
+  if (!(e instanceof ApiError)) return null;
+  if (e.status === 404) return t("settings.kind_gone");
+  if (e.status !== 409) return null;
+  try {
+    const s = await get("/storage/settings");
+    return s.return_window_kind === kind ? t("settings.kind_in_storage") : t("settings.kind_in_campaigns");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The season calendar: one year's windows, whose dates may be set for that year only (a late spring), then the
+ * window kinds with their default dates, deleted after a second tap, and a form adding one.
+ */
+async function calendarBox(box, year = Number(todayIso().slice(0, 4))) {
   await guarded(box, async () => {
-    const c = await get("/season-calendar");
-    const status = h("div", {});
-    const rows = c.kinds.map((k) => {
-      const start = h("input", { type: "text", value: md(k.start_month, k.start_day), size: 5, pattern: "\\d\\d-\\d\\d", "aria-label": t("settings.start") });
-      const end = h("input", { type: "text", value: md(k.end_month, k.end_day), size: 5, pattern: "\\d\\d-\\d\\d", "aria-label": t("settings.end") });
-      return h(
-        "tr",
-        {},
-        h("td", {}, windowName(k.window_kind, k.name, k.named)),
-        h("td", {}, word("season_class", k.outgoing)),
-        h("td", {}, start),
-        h("td", {}, end),
-        h(
-          "td",
-          {},
-          h("button", { type: "button", class: "small", onclick: () => guarded(status, async () => { await send("PUT", `/season-calendar/kinds/${k.window_kind}`, { name: k.name, outgoing: k.outgoing, start: start.value.trim(), end: end.value.trim() }); say(status, t("note.saved")); }) }, t("note.save")),
-        ),
-      );
-    });
+    const c = await get(`/season-calendar${query({ year })}`);
+    const windows = h("div", { id: "year-windows", "aria-live": "polite" });
+    // Kinds added, changed or deleted: the whole calendar again, at the year shown, with a word where it was done.
+    const reload = async (words, where) => {
+      await calendarBox(box, Number(windows.dataset.year));
+      const status = box.querySelector(where);
+      if (status) say(status, words);
+    };
     replace(
       box,
       h("h2", {}, t("settings.calendar")),
-      h("p", { class: "muted" }, c.windows.map((w) => `${windowName(w.kind, w.name, w.named)}: ${day(w.starts_on)} – ${day(w.ends_on)}`).join(" · ")),
-      table([t("settings.window"), t("field.season_class"), t("settings.start"), t("settings.end"), ""], rows),
-      status,
+      h("p", { class: "muted" }, t("settings.calendar_hint")),
+      h("h3", {}, t("settings.year_dates")),
+      yearPicker(c.year, (y) => showYear(windows, y)),
+      windows,
+      h("h3", {}, t("settings.kinds")),
+      h("p", { class: "muted" }, t("settings.kinds_hint")),
+      h("ul", { class: "plain cards", id: "window-kinds" }, c.kinds.map((k) => kindCard(k, reload))),
+      h("div", { id: "kinds-status", "aria-live": "polite" }),
+      newKindForm(c.kinds, reload),
     );
+    yearWindows(windows, c);
   });
+}
+
+/** Previous and next year around a year field (2000-2200, as the server keeps). */
+function yearPicker(year, pick) {
+  const input = h("input", { type: "number", id: "calendar-year", min: 2000, max: 2200, step: 1, value: year, inputmode: "numeric", "aria-label": t("settings.year") });
+  const go = (y) => {
+    if (!Number.isInteger(y) || y < 2000 || y > 2200) return markField(input, t("settings.err_year"));
+    clearField(input);
+    input.value = String(y);
+    pick(y);
+  };
+  input.addEventListener("change", () => go(Number(input.value)));
+  return h(
+    "div",
+    { class: "year-pick" },
+    h("button", { type: "button", class: "small", id: "prev-year", onclick: () => go(Number(input.value) - 1) }, t("settings.prev_year")),
+    h("div", { class: "field" }, input, h("div", { class: "field-note" })),
+    h("button", { type: "button", class: "small", id: "next-year", onclick: () => go(Number(input.value) + 1) }, t("settings.next_year")),
+  );
+}
+
+/** Reads a year's windows again and shows them. */
+async function showYear(list, year, words = null, kind = null) {
+  list.dataset.year = String(year);
+  await guarded(list, async () => {
+    const c = await get(`/season-calendar${query({ year })}`);
+    if (list.dataset.year !== String(year)) return; // another year was picked meanwhile
+    yearWindows(list, c);
+    const status = kind && list.querySelector(`li[data-kind="${kind}"] .card-status`);
+    if (words && status) say(status, words);
+  });
+}
+
+/** A year's windows, each with its dates for that year, saved for that year only or put back to the default. */
+function yearWindows(list, c) {
+  const year = c.year;
+  list.dataset.year = String(year);
+  const kinds = new Map(c.kinds.map((k) => [k.window_kind, k]));
+  const again = (words, kind) => showYear(list, year, words, kind);
+  replace(
+    list,
+    h(
+      "ul",
+      { class: "plain cards" },
+      c.windows.map((w) => {
+        const name = windowName(w.kind, w.name, w.named);
+        const key = `y-${w.kind}`;
+        const start = h("input", { type: "date", value: w.starts_on, min: `${year}-01-01`, max: `${year}-12-31`, required: true });
+        const end = h("input", { type: "date", value: w.ends_on, min: `${year}-01-01`, required: true });
+        const status = h("div", { class: "card-status", "aria-live": "polite" });
+        const inputs = { starts_on: start, ends_on: end };
+        const save = async () => {
+          const empty = Object.values(inputs).filter((i) => !i.value);
+          if (empty.length) {
+            Object.values(inputs).forEach(clearField);
+            return empty.forEach((i) => markField(i, t("settings.err_date")));
+          }
+          const body = { starts_on: start.value, ends_on: end.value };
+          const done = await calendarWrite(status, inputs, () => send("PUT", `/season-calendar/${year}/${encodeURIComponent(w.kind)}`, body), { own: (e) => kindRefusal(e, w.kind), year });
+          if (done) await again(t("settings.year_saved", { name, year, from: day(body.starts_on), to: day(body.ends_on) }), w.kind);
+        };
+        const k = kinds.get(w.kind);
+        const dflt = k ? defaultDates(k, year) : null;
+        const reset = async () => {
+          const own = (e) => (e instanceof ApiError && e.status === 404 ? t("settings.no_override") : null);
+          const done = await calendarWrite(status, {}, () => call("DELETE", `/season-calendar/${year}/${encodeURIComponent(w.kind)}`), { own, year });
+          if (done) await again(dflt ? t("settings.year_reset", { from: day(dflt.from), to: day(dflt.to) }) : t("note.saved"), w.kind);
+        };
+        return h(
+          "li",
+          { class: "card", dataset: { kind: w.kind, overridden: String(w.overridden) } },
+          h("div", { class: "card-head" }, h("strong", {}, name), w.overridden ? h("span", { class: "tag warn this-year-only" }, t("settings.this_year_only")) : null),
+          h("p", { class: "muted" }, t("settings.outgoing", { cls: word("season_class", w.outgoing) }), w.overridden && dflt ? ` · ${t("settings.default_dates", { from: day(dflt.from), to: day(dflt.to) })}` : null),
+          h("div", { class: "form-grid pair" }, noteField(`${key}-starts`, t("settings.starts_on"), start), noteField(`${key}-ends`, t("settings.ends_on"), end)),
+          h(
+            "div",
+            { class: "actions" },
+            h("button", { type: "button", class: "small save-year", onclick: save }, t("settings.save_year", { year })),
+            w.overridden ? h("button", { type: "button", class: "small reset-year", onclick: reset }, t("settings.reset_year")) : null,
+          ),
+          status,
+        );
+      }),
+    ),
+  );
+}
+
+/** A window kind: its default dates (saved as they are typed), and its deletion after a second tap. */
+function kindCard(k, reload) {
+  const name = windowName(k.window_kind, k.name, k.named);
+  const key = `k-${k.window_kind}`;
+  const start = h("input", { type: "text", value: md(k.start_month, k.start_day), maxlength: 10, placeholder: "03-15", autocomplete: "off" });
+  const end = h("input", { type: "text", value: md(k.end_month, k.end_day), maxlength: 10, placeholder: "05-31", autocomplete: "off" });
+  const status = h("div", { class: "card-status", "aria-live": "polite" });
+  const inputs = { start, end };
+  const save = async () => {
+    start.value = monthDay(start.value);
+    end.value = monthDay(end.value);
+    const write = () => send("PUT", `/season-calendar/kinds/${encodeURIComponent(k.window_kind)}`, { name: k.name, outgoing: k.outgoing, start: start.value, end: end.value });
+    const done = await calendarWrite(status, inputs, write, { own: (e) => kindRefusal(e, k.window_kind) });
+    if (done) await reload(t("settings.kind_saved", { name }), `#window-kinds li[data-kind="${k.window_kind}"] .card-status`);
+  };
+  const remove = confirmButton(
+    t("settings.delete_kind"),
+    t("settings.delete_kind_confirm"),
+    async () => {
+      remove.disabled = true;
+      const done = await calendarWrite(status, {}, () => call("DELETE", `/season-calendar/kinds/${encodeURIComponent(k.window_kind)}`), { own: (e) => kindRefusal(e, k.window_kind) });
+      remove.disabled = false;
+      if (done) await reload(t("settings.kind_deleted", { name }), "#kinds-status");
+    },
+    { class: "small danger delete-kind" },
+  );
+  return h(
+    "li",
+    { class: "card", dataset: { kind: k.window_kind } },
+    h("div", { class: "card-head" }, h("strong", {}, name)),
+    h("p", { class: "muted" }, t("settings.outgoing", { cls: word("season_class", k.outgoing) })),
+    h("div", { class: "form-grid pair" }, noteField(`${key}-start`, t("settings.start"), start), noteField(`${key}-end`, t("settings.end"), end)),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "small save-kind", onclick: save }, t("note.save")), remove),
+    status,
+  );
+}
+
+/** A new window kind: its name, the clothes it puts away and its default dates; its id is made from the name. */
+function newKindForm(kinds, reload) {
+  const name = h("input", { type: "text", maxlength: 200, required: true, autocomplete: "off" });
+  const outgoing = h("select", {}, CLASSES.map((c) => h("option", { value: c }, word("season_class", c))));
+  const start = h("input", { type: "text", maxlength: 10, required: true, placeholder: "03-15", autocomplete: "off" });
+  const end = h("input", { type: "text", maxlength: 10, required: true, placeholder: "05-31", autocomplete: "off" });
+  const status = h("div", { id: "new-kind-status", "aria-live": "polite" });
+  // The name stands in for the id the server checks: nobody types one.
+  const inputs = { name, kind: name, outgoing, start, end };
+  const submit = h("button", { type: "submit" }, t("settings.add_kind"));
+  return h(
+    "form",
+    {
+      class: "form-grid",
+      id: "new-kind",
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        start.value = monthDay(start.value);
+        end.value = monthDay(end.value);
+        const id = kindId(name.value.trim(), new Set(kinds.map((k) => k.window_kind)));
+        submit.disabled = true;
+        const done = await calendarWrite(status, inputs, () => send("PUT", `/season-calendar/kinds/${id}`, { name: name.value.trim(), outgoing: outgoing.value, start: start.value, end: end.value }));
+        submit.disabled = false;
+        if (done) await reload(t("settings.kind_added", { name: name.value.trim() }), "#new-kind-status");
+      },
+    },
+    h("h4", {}, t("settings.add_kind")),
+    noteField("nk-name", t("settings.kind_name"), name),
+    noteField("nk-outgoing", t("settings.kind_outgoing"), outgoing),
+    noteField("nk-start", t("settings.start"), start),
+    noteField("nk-end", t("settings.end"), end),
+    h("div", { class: "actions" }, submit),
+    status,
+  );
 }
 
 function priceInput(cents, label) {

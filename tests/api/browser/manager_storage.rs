@@ -73,7 +73,7 @@ async fn report(w: &World, manager: &str, season: i32) -> Value {
 }
 
 /// A screenshot of one element (scrolled past the window if need be) as a test artefact.
-async fn element_shot(b: &Browser, css: &str, name: &str) {
+pub(super) async fn element_shot(b: &Browser, css: &str, name: &str) {
     use base64::Engine as _;
     let r = b
         .eval(&format!(
@@ -96,7 +96,7 @@ async fn element_shot(b: &Browser, css: &str, name: &str) {
 }
 
 /// The text of `css`, trimmed, or a note that it is not there.
-async fn shown(b: &Browser, css: &str) -> String {
+pub(super) async fn shown(b: &Browser, css: &str) -> String {
     let v = b
         .eval(&format!(
             "const e = document.querySelector({css:?}); return e ? e.textContent.trim() : '(no {css})';"

@@ -1,6 +1,7 @@
 //! Real-Chromium tests of the staff app: the service on a port-0 listener over a per-test database, driven
 //! through chromedriver (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them).
 
+mod calendar;
 mod customer_care;
 mod figures;
 mod manager_storage;
