@@ -16,6 +16,8 @@ pub struct ZoneOutlook {
     pub zone_id: String,
     /// Its name.
     pub name: String,
+    /// False for a shipped zone nobody renamed: shown by its catalogue name (`zone.<zone_id>`).
+    pub named: bool,
     /// Cold vault, rack or bin.
     pub kind: &'static str,
     /// Places in all.
@@ -76,6 +78,7 @@ pub fn zone_outlook(
             ZoneOutlook {
                 zone_id: z.zone_id.clone(),
                 name: z.name.clone(),
+                named: z.named,
                 kind: z.kind.as_str(),
                 capacity: i64::from(z.capacity),
                 in_use_now: z.in_use,
@@ -99,6 +102,7 @@ mod tests {
         ZoneView {
             zone_id: id.into(),
             name: id.into(),
+            named: true,
             kind,
             capacity,
             in_use,

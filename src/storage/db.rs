@@ -56,6 +56,8 @@ pub async fn update_settings(
 pub struct ZoneView {
     pub(crate) zone_id: String,
     pub(crate) name: String,
+    /// False for a shipped zone nobody renamed: pages show it by its catalogue name (`zone.<zone_id>`).
+    pub(crate) named: bool,
     pub(crate) kind: ZoneKind,
     pub(crate) capacity: i32,
     pub(crate) in_use: i64,
@@ -63,7 +65,7 @@ pub struct ZoneView {
 }
 
 const ZONE_USE: &str = "
-    select z.zone_id, z.name, z.kind, z.capacity, coalesce(u.n, 0) as in_use,
+    select z.zone_id, z.name, z.named, z.kind, z.capacity, coalesce(u.n, 0) as in_use,
            greatest(z.capacity - coalesce(u.n, 0), 0) as free
       from storage_zone z
       left join (select zone_id, count(*) as n from storage_item where released_at is null group by zone_id) u
@@ -120,7 +122,8 @@ pub async fn lock_zone(tx: &mut PgConnection, zone_id: &str) -> sqlx::Result<Opt
     }
 }
 
-/// Creates a zone or changes it, recording who did.
+/// Creates a zone or changes it, recording who did. A shipped zone becomes `named` only when its name changes, so
+/// saving its capacity keeps it shown in the reader's language.
 pub async fn upsert_zone(
     db: impl PgExecutor<'_>,
     zone_id: &str,
@@ -133,7 +136,8 @@ pub async fn upsert_zone(
         "insert into storage_zone (zone_id, name, kind, capacity, updated_at, updated_by)
          values ($1, $2, $3, $4, now(), $5)
          on conflict (zone_id) do update
-            set name = excluded.name, kind = excluded.kind, capacity = excluded.capacity,
+            set name = excluded.name, named = storage_zone.named or excluded.name <> storage_zone.name,
+                kind = excluded.kind, capacity = excluded.capacity,
                 updated_at = now(), updated_by = excluded.updated_by",
     )
     .bind(zone_id)
@@ -473,7 +477,7 @@ pub async fn items_of(
     sqlx::query_as(
         "select si.order_id, si.garment_id, g.category, g.kind, g.season_class, g.brand, g.size, g.material,
                 g.colour, g.tag_code, si.declared_cents, si.fee_cents, si.premium_cents, si.zone_id,
-                z.name as zone_name, si.position, si.released_at
+                z.name as zone_name, z.named as zone_named, si.position, si.released_at
            from storage_item si
            join garment g using (customer_id, garment_id)
            join storage_zone z using (zone_id)
@@ -640,7 +644,7 @@ pub async fn items_by_order(
     let rows: Vec<ItemView> = sqlx::query_as(
         "select si.order_id, si.garment_id, g.category, g.kind, g.season_class, g.brand, g.size, g.material,
                 g.colour, g.tag_code, si.declared_cents, si.fee_cents, si.premium_cents, si.zone_id,
-                z.name as zone_name, si.position, si.released_at
+                z.name as zone_name, z.named as zone_named, si.position, si.released_at
            from unnest($1::uuid[], $2::uuid[]) as o (customer_id, order_id)
            join storage_item si on si.customer_id = o.customer_id and si.order_id = o.order_id
            join garment g on g.customer_id = si.customer_id and g.garment_id = si.garment_id
@@ -678,6 +682,8 @@ pub struct Figures {
 pub struct GroupFigures {
     pub(crate) group: String,
     pub(crate) label: String,
+    /// False for a shipped zone nobody renamed (shown by its catalogue name); true for months and other zones.
+    pub(crate) named: bool,
     #[sqlx(flatten)]
     #[serde(flatten)]
     pub(crate) figures: Figures,
@@ -715,7 +721,7 @@ pub async fn season_figures(
     let months: Vec<GroupFigures> = sqlx::query_as(&format!(
         "select to_char((o.created_at at time zone 'UTC') + make_interval(secs => $3), 'YYYY-MM') as \"group\",
                 to_char((o.created_at at time zone 'UTC') + make_interval(secs => $3), 'FMMonth YYYY') as label,
-                {FIGURES} {SEASON_ITEMS}
+                true as named, {FIGURES} {SEASON_ITEMS}
           group by 1, 2 order by 1"
     ))
     .bind(from)
@@ -724,8 +730,8 @@ pub async fn season_figures(
     .fetch_all(db)
     .await?;
     let zones: Vec<GroupFigures> = sqlx::query_as(&format!(
-        "select si.zone_id as \"group\", z.name as label, {FIGURES} {SEASON_ITEMS}
-          group by 1, 2 order by 1"
+        "select si.zone_id as \"group\", z.name as label, z.named, {FIGURES} {SEASON_ITEMS}
+          group by 1, 2, 3 order by 1"
     ))
     .bind(from)
     .bind(to)

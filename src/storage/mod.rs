@@ -78,6 +78,8 @@ pub struct ItemView {
     pub(crate) premium_cents: i64,
     pub(crate) zone_id: String,
     pub(crate) zone_name: String,
+    /// False for a shipped zone nobody renamed: shown by its catalogue name (`zone.<zone_id>`).
+    pub(crate) zone_named: bool,
     pub(crate) position: String,
     pub(crate) released_at: Option<DateTime<Utc>>,
 }

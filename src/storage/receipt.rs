@@ -71,12 +71,17 @@ pub fn percent(bp: i32) -> String {
     format!("{}.{:02} %", bp / 100, bp % 100)
 }
 
-/// The zone and place of an item as the receipt prints it.
-fn place(item: &super::ItemView) -> String {
-    if item.position.is_empty() {
-        item.zone_name.clone()
+/// The zone and place of an item as the receipt prints it: a shipped zone nobody renamed by its catalogue name.
+fn place(lang: Lang, item: &super::ItemView) -> String {
+    let zone = if item.zone_named {
+        item.zone_name.as_str()
     } else {
-        format!("{} / {}", item.zone_name, item.position)
+        crate::i18n::get(lang, &format!("zone.{}", item.zone_id)).unwrap_or(&item.zone_name)
+    };
+    if item.position.is_empty() {
+        zone.to_owned()
+    } else {
+        format!("{zone} / {}", item.position)
     }
 }
 
@@ -107,7 +112,7 @@ pub fn html(order: &OrderView, company: &str, lang: Lang) -> String {
                 .as_deref()
                 .map(|t| format!("<br><small>{}</small>", e(&say(lang, "tag", &[("code", t)]))))
                 .unwrap_or_default(),
-            place = e(&place(item)),
+            place = e(&place(lang, item)),
             declared = money(item.declared_cents),
             fee = money(item.fee_cents),
             premium = money(item.premium_cents),
@@ -299,7 +304,7 @@ pub fn pdf(order: &OrderView, company: &str, lang: Lang) -> Result<Vec<u8>, PdfE
             desc.push_str(&format!(" ({})", say(lang, "tag", &[("code", tag)])));
         }
         let desc_lines = w.wrap(&desc, SIZE, 196.0);
-        let place_lines = w.wrap(&place(item), SIZE, 104.0);
+        let place_lines = w.wrap(&place(lang, item), SIZE, 104.0);
         let height = desc_lines.len().max(place_lines.len()) as f32 * LEAD;
         if w.y + height > w.height() - 60.0 {
             w.new_page();

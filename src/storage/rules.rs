@@ -292,6 +292,7 @@ mod tests {
         db::ZoneView {
             zone_id: id.into(),
             name: id.into(),
+            named: true,
             kind,
             capacity,
             in_use,
@@ -384,6 +385,7 @@ mod tests {
             premium_cents: 0,
             zone_id: "rack-a".into(),
             zone_name: "Rack A".into(),
+            zone_named: true,
             position: String::new(),
             released_at: None,
         };

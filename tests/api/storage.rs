@@ -539,6 +539,8 @@ async fn a_full_zone_refuses_with_its_numbers(pool: sqlx::PgPool) {
         (zone["capacity"].as_i64(), zone["in_use"].as_i64()),
         (Some(1), Some(0))
     );
+    // A shipped zone keeps its catalogue name (in the reader's language) until its name changes.
+    assert_eq!(zone["named"], false, "{zone}");
     s.order_of(c, &furs[..1]).await;
 
     let refused = post_order(
@@ -570,6 +572,24 @@ async fn a_full_zone_refuses_with_its_numbers(pool: sqlx::PgPool) {
     assert_eq!(
         (vault["in_use"].as_i64(), vault["free"].as_i64()),
         (Some(1), Some(0))
+    );
+    assert_eq!(vault["named"], false, "{vault}");
+    let same = json!({"name": "Cold vault (fur, leather, suede)", "capacity": 1});
+    let kept = put(app, "/api/v1/storage/zones/cold-vault", &s.manager, same)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(kept["named"], false, "saved under its own name: {kept}");
+    let renamed = put(
+        app,
+        "/api/v1/storage/zones/cold-vault",
+        &s.manager,
+        json!({"name": "Fur room", "capacity": 1}),
+    )
+    .await
+    .ok(StatusCode::OK);
+    assert_eq!(
+        (&renamed["name"], &renamed["named"]),
+        (&json!("Fur room"), &json!(true))
     );
     let r = put(
         app,
@@ -616,7 +636,10 @@ async fn a_full_zone_refuses_with_its_numbers(pool: sqlx::PgPool) {
     )
     .await
     .ok(StatusCode::CREATED);
-    assert_eq!(created["free"], 1);
+    assert_eq!(
+        (&created["free"], &created["named"]),
+        (&json!(1), &json!(true))
+    );
     let order = s.order_of(c, &furs[1..2]).await;
     assert_eq!(order["items"][0]["zone_id"], "vault-2");
 
@@ -901,6 +924,7 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
         )
         .await;
     let receipt_no = order["receipt_no"].as_str().unwrap();
+    assert_eq!(order["items"][0]["zone_named"], false, "{order}");
     let pickup = s.w.app.login(Role::Pickup).await;
 
     let page =
@@ -988,6 +1012,29 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
     assert!(html.contains("2027年11月15日"));
     assert!(html.contains("每件衣物的赔偿以本收据上为其申报的价值为限。"));
     assert!(!html.contains("Storage receipt") && !html.contains("declared value"));
+    // Shipped zones nobody renamed print in Chinese; a renamed one prints as the manager wrote it.
+    let zh_html = |path: String| {
+        let app = &s.w.app;
+        let pickup = &pickup;
+        async move {
+            let page = app.get(&path, pickup).await;
+            assert_eq!(page.status, StatusCode::OK);
+            String::from_utf8(page.body).unwrap()
+        }
+    };
+    let html = zh_html(format!("{}/receipt.html?lang=zh-CN", order_uri(&order))).await;
+    assert!(html.contains("冷藏库（皮草、皮革、麂皮） / V-12"), "{html}");
+    assert!(html.contains("折叠货箱 A（针织衫、围巾、床品）"), "{html}");
+    assert!(!html.contains("Cold vault") && !html.contains("Folded bins"));
+    sqlx::query(
+        "update storage_zone set name = 'Vault <B>', named = true where zone_id = 'cold-vault'",
+    )
+    .execute(&s.w.app.pool)
+    .await
+    .unwrap();
+    let html = zh_html(format!("{}/receipt.html?lang=zh-CN", order_uri(&order))).await;
+    assert!(html.contains("Vault &lt;B&gt; / V-12"), "{html}");
+    assert!(!html.contains("冷藏库"));
     let zh =
         s.w.app
             .get(
@@ -1002,6 +1049,7 @@ async fn the_receipt_lists_every_item_and_escapes_customer_text(pool: sqlx::PgPo
     .unwrap();
     let text = pdf_extract::extract_text_from_mem(&zh.body).unwrap();
     assert!(text.contains(&format!("仓储收据 {receipt_no}")), "{text}");
+    assert!(text.contains("折叠货箱"), "{text}");
     assert!(text.contains("共 2 件"), "{text}");
     assert!(text.contains("9,200.00"));
 
@@ -1262,6 +1310,9 @@ async fn the_revenue_report_adds_up_a_season(pool: sqlx::PgPool) {
         zones,
         [("bin-a", 3_000), ("cold-vault", 36_000), ("rack-a", 15_000)]
     );
+    // Shipped zones are shown by their catalogue name; months are always named.
+    assert_eq!(report["by_zone"][0]["named"], false, "{report}");
+    assert_eq!(report["by_month"][0]["named"], true, "{report}");
 
     let empty =
         s.w.app

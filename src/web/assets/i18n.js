@@ -56,6 +56,13 @@ export function word(group, value) {
   return s === undefined ? String(value).replace(/_/g, " ") : s;
 }
 
+/** A storage zone's name: a shipped zone nobody renamed (`named` false) by its catalogue name in the current language. */
+export function zoneName(id, name, named) {
+  if (named !== false) return name;
+  const s = catalogue[`zone.${id}`];
+  return s === undefined ? name : s;
+}
+
 /** Switches language: remembered in a cookie (the server renders with it) and reloads. */
 export function switchLang(next) {
   if (!LANGS.includes(next)) return;

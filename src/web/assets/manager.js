@@ -3,7 +3,7 @@
 
 import { call, get, ApiError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
-import { t, word, currentLang } from "./i18n.js";
+import { t, word, currentLang, zoneName } from "./i18n.js";
 import { money, parseYuan, date, dateTime } from "./format.js";
 import { register } from "./app.js";
 import { forecastChart, barChart, funnelChart } from "./chart.js";
@@ -139,7 +139,7 @@ async function dashboardScreen(main) {
       const rows = s.zones.map((z) => {
         const expected = z.expected_occupancy ?? z.in_use_now;
         const hi = z.free_at_hi80 === null || z.free_at_hi80 === undefined ? null : z.capacity - z.free_at_hi80;
-        return { label: z.name, value: expected, max: z.capacity, mark: hi, text: t("dash.zone_text", { now: n0(z.in_use_now), expected: n0(expected), cap: n0(z.capacity) }) };
+        return { label: zoneName(z.zone_id, z.name, z.named), value: expected, max: z.capacity, mark: hi, text: t("dash.zone_text", { now: n0(z.in_use_now), expected: n0(expected), cap: n0(z.capacity) }) };
       });
       replace(
         storage,
@@ -279,7 +279,7 @@ async function revenueFigures(box, season) {
       h("h3", {}, t("dash.revenue_by_month")),
       table(columns(t("dash.revenue_month")), r.by_month.map((m) => row(monthName(m.group), m, m.group)), { id: "revenue-by-month", class: "data figures-table" }),
       h("h3", {}, t("dash.revenue_by_zone")),
-      table(columns(t("dash.revenue_zone")), r.by_zone.map((z) => row(z.label, z, z.group, "zone-name")), { id: "revenue-by-zone", class: "data figures-table" }),
+      table(columns(t("dash.revenue_zone")), r.by_zone.map((z) => row(zoneName(z.group, z.label, z.named), z, z.group, "zone-name")), { id: "revenue-by-zone", class: "data figures-table" }),
       h("p", { class: "muted small-print" }, t("dash.revenue_legend")),
     );
   });
@@ -712,6 +712,7 @@ async function storageBox(box) {
           return h(
             "li",
             { class: "zone-card", dataset: { zone: z.zone_id } },
+            h("h4", { class: "zone-title" }, zoneName(z.zone_id, z.name, z.named)),
             h("div", { class: "form-grid" }, field(`${key}-name`, t("settings.zone_name"), name), field(`${key}-kind`, t("settings.zone_kind"), kind), field(`${key}-capacity`, t("settings.capacity"), cap)),
             h("p", { class: "muted" }, t("settings.zone_use", { id: z.zone_id, n: z.in_use })),
             h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: save }, t("note.save"))),

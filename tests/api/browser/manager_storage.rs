@@ -170,8 +170,14 @@ async fn shows_report(b: &Browser, report: &Value, lang: &str) {
                     "return [...document.querySelectorAll('{tr} th, {tr} td')].map(c => c.textContent.trim());"
                 ))
                 .await;
-            // Zones by their name; months without the year the selector already says (4月, April).
+            // Zones by their name (a shipped one by its catalogue name); months without the year the selector
+            // already says (4月, April).
             let name = match (table, lang) {
+                ("revenue-by-zone", _) if row["named"] == false => {
+                    let lang = doorstep::i18n::Lang::from_tag(lang).unwrap();
+                    let key = format!("zone.{}", row["group"].as_str().unwrap());
+                    doorstep::i18n::get(lang, &key).unwrap().to_owned()
+                }
                 ("revenue-by-zone", _) => row["label"].as_str().unwrap().to_owned(),
                 (_, "zh-CN") => {
                     let month = row["group"].as_str().unwrap().split_once('-').unwrap().1;
@@ -304,15 +310,18 @@ async fn the_manager_reads_a_seasons_storage_revenue_on_the_dashboard(pool: PgPo
         assert_eq!(keys, json!([]), "untranslated keys ({lang})");
         if lang == "zh-CN" {
             assert_eq!(shown(&b, "#storage-revenue h2").await, "仓储收入");
-            // What the section itself says is Chinese; zone names are the warehouse's own data.
+            // What the section says is Chinese, the shipped zones' names too (in the capacity bars as well).
             let latin = b
-                .eval(
-                    "const c = document.querySelector('#storage-revenue').cloneNode(true);
-                     for (const x of c.querySelectorAll('#revenue-by-zone tbody th')) x.remove();
-                     return c.innerText.match(/[A-Za-z]{2,}/g) || [];",
-                )
+                .eval("return document.querySelector('#storage-revenue').innerText.match(/[A-Za-z]{2,}/g) || [];")
                 .await;
             assert_eq!(latin, json!([]), "English words in the Chinese section");
+            assert!(
+                shown(&b, "#storage")
+                    .await
+                    .contains("冷藏库（皮草、皮革、麂皮）"),
+                "capacity bars: {}",
+                shown(&b, "#storage").await
+            );
         } else {
             assert_eq!(shown(&b, "#storage-revenue h2").await, "Storage revenue");
         }
@@ -362,6 +371,18 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
         "li[data-zone='cold-vault'] input.zone-name",
     )
     .await;
+    // A shipped zone nobody renamed: titled in Chinese, its stored name kept in the field.
+    assert_eq!(
+        shown(&b, "li[data-zone=cold-vault] .zone-title").await,
+        "冷藏库（皮草、皮革、麂皮）"
+    );
+    let stored = b
+        .eval(
+            "return document.querySelector(\"li[data-zone='cold-vault'] input.zone-name\").value;",
+        )
+        .await;
+    assert_eq!(stored, "Cold vault (fur, leather, suede)");
+    element_shot(&b, "ul.zones", "settings-zones-shipped-zh-CN").await;
     let name = b
         .wait_for("li[data-zone='cold-vault'] input.zone-name", 10)
         .await;
