@@ -704,10 +704,11 @@ async function storageBox(box) {
         "ul",
         { class: "plain zones" },
         zoneItems.map((z) => {
-          const name = h("input", { type: "text", maxlength: 100, value: z.name, class: "zone-name" });
+          // A shipped zone nobody renamed shows its name in the reader's words and keeps it until one is typed.
+          const name = h("input", { type: "text", maxlength: 100, value: z.named === false ? "" : z.name, placeholder: zoneName(z.zone_id, z.name, z.named), class: "zone-name" });
           const kind = zoneKindSelect(z.kind, z.in_use > 0);
           const cap = h("input", { type: "number", min: 0, value: z.capacity });
-          const save = () => guarded(status, async () => { await send("PUT", `/storage/zones/${encodeURIComponent(z.zone_id)}`, { name: name.value.trim(), kind: kind.value, capacity: Number(cap.value) }); say(status, t("note.saved")); });
+          const save = () => guarded(status, async () => { await send("PUT", `/storage/zones/${encodeURIComponent(z.zone_id)}`, { name: name.value.trim() || z.name, kind: kind.value, capacity: Number(cap.value) }); say(status, t("note.saved")); });
           const key = `zone-${z.zone_id}`;
           return h(
             "li",
@@ -746,7 +747,7 @@ function newZoneForm(box, status) {
       onsubmit: (ev) => {
         ev.preventDefault();
         guarded(status, async () => {
-          await send("PUT", `/storage/zones/${encodeURIComponent(id.value.trim())}`, { name: name.value.trim(), kind: kind.value, capacity: Number(cap.value) });
+          await send("PUT", `/storage/zones/${encodeURIComponent(id.value.trim())}`, { name: name.value.trim() || z.name, kind: kind.value, capacity: Number(cap.value) });
           await storageBox(box);
           say(document.getElementById("storage-settings-status"), t("settings.zone_added"));
         });

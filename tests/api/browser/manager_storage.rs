@@ -371,17 +371,17 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
         "li[data-zone='cold-vault'] input.zone-name",
     )
     .await;
-    // A shipped zone nobody renamed: titled in Chinese, its stored name kept in the field.
+    // A shipped zone nobody renamed: titled in Chinese, and its name field offers that name until one is typed.
     assert_eq!(
         shown(&b, "li[data-zone=cold-vault] .zone-title").await,
         "冷藏库（皮草、皮革、麂皮）"
     );
-    let stored = b
+    let field = b
         .eval(
-            "return document.querySelector(\"li[data-zone='cold-vault'] input.zone-name\").value;",
+            "const i = document.querySelector(\"li[data-zone='cold-vault'] input.zone-name\"); return [i.value, i.placeholder];",
         )
         .await;
-    assert_eq!(stored, "Cold vault (fur, leather, suede)");
+    assert_eq!(field, json!(["", "冷藏库（皮草、皮革、麂皮）"]));
     element_shot(&b, "ul.zones", "settings-zones-shipped-zh-CN").await;
     let name = b
         .wait_for("li[data-zone='cold-vault'] input.zone-name", 10)
@@ -416,6 +416,34 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
             "冷藏库（皮草、皮革、麂皮）".to_owned(),
             "cold_vault".to_owned(),
             400
+        )
+    );
+    // Another shipped zone's capacity saved with its name field left empty: still the shipped zone.
+    b.eval("const i = document.querySelector(\"li[data-zone='rack-a'] input[type=number]\"); i.value = '1600'; return 1;")
+        .await;
+    b.eval("document.querySelector('#storage-settings-status').textContent = ''; return 1;")
+        .await;
+    b.wait_for("li[data-zone='rack-a'] button", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "document.querySelector('#storage-settings-status')?.textContent.length > 0",
+        20,
+    )
+    .await;
+    let rack: (String, bool, i32) =
+        sqlx::query_as("select name, named, capacity from storage_zone where zone_id = 'rack-a'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rack,
+        (
+            "Hanging rack A (coats, suits, down)".to_owned(),
+            false,
+            1600
         )
     );
     // A new zone: its code, name, kind and capacity.
