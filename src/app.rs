@@ -168,7 +168,8 @@ async fn with_instance(response: Response, id: &str, lang: Option<crate::i18n::L
                 "instance".to_owned(),
                 serde_json::Value::String(format!("urn:doorstep:request:{id}")),
             );
-            if let Some(lang) = lang {
+            // The server's own words are the English.
+            if let Some(lang) = lang.filter(|l| *l != crate::i18n::Lang::En) {
                 in_language(&mut map, lang);
             }
             parts.headers.remove(header::CONTENT_LENGTH);
@@ -179,22 +180,39 @@ async fn with_instance(response: Response, id: &str, lang: Option<crate::i18n::L
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-/// Words a problem's refusals in `lang` where the catalogue has them; the rest stays as the server wrote it.
+/// Words a problem in `lang` where the catalogue has it: its title by its type (`problem.<slug>`), its detail,
+/// hint and each field's message as refusals (`i18n::refusal`); the rest stays as the server wrote it.
 fn in_language(problem: &mut serde_json::Map<String, serde_json::Value>, lang: crate::i18n::Lang) {
-    let say = |v: &mut serde_json::Value| {
+    use serde_json::Value;
+    let say = |v: &mut Value| {
         if let Some(text) = v.as_str().and_then(|m| crate::i18n::refusal(lang, m)) {
-            *v = serde_json::Value::String(text);
+            *v = Value::String(text);
         }
     };
+    let slug = problem
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(|t| t.strip_prefix("urn:doorstep:problem:"))
+        .map(str::to_owned);
+    if let Some(title) = slug.and_then(|s| crate::i18n::get(lang, &format!("problem.{s}"))) {
+        problem.insert("title".to_owned(), Value::String(title.to_owned()));
+    }
     for key in ["detail", "hint"] {
         if let Some(v) = problem.get_mut(key) {
             say(v);
         }
     }
-    if let Some(serde_json::Value::Array(errors)) = problem.get_mut("errors") {
-        for e in errors {
+    if let Some(Value::Array(errors)) = problem.get_mut("errors") {
+        for e in errors.iter_mut() {
             if let Some(v) = e.get_mut("message") {
                 say(v);
+            }
+        }
+        // A single bad field is also the detail, as "field: message".
+        if let [one] = errors.as_slice() {
+            if let (Some(field), Some(message)) = (one["field"].as_str(), one["message"].as_str()) {
+                let detail = Value::String(format!("{field}: {message}"));
+                problem.insert("detail".to_owned(), detail);
             }
         }
     }

@@ -880,7 +880,7 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
             .unwrap();
         app.request(req)
     };
-    let message = |r: Reply| {
+    let words = |r: Reply| {
         assert_eq!(
             r.headers.get(header::CONTENT_ENCODING),
             None,
@@ -893,28 +893,39 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
                 .is_some_and(|i| i.starts_with("urn:doorstep:request:")),
             "{p}"
         );
+        assert_eq!(p["type"], "urn:doorstep:problem:validation", "{p}");
         assert_eq!(p["errors"][0]["field"], "year", "{p}");
-        p["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        [
+            text(&p["title"]),
+            text(&p["detail"]),
+            text(&p["errors"][0]["message"]),
+        ]
     };
-    let english = "a year between 2000 and 2200";
-    let chinese = "年份须在 2000 至 2200 之间";
+    let english = [
+        "Invalid request",
+        "year: a year between 2000 and 2200",
+        "a year between 2000 and 2200",
+    ];
+    let chinese = [
+        "请检查填写的内容",
+        "year: 年份须在 2000 至 2200 之间",
+        "年份须在 2000 至 2200 之间",
+    ];
     assert_eq!(
-        message(year(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8").await),
+        words(year(header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9,en;q=0.8").await),
         chinese
     );
     assert_eq!(
-        message(year(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9").await),
+        words(year(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9").await),
         english
     );
     assert_eq!(
-        message(year(header::COOKIE, "doorstep_lang=zh-CN").await),
+        words(year(header::COOKIE, "doorstep_lang=zh-CN").await),
         chinese
     );
     assert_eq!(
-        message(year(header::USER_AGENT, "an API client").await),
+        words(year(header::USER_AGENT, "an API client").await),
         english
     );
 

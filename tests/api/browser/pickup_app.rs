@@ -71,6 +71,23 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     assert!(alert.contains("没有客户使用这个门牌标签"), "{alert}");
     assert!(!alert.contains("Unknown label"), "{alert}");
     b.screenshot("pickup-unknown-label-zh").await;
+    // A mistyped code (its check character does not match) is refused in the worker's language too.
+    let mut typo = stranger.as_str().to_owned();
+    let last = typo.pop().unwrap();
+    typo.push(if last == '2' { '3' } else { '2' });
+    let code = b.wait_for("#code", 10).await;
+    code.clear().await.unwrap();
+    code.send_keys(&format!("{typo}\n")).await.unwrap();
+    b.until(
+        "!!document.querySelector('[data-problem=\"urn:doorstep:problem:bad-code\"]')",
+        10,
+    )
+    .await;
+    let alert = b.text("[data-problem]").await;
+    assert!(alert.contains("编码无效"), "{alert}");
+    assert!(alert.contains("校验字符不符"), "{alert}");
+    assert!(!alert.contains("check character"), "{alert}");
+    b.screenshot("pickup-mistyped-code-zh").await;
     let code = b.wait_for("#code", 10).await;
     code.clear().await.unwrap();
     code.send_keys(&format!("{}\n", LIU_FANG_CODE.to_lowercase()))
@@ -114,9 +131,8 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     );
     let errors = b.console_errors().await;
     assert!(
-        errors
-            .iter()
-            .all(|e| e.contains("401") || e.contains("/api/v1/scans") && e.contains("404")),
+        errors.iter().all(|e| e.contains("401")
+            || e.contains("/api/v1/scans") && (e.contains("404") || e.contains("422"))),
         "console errors: {errors:?}"
     );
     b.close().await;
