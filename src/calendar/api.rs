@@ -80,14 +80,19 @@ fn month_day(errors: &mut Vec<FieldError>, field: &str, value: &str) -> (i16, i1
     })
 }
 
-/// Creates or changes a window kind and its default dates.
-#[utoipa::path(put, path = "/api/v1/season-calendar/kinds/{kind}", tag = "season calendar", params(("kind" = String, Path)), request_body = KindRequest, responses((status = 200, body = WindowKind)))]
+/// Creates or changes a window kind and its default dates. With `If-None-Match: *` it only creates: a kind of that
+/// id already there is 412 (two managers adding kinds at once never overwrite one another).
+#[utoipa::path(put, path = "/api/v1/season-calendar/kinds/{kind}", tag = "season calendar", params(("kind" = String, Path), ("If-None-Match" = Option<String>, Header, description = "`*`: create only")), request_body = KindRequest, responses((status = 200, body = WindowKind), (status = 412, description = "`If-None-Match: *` and the kind exists")))]
 async fn put_kind(
     State(state): State<AppState>,
     Authed(staff, _): Authed<Manager>,
     Path(kind): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(req): Json<KindRequest>,
 ) -> AppResult<Json<WindowKind>> {
+    let create_only = headers
+        .get(axum::http::header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == b"*");
     let mut errors = Vec::new();
     let valid_kind = kind.len() >= 2
         && kind.len() <= 31
@@ -113,16 +118,26 @@ async fn put_kind(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let saved = db::upsert_kind(
+    db::save_kind(
         &state.pool,
         &kind,
         name,
         req.outgoing,
         (sm, sd, em, ed),
         staff.staff_id,
+        create_only,
     )
-    .await?;
-    Ok(Json(saved))
+    .await?
+    .map(Json)
+    .ok_or_else(|| {
+        AppError::problem(
+            StatusCode::PRECONDITION_FAILED,
+            "kind-exists",
+            "Window kind exists",
+            "a window kind with this id was just added: reload and add yours again",
+        )
+        .with_field("kind")
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -188,7 +203,8 @@ async fn delete_override(
 }
 
 /// Deletes a window kind (a kind added by mistake, or one the company no longer uses) with its yearly dates.
-/// A kind that campaigns were built on, or that the storage settings return clothes by, stays: 409.
+/// A kind that campaigns were built on (409 `kind-has-campaigns`), or that the storage settings return clothes by
+/// (409 `kind-returns-storage`), stays.
 #[utoipa::path(delete, path = "/api/v1/season-calendar/kinds/{kind}", tag = "season calendar", params(("kind" = String, Path)), responses((status = 204)))]
 async fn delete_kind(
     State(state): State<AppState>,
@@ -198,16 +214,22 @@ async fn delete_kind(
     let deleted = db::delete_kind(&state.pool, &kind)
         .await
         .on_constraint("campaign_window_kind_fkey", |_| {
-            AppError::conflict(
-                "kind",
+            AppError::problem(
+                StatusCode::CONFLICT,
+                "kind-has-campaigns",
+                "Window kind has campaigns",
                 "campaigns were built on this window kind: it stays so their dates and reports hold",
             )
+            .with_field("kind")
         })
         .on_constraint("storage_setting_return_window_kind_fkey", |_| {
-            AppError::conflict(
-                "kind",
+            AppError::problem(
+                StatusCode::CONFLICT,
+                "kind-returns-storage",
+                "Storage returns by this window kind",
                 "the storage settings plan returns by this window kind: choose another one there first",
             )
+            .with_field("kind")
         })?;
     if !deleted {
         return Err(AppError::NotFound("window kind"));

@@ -25,26 +25,33 @@ impl Calendar {
     }
 }
 
-/// Creates or changes a window kind; `dates` are (start month, start day, end month, end day). A shipped kind
-/// becomes `named` only when its name changes, so saving its dates keeps it shown in the reader's language.
-pub async fn upsert_kind(
+/// Creates a window kind or, unless `create_only`, changes it; `None` when `create_only` and one of that id is
+/// already there. A shipped kind becomes `named` only when its name changes, so saving its dates keeps it shown
+/// in the reader's language.
+pub async fn save_kind(
     db: impl PgExecutor<'_>,
     kind: &str,
     name: &str,
     outgoing: SeasonClass,
     (sm, sd, em, ed): (i16, i16, i16, i16),
     staff_id: Uuid,
-) -> sqlx::Result<WindowKind> {
-    sqlx::query_as(
-        "insert into season_window_kind (window_kind, name, outgoing, start_month, start_day, end_month, end_day, updated_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict (window_kind) do update set name = excluded.name,
+    create_only: bool,
+) -> sqlx::Result<Option<WindowKind>> {
+    let on_conflict = if create_only {
+        "do nothing"
+    } else {
+        "do update set name = excluded.name,
              named = season_window_kind.named or excluded.name <> season_window_kind.name,
              outgoing = excluded.outgoing,
              start_month = excluded.start_month, start_day = excluded.start_day, end_month = excluded.end_month,
-             end_day = excluded.end_day, updated_by = excluded.updated_by, updated_at = now()
-         returning window_kind, name, named, outgoing, start_month, start_day, end_month, end_day",
-    )
+             end_day = excluded.end_day, updated_by = excluded.updated_by, updated_at = now()"
+    };
+    sqlx::query_as(&format!(
+        "insert into season_window_kind (window_kind, name, outgoing, start_month, start_day, end_month, end_day, updated_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         on conflict (window_kind) {on_conflict}
+         returning window_kind, name, named, outgoing, start_month, start_day, end_month, end_day"
+    ))
     .bind(kind)
     .bind(name)
     .bind(outgoing)
@@ -53,7 +60,7 @@ pub async fn upsert_kind(
     .bind(em)
     .bind(ed)
     .bind(staff_id)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
 }
 

@@ -752,4 +752,58 @@ async fn managers_edit_the_season_calendar(pool: sqlx::PgPool) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["kind", "name", "start", "end"]);
+
+    // Adding a kind only creates it (`If-None-Match: *`): an id another manager just took is 412, unchanged.
+    let create = |kind: &str, name: &str| {
+        let req = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("/api/v1/season-calendar/kinds/{kind}"))
+            .header(header::AUTHORIZATION, format!("Bearer {manager}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::IF_NONE_MATCH, "*")
+            .body(axum::body::Body::from(
+                serde_json::json!({"name": name, "outgoing": "summer", "start": "06-10", "end": "07-15"})
+                    .to_string(),
+            ))
+            .unwrap();
+        w.app.request(req)
+    };
+    let taken = create("late_autumn", "Plum rains")
+        .await
+        .problem(StatusCode::PRECONDITION_FAILED);
+    assert_eq!(taken["type"], "urn:doorstep:problem:kind-exists", "{taken}");
+    let kinds = w
+        .app
+        .get("/api/v1/season-calendar", &manager)
+        .await
+        .ok(StatusCode::OK);
+    let late = kinds["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["window_kind"] == "late_autumn")
+        .unwrap();
+    assert_eq!(
+        (late["name"].as_str(), late["start_month"].as_i64()),
+        (Some("Late autumn"), Some(12))
+    );
+    let made = create("plum_rains", "Plum rains").await.ok(StatusCode::OK);
+    assert_eq!(made["window_kind"], "plum_rains");
+
+    // The storage settings return clothes by early winter: it stays, and the refusal says why by its type.
+    let kept = w
+        .app
+        .send(
+            Method::DELETE,
+            "/api/v1/season-calendar/kinds/early_winter",
+            Some(&manager),
+            None,
+        )
+        .await
+        .problem(StatusCode::CONFLICT);
+    assert_eq!(
+        kept["type"], "urn:doorstep:problem:kind-returns-storage",
+        "{kept}"
+    );
+    assert_eq!(kept["field"], "kind");
 }

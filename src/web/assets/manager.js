@@ -399,21 +399,13 @@ async function calendarWrite(status, inputs, write, { own = () => null, year = n
   }
 }
 
-/**
- * Why a window kind stays, in the page's language: the storage settings return clothes by it (asked again, so the
- * answer does not hang on the words of the server's refusal), else campaigns were built on it. A kind gone meanwhile
- * says so.
- */
-async function kindRefusal(e, kind) {
+/** Why a window kind was refused, in the page's language, by the refusal's type; `null` for any other refusal. */
+function kindRefusal(e) {
   if (!(e instanceof ApiError)) return null;
   if (e.status === 404) return t("settings.kind_gone");
-  if (e.status !== 409) return null;
-  try {
-    const s = await get("/storage/settings");
-    return s.return_window_kind === kind ? t("settings.kind_in_storage") : t("settings.kind_in_campaigns");
-  } catch {
-    return null;
-  }
+  const words = { "kind-has-campaigns": "settings.kind_in_campaigns", "kind-returns-storage": "settings.kind_in_storage", "kind-exists": "settings.kind_taken" };
+  const key = words[String(e.type).replace("urn:doorstep:problem:", "")];
+  return key ? t(key) : null;
 }
 
 /**
@@ -503,7 +495,7 @@ function yearWindows(list, c) {
             return empty.forEach((i) => markField(i, t("settings.err_date")));
           }
           const body = { starts_on: start.value, ends_on: end.value };
-          const done = await calendarWrite(status, inputs, () => send("PUT", `/season-calendar/${year}/${encodeURIComponent(w.kind)}`, body), { own: (e) => kindRefusal(e, w.kind), year });
+          const done = await calendarWrite(status, inputs, () => send("PUT", `/season-calendar/${year}/${encodeURIComponent(w.kind)}`, body), { own: kindRefusal, year });
           if (done) await again(t("settings.year_saved", { name, year, from: day(body.starts_on), to: day(body.ends_on) }), w.kind);
         };
         const k = kinds.get(w.kind);
@@ -544,7 +536,7 @@ function kindCard(k, reload) {
     start.value = monthDay(start.value);
     end.value = monthDay(end.value);
     const write = () => send("PUT", `/season-calendar/kinds/${encodeURIComponent(k.window_kind)}`, { name: k.name, outgoing: k.outgoing, start: start.value, end: end.value });
-    const done = await calendarWrite(status, inputs, write, { own: (e) => kindRefusal(e, k.window_kind) });
+    const done = await calendarWrite(status, inputs, write, { own: kindRefusal });
     if (done) await reload(t("settings.kind_saved", { name }), `#window-kinds li[data-kind="${k.window_kind}"] .card-status`);
   };
   const remove = confirmButton(
@@ -552,7 +544,7 @@ function kindCard(k, reload) {
     t("settings.delete_kind_confirm"),
     async () => {
       remove.disabled = true;
-      const done = await calendarWrite(status, {}, () => call("DELETE", `/season-calendar/kinds/${encodeURIComponent(k.window_kind)}`), { own: (e) => kindRefusal(e, k.window_kind) });
+      const done = await calendarWrite(status, {}, () => call("DELETE", `/season-calendar/kinds/${encodeURIComponent(k.window_kind)}`), { own: kindRefusal });
       remove.disabled = false;
       if (done) await reload(t("settings.kind_deleted", { name }), "#kinds-status");
     },
@@ -590,7 +582,9 @@ function newKindForm(kinds, reload) {
         end.value = monthDay(end.value);
         const id = kindId(name.value.trim(), new Set(kinds.map((k) => k.window_kind)));
         submit.disabled = true;
-        const done = await calendarWrite(status, inputs, () => send("PUT", `/season-calendar/kinds/${id}`, { name: name.value.trim(), outgoing: outgoing.value, start: start.value, end: end.value }));
+        // Only ever a new kind: one of the same id added meanwhile by another manager is refused, not overwritten.
+        const write = () => call("PUT", `/season-calendar/kinds/${id}`, { body: { name: name.value.trim(), outgoing: outgoing.value, start: start.value, end: end.value }, headers: { "If-None-Match": "*" } });
+        const done = await calendarWrite(status, inputs, write, { own: kindRefusal });
         submit.disabled = false;
         if (done) await reload(t("settings.kind_added", { name: name.value.trim() }), "#new-kind-status");
       },
