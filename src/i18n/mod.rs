@@ -130,7 +130,8 @@ pub fn text(lang: Lang, key: &str) -> &str {
 }
 
 /// Catalogue keys of the server's refusals (a field's message, a problem's detail) are `refusal.` and the English
-/// text as the server writes it, `{name}` standing for each part the server fills in.
+/// text as the server writes it, `{name}` standing for each part the server fills in (`{name:group}` for one that
+/// is a word of a vocabulary group).
 pub const REFUSAL: &str = "refusal.";
 
 /// A server refusal in `lang`: the catalogue's `refusal.<message>` where the message is written exactly so, else
@@ -148,10 +149,22 @@ pub fn refusal(lang: Lang, message: &str) -> Option<String> {
         let parts = fill(template, message)?;
         let mut out = (*text).to_owned();
         for (name, value) in parts {
-            out = out.replace(&format!("{{{name}}}"), value);
+            out = out.replace(&format!("{{{name}}}"), &vocabulary(lang, name, value));
         }
         Some(out)
     })
+}
+
+/// A part the server filled in, as the reader reads it: a `{name:group}` part is a vocabulary word (`group.<value>`,
+/// e.g. `{status:storage_status}`), any other as written.
+fn vocabulary(lang: Lang, name: &str, value: &str) -> String {
+    name.split_once(':')
+        .and_then(|(_, group)| {
+            get(lang, &format!("{group}.{value}"))
+                .or_else(|| get(lang, &format!("{group}.{}", value.replace(' ', "_"))))
+        })
+        .unwrap_or(value)
+        .to_owned()
 }
 
 /// The `refusal.` keys with `{name}` parts, as (template, text), longest template first so the most specific wins.
@@ -383,6 +396,10 @@ mod tests {
         assert_eq!(
             zh("vault is full: 3 of 3 places taken").as_deref(),
             Some("vault 已满：3 个位置已占用 3 个")
+        );
+        assert_eq!(
+            zh("an order that is in_storage can only move to return_requested").as_deref(),
+            Some("状态为“在库”的订单只能改为“待送回”")
         );
         assert_eq!(zh("must fall in "), None, "a part is never empty");
         assert_eq!(zh("a message the catalogue does not have"), None);
