@@ -43,7 +43,8 @@ export function problemWords(err) {
 /** A field the server names (`lines[2].price_cents`) as the forms label it, with its place in a list; the name itself when unlabelled. */
 export function fieldLabel(path) {
   const p = String(path || "");
-  const label = catalogue[`field.${p.split(".").pop().replace(/\[\d+\]$/, "")}`];
+  const bare = p.replace(/\[\d+\]/g, "");
+  const label = catalogue[`field.${bare.replace(/\./g, "_")}`] ?? catalogue[`field.${bare.split(".").pop()}`];
   if (label === undefined) return p;
   const n = [...p.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]) + 1);
   return n.length ? `${label} (${n.join("/")})` : label;

@@ -18,7 +18,7 @@ export function problemView(err) {
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, words.title || t("error.generic")),
-    words.detail ? h("p", {}, words.detail) : null,
+    words.detail && !items.length ? h("p", {}, words.detail) : null,
     items.length ? h("ul", {}, items) : null,
   );
 }

@@ -43,7 +43,7 @@ function problemView(err) {
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, words.title || t("error.generic")),
-    words.detail ? h("p", {}, words.detail) : null,
+    words.detail && !items.length ? h("p", {}, words.detail) : null,
     words.hint ? h("p", { class: "hint" }, words.hint) : null,
     items.length ? h("ul", {}, items) : null,
   );

@@ -794,6 +794,25 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!((role.as_str(), active), ("dispatcher", true));
+    // A refusal reads in the page's language, the field named as the form labels it.
+    for (id, text) in [("#st-username", "dispatcher-li"), ("#st-password", "short")] {
+        b.wait_for(id, 10).await.send_keys(text).await.unwrap();
+    }
+    b.wait_for("#new-staff button[type=submit]", 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "!!document.querySelector('[data-problem=\"urn:doorstep:problem:validation\"]')",
+        20,
+    )
+    .await;
+    let alert = b.text("[data-problem]").await;
+    assert!(alert.contains("请检查填写的内容"), "{alert}");
+    assert!(alert.contains("密码: 密码至少需要 10 个字符"), "{alert}");
+    assert!(!alert.contains("password"), "{alert}");
+    b.screenshot("office-staff-refused-zh").await;
     // Deactivate: the row's two-tap button.
     b.eval(
         "const row = [...document.querySelectorAll('tr')].find(r => r.textContent.includes('dispatcher-wang'));
@@ -808,7 +827,14 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
             .await
             .unwrap();
     assert!(!active);
-    assert_clean(b.console_errors().await);
+    // Only the refusal provoked above.
+    assert_clean(
+        b.console_errors()
+            .await
+            .into_iter()
+            .filter(|e| !(e.contains("/api/v1/staff") && e.contains("422")))
+            .collect(),
+    );
     b.close().await;
 }
 
