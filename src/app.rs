@@ -148,8 +148,8 @@ async fn request_context(mut req: Request, next: axum::middleware::Next) -> Resp
 }
 
 /// Adds `instance: urn:doorstep:request:<id>` to a problem+json body, so a user's report names the request, and
-/// words its refusals (each field's message, the detail, the hint) in the language the request asked for, where
-/// the catalogue has them (`i18n::refusal`).
+/// words it (title, detail, hint, each field's message) in the language the request asked for where the catalogue
+/// has the words (`in_language`).
 async fn with_instance(response: Response, id: &str, lang: Option<crate::i18n::Lang>) -> Response {
     let is_problem = response
         .headers()

@@ -71,6 +71,14 @@ async fn delete_kind(b: &Browser, pool: &PgPool, kind: &str, lang: Lang) {
     tap(b, &button).await;
 }
 
+/// Fills the new-kind form (name, start and end as typed) and sends it.
+async fn add_kind(b: &Browser, name: &str, start: &str, end: &str) {
+    b.type_into("#nk-name", name).await;
+    b.type_into("#nk-start", start).await;
+    b.type_into("#nk-end", end).await;
+    tap(b, "#new-kind button[type=submit]").await;
+}
+
 /// What the page shows as refused under a kind's card, once it is there.
 async fn kind_refusal(b: &Browser, kind: &str) -> String {
     let css = format!("#window-kinds li[data-kind={kind:?}] .card-status [role=alert]");
@@ -248,12 +256,9 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     .await;
 
     // A kind under a Chinese name, dates typed loosely: nobody types its id.
-    b.type_into("#nk-name", "梅雨季").await;
     b.eval("document.querySelector('#nk-outgoing').value = 'spring_autumn'; return 1;")
         .await;
-    b.type_into("#nk-start", "6/10").await;
-    b.type_into("#nk-end", "7月15日").await;
-    tap(&b, "#new-kind button[type=submit]").await;
+    add_kind(&b, "梅雨季", "6/10", "7月15日").await;
     b.until(
         "document.querySelector('#new-kind-status')?.textContent.includes('梅雨季')",
         20,
@@ -285,10 +290,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     );
 
     // A day that does not exist: refused under the start field, nothing added.
-    b.type_into("#nk-name", "台风季").await;
-    b.type_into("#nk-start", "02-30").await;
-    b.type_into("#nk-end", "10-31").await;
-    tap(&b, "#new-kind button[type=submit]").await;
+    add_kind(&b, "台风季", "02-30", "10-31").await;
     b.until(
         "!!document.querySelector('#nk-start-note [role=alert]')",
         20,

@@ -358,6 +358,22 @@ async fn the_manager_reads_a_seasons_storage_revenue_on_the_dashboard(pool: PgPo
     }
 }
 
+/// Taps a settings zone card's Save and waits until the page says how it went.
+async fn save_zone(b: &Browser, zone: &str) {
+    b.eval("document.querySelector('#storage-settings-status').textContent = ''; return 1;")
+        .await;
+    b.wait_for(&format!("li[data-zone='{zone}'] button"), 10)
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "document.querySelector('#storage-settings-status')?.textContent.length > 0",
+        20,
+    )
+    .await;
+}
+
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
 async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
     let w = World::new(pool.clone()).await;
@@ -388,16 +404,7 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
         .await;
     name.clear().await.unwrap();
     name.send_keys("冷藏库（皮草、皮革、麂皮）").await.unwrap();
-    b.wait_for("li[data-zone='cold-vault'] button", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.until(
-        "document.querySelector('#storage-settings-status')?.textContent.length > 0",
-        20,
-    )
-    .await;
+    save_zone(&b, "cold-vault").await;
     let zone = |id: &'static str| {
         let pool = pool.clone();
         async move {
@@ -421,18 +428,7 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
     // Another shipped zone's capacity saved with its name field left empty: still the shipped zone.
     b.eval("const i = document.querySelector(\"li[data-zone='rack-a'] input[type=number]\"); i.value = '1600'; return 1;")
         .await;
-    b.eval("document.querySelector('#storage-settings-status').textContent = ''; return 1;")
-        .await;
-    b.wait_for("li[data-zone='rack-a'] button", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.until(
-        "document.querySelector('#storage-settings-status')?.textContent.length > 0",
-        20,
-    )
-    .await;
+    save_zone(&b, "rack-a").await;
     let rack: (String, bool, i32) =
         sqlx::query_as("select name, named, capacity from storage_zone where zone_id = 'rack-a'")
             .fetch_one(&pool)
