@@ -12,7 +12,7 @@ export function problemView(err) {
   if (!(err instanceof ApiError)) {
     return h("div", { class: "msg error", role: "alert" }, String(err && err.message ? err.message : err));
   }
-  const items = (err.errors || []).map((e) => h("li", {}, `${fieldLabel(e.field)}: ${e.message}`));
+  const items = (err.errors || []).map((e) => h("li", {}, t("error.field_line", { field: fieldLabel(e.field), message: e.message })));
   const words = problemWords(err);
   return h(
     "div",

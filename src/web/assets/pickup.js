@@ -37,7 +37,7 @@ function problemView(err) {
   if (err instanceof NetworkError) {
     return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
   }
-  const items = (err.errors || []).map((e) => h("li", {}, `${fieldLabel(e.field)}: ${e.message}`));
+  const items = (err.errors || []).map((e) => h("li", {}, t("error.field_line", { field: fieldLabel(e.field), message: e.message })));
   const words = problemWords(err);
   return h(
     "div",

@@ -57,7 +57,7 @@ function problemBox(err, nameOf = fieldName) {
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, t("storage.refused")),
-    h("ul", {}, fields.map((e) => h("li", {}, nameOf(e.field) ? `${nameOf(e.field)}: ${e.message}` : e.message))),
+    h("ul", {}, fields.map((e) => h("li", {}, nameOf(e.field) ? t("error.field_line", { field: nameOf(e.field), message: e.message }) : e.message))),
   );
 }
 

@@ -810,7 +810,7 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
     .await;
     let alert = b.text("[data-problem]").await;
     assert!(alert.contains("请检查填写的内容"), "{alert}");
-    assert!(alert.contains("密码: 密码至少需要 10 个字符"), "{alert}");
+    assert!(alert.contains("密码：密码至少需要 10 个字符"), "{alert}");
     assert!(!alert.contains("password"), "{alert}");
     b.screenshot("office-staff-refused-zh").await;
     // Deactivate: the row's two-tap button.
