@@ -129,21 +129,27 @@ pub fn text(lang: Lang, key: &str) -> &str {
     get(lang, key).unwrap_or(key)
 }
 
-/// Catalogue keys of the server's refusals (a field's message, a problem's detail) are `refusal.` and the English
-/// text as the server writes it, `{name}` standing for each part the server fills in (`{name:group}` for one that
-/// is a word of a vocabulary group).
-pub const REFUSAL: &str = "refusal.";
-
-/// A server refusal in `lang`: the catalogue's `refusal.<message>` where the message is written exactly so, else
-/// the first `refusal.` template whose fixed parts the message follows, its `{name}` parts carried over; `None`
-/// when the catalogue does not word it (the English stays). The source text is the key, as gettext does, so a
-/// message changed in the code drops out of the catalogue instead of being mistranslated (a unit test names it).
-pub fn refusal(lang: Lang, message: &str) -> Option<String> {
-    if lang == Lang::En {
-        return None;
+/// The server's refusals (a field's message, a problem's detail) in a language other than English: keyed by the
+/// English text as the server writes it, `{name}` standing for each part the server fills in (`{name:group}` for
+/// one that is a word of a vocabulary group). Only the server reads them, so they stay out of the catalogues the
+/// pages load; English has none, the server's own words being English.
+fn refusals(lang: Lang) -> Option<&'static Catalogue> {
+    static ZH: OnceLock<Catalogue> = OnceLock::new();
+    match lang {
+        Lang::En => None,
+        Lang::ZhCn => {
+            Some(ZH.get_or_init(|| parse(include_str!("refusals.zh-CN.json")).unwrap_or_default()))
+        }
     }
-    if let Some(text) = get(lang, &format!("{REFUSAL}{message}")) {
-        return Some(text.to_owned());
+}
+
+/// A server refusal in `lang`: its wording where the message is written exactly so, else the first template whose
+/// fixed parts the message follows, its `{name}` parts carried over; `None` when there is no wording (the English
+/// stays). The source text is the key, as gettext does, so a message changed in the code drops out instead of
+/// being mistranslated (a unit test names it).
+pub fn refusal(lang: Lang, message: &str) -> Option<String> {
+    if let Some(text) = refusals(lang)?.get(message) {
+        return Some(text.clone());
     }
     templates(lang).iter().find_map(|(template, text)| {
         let parts = fill(template, message)?;
@@ -167,19 +173,21 @@ fn vocabulary(lang: Lang, name: &str, value: &str) -> String {
         .to_owned()
 }
 
-/// The `refusal.` keys with `{name}` parts, as (template, text), longest template first so the most specific wins.
+/// The refusals with `{name}` parts, as (template, text), longest template first so the most specific wins.
 fn templates(lang: Lang) -> &'static [(&'static str, &'static str)] {
-    static EN: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
     static ZH: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
     let cell = match lang {
-        Lang::En => &EN,
+        Lang::En => return &[],
         Lang::ZhCn => &ZH,
     };
+    let Some(words) = refusals(lang) else {
+        return &[];
+    };
     cell.get_or_init(|| {
-        let mut t: Vec<(&str, &str)> = catalogue(lang)
+        let mut t: Vec<(&str, &str)> = words
             .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(REFUSAL)?, v.as_str())))
             .filter(|(k, _)| k.contains('{'))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         t.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
         t
@@ -427,9 +435,13 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
             &mut code,
         );
-        let missing: Vec<&str> = catalogue(Lang::En)
-            .keys()
-            .filter_map(|k| k.strip_prefix(REFUSAL))
+        let words =
+            parse(include_str!("refusals.zh-CN.json")).expect("a flat JSON object of strings");
+        assert!(!words.is_empty());
+        let missing: Vec<&str> = refusals(Lang::ZhCn)
+            .into_iter()
+            .flat_map(|r| r.keys())
+            .map(String::as_str)
             .filter(|m| {
                 pieces(m)
                     .iter()
@@ -440,16 +452,6 @@ mod tests {
             missing.is_empty(),
             "worded refusals the server no longer writes: {missing:#?}"
         );
-        for (key, text) in catalogue(Lang::En)
-            .iter()
-            .filter(|(k, _)| k.starts_with(REFUSAL))
-        {
-            assert_eq!(
-                &key[REFUSAL.len()..],
-                text,
-                "the English of a refusal is its key"
-            );
-        }
     }
 
     #[test]
