@@ -18,6 +18,10 @@ pub use deferred::{build_deferred_indexes, defer_scattered_indexes};
 /// The migrations in `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
+/// A pooled connection idle this long is pinged before it is handed out (one that was in use since passed its
+/// release ping just now).
+const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+
 /// Creates the database if needed, connects, and migrates it.
 pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
     let url = &cfg.database_url;
@@ -42,6 +46,17 @@ pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {
         .acquire_timeout(Duration::from_millis(
             cfg.db_acquire_timeout_ms.clamp(100, 30_000),
         ))
+        // sqlx pings every connection on release and, by default, again on acquire: a third round trip for a
+        // one-statement request. Only a connection idle long enough to have been cut is pinged before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))?;
