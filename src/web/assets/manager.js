@@ -415,6 +415,7 @@ function kindRefusal(e) {
 async function calendarBox(box, year = Number(todayIso().slice(0, 4))) {
   await guarded(box, async () => {
     const c = await get(`/season-calendar${query({ year })}`);
+    returnKinds(c.kinds);
     const windows = h("div", { id: "year-windows", "aria-live": "polite" });
     // Kinds added, changed or deleted: the whole calendar again, at the year shown, with a word where it was done.
     const reload = async (words, where) => {
@@ -522,6 +523,17 @@ function yearWindows(list, c) {
       }),
     ),
   );
+}
+
+/**
+ * The storage settings' return-window choice follows the calendar as kinds are added, renamed or deleted, in place:
+ * the storage form's other fields keep what the manager typed. The choice made stays chosen.
+ */
+function returnKinds(kinds) {
+  const select = document.getElementById("s-return");
+  if (!select) return;
+  const chosen = select.value;
+  select.replaceChildren(...kinds.map((k) => h("option", { value: k.window_kind, selected: k.window_kind === chosen }, windowName(k.window_kind, k.name, k.named))));
 }
 
 /** A window kind: its default dates (saved as they are typed), and its deletion after a second tap. */

@@ -256,7 +256,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     .await;
 
     // A kind under a Chinese name, dates typed loosely: nobody types its id.
-    b.eval("document.querySelector('#nk-outgoing').value = 'spring_autumn'; return 1;")
+    b.eval("document.querySelector('#nk-outgoing').value = 'spring_autumn'; document.querySelector('#s-return').value = 'autumn'; return 1;")
         .await;
     add_kind(&b, "梅雨季", "6/10", "7月15日").await;
     b.until(
@@ -288,6 +288,16 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
         .unwrap(),
         "the new kind is listed, with its window of the year"
     );
+    // The storage settings can return stored clothes by it at once, the manager's unsaved choice kept.
+    b.until(
+        &format!("[...document.querySelectorAll('#s-return option')].some((o) => o.value === {kind:?} && o.textContent === '梅雨季') && document.querySelector('#s-return').value === 'autumn'"),
+        20,
+    )
+    .await;
+    b.eval(&format!("const s = document.querySelector('#s-return'); s.value = {kind:?}; s.scrollIntoView({{block: 'center'}}); return 1;"))
+        .await;
+    b.screenshot("calendar-kind-in-storage-returns-zh-CN-390")
+        .await;
 
     // A day that does not exist: refused under the start field, nothing added.
     add_kind(&b, "台风季", "02-30", "10-31").await;
@@ -321,6 +331,13 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     )
     .await;
     assert!(!kind_exists(&pool, &kind).await, "{kind} still there");
+    b.until(
+        &format!(
+            "![...document.querySelectorAll('#s-return option')].some((o) => o.value === {kind:?})"
+        ),
+        20,
+    )
+    .await;
 
     // Spring has a campaign, early winter is the storage return window: both stay, and the page says why.
     delete_kind(&b, &pool, "spring", zh).await;
