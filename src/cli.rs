@@ -218,9 +218,14 @@ enum BenchCommand {
         /// pgbench's scale factor.
         #[arg(long, default_value_t = 10)]
         pgbench_scale: u32,
-        /// The server's process id, to print its peak memory.
+        /// The server's process id, to print its peak memory and CPU per request and to wait for its background
+        /// work.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Longest wait, in seconds, for the server and PostgreSQL to fall quiet before the first load (a server
+        /// just started fits its estimates and fills its cards first); 0 starts at once.
+        #[arg(long, default_value_t = 900)]
+        settle_secs: u64,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -402,6 +407,7 @@ impl Cli {
                         pgbench_url,
                         pgbench_scale,
                         server_pid,
+                        settle_secs,
                         db: cfg,
                     },
             }) => {
@@ -415,6 +421,7 @@ impl Cli {
                     pgbench_url: (!pgbench_url.is_empty()).then_some(pgbench_url),
                     pgbench_scale,
                     server_pid,
+                    settle: std::time::Duration::from_secs(settle_secs),
                 };
                 print!("{}", crate::bench::load::run(&pool, &bench).await?);
                 Ok(())

@@ -33,6 +33,25 @@ pub struct LoadBench {
     pub pgbench_scale: u32,
     /// The server's process id, to read its peak memory.
     pub server_pid: Option<u32>,
+    /// Longest wait for the server and PostgreSQL to fall quiet before the first load.
+    pub settle: Duration,
+}
+
+/// A stretch over which the server and PostgreSQL must be quiet before the loads begin.
+const QUIET_OVER: Duration = Duration::from_secs(3);
+/// Quiet: less than this share of one core each, over [`QUIET_OVER`] (autovacuum and the filler's idle rounds stay
+/// under it; a fit or a walk over the cards does not).
+const QUIET_SHARE: f64 = 0.1;
+
+/// How the wait for quiet went.
+#[derive(Debug, Clone, Copy)]
+enum Settled {
+    /// Neither process could be read (another host): not waited for.
+    Unknown,
+    /// Quiet after this long.
+    Quiet(Duration),
+    /// Still busy when the wait ran out: the shares of a core the server and PostgreSQL last used.
+    Busy(Option<f64>, Option<f64>),
 }
 
 /// One load's figures.
@@ -135,6 +154,7 @@ pub struct LoadReport {
     garments_per_pickup: usize,
     seconds: u64,
     peak_kib: Option<u64>,
+    settled: Option<Settled>,
 }
 
 impl fmt::Display for LoadReport {
@@ -144,6 +164,20 @@ impl fmt::Display for LoadReport {
             "bench load: scans over {} active door labels, pickups for {} other customers, {} s a run",
             self.labels, self.customers, self.seconds
         )?;
+        match self.settled {
+            Some(Settled::Quiet(waited)) if waited >= QUIET_OVER * 2 => writeln!(
+                f,
+                "waited {:.0} s for the server's and PostgreSQL's background work to finish",
+                waited.as_secs_f64()
+            )?,
+            Some(Settled::Busy(server, database)) => writeln!(
+                f,
+                "warning: still busy when the load began (server {}, PostgreSQL {} of a core): these figures include background work",
+                share(server),
+                share(database)
+            )?,
+            _ => {}
+        }
         let ratio = |ours: f64, reference: Option<f64>| {
             reference.map_or("-".to_owned(), |r| format!("{:.3}", ours / r))
         };
@@ -202,6 +236,50 @@ impl fmt::Display for LoadReport {
             writeln!(f, "server peak memory (VmHWM): {} MiB", kib / 1024)?;
         }
         Ok(())
+    }
+}
+
+fn share(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// Waits, at most `longest`, until the server (when its pid is known) and PostgreSQL's processes each use less
+/// than [`QUIET_SHARE`] of a core over [`QUIET_OVER`]: a server just started fits the day's reminder estimates and
+/// walks every card, and a database just loaded is vacuumed, and either would be measured with the loads.
+async fn settle(
+    pool: &PgPool,
+    server_pid: Option<u32>,
+    longest: Duration,
+) -> anyhow::Result<Settled> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let mark = CpuMark::take(pool, server_pid).await?;
+        tokio::time::sleep(QUIET_OVER).await;
+        let used = mark.since(pool, server_pid).await?;
+        let secs = QUIET_OVER.as_secs_f64();
+        let (server, database) = (
+            used.server.map(|s| s / secs),
+            used.database.map(|s| s / secs),
+        );
+        if server.is_none() && database.is_none() {
+            return Ok(Settled::Unknown);
+        }
+        if server.unwrap_or(0.0) < QUIET_SHARE && database.unwrap_or(0.0) < QUIET_SHARE {
+            return Ok(Settled::Quiet(started.elapsed()));
+        }
+        if started.elapsed() >= longest {
+            return Ok(Settled::Busy(server, database));
+        }
+        if !told {
+            eprintln!(
+                "waiting for background work to finish before the load (server {}, PostgreSQL {} of a core; --settle-secs {})",
+                share(server),
+                share(database),
+                longest.as_secs()
+            );
+            told = true;
+        }
     }
 }
 
@@ -481,6 +559,11 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
     let secs = bench.duration.as_secs().max(1).to_string();
     if let Some(url) = &bench.pgbench_url {
         pgbench_ready(pool, url, bench.pgbench_scale).await?;
+    }
+    if !bench.settle.is_zero() {
+        report.settled = Some(settle(pool, bench.server_pid, bench.settle).await?);
+    }
+    if let Some(url) = &bench.pgbench_url {
         let c = bench.scan_connections.to_string();
         report.pgbench_select = Some(
             pgbench(
