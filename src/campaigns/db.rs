@@ -422,7 +422,7 @@ pub async fn insert_booking(
          values ($1, $2, $3, $4, $5)",
     )
     .bind(customer_id)
-    .bind(Uuid::new_v4())
+    .bind(crate::db::new_id())
     .bind(day)
     .bind(staff_id)
     .bind(format!("campaign:{campaign_id}"))

@@ -290,7 +290,7 @@ async fn create_campaign(
         Err(replay) => return Ok(replay),
     };
     let snap = snapshot(&state, &req).await?;
-    let campaign_id = Uuid::new_v4();
+    let campaign_id = crate::db::new_id();
     db::insert_campaign(
         &mut tx,
         &db::NewCampaign {

@@ -166,7 +166,7 @@ async fn create_customer(
         Ok(tx) => tx,
         Err(replay) => return Ok(replay),
     };
-    let customer = db::insert_customer(&mut *tx, Uuid::new_v4(), &fields).await?;
+    let customer = db::insert_customer(&mut *tx, crate::db::new_id(), &fields).await?;
     let answer = idempotency::commit_keyed(tx, staff.staff_id, &keyed, &customer).await?;
     tracing::info!(customer_id = %customer.customer_id, "customer created");
     Ok(answer)

@@ -38,7 +38,7 @@ pub async fn insert_interaction(
          values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
     ))
     .bind(i.customer_id)
-    .bind(Uuid::new_v4())
+    .bind(crate::db::new_id())
     .bind(i.staff_id)
     .bind(i.kind)
     .bind(i.channel)

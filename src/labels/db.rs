@@ -18,7 +18,7 @@ pub async fn insert_label(
         r#"insert into door_label (customer_id, door_label_id, code, issued_by) values ($1, $2, $3, $4)
            returning customer_id, door_label_id, code as "code: DoorCode", issued_at, issued_by, revoked_at, revoked_reason"#,
         customer_id,
-        Uuid::new_v4(),
+        crate::db::new_id(),
         code.as_str(),
         issued_by,
     )

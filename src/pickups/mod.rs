@@ -284,13 +284,13 @@ async fn record_pickup(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let pickup_id = Uuid::new_v4();
+    let pickup_id = crate::db::new_id();
     tracing::Span::current().record("pickup_id", tracing::field::display(pickup_id));
     // A line without a resolved garment describes a new one (every other reference was checked above): it gets
     // its id here, and all new garments go in with the visit's statement.
     let garment_ids: Vec<Uuid> = resolved
         .iter()
-        .map(|r| r.map_or_else(Uuid::new_v4, |g| g.garment_id))
+        .map(|r| r.map_or_else(crate::db::new_id, |g| g.garment_id))
         .collect();
     let mut new_garments = Vec::new();
     let mut first_new_tag = None;

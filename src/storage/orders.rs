@@ -184,7 +184,7 @@ async fn create_order(
         });
     }
 
-    let order_id = Uuid::new_v4();
+    let order_id = crate::db::new_id();
     tracing::Span::current().record("order_id", tracing::field::display(order_id));
     let receipt_no = db::next_receipt_no(&mut *tx, today.year()).await?;
     db::insert_order(
