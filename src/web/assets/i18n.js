@@ -50,6 +50,11 @@ export function fieldLabel(path) {
   return n.length ? `${label} (${n.join("/")})` : label;
 }
 
+/** One line of a refusal's field list: the field's name and the server's message, joined as the language does. */
+export function fieldLine(field, message) {
+  return t("error.field_line", { field, message });
+}
+
 /** A vocabulary word ("kind.down_jacket") in the current language. */
 export function word(group, value) {
   if (value === null || value === undefined || value === "") return "";

@@ -2,7 +2,7 @@
 
 import { call, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, problemWords, fieldLabel } from "./i18n.js";
+import { t, problemWords, fieldLabel, fieldLine } from "./i18n.js";
 
 /** A server problem (or a network failure) as an alert naming each field. */
 export function problemView(err) {
@@ -12,7 +12,7 @@ export function problemView(err) {
   if (!(err instanceof ApiError)) {
     return h("div", { class: "msg error", role: "alert" }, String(err && err.message ? err.message : err));
   }
-  const items = (err.errors || []).map((e) => h("li", {}, t("error.field_line", { field: fieldLabel(e.field), message: e.message })));
+  const items = (err.errors || []).map((e) => h("li", {}, fieldLine(fieldLabel(e.field), e.message)));
   const words = problemWords(err);
   return h(
     "div",

@@ -2,7 +2,7 @@
 
 import { call, get, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
-import { t, word, currentLang, problemWords, fieldLabel } from "./i18n.js";
+import { t, word, currentLang, problemWords, fieldLabel, fieldLine } from "./i18n.js";
 import { money, parseYuan, date, dateTime, grouped, priceFor, nowIso } from "./format.js";
 import { scanCode, scanPhoto, shrinkPhoto, startViewfinder, feedback } from "./scan.js";
 import * as outbox from "./outbox.js";
@@ -37,7 +37,7 @@ function problemView(err) {
   if (err instanceof NetworkError) {
     return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
   }
-  const items = (err.errors || []).map((e) => h("li", {}, t("error.field_line", { field: fieldLabel(e.field), message: e.message })));
+  const items = (err.errors || []).map((e) => h("li", {}, fieldLine(fieldLabel(e.field), e.message)));
   const words = problemWords(err);
   return h(
     "div",

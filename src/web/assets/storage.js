@@ -2,7 +2,7 @@
 
 import { get, ApiError } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
-import { t, word, currentLang } from "./i18n.js";
+import { t, word, currentLang, fieldLine } from "./i18n.js";
 import { money, parseYuan, date } from "./format.js";
 import { register } from "./app.js";
 import { problemView, actionKey, csvButton, query, table, pager, say, guarded, send, field, todayIso, addDays } from "./kit.js";
@@ -57,7 +57,7 @@ function problemBox(err, nameOf = fieldName) {
     "div",
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, t("storage.refused")),
-    h("ul", {}, fields.map((e) => h("li", {}, nameOf(e.field) ? t("error.field_line", { field: nameOf(e.field), message: e.message }) : e.message))),
+    h("ul", {}, fields.map((e) => h("li", {}, nameOf(e.field) ? fieldLine(nameOf(e.field), e.message) : e.message))),
   );
 }
 
