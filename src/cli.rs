@@ -517,6 +517,7 @@ async fn serve(config: ServeConfig, with_demo: bool) -> anyhow::Result<()> {
     let state = AppState {
         reads: crate::access::reads::ReadLog::spawn(pool.clone()),
         cards: crate::profile::kept::CardKeeper::spawn(pool.clone()),
+        direct: crate::db::direct::DirectPool::for_pool(&pool),
         pool,
         decoder: DecodePool::new(config.decode_workers(), config.decode_queue, options),
         settings: Arc::new(settings),

@@ -59,6 +59,8 @@ impl Default for Settings {
 pub struct AppState {
     /// The database.
     pub pool: PgPool,
+    /// Connections for the scan's one statement, given back without a ping (`db::direct`).
+    pub direct: crate::db::direct::DirectPool,
     /// The bounded photo-decoding pool.
     pub decoder: DecodePool,
     /// Run-time settings.
@@ -100,6 +102,7 @@ impl AppState {
     pub fn new(pool: PgPool) -> Self {
         AppState {
             pool: pool.clone(),
+            direct: crate::db::direct::DirectPool::for_pool(&pool),
             decoder: DecodePool::default(),
             settings: Arc::new(Settings::default()),
             hashers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_CONCURRENT_HASHES)),

@@ -13,6 +13,7 @@ use crate::config::{redact_url, DbConfig};
 
 pub mod batcher;
 mod deferred;
+pub mod direct;
 pub use deferred::{build_deferred_indexes, defer_scattered_indexes};
 
 /// The migrations in `migrations/`, compiled into the binary.
@@ -27,7 +28,7 @@ pub fn new_id() -> uuid::Uuid {
 
 /// A pooled connection idle this long is pinged before it is handed out (one that was in use since passed its
 /// release ping just now).
-const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
 
 /// Creates the database if needed, connects, and migrates it.
 pub async fn connect_and_migrate(cfg: &DbConfig) -> anyhow::Result<PgPool> {

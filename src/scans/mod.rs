@@ -170,16 +170,49 @@ async fn scan(
         ScanSource::Photo => "photo",
         ScanSource::Keyboard => "code",
     };
-    let mut conn = state.pool.acquire().await?;
+    // The lent connection goes back only after statements that finished; one that failed is closed.
+    let mut lent = state.direct.lend().await?;
+    let resolved = resolve(lent.conn(), &state, code, field).await;
+    if !matches!(resolved, Err(AppError::Internal(_))) {
+        lent.give_back();
+    }
+    let (customer_id, customer, garment, code_text, kind) = resolved?;
+    crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
+    let head = ScanHead {
+        code: code_text,
+        kind,
+        source,
+        symbology,
+        decode_ms,
+        garment,
+    };
+    customer.inside(&head, "customer")
+}
+
+/// What a scanned code resolved to: the customer, their card, the garment of a tag, the code and its kind.
+type Resolved = (
+    uuid::Uuid,
+    kept::CardJson,
+    Option<Garment>,
+    String,
+    &'static str,
+);
+
+/// Looks the code up on `conn`: a door label's statement brings the kept card when there is one (a miss is built
+/// at once); a tag's card is read or built once the garment names its customer.
+async fn resolve(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    code: ScannedCode,
+    field: &str,
+) -> AppResult<Resolved> {
     let missing = || AppError::NotFound("customer");
-    // A door label's statement brings the kept card when there is one (a miss is built at once); a tag's card is
-    // read or built once the garment names its customer.
-    let (customer_id, customer, garment, code_text, kind) = match code {
+    Ok(match code {
         ScannedCode::Door(code) => match kept::by_label(&mut *conn, code.as_str()).await? {
             Some(found) if found.revoked_at.is_none() => {
                 let card = match found.body {
                     Some(body) => kept::from_kept(body),
-                    None => kept::built(&mut conn, &state.cards, found.customer_id)
+                    None => kept::built(conn, &state.cards, found.customer_id)
                         .await?
                         .ok_or_else(missing)?,
                 };
@@ -213,7 +246,7 @@ async fn scan(
         ScannedCode::Tag(code) => {
             match garments::db::fetch_garment_by_tag(&mut *conn, &code).await? {
                 Some(g) => {
-                    let card = kept::card_json(&mut conn, &state.cards, g.customer_id)
+                    let card = kept::card_json(conn, &state.cards, g.customer_id)
                         .await?
                         .ok_or_else(missing)?;
                     (
@@ -235,18 +268,7 @@ async fn scan(
                 }
             }
         }
-    };
-    drop(conn);
-    crate::access::note_read(&state, staff.staff_id, "scan", customer_id).await;
-    let head = ScanHead {
-        code: code_text,
-        kind,
-        source,
-        symbology,
-        decode_ms,
-        garment,
-    };
-    customer.inside(&head, "customer")
+    })
 }
 
 /// Reads the `photo` part of a multipart upload, enforcing the size limit.

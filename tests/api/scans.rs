@@ -234,6 +234,66 @@ async fn scans_need_a_session(pool: PgPool) {
     r.problem(StatusCode::UNAUTHORIZED);
 }
 
+#[sqlx::test(migrator = "doorstep::db::MIGRATOR")]
+async fn a_scan_connection_is_reused_only_when_its_statements_finished(pool: PgPool) {
+    use doorstep::db::direct::DirectPool;
+    let direct = DirectPool::for_pool(&pool);
+    let backend = |pid: i32| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from pg_stat_activity where pid = $1")
+                .bind(pid)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    let mut lent = direct.lend().await.unwrap();
+    let first = backend_pid(&mut lent).await.unwrap();
+    lent.give_back();
+    let mut lent = direct.lend().await.unwrap();
+    assert_eq!(
+        backend_pid(&mut lent).await.unwrap(),
+        first,
+        "a given-back connection serves the next request"
+    );
+
+    // Dropped without being given back (a request cut off, or failed): closed, never handed on.
+    drop(lent);
+    let mut lent = direct.lend().await.unwrap();
+    let second = backend_pid(&mut lent).await.unwrap();
+    assert_ne!(
+        second, first,
+        "a connection in an unknown state is not reused"
+    );
+    let mut gone = false;
+    for _ in 0..50 {
+        if backend(first).await == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the dropped connection's backend ended");
+
+    // A statement that failed leaves the connection usable, so a refusal (not a database fault) gives it back.
+    assert!(sqlx::query("select 1/0")
+        .execute(lent.conn())
+        .await
+        .is_err());
+    lent.give_back();
+    let mut lent = direct.lend().await.unwrap();
+    assert_eq!(backend_pid(&mut lent).await.unwrap(), second);
+    assert_eq!(backend(second).await, 1);
+}
+
+async fn backend_pid(lent: &mut doorstep::db::direct::Lent) -> sqlx::Result<i32> {
+    sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(lent.conn())
+        .await
+}
+
 #[tokio::test]
 async fn a_saturated_decoder_answers_503_with_retry_after() {
     use doorstep::decode::pool::DecodePool;
