@@ -1,10 +1,16 @@
 //! Connections lent to the one-statement reads of the hot path (the scan), given back without sqlx's release ping.
 
-use deadpool::managed::{self, Metrics, RecycleResult};
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use super::PING_WHEN_IDLE;
+
+/// A connection this old is closed and replaced when next lent, as sqlx's pool does by default, so a backend's
+/// caches never grow for the server's whole life.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// sqlx pings every connection it takes back, so a one-statement read costs PostgreSQL two round trips and a
 /// wake-up each. These connections are given back only by a request whose statements all finished (see
@@ -32,6 +38,9 @@ impl managed::Manager for Opener {
         conn: &mut PgConnection,
         metrics: &Metrics,
     ) -> RecycleResult<sqlx::Error> {
+        if metrics.age() >= MAX_LIFETIME {
+            return Err(RecycleError::message("replaced after its lifetime"));
+        }
         if metrics.last_used() >= PING_WHEN_IDLE {
             conn.ping().await?;
         }
