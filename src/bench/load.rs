@@ -218,7 +218,8 @@ impl fmt::Display for LoadReport {
             }
             let per_request = |secs: Option<f64>| match secs {
                 Some(s) if fig.requests > 0 => {
-                    format!("{:.2} ms", s * 1000.0 / fig.requests as f64)
+                    // In microseconds: a scan costs tens of them, and two decimals of a millisecond hid a tenth.
+                    format!("{:.0} µs", s * 1e6 / fig.requests as f64)
                 }
                 _ => "-".to_owned(),
             };
