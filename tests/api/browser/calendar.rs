@@ -51,14 +51,10 @@ async fn pick_date(b: &Browser, css: &str, iso: &str) {
     .await;
 }
 
-async fn tap(b: &Browser, css: &str) {
-    b.wait_for(css, 10).await.click().await.unwrap();
-}
-
 /// Taps a kind's Delete twice, as a manager confirms it, checking the first tap only asks.
 async fn delete_kind(b: &Browser, pool: &PgPool, kind: &str, lang: Lang) {
     let button = format!("#window-kinds li[data-kind={kind:?}] .delete-kind");
-    tap(b, &button).await;
+    b.tap(&button).await;
     assert_eq!(
         shown(b, &button).await,
         text(lang, "settings.delete_kind_confirm"),
@@ -68,7 +64,7 @@ async fn delete_kind(b: &Browser, pool: &PgPool, kind: &str, lang: Lang) {
         kind_exists(pool, kind).await,
         "{kind} deleted on the first tap"
     );
-    tap(b, &button).await;
+    b.tap(&button).await;
 }
 
 /// Fills the new-kind form (name, start and end as typed) and sends it.
@@ -76,7 +72,7 @@ async fn add_kind(b: &Browser, name: &str, start: &str, end: &str) {
     b.type_into("#nk-name", name).await;
     b.type_into("#nk-start", start).await;
     b.type_into("#nk-end", end).await;
-    tap(b, "#new-kind button[type=submit]").await;
+    b.tap("#new-kind button[type=submit]").await;
 }
 
 /// What the page shows as refused under a kind's card, once it is there.
@@ -160,7 +156,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     // The plum rains came late: spring runs 20 March to 10 June this year only.
     pick_date(&b, "#y-spring-starts", &format!("{year}-03-20")).await;
     pick_date(&b, "#y-spring-ends", &format!("{year}-06-10")).await;
-    tap(&b, &format!("{spring_card} .save-year")).await;
+    b.tap(&format!("{spring_card} .save-year")).await;
     b.until(
         &format!("document.querySelector('{spring_card}')?.dataset.overridden === 'true' && document.querySelector('{spring_card} .card-status')?.textContent.length > 0"),
         20,
@@ -184,7 +180,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
 
     // An end before the start: the server's refusal under the end date, in Chinese; nothing changes.
     pick_date(&b, "#y-spring-ends", &format!("{year}-03-01")).await;
-    tap(&b, &format!("{spring_card} .save-year")).await;
+    b.tap(&format!("{spring_card} .save-year")).await;
     b.until(
         "!!document.querySelector('#y-spring-ends-note [role=alert]')",
         20,
@@ -214,7 +210,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     element_shot(&b, "#calendar", "calendar-year-zh-CN-390").await;
 
     // Back to the default dates.
-    tap(&b, &format!("{spring_card} .reset-year")).await;
+    b.tap(&format!("{spring_card} .reset-year")).await;
     b.until(
         &format!("document.querySelector('{spring_card}')?.dataset.overridden === 'false'"),
         20,
@@ -239,7 +235,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     );
 
     // Next year's windows, then this year's again.
-    tap(&b, "#next-year").await;
+    b.tap("#next-year").await;
     b.until(
         &format!(
             "document.querySelector('#y-spring-starts')?.value === '{}-03-01'",
@@ -248,7 +244,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
         20,
     )
     .await;
-    tap(&b, "#prev-year").await;
+    b.tap("#prev-year").await;
     b.until(
         &format!("document.querySelector('#y-spring-starts')?.value === '{year}-03-01'"),
         20,
@@ -370,7 +366,7 @@ async fn a_manager_keeps_the_season_calendar_from_the_settings_page(pool: PgPool
     )
     .await;
     pick_date(&b, "#y-spring-starts", &format!("{}-12-20", year - 1)).await;
-    tap(&b, &format!("{spring_card} .save-year")).await;
+    b.tap(&format!("{spring_card} .save-year")).await;
     b.until(
         "!!document.querySelector('#y-spring-starts-note [role=alert]')",
         20,

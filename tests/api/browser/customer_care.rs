@@ -56,11 +56,7 @@ async fn a_dispatcher_resolves_a_complaint_on_the_customer_screen(pool: PgPool) 
     };
     assert_eq!(count(open_complaints).await, 1);
     // An empty resolution is refused on the page, and nothing is recorded.
-    b.wait_for(".complaint-resolve button", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(".complaint-resolve button").await;
     b.until(
         "!!document.querySelector('.complaint-resolve [role=alert]')",
         10,
@@ -70,11 +66,7 @@ async fn a_dispatcher_resolves_a_complaint_on_the_customer_screen(pool: PgPool) 
     b.screenshot("care-complaint-open-zh-390").await;
     b.type_into(".complaint-resolve textarea", "免费重洗，已致歉")
         .await;
-    b.wait_for(".complaint-resolve button", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(".complaint-resolve button").await;
     b.until("!document.querySelector('.complaint-resolve')", 20)
         .await;
     let (resolution, by): (String, Uuid) = sqlx::query_as(
@@ -104,7 +96,7 @@ async fn an_administrator_hands_over_erases_and_sees_who_read_a_customers_data(p
         ..Options::default()
     };
     let (b, served, _) = on_liu_fangs_screen(&pool, Role::Admin, en, "#export-data").await;
-    b.wait_for("#export-data", 10).await.click().await.unwrap();
+    b.tap("#export-data").await;
     b.until("!!document.querySelector('#export-file')", 20)
         .await;
     b.eval("document.querySelector('#personal-data').scrollIntoView(); return 1;")
@@ -117,7 +109,7 @@ async fn an_administrator_hands_over_erases_and_sees_who_read_a_customers_data(p
     assert_eq!(file, format!("customer-{LIU_FANG}.json").as_str());
 
     // Who read it: the card view and the export, on the access log filtered to this customer.
-    b.wait_for("#who-read", 10).await.click().await.unwrap();
+    b.tap("#who-read").await;
     b.until("!!document.querySelector('#access-entries table.data')", 20)
         .await;
     let actions = b
@@ -200,7 +192,7 @@ async fn a_dispatcher_corrects_a_garment_from_the_wardrobe(pool: PgPool) {
     )
     .await;
     let coat = format!("button.garment[data-garment='{LIU_FANG_COAT}']");
-    b.wait_for(&coat, 10).await.click().await.unwrap();
+    b.tap(&coat).await;
     b.wait_for("#garment-form", 10).await;
     // Filed as winter by mistake: an in-between coat, and its size was written down wrong.
     b.eval("const s = document.querySelector('#g-season'); s.value = 'spring_autumn'; return 1;")
@@ -210,7 +202,7 @@ async fn a_dispatcher_corrects_a_garment_from_the_wardrobe(pool: PgPool) {
     size.send_keys("L").await.unwrap();
     b.screenshot("care-garment-form-zh-390").await;
     b.assert_no_horizontal_overflow("garment form zh 390").await;
-    b.wait_for("#save-garment", 10).await.click().await.unwrap();
+    b.tap("#save-garment").await;
     b.until("!document.querySelector('#garment-form')", 20)
         .await;
     let (season, size, brand): (String, Option<String>, Option<String>) =

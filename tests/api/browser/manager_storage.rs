@@ -362,11 +362,7 @@ async fn the_manager_reads_a_seasons_storage_revenue_on_the_dashboard(pool: PgPo
 async fn save_zone(b: &Browser, zone: &str) {
     b.eval("document.querySelector('#storage-settings-status').textContent = ''; return 1;")
         .await;
-    b.wait_for(&format!("li[data-zone='{zone}'] button"), 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(&format!("li[data-zone='{zone}'] button")).await;
     b.until(
         "document.querySelector('#storage-settings-status')?.textContent.length > 0",
         20,
@@ -447,11 +443,7 @@ async fn a_manager_names_a_zone_and_adds_one(pool: PgPool) {
     b.type_into("#zone-name", "挂衣架 B（西装）").await;
     b.eval("document.querySelector('#zone-capacity').value = '300'; return 1;")
         .await;
-    b.wait_for("#new-zone button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#new-zone button[type=submit]").await;
     b.until("!!document.querySelector(\"li[data-zone='rack-b']\")", 20)
         .await;
     assert_eq!(

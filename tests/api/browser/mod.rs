@@ -302,6 +302,16 @@ impl Browser {
         self.wait_for(css, 10).await.text().await.unwrap()
     }
 
+    /// Clicks the element `css` names, once it is there (waiting at most 10 s).
+    pub async fn tap(&self, css: &str) {
+        self.tap_within(css, 10).await;
+    }
+
+    /// Clicks the element `css` names, waiting at most `secs` for it.
+    pub async fn tap_within(&self, css: &str, secs: u64) {
+        self.wait_for(css, secs).await.click().await.unwrap();
+    }
+
     /// Types `keys` into the element `css` names, once it is there.
     pub async fn type_into(&self, css: &str, keys: &str) {
         self.wait_for(css, 10).await.send_keys(keys).await.unwrap();
@@ -350,11 +360,7 @@ impl Browser {
         self.goto(&format!("{base}/app/login")).await;
         self.type_into("#username", username).await;
         self.type_into("#password", password).await;
-        self.wait_for("button[type=submit]", 10)
-            .await
-            .click()
-            .await
-            .unwrap();
+        self.tap("button[type=submit]").await;
         self.until("document.body.dataset.ready === 'true'", 20)
             .await;
     }

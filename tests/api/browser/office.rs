@@ -155,7 +155,7 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
         .send_keys("周六上午方便")
         .await
         .unwrap();
-    b.wait_for("#o-booked", 10).await.click().await.unwrap();
+    b.tap("#o-booked").await;
     b.wait_for("#outcome-saved", 20).await;
     // The next entry follows.
     let next = b
@@ -198,22 +198,14 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
 
 /// Creates the previewed campaign and checks the number of entries its page shows.
 async fn create_shows(b: &Browser, expected: i64) {
-    b.wait_for("#create-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#create-campaign").await;
     b.wait_for("#campaign-entries", 20).await;
     assert_eq!(b.text("#campaign-entries").await, expected.to_string());
 }
 
 /// Asks the new-campaign page for its preview and checks the number of entries it says the campaign will have.
 async fn preview_shows(b: &Browser, expected: i64) {
-    b.wait_for("#preview-campaign", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#preview-campaign").await;
     let shown = b
         .until("document.querySelector('#preview-total') && document.querySelector('#preview-total').dataset.total", 20)
         .await;
@@ -307,7 +299,7 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     assert_eq!(stored, expected);
     b.screenshot("office-campaign-en-1280").await;
     // The entries as CSV: fetched with the session and offered as a file to save.
-    b.wait_for("button.csv", 10).await.click().await.unwrap();
+    b.tap("button.csv").await;
     b.until(
         "document.querySelector('a[download$=\".csv\"]') !== null",
         20,
@@ -381,11 +373,7 @@ async fn a_label_sheet_of_24_decodes_back_to_every_customer(pool: PgPool) {
         .eval("return sessionStorage.getItem('doorstep.unprinted-sheet-key');")
         .await;
     let kept = kept.as_str().unwrap().to_owned();
-    b.wait_for("#print-unprinted", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#print-unprinted").await;
     b.wait_for("#sheet-pdf", 30).await;
     let recorded: i64 =
         sqlx::query_scalar("select count(*) from idempotency_key where idempotency_key = $1")
@@ -717,12 +705,8 @@ async fn a_dispatcher_edits_consent_and_replaces_a_door_label(pool: PgPool) {
     open(&b, &served, &format!("#/customers/{liu}"), "#replace-label").await;
     assert_eq!(b.text("#active-code").await, "D00D-EM00-00AN");
     // Do-not-contact is one tick and a save; the card says so afterwards.
-    b.wait_for("#dnc", 10).await.click().await.unwrap();
-    b.wait_for("#save-customer", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#dnc").await;
+    b.tap("#save-customer").await;
     b.wait_for("#customer-saved", 20).await;
     let dnc: bool =
         sqlx::query_scalar("select do_not_contact from customer where customer_id = $1::uuid")
@@ -781,11 +765,7 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
     }
     b.eval("document.querySelector('#st-role').value = 'dispatcher'; return 1;")
         .await;
-    b.wait_for("#new-staff button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#new-staff button[type=submit]").await;
     b.until("document.body.innerText.includes('dispatcher-wang')", 20)
         .await;
     let (role, active): (String, bool) =
@@ -798,11 +778,7 @@ async fn an_administrator_creates_and_deactivates_an_account(pool: PgPool) {
     for (id, text) in [("#st-username", "dispatcher-li"), ("#st-password", "short")] {
         b.wait_for(id, 10).await.send_keys(text).await.unwrap();
     }
-    b.wait_for("#new-staff button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#new-staff button[type=submit]").await;
     b.until(
         "!!document.querySelector('[data-problem=\"urn:doorstep:problem:validation\"]')",
         20,
@@ -870,11 +846,7 @@ async fn a_manager_changes_a_price_and_the_storage_settings(pool: PgPool) {
     let rate = b.wait_for("#s-rate", 10).await;
     rate.clear().await.unwrap();
     rate.send_keys("200").await.unwrap();
-    b.wait_for("#storage-settings-form button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#storage-settings-form button[type=submit]").await;
     b.until(
         "document.querySelector('#storage-settings').textContent.includes('Saved.')",
         20,

@@ -45,11 +45,7 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     // A wrong password is said in words, and nothing is signed in.
     b.type_into("#username", &user).await;
     b.type_into("#password", "wrong password!").await;
-    b.wait_for("button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("button[type=submit]").await;
     assert!(b.text("[role=alert]").await.contains("用户名或密码错误"));
 
     b.sign_in(&served.url(""), &user, PASSWORD).await;
@@ -122,7 +118,7 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
         .unwrap()
     };
     let signed_in = live().await;
-    b.wait_for("#sign-out", 10).await.click().await.unwrap();
+    b.tap("#sign-out").await;
     b.wait_for("#username", 10).await;
     assert_eq!(
         live().await,
@@ -239,7 +235,7 @@ async fn the_live_camera_finds_the_card_without_a_barcode_detector(pool: PgPool)
     .await;
     b.sign_in(&served.url(""), &user, PASSWORD).await;
     assert_eq!(b.eval("return 'BarcodeDetector' in window;").await, false);
-    b.wait_for("#camera", 10).await.click().await.unwrap();
+    b.tap("#camera").await;
     assert_eq!(b.text(".customer-name").await, "Liu Fang");
     b.close().await;
     let _ = std::fs::remove_file(video);
@@ -260,7 +256,7 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
         .send_keys(&format!("{LIU_FANG_CODE}\n"))
         .await
         .unwrap();
-    b.wait_for("#start-visit", 10).await.click().await.unwrap();
+    b.tap("#start-visit").await;
 
     // A known garment (not the coat), tapped: its price comes from the cleaning price list.
     b.wait_for(".garment-add", 10).await;
@@ -304,11 +300,7 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
         "document.querySelector('.garment-form select[name=material]').value = 'down'; return 1;",
     )
     .await;
-    b.wait_for(".garment-form button[type=submit]", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(".garment-form button[type=submit]").await;
     b.until("document.querySelectorAll('.line').length === 3", 10)
         .await;
     // Prices were pre-filled from the list: the down jacket's dry cleaning (5,000 fen in the starting list).
@@ -318,7 +310,7 @@ async fn a_visit_with_a_known_a_tagged_and_a_new_garment(pool: PgPool) {
     assert_eq!(prices[2], "50.00", "{prices}");
     b.assert_no_horizontal_overflow("visit").await;
     b.screenshot("pickup-visit-en").await;
-    b.wait_for("#submit-visit", 10).await.click().await.unwrap();
+    b.tap("#submit-visit").await;
 
     // The receipt page follows once the server answers.
     b.until("location.pathname.startsWith('/app/receipt/')", 20)
@@ -377,13 +369,13 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
         .send_keys(&format!("{LIU_FANG_CODE}\n"))
         .await
         .unwrap();
-    b.wait_for("#start-visit", 10).await.click().await.unwrap();
-    b.wait_for(".garment-add", 10).await.click().await.unwrap();
+    b.tap("#start-visit").await;
+    b.tap(".garment-add").await;
 
     // The phone loses the network (and the server is unreachable) just before the worker finishes.
     b.set_offline(true).await;
     served.pause().await;
-    b.wait_for("#submit-visit", 10).await.click().await.unwrap();
+    b.tap("#submit-visit").await;
     b.until(
         "document.querySelector('main').textContent.includes('已保存在本机')",
         20,
@@ -396,11 +388,7 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
 
     // The worker goes on to the next door; the page is reloaded while offline: the shell comes from the service
     // worker, the visit is still queued.
-    b.wait_for("main a.button.primary[href='#/']", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("main a.button.primary[href='#/']").await;
     b.wait_for("#outbox li", 10).await;
     b.client.refresh().await.unwrap();
     b.until("document.body.dataset.ready === 'true'", 20).await;
@@ -481,7 +469,7 @@ async fn both_languages_and_no_overflow(pool: PgPool) {
         b.assert_no_horizontal_overflow("login").await;
         b.screenshot(&format!("login-{lang}")).await;
         // The other language is one tap away and remembered.
-        b.wait_for("a[lang]", 10).await.click().await.unwrap();
+        b.tap("a[lang]").await;
         let other = b.text("h1").await;
         assert_ne!(other, title);
         b.goto(&served.url("/app/login")).await;

@@ -81,7 +81,7 @@ async fn set_date(b: &Browser, css: &str, day: &str) {
 async fn step(b: &Browser, css: &str, says: &str) {
     b.eval("document.querySelector('#storage-done')?.remove(); return true;")
         .await;
-    b.wait_for(css, 10).await.click().await.unwrap();
+    b.tap(css).await;
     b.until(
         &format!("document.querySelector('#storage-done')?.textContent.includes({says:?})"),
         20,
@@ -135,11 +135,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
     )
     .await;
     b.eval(WATCH_WRITES).await;
-    b.wait_for("#new-storage-order", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#new-storage-order").await;
     b.wait_for("#storage-order-form", 20).await;
     b.eval("document.querySelector('#not-storable').open = true; return true;")
         .await;
@@ -151,11 +147,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
         "the garment and why: {blocked}"
     );
     let line = |g: Uuid| format!("li[data-garment='{g}']");
-    b.wait_for(&format!("#store-{coat}"), 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(&format!("#store-{coat}")).await;
     b.type_into(&format!("{} .declared", line(coat)), "1200")
         .await;
     // Typing a value ticks the garment.
@@ -176,11 +168,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
 
     // Meanwhile the sweater went into another order: the server refuses, and the form says so at the sweater.
     w.store(c, &cleaned, &[sweater]).await;
-    b.wait_for("#save-storage-order", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#save-storage-order").await;
     let refusal = b
         .until(
             &format!(
@@ -210,16 +198,8 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
     );
 
     // Untick it and send again: one order, one item, one event.
-    b.wait_for(&format!("#store-{sweater}"), 10)
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.wait_for("#save-storage-order", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap(&format!("#store-{sweater}")).await;
+    b.tap("#save-storage-order").await;
     b.wait_for("#storage-order-saved", 20).await;
     let (order, receipt, declared): (Uuid, String, i64) = sqlx::query_as(
         "select order_id, receipt_no, declared_cents from storage_order where customer_id = $1 and created_by = $2",
@@ -281,22 +261,15 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
     // A row in the table books in a panel below it, where the date field has room.
     b.eval("const s = document.querySelector('#order-status'); s.value = 'in_storage'; s.dispatchEvent(new Event('change')); return true;")
         .await;
-    b.wait_for(&format!("tr[data-order='{order}'] .act-open-book"), 20)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap_within(&format!("tr[data-order='{order}'] .act-open-book"), 20)
+        .await;
     b.wait_for("#booking-panel .book-date", 10).await;
     assert_eq!(latin_words(&b, "#booking-panel").await, json!([]));
 
     // Its return, from the list of returns due within a month.
     let due_by = in_days(30);
     set_date(&b, "#due-by", &due_by).await;
-    b.wait_for("#returns-apply", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#returns-apply").await;
     b.until(
         &format!(
             "document.querySelector('#returns-total')?.textContent.includes({:?})",
@@ -336,11 +309,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
     assert_eq!(note, "下午送");
 
     // Returned: a second tap, then the garments leave the warehouse.
-    b.wait_for(&format!("{card} .act-returned"), 20)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap_within(&format!("{card} .act-returned"), 20).await;
     assert_eq!(
         order_state(&pool, order).await.0,
         "return_requested",
@@ -412,11 +381,7 @@ async fn a_dispatcher_takes_garments_into_storage_and_back_through_the_pages(poo
         "#new-storage-order",
     )
     .await;
-    b.wait_for("#new-storage-order", 10)
-        .await
-        .click()
-        .await
-        .unwrap();
+    b.tap("#new-storage-order").await;
     b.wait_for("#storage-order-form", 20).await;
     assert_eq!(untranslated_keys(&b).await, json!([]));
     b.assert_no_horizontal_overflow("storage form en 1280")
