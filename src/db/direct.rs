@@ -49,8 +49,8 @@ impl managed::Manager for Opener {
 }
 
 impl DirectPool {
-    /// Beside `main`: half as many connections (2 to 16), opened as its are and waited for as long; none is
-    /// opened until a request asks.
+    /// Beside `main`: half as many connections (2 to 16), with its connect options and its acquire timeout; none
+    /// is opened until a request asks.
     pub fn for_pool(main: &PgPool) -> DirectPool {
         let size = (main.options().get_max_connections() / 2).clamp(2, 16) as usize;
         let timeout = main.options().get_acquire_timeout();
