@@ -161,8 +161,9 @@ enum BenchCommand {
         db: DbConfig,
     },
     /// Post retried pickups to a running service while its PostgreSQL cluster is stopped for a while and started
-    /// again; print requests, acknowledged, found in the database, duplicates, half-written, the answers while
-    /// down and the recovery time. Needs a database with at least one garment (demo or seed) and pg_ctlcluster.
+    /// again, while one more client scans a door label; print requests, acknowledged, found in the database,
+    /// duplicates, half-written, the answers while down, the recovery time and the scans' answers. Needs a
+    /// database with at least one garment (demo or seed) and pg_ctlcluster.
     Fault {
         /// The running service (host:port).
         #[arg(long, default_value = "127.0.0.1:8080")]

@@ -73,7 +73,44 @@ pub struct FaultReport {
     readyz_down: BTreeMap<u16, usize>,
     ready_after: Option<Duration>,
     first_201_after: Option<Duration>,
+    scans: Option<ScanFigures>,
     peak_kib: Option<(u64, u64)>,
+}
+
+/// What one client scanning a door label every 20 ms through the outage saw.
+#[derive(Debug, Default)]
+struct ScanFigures {
+    requests: usize,
+    statuses: BTreeMap<u16, usize>,
+    down_statuses: BTreeMap<u16, usize>,
+    down_max_answer: Duration,
+    first_200_after: Option<Duration>,
+}
+
+impl ScanFigures {
+    fn of(
+        samples: &[Sample],
+        down_from: Instant,
+        down_until: Instant,
+        back_at: Instant,
+    ) -> ScanFigures {
+        let mut f = ScanFigures {
+            requests: samples.len(),
+            ..ScanFigures::default()
+        };
+        for s in samples {
+            *f.statuses.entry(s.status).or_insert(0) += 1;
+            if s.started >= down_from && s.started < down_until {
+                *f.down_statuses.entry(s.status).or_insert(0) += 1;
+                f.down_max_answer = f.down_max_answer.max(s.took);
+            }
+            if s.status == 200 && s.started >= back_at {
+                let after = s.started + s.took - back_at;
+                f.first_200_after = Some(f.first_200_after.map_or(after, |a| a.min(after)));
+            }
+        }
+        f
+    }
 }
 
 impl fmt::Display for FaultReport {
@@ -125,6 +162,20 @@ impl fmt::Display for FaultReport {
             secs(self.ready_after),
             secs(self.first_201_after)
         )?;
+        if let Some(scans) = &self.scans {
+            writeln!(
+                f,
+                "scans (a door label every 20 ms): {}, by status {:?}",
+                scans.requests, scans.statuses
+            )?;
+            writeln!(
+                f,
+                "  while down: by status {:?}, max answer {:.2} s; first 200 after the database is back in {}",
+                scans.down_statuses,
+                scans.down_max_answer.as_secs_f64(),
+                secs(scans.first_200_after)
+            )?;
+        }
         if let Some((hwm, rss)) = self.peak_kib {
             writeln!(
                 f,
@@ -228,6 +279,7 @@ async fn pg_ctl(bench: &FaultBench, action: &str) -> anyhow::Result<()> {
 /// Shared between the clients and the conductor.
 struct Shared {
     samples: Mutex<Vec<Sample>>,
+    scans: Mutex<Vec<Sample>>,
     acknowledged: Mutex<Vec<Uuid>>,
     refused: Mutex<usize>,
     stop: AtomicBool,
@@ -262,6 +314,7 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
 
     let shared = Arc::new(Shared {
         samples: Mutex::new(Vec::new()),
+        scans: Mutex::new(Vec::new()),
         acknowledged: Mutex::new(Vec::new()),
         refused: Mutex::new(0),
         stop: AtomicBool::new(false),
@@ -341,6 +394,44 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
             }
         }));
     }
+    // The scan reads on connections of its own (`db::direct`): one client scans a door label throughout.
+    let door: Option<String> = sqlx::query_scalar(
+        "select code from door_label where revoked_at is null order by code limit 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    if let Some(code) = door {
+        let shared = shared.clone();
+        let addr = bench.addr.clone();
+        let headers = [
+            ("content-type", "application/json".to_owned()),
+            ("authorization", format!("Bearer {token}")),
+        ];
+        let body = serde_json::json!({ "code": code }).to_string();
+        clients.push(tokio::spawn(async move {
+            while !shared.stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let answer = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    http(&addr, "POST", "/api/v1/scans", &headers, &body),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok);
+                let sample = Sample {
+                    started,
+                    took: started.elapsed(),
+                    status: answer.as_ref().map_or(0, |a| a.status),
+                    retry_after: answer.as_ref().is_some_and(|a| a.retry_after),
+                    problem_json: answer.as_ref().is_some_and(|a| a.problem_json),
+                };
+                if let Ok(mut s) = shared.scans.lock() {
+                    s.push(sample);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
 
     tokio::time::sleep(bench.before).await;
     pg_ctl(bench, "stop").await?;
@@ -386,7 +477,9 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
         .lock()
         .map(|a| a.clone())
         .unwrap_or_default();
+    let scans = shared.scans.lock().map(|s| s.clone()).unwrap_or_default();
     let mut report = FaultReport {
+        scans: (!scans.is_empty()).then(|| ScanFigures::of(&scans, down_from, down_until, back_at)),
         requests: samples.len(),
         acknowledged: acknowledged.len(),
         refused: shared.refused.lock().map(|r| *r).unwrap_or_default(),
