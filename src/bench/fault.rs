@@ -188,6 +188,31 @@ impl fmt::Display for FaultReport {
     }
 }
 
+/// One POST of the bench, timed (status 0 when no answer came within 30 s).
+async fn post(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (Sample, Option<Answer>) {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        http(addr, "POST", path, headers, body),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok);
+    let sample = Sample {
+        started,
+        took: started.elapsed(),
+        status: answer.as_ref().map_or(0, |a| a.status),
+        retry_after: answer.as_ref().is_some_and(|a| a.retry_after),
+        problem_json: answer.as_ref().is_some_and(|a| a.problem_json),
+    };
+    (sample, answer)
+}
+
 /// A minimal HTTP/1.1 exchange on a fresh connection (the bench needs no client library).
 async fn http(
     addr: &str,
@@ -344,27 +369,10 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
                 // Retry this key until it is acknowledged (or, once stopping, for at most 30 s more).
                 let give_up = Instant::now() + Duration::from_secs(600);
                 loop {
-                    let started = Instant::now();
-                    let answer = tokio::time::timeout(
-                        Duration::from_secs(30),
-                        http(&addr, "POST", "/api/v1/pickups", &headers, &body),
-                    )
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
-                    let took = started.elapsed();
-                    let (status, retry_after, problem_json) =
-                        answer.as_ref().map_or((0, false, false), |a| {
-                            (a.status, a.retry_after, a.problem_json)
-                        });
+                    let (sample, answer) = post(&addr, "/api/v1/pickups", &headers, &body).await;
+                    let status = sample.status;
                     if let Ok(mut s) = shared.samples.lock() {
-                        s.push(Sample {
-                            started,
-                            took,
-                            status,
-                            retry_after,
-                            problem_json,
-                        });
+                        s.push(sample);
                     }
                     match status {
                         201 => {
@@ -410,21 +418,7 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
         let body = serde_json::json!({ "code": code }).to_string();
         clients.push(tokio::spawn(async move {
             while !shared.stop.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                let answer = tokio::time::timeout(
-                    Duration::from_secs(30),
-                    http(&addr, "POST", "/api/v1/scans", &headers, &body),
-                )
-                .await
-                .ok()
-                .and_then(Result::ok);
-                let sample = Sample {
-                    started,
-                    took: started.elapsed(),
-                    status: answer.as_ref().map_or(0, |a| a.status),
-                    retry_after: answer.as_ref().is_some_and(|a| a.retry_after),
-                    problem_json: answer.as_ref().is_some_and(|a| a.problem_json),
-                };
+                let (sample, _) = post(&addr, "/api/v1/scans", &headers, &body).await;
                 if let Ok(mut s) = shared.scans.lock() {
                     s.push(sample);
                 }
