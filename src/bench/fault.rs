@@ -56,7 +56,7 @@ struct Sample {
 /// The figures printed.
 #[derive(Debug, Default)]
 pub struct FaultReport {
-    requests: usize,
+    pickups: Answers,
     acknowledged: usize,
     refused: usize,
     found: i64,
@@ -64,52 +64,58 @@ pub struct FaultReport {
     duplicates: i64,
     half_written: i64,
     recorded_unacknowledged: i64,
-    statuses: BTreeMap<u16, usize>,
-    down_statuses: BTreeMap<u16, usize>,
-    down_503_with_retry_after: usize,
-    down_requests: usize,
-    down_max_answer: Duration,
-    down_over_2s: usize,
     readyz_down: BTreeMap<u16, usize>,
     ready_after: Option<Duration>,
-    first_201_after: Option<Duration>,
-    scans: Option<ScanFigures>,
+    scans: Option<Answers>,
     peak_kib: Option<(u64, u64)>,
 }
 
-/// What one client scanning a door label every 20 ms through the outage saw.
+/// What one kind of request got: by status, while the database was down, and once it was back.
 #[derive(Debug, Default)]
-struct ScanFigures {
+struct Answers {
     requests: usize,
     statuses: BTreeMap<u16, usize>,
+    down_requests: usize,
     down_statuses: BTreeMap<u16, usize>,
+    down_503_with_retry_after: usize,
     down_max_answer: Duration,
-    first_200_after: Option<Duration>,
+    down_over_2s: usize,
+    /// From the database's start to the end of the first request begun after it that answered `ok`.
+    first_ok_after: Option<Duration>,
 }
 
-impl ScanFigures {
+impl Answers {
+    /// `samples` against the outage: begun in `down_from..down_until`, and after `back_at`.
     fn of(
         samples: &[Sample],
+        ok: u16,
         down_from: Instant,
         down_until: Instant,
         back_at: Instant,
-    ) -> ScanFigures {
-        let mut f = ScanFigures {
+    ) -> Answers {
+        let mut a = Answers {
             requests: samples.len(),
-            ..ScanFigures::default()
+            ..Answers::default()
         };
         for s in samples {
-            *f.statuses.entry(s.status).or_insert(0) += 1;
+            *a.statuses.entry(s.status).or_insert(0) += 1;
             if s.started >= down_from && s.started < down_until {
-                *f.down_statuses.entry(s.status).or_insert(0) += 1;
-                f.down_max_answer = f.down_max_answer.max(s.took);
+                a.down_requests += 1;
+                *a.down_statuses.entry(s.status).or_insert(0) += 1;
+                if s.status == 503 && s.retry_after && s.problem_json {
+                    a.down_503_with_retry_after += 1;
+                }
+                a.down_max_answer = a.down_max_answer.max(s.took);
+                if s.took > Duration::from_secs(2) {
+                    a.down_over_2s += 1;
+                }
             }
-            if s.status == 200 && s.started >= back_at {
+            if s.status == ok && s.started >= back_at {
                 let after = s.started + s.took - back_at;
-                f.first_200_after = Some(f.first_200_after.map_or(after, |a| a.min(after)));
+                a.first_ok_after = Some(a.first_ok_after.map_or(after, |b| b.min(after)));
             }
         }
-        f
+        a
     }
 }
 
@@ -118,11 +124,12 @@ impl fmt::Display for FaultReport {
         let secs = |d: Option<Duration>| {
             d.map_or("never".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()))
         };
-        writeln!(f, "requests:                  {}", self.requests)?;
+        let p = &self.pickups;
+        writeln!(f, "requests:                  {}", p.requests)?;
         writeln!(
             f,
             "  by status:               {:?} (0 = no answer)",
-            self.statuses
+            p.statuses
         )?;
         writeln!(f, "acknowledged (201):        {}", self.acknowledged)?;
         writeln!(f, "refused (4xx, not retried): {}", self.refused)?;
@@ -142,25 +149,25 @@ impl fmt::Display for FaultReport {
         writeln!(
             f,
             "while down:                {} requests, by status {:?}",
-            self.down_requests, self.down_statuses
+            p.down_requests, p.down_statuses
         )?;
         writeln!(
             f,
             "  503 problem+json with Retry-After: {}",
-            self.down_503_with_retry_after
+            p.down_503_with_retry_after
         )?;
         writeln!(
             f,
             "  max answer time:         {:.2} s ({} over 2 s)",
-            self.down_max_answer.as_secs_f64(),
-            self.down_over_2s
+            p.down_max_answer.as_secs_f64(),
+            p.down_over_2s
         )?;
         writeln!(f, "  /readyz:                 {:?}", self.readyz_down)?;
         writeln!(
             f,
             "recovery after the database is back: /readyz 200 in {}, first 201 in {}",
             secs(self.ready_after),
-            secs(self.first_201_after)
+            secs(p.first_ok_after)
         )?;
         if let Some(scans) = &self.scans {
             writeln!(
@@ -173,7 +180,7 @@ impl fmt::Display for FaultReport {
                 "  while down: by status {:?}, max answer {:.2} s; first 200 after the database is back in {}",
                 scans.down_statuses,
                 scans.down_max_answer.as_secs_f64(),
-                secs(scans.first_200_after)
+                secs(scans.first_ok_after)
             )?;
         }
         if let Some((hwm, rss)) = self.peak_kib {
@@ -473,8 +480,9 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
         .unwrap_or_default();
     let scans = shared.scans.lock().map(|s| s.clone()).unwrap_or_default();
     let mut report = FaultReport {
-        scans: (!scans.is_empty()).then(|| ScanFigures::of(&scans, down_from, down_until, back_at)),
-        requests: samples.len(),
+        pickups: Answers::of(&samples, 201, down_from, down_until, back_at),
+        scans: (!scans.is_empty())
+            .then(|| Answers::of(&scans, 200, down_from, down_until, back_at)),
         acknowledged: acknowledged.len(),
         refused: shared.refused.lock().map(|r| *r).unwrap_or_default(),
         readyz_down,
@@ -482,28 +490,6 @@ pub async fn run(pool: &PgPool, bench: &FaultBench) -> anyhow::Result<FaultRepor
         peak_kib: bench.server_pid.and_then(super::process_memory_kib),
         ..FaultReport::default()
     };
-    for s in &samples {
-        *report.statuses.entry(s.status).or_insert(0) += 1;
-        if s.started >= down_from && s.started < down_until {
-            report.down_requests += 1;
-            *report.down_statuses.entry(s.status).or_insert(0) += 1;
-            if s.status == 503 && s.retry_after && s.problem_json {
-                report.down_503_with_retry_after += 1;
-            }
-            report.down_max_answer = report.down_max_answer.max(s.took);
-            if s.took > Duration::from_secs(2) {
-                report.down_over_2s += 1;
-            }
-        }
-        if s.status == 201 && s.started >= back_at {
-            let after = s.started + s.took - back_at;
-            report.first_201_after = Some(
-                report
-                    .first_201_after
-                    .map_or(after, |a: Duration| a.min(after)),
-            );
-        }
-    }
     let pattern = format!("fault-bench {run_id} %");
     report.found = sqlx::query_scalar("select count(*) from pickup where notes like $1")
         .bind(&pattern)

@@ -21,7 +21,7 @@ pub struct DirectPool {
 }
 
 /// Opens and checks the lent connections.
-pub struct Opener {
+struct Opener {
     options: PgConnectOptions,
 }
 
