@@ -1,4 +1,4 @@
-//! The door card kept as its JSON text (`customer_card`): read whole by a scan, stored by a background writer.
+//! The door card kept as its packed JSON (`customer_card`): read whole by a scan, stored by a background writer.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -6,6 +6,7 @@ use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::db;
+pub use super::packed::Packed;
 use crate::db::batcher::Batcher;
 use crate::error::{AppError, AppResult};
 
@@ -14,13 +15,25 @@ const QUEUE: usize = 4_096;
 /// Cards one statement stores at most.
 const BATCH: usize = 256;
 
-/// A card's JSON text as serde_json wrote it (now or when it was kept): answered as it is, never parsed again.
+/// A card's JSON as serde_json wrote it: the text of one built now, or the packed text of a kept one. Answered
+/// as it is, never parsed again; a kept card goes to a client that takes gzip without being inflated.
 #[derive(Debug)]
-pub struct CardJson(String);
+pub enum CardJson {
+    /// Built for this request.
+    Text(String),
+    /// Read from `customer_card`.
+    Kept(Packed),
+}
 
 impl CardJson {
-    /// `head` (a JSON object) with the card as its last field `name`: one copy of the card, no second pass.
-    pub fn inside(self, head: &impl serde::Serialize, name: &str) -> AppResult<Response> {
+    /// `head` (a JSON object) with the card as its last field `name`: one copy of the card, no second pass. A
+    /// kept card goes out as one gzip member when `gzip` (the client takes it), with nothing compressed now.
+    pub fn inside(
+        self,
+        head: &impl serde::Serialize,
+        name: &str,
+        gzip: bool,
+    ) -> AppResult<Response> {
         let mut out = serde_json::to_vec(head).map_err(|e| AppError::Internal(e.into()))?;
         if out.pop() != Some(b'}') {
             return Err(AppError::Internal(anyhow::anyhow!(
@@ -30,28 +43,52 @@ impl CardJson {
         if out.len() > 1 {
             out.push(b',');
         }
-        out.reserve(name.len() + self.0.len() + 4);
         out.push(b'"');
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\":");
-        out.extend_from_slice(self.0.as_bytes());
-        out.push(b'}');
-        Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+        self.answer(out, b"}", gzip)
     }
-}
 
-impl IntoResponse for CardJson {
-    fn into_response(self) -> Response {
-        ([(header::CONTENT_TYPE, "application/json")], self.0).into_response()
+    /// The card alone, as `GET .../card` answers it.
+    pub fn alone(self, gzip: bool) -> AppResult<Response> {
+        self.answer(Vec::new(), b"", gzip)
+    }
+
+    fn answer(self, mut head: Vec<u8>, tail: &[u8], gzip: bool) -> AppResult<Response> {
+        let text = match self {
+            CardJson::Kept(packed) if gzip => {
+                let body = packed.gzip_between(&head, tail);
+                return Ok((
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (header::CONTENT_ENCODING, "gzip"),
+                        (header::VARY, "accept-encoding"),
+                    ],
+                    body,
+                )
+                    .into_response());
+            }
+            CardJson::Kept(packed) => packed.unpack().ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("a kept card does not inflate"))
+            })?,
+            CardJson::Text(text) => text,
+        };
+        head.reserve(text.len() + tail.len());
+        head.extend_from_slice(text.as_bytes());
+        head.extend_from_slice(tail);
+        Ok(([(header::CONTENT_TYPE, "application/json")], head).into_response())
     }
 }
 
 /// The kept card of a customer, when nothing it shows has changed since it was built.
-pub async fn kept(db: impl PgExecutor<'_>, customer_id: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("select body from customer_card where customer_id = $1 and body is not null")
-        .bind(customer_id)
-        .fetch_optional(db)
-        .await
+pub async fn kept(db: impl PgExecutor<'_>, customer_id: Uuid) -> sqlx::Result<Option<Packed>> {
+    let body: Option<Vec<u8>> = sqlx::query_scalar(
+        "select body from customer_card where customer_id = $1 and body is not null",
+    )
+    .bind(customer_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(body.and_then(Packed::from_stored))
 }
 
 /// What a door label's scan needs in one statement: whose label, whether revoked, and the kept card if fresh.
@@ -61,8 +98,8 @@ pub struct LabelCard {
     pub customer_id: Uuid,
     /// When the label was revoked.
     pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// The customer's kept card, when fresh.
-    pub body: Option<String>,
+    /// The customer's kept card (packed), when fresh.
+    pub body: Option<Vec<u8>>,
 }
 
 /// A door label's customer with their kept card; `None` for an unknown code.
@@ -84,8 +121,8 @@ pub async fn card_json(
     keeper: &CardKeeper,
     customer_id: Uuid,
 ) -> AppResult<Option<CardJson>> {
-    if let Some(body) = kept(&mut *conn, customer_id).await? {
-        return Ok(Some(CardJson(body)));
+    if let Some(packed) = kept(&mut *conn, customer_id).await? {
+        return Ok(Some(CardJson::Kept(packed)));
     }
     built(conn, keeper, customer_id).await
 }
@@ -104,12 +141,12 @@ pub async fn built(
     let card = super::card_of(conn, head).await?;
     let text = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.into()))?;
     keeper.keep(customer_id, version, text.clone());
-    Ok(Some(CardJson(text)))
+    Ok(Some(CardJson::Text(text)))
 }
 
-/// A kept card's text as `by_label` read it.
-pub fn from_kept(body: String) -> CardJson {
-    CardJson(body)
+/// A kept card as `by_label` read it; `None` when its bytes are not a card this build reads.
+pub fn from_kept(body: Vec<u8>) -> Option<CardJson> {
+    Packed::from_stored(body).map(CardJson::Kept)
 }
 
 /// Stores built cards off the request path: a miss answers at once, and whatever queued meanwhile is stored by one
@@ -129,6 +166,7 @@ impl CardKeeper {
                 let mut seen = std::collections::HashSet::new();
                 cards.reverse();
                 cards.retain(|(id, _, _)| seen.insert(*id));
+                let cards = pack_all(cards).await;
                 if let Err(e) = store(&pool, &cards).await {
                     tracing::warn!(error = %e, cards = cards.len(), "built cards not kept");
                 }
@@ -150,15 +188,36 @@ impl CardKeeper {
     }
 }
 
+/// Packs built cards off the runtime's threads (deflating 200 cards takes milliseconds); a card that cannot be
+/// packed is left out (it is built again on its next read).
+pub async fn pack_all(cards: Vec<(Uuid, i64, String)>) -> Vec<(Uuid, i64, Packed)> {
+    let pack = move || {
+        cards
+            .into_iter()
+            .filter_map(|(id, version, text)| match Packed::pack(&text) {
+                Ok(packed) => Some((id, version, packed)),
+                Err(e) => {
+                    tracing::warn!(customer_id = %id, error = %e, "a door card is not kept");
+                    None
+                }
+            })
+            .collect()
+    };
+    tokio::task::spawn_blocking(pack).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "packing door cards failed; none kept this round");
+        Vec::new()
+    })
+}
+
 /// Stores cards whose version is still their row's (a missing row is version 0).
-pub async fn store(db: impl PgExecutor<'_>, cards: &[(Uuid, i64, String)]) -> sqlx::Result<u64> {
+pub async fn store(db: impl PgExecutor<'_>, cards: &[(Uuid, i64, Packed)]) -> sqlx::Result<u64> {
     let ids: Vec<Uuid> = cards.iter().map(|c| c.0).collect();
     let versions: Vec<i64> = cards.iter().map(|c| c.1).collect();
-    let bodies: Vec<&str> = cards.iter().map(|c| c.2.as_str()).collect();
+    let bodies: Vec<&[u8]> = cards.iter().map(|c| c.2.as_bytes()).collect();
     let done = sqlx::query(
         "insert into customer_card as k (customer_id, version, body)
          select u.id, u.version, u.body
-           from unnest($1::uuid[], $2::bigint[], $3::text[]) as u (id, version, body)
+           from unnest($1::uuid[], $2::bigint[], $3::bytea[]) as u (id, version, body)
           where exists (select 1 from customer c where c.customer_id = u.id)
          on conflict (customer_id) do update set body = excluded.body
           where k.version = excluded.version and k.body is null",
@@ -268,7 +327,7 @@ pub async fn fill_round(
             built
         }
     };
-    let stored = store(&mut *conn, &built).await?;
+    let stored = store(&mut *conn, &pack_all(built).await).await?;
     Ok((stored, next))
 }
 

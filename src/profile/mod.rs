@@ -3,6 +3,7 @@
 pub mod db;
 mod history;
 pub mod kept;
+pub mod packed;
 
 use axum::extract::State;
 use serde::Serialize;
@@ -56,12 +57,13 @@ async fn get_card(
     State(state): State<AppState>,
     Authed(staff, _): Authed<AnyStaff>,
     Path(customer_id): Path<Uuid>,
-) -> AppResult<kept::CardJson> {
+    headers: axum::http::HeaderMap,
+) -> AppResult<axum::response::Response> {
     let mut conn = state.pool.acquire().await?;
     let card = kept::card_json(&mut conn, &state.cards, customer_id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
     drop(conn);
     crate::access::note_read(&state, staff.staff_id, "card_view", customer_id).await;
-    Ok(card)
+    card.alone(packed::accepts_gzip(&headers))
 }

@@ -113,6 +113,7 @@ async fn scan(
     Authed(staff, _): Authed<AnyStaff>,
     request: Request,
 ) -> AppResult<axum::response::Response> {
+    let gzip = crate::profile::packed::accepts_gzip(request.headers());
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -186,7 +187,7 @@ async fn scan(
         decode_ms,
         garment,
     };
-    customer.inside(&head, "customer")
+    customer.inside(&head, "customer", gzip)
 }
 
 /// What a scanned code resolved to: the customer, their card, the garment of a tag, the code and its kind.
@@ -210,8 +211,8 @@ async fn resolve(
     Ok(match code {
         ScannedCode::Door(code) => match kept::by_label(&mut *conn, code.as_str()).await? {
             Some(found) if found.revoked_at.is_none() => {
-                let card = match found.body {
-                    Some(body) => kept::from_kept(body),
+                let card = match found.body.and_then(kept::from_kept) {
+                    Some(card) => card,
                     None => kept::built(conn, &state.cards, found.customer_id)
                         .await?
                         .ok_or_else(missing)?,

@@ -2,11 +2,12 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::helpers::*;
 use doorstep::domain::Role;
+use doorstep::profile::kept::Packed;
 
 const DEMO_PHOTO: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -39,6 +40,114 @@ async fn a_usb_scanner_code_answers_the_customer_card(pool: PgPool) {
         assert_eq!(groups[0]["garment_count"], 2);
         assert_eq!(groups[0]["times_cleaned"], 2);
     }
+}
+
+/// A scan or card request with `Accept-Encoding: accept` (none when empty), its body gunzipped when gzipped.
+async fn read_encoded(
+    app: &TestApp,
+    token: &str,
+    uri: &str,
+    body: Option<Value>,
+    accept: &str,
+) -> (Option<String>, Vec<u8>) {
+    let method = if body.is_some() {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if !accept.is_empty() {
+        request = request.header(header::ACCEPT_ENCODING, accept);
+    }
+    if body.is_some() {
+        request = request.header(header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |v| Body::from(v.to_string()));
+    let reply = app.request(request.body(body).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{uri} with {accept:?}");
+    let encoding = reply
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let vary = reply
+        .headers
+        .get(header::VARY)
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(
+        vary.as_deref(),
+        Some("accept-encoding"),
+        "{uri} with {accept:?}"
+    );
+    let bytes = match encoding.as_deref() {
+        Some("gzip") => {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::GzDecoder::new(&reply.body[..]),
+                &mut out,
+            )
+            .unwrap();
+            out
+        }
+        _ => reply.body,
+    };
+    (encoding, bytes)
+}
+
+#[sqlx::test(
+    migrator = "doorstep::db::MIGRATOR",
+    fixtures(path = "../../fixtures", scripts("demo"))
+)]
+async fn a_kept_card_reaches_gzip_clients_packed_and_others_as_text(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let token = app.login(Role::Pickup).await;
+    let browser = "gzip, deflate, br, zstd";
+    let door = || Some(json!({"code": LIU_FANG_CODE}));
+    let tag = || Some(json!({"code": LIU_FANG_COAT_TAG}));
+    let card_uri = format!("/api/v1/customers/{LIU_FANG}/card");
+    sqlx::query("delete from customer_card")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // Built now (nothing kept): the text, compressed on the way out.
+    let (built_enc, built) = read_encoded(&app, &token, "/api/v1/scans", door(), "gzip").await;
+    assert_eq!(built_enc.as_deref(), Some("gzip"));
+    app.state.cards.flush().await;
+    assert!(kept_body(&app).await.is_some());
+    // Kept: the same bytes whether the client takes gzip (the packed card spliced in) or not.
+    let (plain_enc, plain) = read_encoded(&app, &token, "/api/v1/scans", door(), "").await;
+    assert_eq!(plain_enc, None);
+    assert_eq!(plain, built);
+    for accept in [browser, "gzip", "br;q=0, gzip;q=0.5", "*"] {
+        let (enc, bytes) = read_encoded(&app, &token, "/api/v1/scans", door(), accept).await;
+        assert_eq!(enc.as_deref(), Some("gzip"), "{accept}");
+        assert_eq!(bytes, plain, "{accept}");
+    }
+    for accept in ["identity", "gzip;q=0"] {
+        let (enc, bytes) = read_encoded(&app, &token, "/api/v1/scans", door(), accept).await;
+        assert_eq!(enc, None, "{accept}");
+        assert_eq!(bytes, plain, "{accept}");
+    }
+    let answer: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(answer["code"], LIU_FANG_CODE);
+    assert_eq!(answer["customer"]["customer"]["name"], "Liu Fang");
+    // A garment tag's answer (with the garment in its head) and the card alone, the same way.
+    let (_, tag_plain) = read_encoded(&app, &token, "/api/v1/scans", tag(), "").await;
+    let (tag_enc, tag_gz) = read_encoded(&app, &token, "/api/v1/scans", tag(), browser).await;
+    assert_eq!(tag_enc.as_deref(), Some("gzip"));
+    assert_eq!(tag_gz, tag_plain);
+    let tag_answer: Value = serde_json::from_slice(&tag_gz).unwrap();
+    assert_eq!(tag_answer["garment"]["garment_id"], LIU_FANG_COAT);
+    let (_, card_plain) = read_encoded(&app, &token, &card_uri, None, "").await;
+    let (card_enc, card_gz) = read_encoded(&app, &token, &card_uri, None, browser).await;
+    assert_eq!(card_enc.as_deref(), Some("gzip"));
+    assert_eq!(card_gz, card_plain);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&card_plain).unwrap(),
+        answer["customer"]
+    );
 }
 
 #[sqlx::test(
@@ -333,13 +442,27 @@ async fn scanned_card(app: &TestApp, token: &str, fresh: bool) -> serde_json::Va
     r["customer"].clone()
 }
 
+/// Liu Fang's kept card, unpacked.
 async fn kept_body(app: &TestApp) -> Option<String> {
-    sqlx::query_scalar("select body from customer_card where customer_id = $1::uuid")
-        .bind(LIU_FANG)
-        .fetch_optional(&app.pool)
-        .await
-        .unwrap()
-        .flatten()
+    let body: Option<Vec<u8>> =
+        sqlx::query_scalar("select body from customer_card where customer_id = $1::uuid")
+            .bind(LIU_FANG)
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap()
+            .flatten();
+    body.map(unpack)
+}
+
+fn unpack(body: Vec<u8>) -> String {
+    Packed::from_stored(body)
+        .expect("a packed card")
+        .unpack()
+        .expect("a card that inflates")
+}
+
+fn pack(text: &str) -> Packed {
+    Packed::pack(text).unwrap()
 }
 
 #[sqlx::test(
@@ -426,14 +549,14 @@ async fn a_card_built_before_a_change_is_never_kept(pool: PgPool) {
         .await
         .ok(StatusCode::OK);
     assert_ne!(version_of(&app.pool, id).await, read);
-    let stale = vec![(id, read, "{\"stale\":true}".to_owned())];
+    let stale = vec![(id, read, pack("{\"stale\":true}"))];
     let stored = doorstep::profile::kept::store(&app.pool, &stale)
         .await
         .unwrap();
     assert_eq!(stored, 0);
     assert_eq!(kept_body(&app).await, None);
     // The same store with the version now current is kept.
-    let current = vec![(id, version_of(&app.pool, id).await, "{}".to_owned())];
+    let current = vec![(id, version_of(&app.pool, id).await, pack("{}"))];
     assert_eq!(
         doorstep::profile::kept::store(&app.pool, &current)
             .await
@@ -448,7 +571,7 @@ async fn a_card_built_before_a_change_is_never_kept(pool: PgPool) {
     .await
     .unwrap();
     let v = version_of(&app.pool, bare).await;
-    let card = vec![(bare, v, "{}".to_owned())];
+    let card = vec![(bare, v, pack("{}"))];
     assert_eq!(
         doorstep::profile::kept::store(&app.pool, &card)
             .await
@@ -506,7 +629,7 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
         .await;
     assert!(labelled > 1);
     assert_eq!(stored as i64, labelled);
-    let kept: Vec<(uuid::Uuid, String)> =
+    let kept: Vec<(uuid::Uuid, Vec<u8>)> =
         sqlx::query_as("select customer_id, body from customer_card where body is not null")
             .fetch_all(&app.pool)
             .await
@@ -522,7 +645,7 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
             .get(&format!("/api/v1/customers/{id}/card"), &token)
             .await
             .ok(StatusCode::OK);
-        let kept: serde_json::Value = serde_json::from_str(body).unwrap();
+        let kept: serde_json::Value = serde_json::from_str(&unpack(body.clone())).unwrap();
         assert_eq!(kept, built, "customer {id}");
     }
     app.state.cards.flush().await;
