@@ -162,8 +162,9 @@ enum BenchCommand {
     },
     /// Post retried pickups to a running service while its PostgreSQL cluster is stopped for a while and started
     /// again, while one more client scans a door label; print requests, acknowledged, found in the database,
-    /// duplicates, half-written, the answers while down, the recovery time and the scans' answers. Needs a
-    /// database with at least one garment (demo or seed) and pg_ctlcluster.
+    /// duplicates, half-written, the answers while down, the recovery time and the scans' answers. Needs the
+    /// service's database (read as the service migrated it) with at least one garment (demo or seed) and
+    /// pg_ctlcluster.
     Fault {
         /// The running service (host:port).
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -193,7 +194,8 @@ enum BenchCommand {
         db: DbConfig,
     },
     /// Load a running service's two hot paths (USB-scanner scans over every door label; pickups of new garments,
-    /// a fresh key each) and run pgbench on the same server in the same run: prints both, and the ratio.
+    /// a fresh key each) and run pgbench on the same server in the same run: prints both, and the ratio. The
+    /// database is the service's, read as the service migrated it.
     Load {
         /// The running service (host:port).
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -227,6 +229,9 @@ enum BenchCommand {
         /// just started fits its estimates and fills its cards first); 0 starts at once.
         #[arg(long, default_value_t = 900)]
         settle_secs: u64,
+        /// The scans' Accept-Encoding header, as the staff app's browser sends it; empty sends none.
+        #[arg(long, default_value = crate::bench::load::BROWSER_ACCEPT_ENCODING)]
+        accept_encoding: String,
         #[command(flatten)]
         db: DbConfig,
     },
@@ -383,7 +388,7 @@ impl Cli {
                         db: cfg,
                     },
             }) => {
-                let pool = db::connect_and_migrate(&cfg).await?;
+                let pool = db::connect(&cfg).await?;
                 let bench = crate::bench::fault::FaultBench {
                     addr,
                     clients,
@@ -409,10 +414,11 @@ impl Cli {
                         pgbench_scale,
                         server_pid,
                         settle_secs,
+                        accept_encoding,
                         db: cfg,
                     },
             }) => {
-                let pool = db::connect_and_migrate(&cfg).await?;
+                let pool = db::connect(&cfg).await?;
                 let bench = crate::bench::load::LoadBench {
                     addr,
                     duration: std::time::Duration::from_secs(secs),
@@ -423,6 +429,7 @@ impl Cli {
                     pgbench_scale,
                     server_pid,
                     settle: std::time::Duration::from_secs(settle_secs),
+                    accept_encoding,
                 };
                 print!("{}", crate::bench::load::run(&pool, &bench).await?);
                 Ok(())

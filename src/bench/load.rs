@@ -35,7 +35,13 @@ pub struct LoadBench {
     pub server_pid: Option<u32>,
     /// Longest wait for the server and PostgreSQL to fall quiet before the first load.
     pub settle: Duration,
+    /// The scans' `Accept-Encoding` (empty: none). The staff app's browser always sends one; the answers are
+    /// counted as they come, never inflated (as wrk does).
+    pub accept_encoding: String,
 }
+
+/// What the staff app's browser (Chromium) sends as `Accept-Encoding`.
+pub const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
 /// A stretch over which the server and PostgreSQL must be quiet before the loads begin.
 const QUIET_OVER: Duration = Duration::from_secs(3);
@@ -64,6 +70,8 @@ struct Figures {
     p99_ms: f64,
     max_ms: f64,
     other_statuses: Vec<(u16, usize)>,
+    /// Mean bytes of an answer's body as it came over the connection.
+    body_bytes: f64,
     /// CPU seconds the server and PostgreSQL spent during the load, where /proc could tell.
     cpu: CpuUse,
 }
@@ -155,6 +163,7 @@ pub struct LoadReport {
     seconds: u64,
     peak_kib: Option<u64>,
     settled: Option<Settled>,
+    accept_encoding: String,
 }
 
 impl fmt::Display for LoadReport {
@@ -164,6 +173,10 @@ impl fmt::Display for LoadReport {
             "bench load: scans over {} active door labels, pickups for {} other customers, {} s a run",
             self.labels, self.customers, self.seconds
         )?;
+        match self.accept_encoding.as_str() {
+            "" => writeln!(f, "scans sent no Accept-Encoding")?,
+            a => writeln!(f, "scans sent Accept-Encoding: {a}")?,
+        }
         match self.settled {
             Some(Settled::Quiet(waited)) if waited >= QUIET_OVER * 2 => writeln!(
                 f,
@@ -212,7 +225,11 @@ impl fmt::Display for LoadReport {
             self.pickup.max_ms
         )?;
         for (name, fig) in [("scan", &self.scan), ("pickup", &self.pickup)] {
-            write!(f, "{name}: {} requests, {} ok", fig.requests, fig.ok)?;
+            write!(
+                f,
+                "{name}: {} requests, {} ok, {:.0} bytes an answer",
+                fig.requests, fig.ok, fig.body_bytes
+            )?;
             for (status, n) in &fig.other_statuses {
                 write!(f, ", {n} x {status}")?;
             }
@@ -338,6 +355,7 @@ async fn load<F>(
     addr: &str,
     path: &'static str,
     token: &str,
+    accept_encoding: &str,
     connections: usize,
     duration: Duration,
     make: F,
@@ -351,32 +369,36 @@ where
     let mut tasks = Vec::new();
     for _ in 0..connections.max(1) {
         let mut client = connect(addr).await?;
-        let (addr, token, make, stop) = (
+        let (addr, token, accept, make, stop) = (
             addr.to_owned(),
             format!("Bearer {token}"),
+            accept_encoding.to_owned(),
             make.clone(),
             stop.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut samples: Vec<(u16, Duration)> = Vec::new();
+            let mut samples: Vec<(u16, Duration, usize)> = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let (body, key) = make();
                 let mut headers = vec![("authorization", token.as_str())];
                 if let Some(k) = key.as_deref() {
                     headers.push(("idempotency-key", k));
                 }
+                if !accept.is_empty() {
+                    headers.push(("accept-encoding", accept.as_str()));
+                }
                 let t = Instant::now();
-                let status = match send(&mut client, &addr, path, &headers, body).await {
-                    Ok((status, _)) => status,
+                let (status, bytes) = match send(&mut client, &addr, path, &headers, body).await {
+                    Ok((status, body)) => (status, body.len()),
                     Err(_) => {
                         match connect(&addr).await {
                             Ok(c) => client = c,
                             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
                         }
-                        0
+                        (0, 0)
                     }
                 };
-                samples.push((status, t.elapsed()));
+                samples.push((status, t.elapsed(), bytes));
             }
             samples
         }));
@@ -391,11 +413,11 @@ where
     Ok(figures(&samples, elapsed))
 }
 
-fn figures(samples: &[(u16, Duration)], elapsed: f64) -> Figures {
+fn figures(samples: &[(u16, Duration, usize)], elapsed: f64) -> Figures {
     let mut ok_times: Vec<f64> = samples
         .iter()
-        .filter(|(s, _)| (200..300).contains(s))
-        .map(|(_, d)| d.as_secs_f64() * 1000.0)
+        .filter(|(s, _, _)| (200..300).contains(s))
+        .map(|(_, d, _)| d.as_secs_f64() * 1000.0)
         .collect();
     ok_times.sort_by(f64::total_cmp);
     let pick = |q: f64| {
@@ -405,7 +427,7 @@ fn figures(samples: &[(u16, Duration)], elapsed: f64) -> Figures {
             .unwrap_or(0.0)
     };
     let mut others = std::collections::BTreeMap::new();
-    for (s, _) in samples.iter().filter(|(s, _)| !(200..300).contains(s)) {
+    for (s, _, _) in samples.iter().filter(|(s, _, _)| !(200..300).contains(s)) {
         *others.entry(*s).or_insert(0usize) += 1;
     }
     Figures {
@@ -416,6 +438,8 @@ fn figures(samples: &[(u16, Duration)], elapsed: f64) -> Figures {
         p99_ms: pick(0.99),
         max_ms: ok_times.last().copied().unwrap_or(0.0),
         other_statuses: others.into_iter().collect(),
+        body_bytes: samples.iter().map(|(_, _, b)| *b as f64).sum::<f64>()
+            / samples.len().max(1) as f64,
         cpu: CpuUse::default(),
     }
 }
@@ -555,6 +579,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         pickup_connections: bench.pickup_connections,
         garments_per_pickup: bench.garments_per_pickup,
         seconds: bench.duration.as_secs(),
+        accept_encoding: bench.accept_encoding.clone(),
         ..LoadReport::default()
     };
     let secs = bench.duration.as_secs().max(1).to_string();
@@ -580,6 +605,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         &bench.addr,
         "/api/v1/scans",
         &token,
+        &bench.accept_encoding,
         bench.scan_connections,
         bench.duration,
         move || {
@@ -603,6 +629,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         &bench.addr,
         "/api/v1/pickups",
         &token,
+        "",
         bench.pickup_connections,
         bench.duration,
         move || (pickup_body(&customers, n), Some(Uuid::new_v4().to_string())),

@@ -3,4 +3,7 @@
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+-- As the staff app's browser does; ACCEPT_ENCODING= (empty) sends none.
+local accept = os.getenv("ACCEPT_ENCODING") or "gzip, deflate, br, zstd"
+if accept ~= "" then wrk.headers["Accept-Encoding"] = accept end
 wrk.body = '{"code":"' .. (os.getenv("CODE") or "D00DEM0000AN") .. '\\r\\n"}'
