@@ -133,9 +133,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.send_with(method, uri, token, body, &[]).await
+    }
+
+    /// [`TestApp::send`] with more headers (`Accept`, `Accept-Encoding`, ...).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(header::HeaderName, &str)],
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(t) = token {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(name, *value);
         }
         let body = match body {
             Some(v) => {
@@ -202,14 +217,8 @@ impl TestApp {
         name: header::HeaderName,
         value: &str,
     ) -> Reply {
-        self.request(
-            Request::get(uri)
-                .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                .header(name, value)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
+        self.send_with(Method::GET, uri, Some(token), None, &[(name, value)])
+            .await
     }
 
     pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
@@ -320,3 +329,11 @@ pub const PICKUP_CLASS_MISMATCHES: &str = "select count(*) from pickup_class k
                 where is_cleaning(pl.service)
                 group by 1, 2, 3, 4) c using (customer_id, season_class, collected_at, pickup_id)
     where k.customer_id is null or c.customer_id is null or k.garments <> c.n";
+
+/// A kept card's text: `customer_card.body` is stored packed.
+pub fn kept_card_text(body: Vec<u8>) -> String {
+    doorstep::profile::kept::Packed::from_stored(body)
+        .expect("a packed card")
+        .unpack()
+        .expect("a card that inflates")
+}

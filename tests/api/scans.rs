@@ -55,18 +55,11 @@ async fn read_encoded(
     } else {
         Method::GET
     };
-    let mut request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if !accept.is_empty() {
-        request = request.header(header::ACCEPT_ENCODING, accept);
-    }
-    if body.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
-    }
-    let body = body.map_or_else(Body::empty, |v| Body::from(v.to_string()));
-    let reply = app.request(request.body(body).unwrap()).await;
+    let headers: &[(header::HeaderName, &str)] = match accept {
+        "" => &[],
+        a => &[(header::ACCEPT_ENCODING, a)],
+    };
+    let reply = app.send_with(method, uri, Some(token), body, headers).await;
     assert_eq!(reply.status, StatusCode::OK, "{uri} with {accept:?}");
     let encoding = reply
         .headers
@@ -451,14 +444,7 @@ async fn kept_body(app: &TestApp) -> Option<String> {
             .await
             .unwrap()
             .flatten();
-    body.map(unpack)
-}
-
-fn unpack(body: Vec<u8>) -> String {
-    Packed::from_stored(body)
-        .expect("a packed card")
-        .unpack()
-        .expect("a card that inflates")
+    body.map(kept_card_text)
 }
 
 fn pack(text: &str) -> Packed {
@@ -645,7 +631,7 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
             .get(&format!("/api/v1/customers/{id}/card"), &token)
             .await
             .ok(StatusCode::OK);
-        let kept: serde_json::Value = serde_json::from_str(&unpack(body.clone())).unwrap();
+        let kept: serde_json::Value = serde_json::from_str(&kept_card_text(body.clone())).unwrap();
         assert_eq!(kept, built, "customer {id}");
     }
     app.state.cards.flush().await;
