@@ -229,7 +229,7 @@ enum BenchCommand {
         /// just started fits its estimates and fills its cards first); 0 starts at once.
         #[arg(long, default_value_t = 900)]
         settle_secs: u64,
-        /// The scans' Accept-Encoding header, as the staff app's browser sends it; empty sends none.
+        /// The scans' and pickups' Accept-Encoding header, as the staff app's browser sends it; empty sends none.
         #[arg(long, default_value = crate::bench::load::BROWSER_ACCEPT_ENCODING)]
         accept_encoding: String,
         #[command(flatten)]

@@ -35,7 +35,7 @@ pub struct LoadBench {
     pub server_pid: Option<u32>,
     /// Longest wait for the server and PostgreSQL to fall quiet before the first load.
     pub settle: Duration,
-    /// The scans' `Accept-Encoding` (empty: none). The staff app's browser always sends one; the answers are
+    /// The requests' `Accept-Encoding` (empty: none). The staff app's browser always sends one; the answers are
     /// counted as they come, never inflated (as wrk does).
     pub accept_encoding: String,
 }
@@ -174,8 +174,8 @@ impl fmt::Display for LoadReport {
             self.labels, self.customers, self.seconds
         )?;
         match self.accept_encoding.as_str() {
-            "" => writeln!(f, "scans sent no Accept-Encoding")?,
-            a => writeln!(f, "scans sent Accept-Encoding: {a}")?,
+            "" => writeln!(f, "requests sent no Accept-Encoding")?,
+            a => writeln!(f, "requests sent Accept-Encoding: {a}")?,
         }
         match self.settled {
             Some(Settled::Quiet(waited)) if waited >= QUIET_OVER * 2 => writeln!(
@@ -629,7 +629,7 @@ pub async fn run(pool: &PgPool, bench: &LoadBench) -> anyhow::Result<LoadReport>
         &bench.addr,
         "/api/v1/pickups",
         &token,
-        "",
+        &bench.accept_encoding,
         bench.pickup_connections,
         bench.duration,
         move || (pickup_body(&customers, n), Some(Uuid::new_v4().to_string())),
