@@ -4,10 +4,10 @@ import { call, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace } from "./dom.js";
 import { t, problemWords, fieldLabel, fieldLine } from "./i18n.js";
 
-/** A server problem (or a network failure) as an alert naming each field. */
+/** A server problem (or a network failure) as an alert naming each field, with the server's hint when it gave one. */
 export function problemView(err) {
   if (err instanceof NetworkError) {
-    return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")));
+    return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
   }
   if (!(err instanceof ApiError)) {
     return h("div", { class: "msg error", role: "alert" }, String(err && err.message ? err.message : err));
@@ -19,6 +19,7 @@ export function problemView(err) {
     { class: "msg error", role: "alert", "data-problem": err.type || null },
     h("strong", {}, words.title || t("error.generic")),
     words.detail && !items.length ? h("p", {}, words.detail) : null,
+    words.hint ? h("p", { class: "hint" }, words.hint) : null,
     items.length ? h("ul", {}, items) : null,
   );
 }

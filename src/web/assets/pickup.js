@@ -2,7 +2,8 @@
 
 import { call, get, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace, confirmButton } from "./dom.js";
-import { t, word, currentLang, problemWords, fieldLabel, fieldLine } from "./i18n.js";
+import { t, word, currentLang } from "./i18n.js";
+import { problemView } from "./kit.js";
 import { money, parseYuan, date, dateTime, grouped, priceFor, nowIso } from "./format.js";
 import { scanCode, scanPhoto, shrinkPhoto, startViewfinder, feedback } from "./scan.js";
 import * as outbox from "./outbox.js";
@@ -31,22 +32,6 @@ export async function refreshPrices() {
   } catch {
     /* the cached list stays */
   }
-}
-
-function problemView(err) {
-  if (err instanceof NetworkError) {
-    return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
-  }
-  const items = (err.errors || []).map((e) => h("li", {}, fieldLine(fieldLabel(e.field), e.message)));
-  const words = problemWords(err);
-  return h(
-    "div",
-    { class: "msg error", role: "alert", "data-problem": err.type || null },
-    h("strong", {}, words.title || t("error.generic")),
-    words.detail && !items.length ? h("p", {}, words.detail) : null,
-    words.hint ? h("p", { class: "hint" }, words.hint) : null,
-    items.length ? h("ul", {}, items) : null,
-  );
 }
 
 function stopViewfinder() {
@@ -603,7 +588,7 @@ export async function visitScreen(main, customerId, restore) {
   replace(
     main,
     h("h1", {}, t("visit.title", { name: card.customer.name })),
-    restore && restore.error ? problemView(Object.assign(new Error(), restore.error)) : null,
+    restore && restore.error ? problemView(new ApiError(0, restore.error)) : null,
     h("h2", {}, t("visit.known")),
     known.length ? knownList : h("p", { class: "muted" }, t("card.no_garments")),
     h("h2", {}, t("visit.scan_tag")),
