@@ -44,10 +44,11 @@ async fn every_key_of_a_customer_owned_table_includes_customer_id(pool: PgPool) 
         );
     }
 
-    // Primary keys and unique indexes (constraints or not), with their columns.
+    // Primary keys and unique indexes (constraints or not), with their key columns (not those an index only
+    // carries, `include (...)`).
     let keys: Vec<(String, String, Vec<String>)> = sqlx::query_as(
         "select t.relname::text, i.relname::text,
-                array(select a.attname::text from unnest(ix.indkey) k
+                array(select a.attname::text from unnest((ix.indkey::int2[])[0:ix.indnkeyatts - 1]) k
                         join pg_attribute a on a.attrelid = t.oid and a.attnum = k)
            from pg_index ix
            join pg_class i on i.oid = ix.indexrelid
