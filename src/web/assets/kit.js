@@ -10,7 +10,10 @@ export function problemView(err) {
     return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.offline")), h("p", {}, t("error.offline_hint")));
   }
   if (!(err instanceof ApiError)) {
-    return h("div", { class: "msg error", role: "alert" }, String(err && err.message ? err.message : err));
+    // A fault in the page itself (a photo that would not encode): the heading in the reader's language, the
+    // browser's words below it.
+    const words = String(err && err.message ? err.message : err || "");
+    return h("div", { class: "msg error", role: "alert" }, h("strong", {}, t("error.generic")), words ? h("p", {}, words) : null);
   }
   const items = (err.errors || []).map((e) => h("li", {}, fieldLine(fieldLabel(e.field), e.message)));
   const words = problemWords(err);
