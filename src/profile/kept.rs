@@ -55,7 +55,7 @@ impl CardJson {
     }
 
     fn answer(self, mut head: Vec<u8>, tail: &[u8], gzip: bool) -> AppResult<Response> {
-        let text = match self {
+        match self {
             CardJson::Kept(packed) if gzip => {
                 let body = packed.gzip_between(&head, tail);
                 return Ok((
@@ -68,13 +68,16 @@ impl CardJson {
                 )
                     .into_response());
             }
-            CardJson::Kept(packed) => packed.unpack().ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("a kept card does not inflate"))
-            })?,
-            CardJson::Text(text) => text,
-        };
-        head.reserve(text.len() + tail.len());
-        head.extend_from_slice(text.as_bytes());
+            // Inflated straight into the answer, after its head.
+            CardJson::Kept(packed) => {
+                if !packed.unpack_onto(&mut head) {
+                    return Err(AppError::Internal(anyhow::anyhow!(
+                        "a kept card does not inflate"
+                    )));
+                }
+            }
+            CardJson::Text(text) => head.extend_from_slice(text.as_bytes()),
+        }
         head.extend_from_slice(tail);
         Ok(([(header::CONTENT_TYPE, "application/json")], head).into_response())
     }

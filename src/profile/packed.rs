@@ -74,25 +74,34 @@ impl Packed {
     /// The card's text again (for a client that does not take gzip); `None` when the bytes do not inflate to
     /// the text they were packed from.
     pub fn unpack(&self) -> Option<String> {
-        let len = self.text_len() as usize;
-        let mut out = Vec::with_capacity(len);
-        let mut z = Decompress::new(false);
-        let input = &self.0[PREFIX..];
-        while (z.total_in() as usize) < input.len() && out.len() < len {
-            let before = (z.total_in(), z.total_out());
-            z.decompress_vec(
-                &input[z.total_in() as usize..],
-                &mut out,
-                FlushDecompress::Sync,
-            )
-            .ok()?;
-            if (z.total_in(), z.total_out()) == before {
-                return None;
-            }
-        }
-        (out.len() == len && crc32fast::hash(&out) == self.crc())
+        let mut out = Vec::new();
+        self.unpack_onto(&mut out)
             .then(|| String::from_utf8(out).ok())
             .flatten()
+    }
+
+    /// Appends the card's text to `out` (an answer's head), checked against its length and CRC-32; false, with
+    /// `out` as it was, when the bytes do not inflate to that text. The text was valid UTF-8 when packed.
+    pub fn unpack_onto(&self, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        let len = self.text_len() as usize;
+        out.reserve(len);
+        let mut z = Decompress::new(false);
+        let input = &self.0[PREFIX..];
+        while (z.total_in() as usize) < input.len() && out.len() - start < len {
+            let before = (z.total_in(), z.total_out());
+            let inflated =
+                z.decompress_vec(&input[z.total_in() as usize..], out, FlushDecompress::Sync);
+            if inflated.is_err() || (z.total_in(), z.total_out()) == before {
+                out.truncate(start);
+                return false;
+            }
+        }
+        let whole = out.len() - start == len && crc32fast::hash(&out[start..]) == self.crc();
+        if !whole {
+            out.truncate(start);
+        }
+        whole
     }
 
     /// One gzip member holding `head`, the card and `tail`: the head and tail go in stored (uncompressed)
@@ -227,6 +236,20 @@ mod tests {
         let last = bytes.len() - 8;
         bytes[last] ^= 0x55;
         assert_eq!(Packed::from_stored(bytes).unwrap().unpack(), None);
+    }
+
+    #[test]
+    fn a_card_unpacks_onto_a_head_or_leaves_it_as_it_was() {
+        let text = card(40);
+        let mut out = b"{\"customer\":".to_vec();
+        assert!(Packed::pack(&text).unwrap().unpack_onto(&mut out));
+        assert_eq!(out, format!("{{\"customer\":{text}").into_bytes());
+        let mut bytes = Packed::pack(&text).unwrap().as_bytes().to_vec();
+        let last = bytes.len() - 8;
+        bytes[last] ^= 0x55;
+        let mut out = b"head".to_vec();
+        assert!(!Packed::from_stored(bytes).unwrap().unpack_onto(&mut out));
+        assert_eq!(out, b"head");
     }
 
     #[test]

@@ -600,21 +600,12 @@ async fn the_filler_keeps_every_labelled_card_as_the_tables_build_it(pool: PgPoo
         .execute(&app.pool)
         .await
         .unwrap();
-    let mut walk = Some(uuid::Uuid::nil());
-    let mut stored = 0;
-    for _ in 0..100 {
-        let (n, next) = fill_round(&app.pool, walk, Duration::ZERO).await.unwrap();
-        stored += n;
-        walk = next;
-        if walk.is_none() && n == 0 {
-            break;
-        }
-    }
+    let stored = fill_every_card(&app.pool).await;
     let labelled = app
         .count("select count(*) from door_label where revoked_at is null")
         .await;
     assert!(labelled > 1);
-    assert_eq!(stored as i64, labelled);
+    assert_eq!(stored, labelled);
     let kept: Vec<(uuid::Uuid, Vec<u8>)> =
         sqlx::query_as("select customer_id, body from customer_card where body is not null")
             .fetch_all(&app.pool)
@@ -679,19 +670,11 @@ async fn a_card_that_cannot_be_built_does_not_stop_the_filler(pool: PgPool) {
         .count("select count(*) from door_label where revoked_at is null")
         .await;
     assert!(labelled > 2);
-    let fill = || async {
-        let (mut walk, mut stored) = (Some(uuid::Uuid::nil()), 0);
-        for _ in 0..100 {
-            let (n, next) = fill_round(&app.pool, walk, Duration::ZERO).await.unwrap();
-            stored += n;
-            walk = next;
-            if walk.is_none() && n == 0 {
-                break;
-            }
-        }
-        stored as i64
-    };
-    assert_eq!(fill().await, labelled - 1, "every card but the broken one");
+    assert_eq!(
+        fill_every_card(&app.pool).await,
+        labelled - 1,
+        "every card but the broken one"
+    );
     let kept = "select count(*) from customer_card where body is not null";
     assert_eq!(app.count(kept).await, labelled - 1);
     let queued: i64 = sqlx::query_scalar(

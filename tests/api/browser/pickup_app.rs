@@ -86,13 +86,7 @@ async fn sign_in_scan_by_keyboard_and_sign_out(pool: PgPool) {
     b.screenshot("pickup-mistyped-code-zh").await;
     // Her card is kept (as the service's filler keeps every labelled card), so it comes as the packed card
     // spliced into a gzip answer, which the browser inflates.
-    let mut walk = Some(uuid::Uuid::nil());
-    while walk.is_some() {
-        walk = doorstep::profile::kept::fill_round(&pool, walk, std::time::Duration::ZERO)
-            .await
-            .unwrap()
-            .1;
-    }
+    crate::helpers::fill_every_card(&pool).await;
     let code = b.wait_for("#code", 10).await;
     code.clear().await.unwrap();
     code.send_keys(&format!("{}\n", LIU_FANG_CODE.to_lowercase()))
