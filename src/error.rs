@@ -1,6 +1,6 @@
 //! The HTTP error type: every failure becomes an `application/problem+json` answer naming the field at fault.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::PathRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -379,59 +379,6 @@ impl<T, E: Into<AppError>> ResultExt<T> for Result<T, E> {
     }
 }
 
-/// Splits serde's "path: message" into the field and the message.
-fn split_serde_message(text: &str) -> (String, String) {
-    let text = text
-        .split_once("target type: ")
-        .map_or(text, |(_, rest)| rest);
-    let text = text.rsplit_once(" at line ").map_or(text, |(msg, _)| msg);
-    if let Some((path, msg)) = text.split_once(": ") {
-        if !path.contains(' ') {
-            return (path.to_owned(), msg.to_owned());
-        }
-    }
-    let quoted = text
-        .split('`')
-        .nth(1)
-        .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"));
-    (quoted.unwrap_or("body").to_owned(), text.to_owned())
-}
-
-impl From<JsonRejection> for AppError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(e) => {
-                let (field, message) = split_serde_message(&e.body_text());
-                AppError::invalid(field, message)
-            }
-            JsonRejection::JsonSyntaxError(e) => {
-                let (_, message) = split_serde_message(&e.body_text());
-                AppError::problem(
-                    StatusCode::BAD_REQUEST,
-                    "malformed-json",
-                    "Malformed JSON",
-                    message,
-                )
-                .with_field("body")
-            }
-            JsonRejection::MissingJsonContentType(_) => AppError::problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Unsupported media type",
-                "send the body as JSON with `Content-Type: application/json`",
-            )
-            .with_field("content-type"),
-            other => AppError::problem(
-                other.status(),
-                "bad-body",
-                "Unreadable body",
-                other.body_text(),
-            )
-            .with_field("body"),
-        }
-    }
-}
-
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
         match rejection {
@@ -452,30 +399,5 @@ impl From<PathRejection> for AppError {
                 other.body_text(),
             ),
         }
-    }
-}
-
-impl From<QueryRejection> for AppError {
-    fn from(rejection: QueryRejection) -> Self {
-        let (field, message) = split_serde_message(
-            &rejection
-                .body_text()
-                .replace("Failed to deserialize query string: ", ""),
-        );
-        AppError::invalid(field, message)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_messages_name_the_field() {
-        let (f, m) = split_serde_message("Failed to deserialize the JSON body into the target type: lines[1].service: unknown variant `x`, expected one of `wash` at line 1 column 9");
-        assert_eq!(f, "lines[1].service");
-        assert!(m.starts_with("unknown variant"));
-        let (f, _) = split_serde_message("Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 2");
-        assert_eq!(f, "name");
     }
 }

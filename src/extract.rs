@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult};
 
+mod serde_words;
+
 /// JSON body in and out; a bad body names the offending field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
@@ -30,10 +32,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(body_rejection)?;
-        check_json_text(&bytes)?;
-        axum::Json::<T>::from_bytes(&bytes)
-            .map(|axum::Json(v)| Json(v))
-            .map_err(AppError::from)
+        parse_json(&bytes).map(Json)
     }
 }
 
@@ -99,7 +98,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))
-            .map_err(AppError::from)
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let text = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                // serde_path_to_error's "name: message"; a message alone names no parameter
+                let (field, message) = match text.split_once(": ") {
+                    Some((name, message)) if !name.contains(' ') => (name, message),
+                    _ => ("query", text),
+                };
+                AppError::invalid(field, serde_words::plain(message))
+            })
     }
 }
 
@@ -244,15 +254,7 @@ pub fn json_body<T: DeserializeOwned>(
     body: &Bytes,
     what: &str,
 ) -> AppResult<T> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json {
+    if !is_json(headers) {
         return Err(AppError::problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
@@ -261,33 +263,49 @@ pub fn json_body<T: DeserializeOwned>(
         )
         .with_field("content-type"));
     }
+    parse_json(body)
+}
+
+/// A JSON body as `T`, or a refusal naming the field at fault in the server's own words (`serde_words`): a
+/// control character in any string, a body that is not JSON, a value of the wrong kind, or text after the value.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     check_json_text(body)?;
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            AppError::problem(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "Malformed JSON",
-                inner.to_string(),
-            )
-            .with_field("body")
-        } else {
-            let message = inner.to_string();
-            let message = message
-                .rsplit_once(" at line ")
-                .map_or(message.as_str(), |(m, _)| m)
-                .to_owned();
-            let field = if path == "." {
-                message.split('`').nth(1).unwrap_or("body").to_owned()
-            } else {
-                path
-            };
-            AppError::invalid(field, message)
+        json_refusal(&path, &e.into_inner(), body)
+    })?;
+    de.end().map_err(|e| json_refusal(".", &e, body))?;
+    Ok(value)
+}
+
+fn json_refusal(path: &str, inner: &serde_json::Error, body: &[u8]) -> AppError {
+    if inner.is_syntax() || inner.is_eof() {
+        // serde_json reports a number given for an enumeration's word as a syntax error; the body is JSON
+        if path != "." && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+            return AppError::invalid(path, serde_words::WRONG_KIND);
         }
-    })
+        return AppError::problem(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Malformed JSON",
+            serde_words::not_json(inner),
+        )
+        .with_field("body");
+    }
+    let message = inner.to_string();
+    // serde names a missing or repeated field in its message, at its parent's path
+    let named = ["missing field `", "duplicate field `", "unknown field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next());
+    let field = match named {
+        Some(name) if path == "." => name.to_owned(),
+        Some(name) if !message.starts_with("unknown field") => format!("{path}.{name}"),
+        _ if path == "." => "body".to_owned(),
+        _ => path.to_owned(),
+    };
+    AppError::invalid(field, serde_words::plain(&message))
 }
 
 #[cfg(test)]
@@ -299,6 +317,75 @@ mod tests {
             AppError::Invalid(e) => e[0].field.clone(),
             other => panic!("not a validation error: {other:?}"),
         }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        lines: Vec<Line>,
+        service: Option<crate::domain::Role>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        garment: u32,
+        note: Option<String>,
+    }
+
+    fn refusal(body: &str) -> (String, String) {
+        match parse_json::<Body>(body.as_bytes()).unwrap_err() {
+            AppError::Invalid(e) => (e[0].field.clone(), e[0].message.clone()),
+            AppError::Problem(p) => (p.field.clone().unwrap_or_default(), p.detail.clone()),
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_refusals_name_the_field_in_plain_words() {
+        let (field, message) = refusal(r#"{"lines":[{"garment":1},{"note":"x"}]}"#);
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("lines[1].garment", "required")
+        );
+        assert_eq!(
+            refusal(r#"{}"#),
+            ("lines".to_owned(), "required".to_owned())
+        );
+        let (field, message) = refusal(r#"{"lines":[{"garment":1,"colour":2}]}"#);
+        assert_eq!(field, "lines[0].colour");
+        assert_eq!(
+            message,
+            "not a field of this request; the fields are garment, note"
+        );
+        let (field, message) = refusal(r#"{"lines":[{"garment":1,"garment":2}]}"#);
+        assert_eq!(
+            (field.as_str(), message.as_str()),
+            ("lines[0].garment", "given twice")
+        );
+        let (field, message) = refusal(r#"{"lines":[{"garment":-3}]}"#);
+        assert_eq!(field, "lines[0].garment");
+        assert_eq!(
+            message,
+            "must be a whole number from 0 to 4294967295, not -3"
+        );
+        // a number where one of an enumeration's words belongs: serde_json calls it a syntax error
+        assert_eq!(
+            refusal(r#"{"lines":[],"service":5}"#),
+            ("service".to_owned(), serde_words::WRONG_KIND.to_owned())
+        );
+        let (field, message) = refusal(r#"{"lines":[],}"#);
+        assert_eq!(field, "body");
+        assert!(
+            message.starts_with("the body is not valid JSON (line 1, column 13)"),
+            "{message}"
+        );
+        // text after the value is not JSON either
+        let (field, message) = refusal(r#"{"lines":[]} x"#);
+        assert_eq!(field, "body");
+        assert!(message.ends_with("trailing characters"), "{message}");
     }
 
     #[test]

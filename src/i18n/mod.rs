@@ -173,7 +173,8 @@ fn vocabulary(lang: Lang, name: &str, value: &str) -> String {
         .to_owned()
 }
 
-/// The refusals with `{name}` parts, as (template, text), longest template first so the most specific wins.
+/// The refusals with `{name}` parts, as (template, text), the one with the most fixed text first so the most
+/// specific wins (`must be text, not {found}` before `must be {expected}, not {found}`).
 fn templates(lang: Lang) -> &'static [(&'static str, &'static str)] {
     static ZH: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
     let cell = match lang {
@@ -189,7 +190,14 @@ fn templates(lang: Lang) -> &'static [(&'static str, &'static str)] {
             .filter(|(k, _)| k.contains('{'))
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        t.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        t.sort_by_key(|(k, _)| {
+            let fixed: usize = pieces(k)
+                .iter()
+                .filter(|p| placeholder(p).is_none())
+                .map(|p| p.len())
+                .sum();
+            (std::cmp::Reverse(fixed), *k)
+        });
         t
     })
 }
@@ -408,6 +416,19 @@ mod tests {
         assert_eq!(
             zh("an order that is in_storage can only move to return_requested").as_deref(),
             Some("状态为“在库”的订单只能改为“待送回”")
+        );
+        assert_eq!(
+            zh("must be text, not 5").as_deref(),
+            Some("须为文字，而不是 5"),
+            "the most fixed text wins"
+        );
+        assert_eq!(
+            zh("must be a whole number from 0 to 255, not \"x\"").as_deref(),
+            Some("须为 0 至 255 之间的整数，而不是 \"x\"")
+        );
+        assert_eq!(
+            zh("must be something odd, not true").as_deref(),
+            Some("须为 something odd，而不是 true")
         );
         assert_eq!(zh("must fall in "), None, "a part is never empty");
         assert_eq!(zh("a message the catalogue does not have"), None);

@@ -946,6 +946,48 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
     let p = r.problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["errors"][0]["field"], "starts_on", "{p}");
     assert_eq!(p["errors"][0]["message"], "须在 2027 年之内", "{p}");
+
+    // serde's refusals are reworded in the server's words, so they read in Chinese too.
+    let put = |body: &'static str| {
+        app.request(
+            Request::builder()
+                .method(Method::PUT)
+                .uri("/api/v1/season-calendar/2027/spring")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ACCEPT_LANGUAGE, "zh-CN")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    };
+    let p = put(r#"{"starts_on": 5, "ends_on": "2027-05-31"}"#)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "starts_on", "{p}");
+    assert_eq!(
+        p["errors"][0]["message"], "须为日期，写作“年-月-日”（YYYY-MM-DD），而不是 5",
+        "{p}"
+    );
+    let p = put(r#"{"ends_on": "2027-05-31"}"#)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "starts_on", "{p}");
+    assert_eq!(p["errors"][0]["message"], "必填", "{p}");
+    let p = put(r#"{"starts_on": "2027-02-30", "ends_on": "2027-05-31"}"#)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        p["errors"][0]["message"], "不是有效的日期或时间：月、日、时或分超出范围",
+        "{p}"
+    );
+    let p = put(r#"{"starts_on": "2027-03-01",}"#)
+        .await
+        .problem(StatusCode::BAD_REQUEST);
+    assert_eq!(p["field"], "body", "{p}");
+    assert_eq!(
+        p["detail"], "请求内容不是有效的 JSON（第 1 行第 28 列）：trailing comma",
+        "{p}"
+    );
 }
 
 /// Kept door cards whose text names `name` (they are stored packed).
