@@ -105,6 +105,13 @@ export async function pump() {
   }
 }
 
+/** The error an entry keeps (its last refusal, or the network failing) as the error it was, to be shown again. */
+export function keptError(kept) {
+  if (!kept) return null;
+  if (kept.offline || kept.title === "offline") return new NetworkError(kept.detail || "");
+  return new ApiError(kept.status || 0, kept);
+}
+
 /** Sends one entry; answers true when sending should pause (signed out). */
 async function sendOne(e) {
   e.attempts += 1;
@@ -116,7 +123,7 @@ async function sendOne(e) {
   } catch (err) {
     if (err instanceof ApiError && (err.status === 422 || err.status === 400)) {
       e.state = "rejected";
-      e.error = { title: err.title, detail: err.detail, hint: err.hint, errors: err.errors };
+      e.error = { status: err.status, type: err.type, title: err.title, detail: err.detail, hint: err.hint, errors: err.errors };
     } else if (err instanceof ApiError && err.status === 401) {
       e.next_at = Date.now() + 5000;
       await put(e);
@@ -125,7 +132,7 @@ async function sendOne(e) {
     } else {
       const wait = err instanceof ApiError && err.retryAfter ? err.retryAfter * 1000 : backoff(e.attempts);
       e.next_at = Date.now() + wait;
-      e.error = { title: err instanceof NetworkError ? "offline" : err.title, detail: err.message };
+      e.error = err instanceof NetworkError ? { offline: true, detail: err.message } : { status: err.status || 0, type: err.type || "", title: err.title || "", detail: err.message };
     }
     await put(e);
     notify();

@@ -588,7 +588,7 @@ export async function visitScreen(main, customerId, restore) {
   replace(
     main,
     h("h1", {}, t("visit.title", { name: card.customer.name })),
-    restore && restore.error ? problemView(new ApiError(0, restore.error)) : null,
+    restore && restore.error ? problemView(outbox.keptError(restore.error)) : null,
     h("h2", {}, t("visit.known")),
     known.length ? knownList : h("p", { class: "muted" }, t("card.no_garments")),
     h("h2", {}, t("visit.scan_tag")),

@@ -405,6 +405,14 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
     b.until("document.body.dataset.ready === 'true'", 20).await;
     b.wait_for("#outbox li", 10).await;
     b.screenshot("pickup-offline-queue-zh").await;
+    // Kept aside to come back as a visit that waited too long, at the end.
+    b.eval(
+        "window.__kept = false; const r = indexedDB.open('doorstep', 1); r.onsuccess = () => { \
+         const g = r.result.transaction('outbox').objectStore('outbox').getAll(); \
+         g.onsuccess = () => { localStorage.setItem('kept-visit', JSON.stringify(g.result[0])); window.__kept = true; }; }; return true;",
+    )
+    .await;
+    b.until("window.__kept === true", 10).await;
     let count: i64 = sqlx::query_scalar("select count(*) from pickup where staff_id = (select staff_id from staff where username = $1)")
         .bind(&user)
         .fetch_one(&pool)
@@ -459,6 +467,27 @@ async fn a_visit_recorded_offline_reaches_the_server_once(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(count, 1, "the visit is recorded exactly once");
+
+    // A visit that waited too long while the network was gone is opened to be checked: the reason is the
+    // network, in the worker's language.
+    b.eval(
+        "window.__put = false; const e = JSON.parse(localStorage.getItem('kept-visit')); \
+         e.key = 'waited-too-long'; e.state = 'expired'; e.error = { offline: true, detail: 'Failed to fetch' }; \
+         const r = indexedDB.open('doorstep', 1); r.onsuccess = () => { const t = r.result.transaction('outbox', 'readwrite'); \
+         t.objectStore('outbox').put(e); t.oncomplete = () => { window.__put = true; }; }; return true;",
+    )
+    .await;
+    b.until("window.__put === true", 10).await;
+    b.eval("location.hash = '#/fix/waited-too-long'; return true;")
+        .await;
+    let heading = b
+        .until(
+            "(() => { const s = document.querySelector('main .msg.error strong'); return s && s.textContent; })()",
+            20,
+        )
+        .await;
+    assert_eq!(heading, "没有网络");
+    b.screenshot("pickup-fix-offline-zh").await;
     b.close().await;
 }
 
