@@ -384,13 +384,23 @@ impl From<PathRejection> for AppError {
         match rejection {
             PathRejection::FailedToDeserializePathParams(e) => {
                 let message = e.body_text();
-                let field = match e.into_kind() {
-                    axum::extract::path::ErrorKind::ParseErrorAtKey { key, .. }
-                    | axum::extract::path::ErrorKind::DeserializeError { key, .. } => key,
-                    _ => "path".to_owned(),
-                };
-                AppError::problem(StatusCode::NOT_FOUND, "not-found", "Not found", message)
-                    .with_field(&field)
+                match e.into_kind() {
+                    axum::extract::path::ErrorKind::ParseErrorAtKey { key, value, .. }
+                    | axum::extract::path::ErrorKind::DeserializeError { key, value, .. } => {
+                        let value: String = value.chars().take(40).collect();
+                        AppError::problem(
+                            StatusCode::NOT_FOUND,
+                            "not-found",
+                            "Not found",
+                            format!("'{value}' is not a valid {key}"),
+                        )
+                        .with_field(&key)
+                    }
+                    _ => {
+                        AppError::problem(StatusCode::NOT_FOUND, "not-found", "Not found", message)
+                            .with_field("path")
+                    }
+                }
             }
             other => AppError::problem(
                 StatusCode::BAD_REQUEST,

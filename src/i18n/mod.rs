@@ -430,6 +430,10 @@ mod tests {
             zh("must be something odd, not true").as_deref(),
             Some("须为 something odd，而不是 true")
         );
+        assert_eq!(
+            zh("this needs the manager role or higher").as_deref(),
+            Some("需要“经理”或更高的角色")
+        );
         assert_eq!(zh("must fall in "), None, "a part is never empty");
         assert_eq!(zh("a message the catalogue does not have"), None);
         assert_eq!(refusal(Lang::En, "is in the past"), None);
@@ -473,6 +477,40 @@ mod tests {
             missing.is_empty(),
             "worded refusals the server no longer writes: {missing:#?}"
         );
+    }
+
+    /// A thing the server says it cannot find (`AppError::NotFound("storage order")`) is named in every language.
+    #[test]
+    fn every_thing_not_found_has_a_name() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap_or_default());
+                }
+            }
+        }
+        let mut code = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut code,
+        );
+        let things: std::collections::BTreeSet<&str> = code
+            .iter()
+            .flat_map(|c| c.split("AppError::NotFound(\"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(things.contains("customer"), "{things:?}");
+        for thing in things {
+            let name = get(Lang::ZhCn, &format!("thing.{}", thing.replace(' ', "_")))
+                .unwrap_or_else(|| panic!("zh-CN has no thing.{thing}"));
+            assert_eq!(
+                refusal(Lang::ZhCn, &format!("{thing} not found")),
+                Some(format!("找不到{name}"))
+            );
+        }
     }
 
     #[test]

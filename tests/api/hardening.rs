@@ -988,6 +988,31 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
         p["detail"], "请求内容不是有效的 JSON（第 1 行第 28 列）：trailing comma",
         "{p}"
     );
+
+    // What cannot be found, and a path that cannot name anything, are said in Chinese too.
+    let get = |uri: &'static str| {
+        app.request(
+            Request::get(uri)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::ACCEPT_LANGUAGE, "zh-CN")
+                .body(Body::empty())
+                .unwrap(),
+        )
+    };
+    let p = get("/api/v1/customers/00000000-0000-4000-8000-000000000000")
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["detail"], "找不到该客户", "{p}");
+    let p = get("/api/v1/customers/abc")
+        .await
+        .problem(StatusCode::NOT_FOUND);
+    assert_eq!(p["field"], "customer_id", "{p}");
+    assert_eq!(p["detail"], "“abc”不是有效的 customer_id", "{p}");
+    let p = get("/api/v1/forecasts/intake?weeks=x")
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "weeks", "{p}");
+    assert_eq!(p["errors"][0]["message"], "须为整数", "{p}");
 }
 
 /// Kept door cards whose text names `name` (they are stored packed).
