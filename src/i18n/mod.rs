@@ -342,6 +342,13 @@ mod tests {
                 .map(|v| format!("material.{}", v.name())),
         );
         keys.extend(Service::ALL.iter().map(|v| format!("service.{}", v.name())));
+        use crate::forecasts::model::Candidate;
+        keys.extend(
+            Candidate::SEASONAL
+                .iter()
+                .chain(&Candidate::NON_SEASONAL)
+                .map(|c| format!("model.{}", c.name())),
+        );
         keys
     }
 
@@ -439,10 +446,8 @@ mod tests {
         assert_eq!(refusal(Lang::En, "is in the past"), None);
     }
 
-    /// Every refusal the catalogue words must still be written so by the server: a message changed in the code
-    /// would otherwise be shown in English on the Chinese pages without anyone noticing.
-    #[test]
-    fn every_worded_refusal_is_still_written_by_the_server() {
+    /// The server's Rust source (this module aside, whose tests quote messages), for tests that check what it writes.
+    fn server_code() -> String {
         fn sources(dir: &std::path::Path, out: &mut String) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
@@ -460,6 +465,14 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
             &mut code,
         );
+        code
+    }
+
+    /// Every refusal the catalogue words must still be written so by the server: a message changed in the code
+    /// would otherwise be shown in English on the Chinese pages without anyone noticing.
+    #[test]
+    fn every_worded_refusal_is_still_written_by_the_server() {
+        let code = server_code();
         let words =
             parse(include_str!("refusals.zh-CN.json")).expect("a flat JSON object of strings");
         assert!(!words.is_empty());
@@ -482,24 +495,10 @@ mod tests {
     /// A thing the server says it cannot find (`AppError::NotFound("storage order")`) is named in every language.
     #[test]
     fn every_thing_not_found_has_a_name() {
-        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    sources(&path, out);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    out.push(std::fs::read_to_string(&path).unwrap_or_default());
-                }
-            }
-        }
-        let mut code = Vec::new();
-        sources(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut code,
-        );
+        let code = server_code();
         let things: std::collections::BTreeSet<&str> = code
-            .iter()
-            .flat_map(|c| c.split("AppError::NotFound(\"").skip(1))
+            .split("AppError::NotFound(\"")
+            .skip(1)
             .filter_map(|rest| rest.split('"').next())
             .collect();
         assert!(things.contains("customer"), "{things:?}");

@@ -100,7 +100,7 @@ async function dashboardScreen(main) {
         h(
           "figure",
           { class: "chart-box", dataset: { series: key } },
-          h("figcaption", {}, key === "total" ? t("dash.intake_total") : word("season_class", key), h("span", { class: "muted" }, ` · ${t("dash.model", { model: fc.model })}`)),
+          h("figcaption", {}, key === "total" ? t("dash.intake_total") : word("season_class", key), h("span", { class: "muted" }, ` · ${t("dash.model", { model: word("model", fc.model) })}`)),
           forecastChart({
             history: hs.slice(-keep),
             forecast: fc.weeks,

@@ -510,6 +510,35 @@ async fn the_managers_chart_shows_history_and_forecast_bands(pool: PgPool) {
             .eval("return [...document.querySelectorAll('main [role=alert]')].map(e => e.textContent).join(' | ');")
             .await;
         assert_eq!(alerts, "", "every dashboard section loads");
+        // Each chart names its model in the reader's words, not by its id (`stl_ets`).
+        let captions = b
+            .eval("return [...document.querySelectorAll('figure[data-series] figcaption .muted')].map(e => e.textContent);")
+            .await;
+        let captions = captions.as_array().unwrap();
+        assert_eq!(captions.len(), 5, "{captions:?}");
+        let ids = [
+            "seasonal_naive",
+            "holt_winters_damped",
+            "theta",
+            "stl_ets",
+            "fourier_ets",
+            "relevelled_naive",
+            "combination",
+            "naive",
+            "recent_mean",
+            "damped_holt",
+        ];
+        for caption in captions {
+            let caption = caption.as_str().unwrap();
+            let prefix = if lang == "en" { "model: " } else { "模型：" };
+            assert!(
+                caption.contains(prefix) && !caption.contains('_'),
+                "{caption}"
+            );
+            if lang != "en" {
+                assert!(!ids.iter().any(|id| caption.contains(id)), "{caption}");
+            }
+        }
         // An open window whose weeks were empty in past years says so (in December: spring/autumn clothes),
         // instead of an 80% range of 0–0.
         let range = b
