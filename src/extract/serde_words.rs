@@ -140,11 +140,10 @@ fn found_words(found: &str) -> String {
             .map(str::to_owned)
     };
     if let Some(text) = found.strip_prefix("string ") {
-        let text: String = text.chars().take(42).collect();
-        return if text.chars().count() == 42 {
+        return if text.chars().count() > 42 {
             format!("{}…\"", text.chars().take(40).collect::<String>())
         } else {
-            text
+            text.to_owned()
         };
     }
     ticked("integer ")

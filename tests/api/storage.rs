@@ -450,7 +450,9 @@ async fn bad_orders_name_the_field(pool: sqlx::PgPool) {
     )
     .await
     .problem(StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r["field"], "items[0]");
+    // A missing field is named by its whole path, not its parent's.
+    assert_eq!(r["field"], "items[0].declared_value_cents");
+    assert_eq!(r["errors"][0]["message"], "required");
 
     // Garments must be this customer's, cleaned by us, and recently (90 days by default).
     let r = post_order(
