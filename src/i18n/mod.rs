@@ -424,23 +424,24 @@ mod tests {
             zh("an order that is in_storage can only move to return_requested").as_deref(),
             Some("状态为“在库”的订单只能改为“待送回”")
         );
-        assert_eq!(
-            zh("must be text, not 5").as_deref(),
-            Some("须为文字，而不是 5"),
-            "the most fixed text wins"
-        );
-        assert_eq!(
-            zh("must be a whole number from 0 to 255, not \"x\"").as_deref(),
-            Some("须为 0 至 255 之间的整数，而不是 \"x\"")
-        );
-        assert_eq!(
-            zh("must be something odd, not true").as_deref(),
-            Some("须为 something odd，而不是 true")
-        );
-        assert_eq!(
-            zh("this needs the manager role or higher").as_deref(),
-            Some("需要“经理”或更高的角色")
-        );
+        for (english, chinese) in [
+            // the most fixed text wins over the generic `must be {expected}, not {found}`
+            ("must be text, not 5", "须为文字，而不是 5"),
+            (
+                "must be a whole number from 0 to 255, not \"x\"",
+                "须为 0 至 255 之间的整数，而不是 \"x\"",
+            ),
+            (
+                "must be something odd, not true",
+                "须为 something odd，而不是 true",
+            ),
+            (
+                "this needs the manager role or higher",
+                "需要“经理”或更高的角色",
+            ),
+        ] {
+            assert_eq!(zh(english).as_deref(), Some(chinese), "{english}");
+        }
         assert_eq!(zh("must fall in "), None, "a part is never empty");
         assert_eq!(zh("a message the catalogue does not have"), None);
         assert_eq!(refusal(Lang::En, "is in the past"), None);
