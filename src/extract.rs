@@ -280,6 +280,10 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
 }
 
 fn json_refusal(path: &str, inner: &serde_json::Error, body: &[u8]) -> AppError {
+    if inner.is_syntax() && inner.to_string().starts_with("number out of range") {
+        let field = if path == "." { "body" } else { path };
+        return AppError::invalid(field, serde_words::TOO_LARGE);
+    }
     if inner.is_syntax() || inner.is_eof() {
         // serde_json reports a number given for an enumeration's word as a syntax error; the body is JSON
         if path != "." && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
@@ -382,6 +386,10 @@ mod tests {
             message.starts_with("the body is not valid JSON (line 1, column 13)"),
             "{message}"
         );
+        // a number beyond what JSON readers hold is refused on its field, not as a broken body
+        let (field, message) = refusal(r#"{"lines":[{"garment":1e400}]}"#);
+        assert_eq!(field, "lines[0].garment");
+        assert_eq!(message, serde_words::TOO_LARGE);
         // text after the value is not JSON either
         let (field, message) = refusal(r#"{"lines":[]} x"#);
         assert_eq!(field, "body");

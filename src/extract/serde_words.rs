@@ -25,10 +25,10 @@ pub(crate) fn plain(message: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         return match rest.split_once("`, expected ") {
-            Some((value, names)) => format!("'{value}' is not one of {}", names_of(names)),
+            Some((value, names)) => format!("'{}' is not one of {}", cut(value), names_of(names)),
             None => format!(
                 "'{}' is not allowed here",
-                rest.split('`').next().unwrap_or(rest)
+                cut(rest.split('`').next().unwrap_or(rest))
             ),
         };
     }
@@ -59,8 +59,6 @@ pub(crate) fn plain(message: &str) -> String {
         "number too small to fit in target type" => "too small".to_owned(),
         "invalid float literal" => "must be a number".to_owned(),
         "provided string was not `true` or `false`" => "must be true or false".to_owned(),
-        // serde_json's refusal of a number beyond f64
-        "number out of range" => "a number too large to read".to_owned(),
         m if m.starts_with("UUID parsing failed") => "must be an id (UUID)".to_owned(),
         m => m.to_owned(),
     }
@@ -78,6 +76,9 @@ pub(crate) fn not_json(error: &serde_json::Error) -> String {
         error.column()
     )
 }
+
+/// The wording of a number serde_json cannot hold (beyond f64), which it reports as a syntax error.
+pub(crate) const TOO_LARGE: &str = "a number too large to read";
 
 /// The wording of a value of the wrong kind that serde_json reports as a syntax error (a number where one of an
 /// enumeration's words belongs).
@@ -140,10 +141,9 @@ fn found_words(found: &str) -> String {
             .map(str::to_owned)
     };
     if let Some(text) = found.strip_prefix("string ") {
-        return if text.chars().count() > 42 {
-            format!("{}…\"", text.chars().take(40).collect::<String>())
-        } else {
-            text.to_owned()
+        return match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(inner) => format!("\"{}\"", cut(inner)),
+            None => cut(text),
         };
     }
     ticked("integer ")
@@ -156,6 +156,15 @@ fn found_words(found: &str) -> String {
             "null" | "unit value" => "null".to_owned(),
             other => other.to_owned(),
         })
+}
+
+/// A value the client sent, cut to 40 characters so a refusal never repeats a whole body.
+fn cut(text: &str) -> String {
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(39).collect::<String>())
+    } else {
+        text.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +225,13 @@ mod tests {
         assert_eq!(
             plain("unknown variant `x`, expected `wash` or `press`"),
             "'x' is not one of wash, press"
+        );
+        assert_eq!(
+            plain(&format!(
+                "unknown variant `{}`, expected `a`",
+                "z".repeat(100)
+            )),
+            format!("'{}…' is not one of a", "z".repeat(39))
         );
         assert_eq!(
             plain("unknown variant `x`, there are no variants"),
