@@ -1002,7 +1002,7 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
         .await
         .problem(StatusCode::NOT_FOUND);
     assert_eq!(p["field"], "customer_id", "{p}");
-    assert_eq!(p["detail"], "“abc”不是有效的 customer_id", "{p}");
+    assert_eq!(p["detail"], "“abc”不是有效的客户编号", "{p}");
     let p = get("/api/v1/forecasts/intake?weeks=x")
         .await
         .problem(StatusCode::UNPROCESSABLE_ENTITY);
