@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
 use crate::pagination::PageParams;
 
 /// Which rows a list query returns: one page, or everything (for CSV exports and campaign snapshots).
@@ -62,8 +63,8 @@ pub trait CsvRow {
 pub enum Output {
     /// One page of JSON.
     Json(crate::pagination::PageRequest),
-    /// Every row as CSV.
-    Csv,
+    /// Every row as CSV, its column names in the language the request asked for (see [`column_name`]).
+    Csv(Option<Lang>),
 }
 
 impl Output {
@@ -78,11 +79,12 @@ impl Output {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/csv"));
+        let csv = || Output::Csv(crate::i18n::asked(headers));
         match format {
-            Some("csv") => return Ok(Output::Csv),
+            Some("csv") => return Ok(csv()),
             Some("json") => {}
             Some(_) => return Err(AppError::invalid("format", "json or csv")),
-            None if accept_csv => return Ok(Output::Csv),
+            None if accept_csv => return Ok(csv()),
             None => {}
         }
         Ok(Output::Json(PageParams { limit, offset }.check()?))
@@ -95,7 +97,7 @@ impl Output {
                 limit: Some(p.limit),
                 offset: p.offset,
             },
-            Output::Csv => Rows::ALL,
+            Output::Csv(_) => Rows::ALL,
         }
     }
 }
@@ -123,7 +125,7 @@ pub fn respond<T: Serialize + CsvRow, M: Serialize>(
     listed: Listed<T>,
 ) -> AppResult<Response> {
     match output {
-        Output::Csv => csv_response(list, on, &listed.items),
+        Output::Csv(lang) => csv_response(list, on, *lang, &listed.items),
         Output::Json(page) => {
             let next = page.offset + listed.items.len() as i64;
             Ok(axum::Json(ListPage {
@@ -151,7 +153,7 @@ pub async fn respond_logged<T: Serialize + CsvRow, M: Serialize>(
     output: &Output,
     listed: Listed<T>,
 ) -> AppResult<Response> {
-    if matches!(output, Output::Csv) {
+    if matches!(output, Output::Csv(_)) {
         crate::access::note_export(state, staff_id, list, listed.items.len()).await?;
     }
     respond(list, on, meta, output, listed)
@@ -169,10 +171,26 @@ pub fn csv_cell(value: &str) -> String {
 /// legacy code page and garbles Chinese names (the importer accepts it).
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn csv_response<T: CsvRow>(list: &str, on: NaiveDate, items: &[T]) -> AppResult<Response> {
+/// A column's name as the reader reads it: the catalogue's `csv.<id>` for a request that asked for a language
+/// other than English, else the id itself (programs that read the exports name no language and keep these).
+pub fn column_name(lang: Option<Lang>, id: &'static str) -> &'static str {
+    match lang {
+        Some(lang) if lang != Lang::En => {
+            crate::i18n::get(lang, &format!("csv.{id}")).unwrap_or(id)
+        }
+        _ => id,
+    }
+}
+
+fn csv_response<T: CsvRow>(
+    list: &str,
+    on: NaiveDate,
+    lang: Option<Lang>,
+    items: &[T],
+) -> AppResult<Response> {
     let mut out = csv::Writer::from_writer(UTF8_BOM.to_vec());
     let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
-        out.write_record(T::header())?;
+        out.write_record(T::header().iter().map(|id| column_name(lang, id)))?;
         for item in items.iter().filter(|i| !i.do_not_contact()) {
             out.write_record(item.record().iter().map(|c| csv_cell(c)))?;
         }

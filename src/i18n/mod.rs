@@ -513,6 +513,31 @@ mod tests {
         }
     }
 
+    /// Every column of a CSV export (`CsvRow::header`) has a name in every language.
+    #[test]
+    fn every_export_column_has_a_name() {
+        let code = server_code();
+        let columns: std::collections::BTreeSet<&str> = code
+            .split("fn header() -> &'static [&'static str] {")
+            .skip(1)
+            .filter_map(|rest| rest.split(']').next())
+            .flat_map(|list| list.split('"').skip(1).step_by(2))
+            .collect();
+        assert!(
+            columns.contains("customer_id") && columns.len() > 40,
+            "{columns:?}"
+        );
+        for column in columns {
+            for lang in Lang::ALL {
+                assert!(
+                    get(*lang, &format!("csv.{column}")).is_some(),
+                    "{} has no csv.{column}",
+                    lang.tag()
+                );
+            }
+        }
+    }
+
     #[test]
     fn files_are_sorted_one_key_per_line() {
         for lang in Lang::ALL {

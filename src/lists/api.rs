@@ -227,7 +227,7 @@ async fn customer_value_list(
     value::with_activity(&mut listed.items, &active);
     let segments = match output {
         Output::Json(_) => value::segments_kept(&state, on).await?,
-        Output::Csv => BTreeMap::new(),
+        Output::Csv(_) => BTreeMap::new(),
     };
     let meta = ValueMeta {
         tier: q.tier,
