@@ -469,6 +469,13 @@ mod tests {
         code
     }
 
+    /// The text after each `marker` in `code`, up to the next `end`.
+    fn each_after<'a>(code: &'a str, marker: &'a str, end: char) -> impl Iterator<Item = &'a str> {
+        code.split(marker)
+            .skip(1)
+            .filter_map(move |rest| rest.split(end).next())
+    }
+
     /// Every refusal the catalogue words must still be written so by the server: a message changed in the code
     /// would otherwise be shown in English on the Chinese pages without anyone noticing.
     #[test]
@@ -497,11 +504,8 @@ mod tests {
     #[test]
     fn every_thing_not_found_has_a_name() {
         let code = server_code();
-        let things: std::collections::BTreeSet<&str> = code
-            .split("AppError::NotFound(\"")
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
-            .collect();
+        let things: std::collections::BTreeSet<&str> =
+            each_after(&code, "AppError::NotFound(\"", '"').collect();
         assert!(things.contains("customer"), "{things:?}");
         for thing in things {
             let name = get(Lang::ZhCn, &format!("thing.{}", thing.replace(' ', "_")))
@@ -517,12 +521,10 @@ mod tests {
     #[test]
     fn every_export_column_has_a_name() {
         let code = server_code();
-        let columns: std::collections::BTreeSet<&str> = code
-            .split("fn header() -> &'static [&'static str] {")
-            .skip(1)
-            .filter_map(|rest| rest.split(']').next())
-            .flat_map(|list| list.split('"').skip(1).step_by(2))
-            .collect();
+        let columns: std::collections::BTreeSet<&str> =
+            each_after(&code, "fn header() -> &'static [&'static str] {", ']')
+                .flat_map(|list| list.split('"').skip(1).step_by(2))
+                .collect();
         assert!(
             columns.contains("customer_id") && columns.len() > 40,
             "{columns:?}"
