@@ -51,8 +51,8 @@ impl<T> Listed<T> {
 pub trait CsvRow {
     /// The CSV column names.
     fn header() -> &'static [&'static str];
-    /// One row's cells, in header order.
-    fn record(&self) -> Vec<String>;
+    /// One row's cells, in header order, worded for the export's reader.
+    fn record(&self, words: &Wording) -> Vec<String>;
     /// Do-not-contact customers never leave the service in an export.
     fn do_not_contact(&self) -> bool {
         false
@@ -63,7 +63,7 @@ pub trait CsvRow {
 pub enum Output {
     /// One page of JSON.
     Json(crate::pagination::PageRequest),
-    /// Every row as CSV, its column names in the language the request asked for (see [`column_name`]).
+    /// Every row as CSV, worded in the language the request asked for (see [`Wording`]).
     Csv(Option<Lang>),
 }
 
@@ -171,14 +171,100 @@ pub fn csv_cell(value: &str) -> String {
 /// legacy code page and garbles Chinese names (the importer accepts it).
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A column's name as the reader reads it: the catalogue's `csv.<id>` for a request that asked for a language
-/// other than English, else the id itself (programs that read the exports name no language and keep these).
-pub fn column_name(lang: Option<Lang>, id: &'static str) -> &'static str {
-    match lang {
-        Some(lang) if lang != Lang::En => {
-            crate::i18n::get(lang, &format!("csv.{id}")).unwrap_or(id)
+/// How an export's cells are worded: as the API carries them (ids, English reasons) for a program or an English
+/// reader, or in the reader's language for one who asked for another (a dispatcher downloading from the Chinese
+/// page opens the list in Excel and reads it there).
+#[derive(Debug, Clone, Copy)]
+pub struct Wording {
+    lang: Option<Lang>,
+    on: NaiveDate,
+}
+
+impl Wording {
+    /// The wording for a request that asked for `lang` (`None`: it named none), of a list computed for `on`.
+    pub fn new(lang: Option<Lang>, on: NaiveDate) -> Wording {
+        Wording {
+            lang: lang.filter(|l| *l != Lang::En),
+            on,
         }
-        _ => id,
+    }
+
+    /// The language cells are worded in, when it is not the API's own.
+    pub fn lang(&self) -> Option<Lang> {
+        self.lang
+    }
+
+    /// The day the list was computed for (lateness in a reason is counted to it).
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
+
+    /// A column's name: the catalogue's `csv.<id>`, or the id itself (programs keep these).
+    pub fn column(&self, id: &'static str) -> &'static str {
+        self.lang
+            .and_then(|lang| crate::i18n::get(lang, &format!("csv.{id}")))
+            .unwrap_or(id)
+    }
+
+    /// A vocabulary value (`tier`, `gold`) as the reader reads it: the catalogue's `group.value`, else as stored.
+    pub fn word(&self, group: &str, value: &str) -> String {
+        self.lang
+            .and_then(|lang| crate::i18n::get(lang, &format!("{group}.{value}")))
+            .unwrap_or(value)
+            .to_owned()
+    }
+
+    /// A yes-or-no cell: `true` / `false` for programs, the reader's words otherwise.
+    pub fn yes_no(&self, yes: bool) -> String {
+        match self.lang {
+            Some(lang) => {
+                crate::i18n::text(lang, if yes { "csv.yes" } else { "csv.no" }).to_owned()
+            }
+            None => yes.to_string(),
+        }
+    }
+
+    /// A catalogue text with its `{name}` parts filled, in the reader's language (English when none was asked).
+    pub fn text(&self, key: &str, parts: &[(&str, &str)]) -> String {
+        let mut out = crate::i18n::text(self.lang.unwrap_or(Lang::En), key).to_owned();
+        for (name, value) in parts {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// A day as the reader writes it: `2026-04-10`, or `2026年4月10日`.
+    pub fn date(&self, day: NaiveDate) -> String {
+        match self.lang {
+            Some(Lang::ZhCn) => day.format("%Y年%-m月%-d日").to_string(),
+            _ => day.to_string(),
+        }
+    }
+
+    /// A garment's kind with its brand as entered: `coat (Max Mara)`, `大衣（Max Mara）`.
+    pub fn branded(&self, kind: &str, brand: Option<&str>) -> String {
+        let kind = self.word("kind", kind);
+        match (brand, self.lang) {
+            (None, _) => kind,
+            (Some(b), Some(Lang::ZhCn)) => format!("{kind}（{b}）"),
+            (Some(b), _) => format!("{kind} ({b})"),
+        }
+    }
+
+    /// Words in a run (`coat x2, down jacket`), joined as the reader's language joins them.
+    pub fn series(&self, parts: &[String]) -> String {
+        parts.join(match self.lang {
+            Some(Lang::ZhCn) => "、",
+            _ => ", ",
+        })
+    }
+
+    /// Several values in one cell, joined as the reader's language joins a list.
+    pub fn join(&self, parts: &[String]) -> String {
+        parts.join(match self.lang {
+            Some(Lang::ZhCn) => "；",
+            _ => "; ",
+        })
     }
 }
 
@@ -188,11 +274,12 @@ fn csv_response<T: CsvRow>(
     lang: Option<Lang>,
     items: &[T],
 ) -> AppResult<Response> {
+    let words = Wording::new(lang, on);
     let mut out = csv::Writer::from_writer(UTF8_BOM.to_vec());
     let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
-        out.write_record(T::header().iter().map(|id| column_name(lang, id)))?;
+        out.write_record(T::header().iter().map(|id| words.column(id)))?;
         for item in items.iter().filter(|i| !i.do_not_contact()) {
-            out.write_record(item.record().iter().map(|c| csv_cell(c)))?;
+            out.write_record(item.record(&words).iter().map(|c| csv_cell(c)))?;
         }
         out.flush()?;
         Ok(())

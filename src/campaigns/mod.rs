@@ -767,24 +767,30 @@ impl CsvRow for EntryView {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &export::Wording) -> Vec<String> {
+        let english = self
+            .snapshot
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or_default();
+        let reason = match words.lang() {
+            None => english.to_owned(),
+            Some(_) => crate::lists::why::reason(words, &self.snapshot)
+                .unwrap_or_else(|| english.to_owned()),
+        };
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),
             self.name.clone(),
             self.phone.clone().unwrap_or_default(),
             self.address.clone().unwrap_or_default(),
-            self.status.clone(),
+            words.word("status", &self.status),
             self.assigned_to_name.clone().unwrap_or_default(),
             self.company_time(self.call_back_at),
             self.booked_for.map(|d| d.to_string()).unwrap_or_default(),
             self.attempts.to_string(),
             self.company_time(self.last_outcome_at),
-            self.snapshot
-                .get("reason")
-                .and_then(|r| r.as_str())
-                .unwrap_or_default()
-                .to_owned(),
+            reason,
         ]
     }
 

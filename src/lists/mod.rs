@@ -11,6 +11,7 @@ pub mod special_sizes;
 pub mod storage_upsell;
 pub mod value;
 pub mod values;
+pub mod why;
 
 use chrono::NaiveDate;
 

@@ -16,7 +16,7 @@ use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::export::{ranks, CsvRow, Listed, Rows, Wording};
 use crate::state::{AppState, Settings};
 
 /// A garment counts as known when it was cleaned within this many days before the window.
@@ -531,17 +531,11 @@ impl CsvRow for ReminderEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &Wording) -> Vec<String> {
         let garments: Vec<String> = self
             .garments
             .iter()
-            .map(|g| {
-                let kind = g.kind.name();
-                match &g.brand {
-                    Some(b) => format!("{kind} ({b})"),
-                    None => kind,
-                }
-            })
+            .map(|g| words.branded(&g.kind.name(), g.brand.as_deref()))
             .collect();
         vec![
             self.rank.to_string(),
@@ -559,10 +553,13 @@ impl CsvRow for ReminderEntry {
                 .as_ref()
                 .map(|u| u.usual_date.to_string())
                 .unwrap_or_default(),
-            self.tier.clone().unwrap_or_default(),
-            self.open_complaint.to_string(),
-            garments.join("; "),
-            self.reason.clone(),
+            self.tier
+                .as_ref()
+                .map(|t| words.word("tier", t))
+                .unwrap_or_default(),
+            words.yes_no(self.open_complaint),
+            words.join(&garments),
+            super::why::reason_cell(words, self, &self.reason),
         ]
     }
 }

@@ -13,7 +13,7 @@ use super::maintained::{self, Ranked, Reading, Source};
 
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
-use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::export::{ranks, CsvRow, Listed, Rows, Wording};
 use crate::state::{AppState, Settings};
 
 /// What the special-size list is computed for.
@@ -245,7 +245,11 @@ impl CsvRow for SizesEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &Wording) -> Vec<String> {
+        let named = |group: &str, values: &[String]| {
+            let named: Vec<String> = values.iter().map(|v| words.word(group, v)).collect();
+            words.join(&named)
+        };
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),
@@ -255,11 +259,14 @@ impl CsvRow for SizesEntry {
             self.special_garments.to_string(),
             self.garments.to_string(),
             format!("{:.2}", self.share),
-            self.sizes.join("; "),
-            self.categories.join("; "),
-            self.kinds.join("; "),
-            self.tier.clone().unwrap_or_default(),
-            self.reason.clone(),
+            words.join(&self.sizes),
+            named("category", &self.categories),
+            named("kind", &self.kinds),
+            self.tier
+                .as_ref()
+                .map(|t| words.word("tier", t))
+                .unwrap_or_default(),
+            super::why::reason_cell(words, self, &self.reason),
         ]
     }
 }

@@ -15,7 +15,7 @@ use crate::calendar::{Calendar, SeasonWindow};
 use crate::domain::money::money;
 use crate::domain::{Category, GarmentKind, Material, SeasonClass};
 use crate::error::{AppError, AppResult};
-use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::export::{ranks, CsvRow, Listed, Rows, Wording};
 use crate::state::{AppState, Settings};
 use crate::storage::pricing::{price_for, PriceRow, DELICATE};
 
@@ -54,6 +54,10 @@ pub struct Candidate {
     pub(crate) estimated_fee_cents: i64,
     #[sqlx(skip)]
     pub(crate) why: String,
+    /// The company-time day it was last cleaned, for `why` in another language.
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub(crate) cleaned_on: Option<NaiveDate>,
 }
 
 /// One customer to offer storage to.
@@ -417,8 +421,12 @@ async fn entries(
         .fetch_all(pool)
         .await?;
     let mut by_customer: HashMap<Uuid, Vec<Candidate>> = HashMap::new();
+    let english = Wording::new(None, q.on);
     for mut g in garments {
-        g.why = why(&g, settings);
+        g.cleaned_on = g
+            .last_cleaned_at
+            .map(|at| at.with_timezone(&settings.clock.offset).date_naive());
+        g.why = why(&g, &english);
         by_customer.entry(g.customer_id).or_default().push(g);
     }
     let items = found
@@ -457,24 +465,25 @@ async fn entries(
     Ok(Listed { total, items })
 }
 
-/// Why one garment is a storage candidate, in words a caller can repeat to the customer.
-fn why(g: &Candidate, settings: &Settings) -> String {
-    let risk = match g.material {
-        Some(Material::Fur) => "fur: heat and humidity damage the pelt; kept in the cold vault",
-        Some(Material::Leather | Material::Suede) => {
-            "leather: moulds and cracks in a humid summer; kept in the cold vault"
-        }
-        Some(Material::Down) => "down: must stay dry and uncompressed to keep its loft",
-        Some(Material::Cashmere) => "cashmere: moths and humidity; kept sealed",
-        Some(Material::Silk) => "silk: yellows and moulds in humid storage",
-        _ => "winter garment: cleaned for put-away, stored until next winter",
-    };
-    match g.last_cleaned_at {
-        Some(at) => format!(
-            "{risk}; cleaned {}",
-            at.with_timezone(&settings.clock.offset).date_naive()
+/// Why one garment is a storage candidate, in words a caller can repeat to the customer (`storage_risk.*`).
+fn why(g: &Candidate, words: &Wording) -> String {
+    let risk = words.text(
+        match g.material {
+            Some(Material::Fur) => "storage_risk.fur",
+            Some(Material::Leather | Material::Suede) => "storage_risk.leather",
+            Some(Material::Down) => "storage_risk.down",
+            Some(Material::Cashmere) => "storage_risk.cashmere",
+            Some(Material::Silk) => "storage_risk.silk",
+            _ => "storage_risk.winter",
+        },
+        &[],
+    );
+    match g.cleaned_on {
+        Some(day) => words.text(
+            "storage_risk.cleaned",
+            &[("risk", &risk), ("date", &words.date(day))],
         ),
-        None => risk.to_owned(),
+        None => risk,
     }
 }
 
@@ -496,8 +505,26 @@ impl CsvRow for UpsellEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
-        let garments: Vec<String> = self.garments.iter().map(|g| g.why.clone()).collect();
+    fn record(&self, words: &Wording) -> Vec<String> {
+        let garments: Vec<String> = match words.lang() {
+            None => self.garments.iter().map(|g| g.why.clone()).collect(),
+            Some(_) => self
+                .garments
+                .iter()
+                .map(|g| {
+                    words.text(
+                        "storage_risk.garment",
+                        &[
+                            (
+                                "garment",
+                                &words.branded(&g.kind.name(), g.brand.as_deref()),
+                            ),
+                            ("risk", &why(g, words)),
+                        ],
+                    )
+                })
+                .collect(),
+        };
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),
@@ -506,11 +533,14 @@ impl CsvRow for UpsellEntry {
             self.address.clone().unwrap_or_default(),
             self.candidates.to_string(),
             money(self.estimated_fee_cents),
-            self.tier.clone().unwrap_or_default(),
-            self.open_complaint.to_string(),
+            self.tier
+                .as_ref()
+                .map(|t| words.word("tier", t))
+                .unwrap_or_default(),
+            words.yes_no(self.open_complaint),
             garments.join(" | "),
             self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
-            self.reason.clone(),
+            super::why::reason_cell(words, self, &self.reason),
         ]
     }
 }

@@ -15,7 +15,7 @@ use super::round3;
 use super::values::{self, CustomerRates, Scored, ScoredRow};
 use crate::domain::money::money;
 use crate::error::{AppError, AppResult};
-use crate::export::{ranks, CsvRow, Listed, Rows};
+use crate::export::{ranks, CsvRow, Listed, Rows, Wording};
 use crate::state::{AppState, Settings};
 
 /// Value tiers, best first.
@@ -348,13 +348,13 @@ impl CsvRow for ValueEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &Wording) -> Vec<String> {
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),
             self.name.clone(),
-            self.tier.clone(),
-            self.stage.clone(),
+            words.word("tier", &self.tier),
+            words.word("stage", &self.stage),
             self.r.to_string(),
             self.f.to_string(),
             self.m.to_string(),
@@ -582,23 +582,26 @@ impl CsvRow for AtRiskEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &Wording) -> Vec<String> {
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),
             self.name.clone(),
             self.phone.clone().unwrap_or_default(),
             self.address.clone().unwrap_or_default(),
-            self.tier.clone(),
+            words.word("tier", &self.tier),
             self.pickups.to_string(),
             self.last_pickup_at.date_naive().to_string(),
             format!("{:.0}", self.days_since),
             format!("{:.0}", self.usual_interval_days),
             money(self.yearly_loss_cents),
-            self.open_complaint.to_string(),
+            words.yes_no(self.open_complaint),
             self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
-            self.status.clone().unwrap_or_default(),
-            self.reason.clone(),
+            self.status
+                .as_ref()
+                .map(|s| words.word("risk", s))
+                .unwrap_or_default(),
+            super::why::reason_cell(words, self, &self.reason),
         ]
     }
 }

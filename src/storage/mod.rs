@@ -159,6 +159,27 @@ pub fn describe(item: &ItemView) -> String {
     parts.join(", ")
 }
 
+/// A garment in one line in the reader's words (`女装大衣、Max Mara、驼色、尺码 40、羊绒`), for exports
+/// asked for in another language than the API's.
+pub fn describe_in(
+    words: &crate::export::Wording,
+    category: Category,
+    kind: GarmentKind,
+    as_entered: [Option<&str>; 2],
+    size: Option<&str>,
+    material: Option<Material>,
+) -> String {
+    let mut parts = vec![format!(
+        "{}{}",
+        words.word("category", &category.name()),
+        words.word("kind", &kind.name())
+    )];
+    parts.extend(as_entered.into_iter().flatten().map(str::to_owned));
+    parts.extend(size.map(|s| words.text("storage.size_of", &[("size", s)])));
+    parts.extend(material.map(|m| words.word("material", &m.name())));
+    words.series(&parts)
+}
+
 fn with_descriptions(mut items: Vec<ItemView>) -> Vec<ItemView> {
     for item in &mut items {
         item.description = describe(item);

@@ -106,13 +106,20 @@ impl CsvRow for ReturnEntry {
         ]
     }
 
-    fn record(&self) -> Vec<String> {
+    fn record(&self, words: &export::Wording) -> Vec<String> {
         let join = |f: &dyn Fn(&ReturnOrder) -> Vec<String>| {
-            self.storage_orders
-                .iter()
-                .flat_map(f)
-                .collect::<Vec<_>>()
-                .join("; ")
+            words.join(&self.storage_orders.iter().flat_map(f).collect::<Vec<_>>())
+        };
+        let described = |i: &ReturnItem| match words.lang() {
+            None => i.description.clone(),
+            Some(_) => super::describe_in(
+                words,
+                i.category,
+                i.kind,
+                [i.brand.as_deref(), i.colour.as_deref()],
+                i.size.as_deref(),
+                i.material,
+            ),
         };
         vec![
             self.rank.to_string(),
@@ -120,12 +127,12 @@ impl CsvRow for ReturnEntry {
             self.name.clone(),
             self.phone.clone().unwrap_or_default(),
             self.address.clone().unwrap_or_default(),
-            self.do_not_contact.to_string(),
+            words.yes_no(self.do_not_contact),
             self.due_on.to_string(),
-            self.overdue.to_string(),
+            words.yes_no(self.overdue),
             join(&|o| vec![o.order.receipt_no.clone()]),
             self.item_count.to_string(),
-            join(&|o| o.items.iter().map(|i| i.description.clone()).collect()),
+            join(&|o| o.items.iter().map(described).collect()),
             join(&|o| o.items.iter().map(ReturnItem::place).collect()),
             money(self.declared_cents),
             self.delivery_preference.clone(),

@@ -339,6 +339,24 @@ async fn never_contact_removes_the_customer_from_every_later_list(pool: sqlx::Pg
     assert!(!String::from_utf8(csv.body)
         .unwrap()
         .contains(&top.to_string()));
+    // Downloaded from the Chinese page, each entry's status and reason read in Chinese.
+    let zh = app
+        .get_with(
+            &format!("{CAMPAIGN}/{id}/entries?format=csv"),
+            &manager,
+            header::ACCEPT_LANGUAGE,
+            "zh-CN",
+        )
+        .await;
+    let text = String::from_utf8(zh.body).unwrap();
+    assert!(
+        text.contains(",待拨打,") && text.contains("件衣物待送洗，仍在穿的约 ¥"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(",open,") && !text.contains("outstanding"),
+        "{text}"
+    );
 }
 
 #[sqlx::test(migrator = "doorstep::db::MIGRATOR")]

@@ -1228,6 +1228,23 @@ async fn the_return_list_ranks_by_due_date_and_books_deliveries(pool: sqlx::PgPo
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("rank,customer_id,name,phone,address,do_not_contact,due_on"));
     assert!(lines[2].contains("Refuses Calls") && lines[2].contains(",true,"));
+    // From the Chinese page the same rows, the garments and yes-or-no cells in Chinese.
+    let zh = app
+        .get_with(
+            &format!("{uri}&format=csv"),
+            &s.dispatcher,
+            header::ACCEPT_LANGUAGE,
+            "zh-CN",
+        )
+        .await;
+    let zh = String::from_utf8(zh.body).unwrap();
+    let zh_lines: Vec<&str> = zh.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(zh_lines.len(), 4, "{zh}");
+    assert!(
+        zh_lines[2].contains("Refuses Calls") && zh_lines[2].contains(",是,"),
+        "{zh}"
+    );
+    assert!(!zh.contains(",true,") && !zh.contains("'s "), "{zh}");
 
     // Returned orders leave the list; pickup workers may not read it.
     for status in ["return_requested", "returned"] {

@@ -2,7 +2,7 @@
 
 import { call, ApiError, NetworkError, outcomeUnknown } from "./api.js";
 import { h, replace } from "./dom.js";
-import { t, problemWords, fieldLabel, fieldLine } from "./i18n.js";
+import { t, problemWords, fieldLabel, fieldLine, currentLang } from "./i18n.js";
 
 /** A server problem (or a network failure) as an alert naming each field, with the server's hint when it gave one. */
 export function problemView(err) {
@@ -97,7 +97,8 @@ export function pager(page, go) {
 
 /** Fetches a file from the API (a GET, or a POST with a JSON body and any `extra` headers) and returns it as a Blob. */
 export async function fetchFile(method, path, body, extra = {}) {
-  const headers = { Accept: "*/*", ...extra };
+  // The page's language, so a CSV saved from a Chinese page reads in Chinese whatever the browser's own setting.
+  const headers = { Accept: "*/*", "Accept-Language": currentLang(), ...extra };
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     headers["X-CSRF-Token"] = localStorage.getItem("doorstep.csrf") || "";

@@ -428,9 +428,10 @@ async function campaignScreen(main, id, offset) {
       replace(
         entries,
         h("h2", {}, t("campaigns.entries")),
-        h("div", { class: "actions" }, csvButton(`/campaigns/${id}/entries?format=csv`, `campaign-${c.as_of}.csv`)),
-        table(["#", t("field.name"), t("campaigns.status"), t("outcome.booked")], rows),
-        pager(page, showEntries),
+        page.total ? h("div", { class: "actions" }, csvButton(`/campaigns/${id}/entries?format=csv`, `campaign-${c.as_of}.csv`)) : null,
+        // A dispatcher is shown the entries assigned to them: say so rather than show an empty table.
+        page.total ? table(["#", t("field.name"), t("campaigns.status"), t("outcome.booked")], rows) : h("p", { class: "msg", id: "no-entries" }, t("campaigns.none_yours")),
+        page.total ? pager(page, showEntries) : null,
       );
     });
   };

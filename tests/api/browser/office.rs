@@ -197,6 +197,40 @@ async fn a_dispatcher_works_a_queue_entry_to_booked(pool: PgPool) {
 }
 
 /// Creates the previewed campaign and checks the number of entries its page shows.
+/// Ticks the signed-in dispatcher on the campaign page and assigns them every unassigned entry.
+async fn take_every_entry(b: &Browser, pool: &PgPool, user: &str, expected: i64) {
+    let me: Uuid = sqlx::query_scalar("select staff_id from staff where username = $1")
+        .bind(user)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    b.tap(&format!("input[name=assignee][value='{me}']")).await;
+    b.tap("#assign").await;
+    b.until(
+        &format!(
+            "document.querySelectorAll('a[href^=\"#/customers/\"]').length === {}",
+            expected.min(20)
+        ),
+        10,
+    )
+    .await;
+}
+
+/// Taps the page's CSV button and returns the file's text as the page hands it to the browser to save.
+async fn saved_csv(b: &Browser) -> String {
+    b.eval(
+        "const make = URL.createObjectURL; \
+         URL.createObjectURL = (blob) => { blob.text().then((t) => { window.savedCsv = t; }); return make(blob); };",
+    )
+    .await;
+    b.tap("button.csv").await;
+    let csv = b.until("window.savedCsv", 20).await;
+    csv.as_str()
+        .unwrap()
+        .trim_start_matches('\u{feff}')
+        .to_owned()
+}
+
 async fn create_shows(b: &Browser, expected: i64) {
     b.tap("#create-campaign").await;
     b.wait_for("#campaign-entries", 20).await;
@@ -254,6 +288,20 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
         .unwrap();
     assert_eq!(params["status"], status, "{params}");
     b.screenshot("office-campaign-at-risk-zh-390").await;
+    // A dispatcher sees the entries assigned to them: none yet, and the page says how to get them.
+    b.wait_for("#no-entries", 10).await;
+    full_shot(&b, "office-campaign-none-yours-zh-390").await;
+    take_every_entry(&b, &pool, &user, expected).await;
+    // The entries saved as CSV from this Chinese page read in Chinese: columns, status and each reason.
+    let csv = saved_csv(&b).await;
+    let call = if status == "gone" {
+        "可能已流失：挽回电话"
+    } else {
+        "来得少了：关怀电话"
+    };
+    assert!(csv.starts_with("排名,客户编号,姓名"), "{csv}");
+    assert_eq!(csv.matches(",待拨打,").count() as i64, expected, "{csv}");
+    assert_eq!(csv.matches(call).count() as i64, expected, "{csv}");
     assert_clean(b.console_errors().await);
     b.close().await;
 }
@@ -298,8 +346,11 @@ async fn a_campaign_from_the_reminder_list_has_every_entry(pool: PgPool) {
     .unwrap();
     assert_eq!(stored, expected);
     b.screenshot("office-campaign-en-1280").await;
-    // The entries as CSV: fetched with the session and offered as a file to save.
-    b.tap("button.csv").await;
+    // The entries as CSV, once taken: fetched with the session and offered as a file to save, in English.
+    take_every_entry(&b, &pool, &user, expected).await;
+    let csv = saved_csv(&b).await;
+    assert!(csv.starts_with("rank,customer_id,name"), "{csv}");
+    assert_eq!(csv.matches(",open,").count() as i64, expected, "{csv}");
     b.until(
         "document.querySelector('a[download$=\".csv\"]') !== null",
         20,
