@@ -393,7 +393,7 @@ mod tests {
         // text after the value is not JSON either
         let (field, message) = refusal(r#"{"lines":[]} x"#);
         assert_eq!(field, "body");
-        assert!(message.ends_with("trailing characters"), "{message}");
+        assert!(message.ends_with("text after the JSON value"), "{message}");
     }
 
     #[test]

@@ -71,10 +71,35 @@ pub(crate) fn not_json(error: &serde_json::Error) -> String {
         .rsplit_once(" at line ")
         .map_or(what.as_str(), |(m, _)| m);
     format!(
-        "the body is not valid JSON (line {}, column {}): {what}",
+        "the body is not valid JSON (line {}, column {}): {}",
         error.line(),
-        error.column()
+        error.column(),
+        syntax(what)
     )
+}
+
+/// serde_json's syntax complaint as a person who typed the body would put it; each is a `json.<words>` of the
+/// catalogue, so the reader's language words it too. One serde_json adds later is kept as written.
+fn syntax(what: &str) -> &str {
+    match what {
+        w if w.starts_with("EOF while parsing") => "the body ends too early",
+        "expected `:`" => "missing colon after a key",
+        "expected `,` or `]`" => "missing comma or closing bracket",
+        "expected `,` or `}`" => "missing comma or closing brace",
+        "expected ident" => "misspelled true/false/null",
+        "expected value" => "missing or unquoted value",
+        "invalid escape"
+        | "invalid unicode code point"
+        | "lone leading surrogate in hex escape"
+        | "unexpected end of hex escape" => "invalid escape in a string",
+        "invalid number" => "invalid number",
+        w if w.starts_with("control character") => "control character inside a string",
+        "key must be a string" => "key not in double quotes",
+        "trailing comma" => "trailing comma",
+        "trailing characters" => "text after the JSON value",
+        "recursion limit exceeded" => "nested too deeply",
+        other => other,
+    }
 }
 
 /// The wording of a number serde_json cannot hold (beyond f64), which it reports as a syntax error.
@@ -268,11 +293,49 @@ mod tests {
     }
 
     #[test]
-    fn a_body_that_is_not_json_says_where() {
-        let err = serde_json::from_str::<serde_json::Value>("{\"a\":1,}").unwrap_err();
-        assert_eq!(
-            not_json(&err),
-            "the body is not valid JSON (line 1, column 8): trailing comma"
-        );
+    fn a_body_that_is_not_json_says_where_and_what_in_words() {
+        for (body, said) in [
+            ("{\"a\":1,}", "(line 1, column 8): trailing comma"),
+            ("{\"a\":1", "(line 1, column 6): the body ends too early"),
+            ("{\"a\" 1}", "(line 1, column 6): missing colon after a key"),
+            (
+                "{\"a\":1 \"b\":2}",
+                "(line 1, column 8): missing comma or closing brace",
+            ),
+            (
+                "[1 2]",
+                "(line 1, column 4): missing comma or closing bracket",
+            ),
+            (
+                "{\"a\":tru}",
+                "(line 1, column 9): misspelled true/false/null",
+            ),
+            ("{\"a\":x}", "(line 1, column 6): missing or unquoted value"),
+            ("{a:1}", "(line 1, column 2): key not in double quotes"),
+            ("\"\\q\"", "(line 1, column 3): invalid escape in a string"),
+            (
+                "\"a\u{1}\"",
+                "(line 1, column 3): control character inside a string",
+            ),
+            ("{} x", "(line 1, column 4): text after the JSON value"),
+            ("-x", "(line 1, column 2): invalid number"),
+        ] {
+            let err = serde_json::from_str::<serde_json::Value>(body).unwrap_err();
+            assert_eq!(
+                not_json(&err),
+                format!("the body is not valid JSON {said}"),
+                "{body}"
+            );
+            // Each is worded in Chinese too (the catalogue's `json.<words>`).
+            let zh = crate::i18n::refusal(crate::i18n::Lang::ZhCn, &not_json(&err)).unwrap();
+            let english = said.split_once(": ").unwrap().1;
+            assert!(
+                zh.starts_with("请求内容不是有效的 JSON") && !zh.contains(english),
+                "{zh}"
+            );
+        }
+        let deep = "[".repeat(200);
+        let err = serde_json::from_str::<serde_json::Value>(&deep).unwrap_err();
+        assert!(not_json(&err).ends_with(": nested too deeply"));
     }
 }

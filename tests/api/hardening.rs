@@ -971,7 +971,7 @@ async fn refusals_are_worded_in_the_language_asked_for(pool: PgPool) {
             r#"{"starts_on": "2027-03-01",}"#,
             StatusCode::BAD_REQUEST,
             "body",
-            "请求内容不是有效的 JSON（第 1 行第 28 列）：trailing comma",
+            "请求内容不是有效的 JSON（第 1 行第 28 列）：右括号前多了逗号",
         ),
     ] {
         let p = put(body).await.problem(status);
