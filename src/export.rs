@@ -2,7 +2,7 @@
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -123,9 +123,10 @@ pub fn respond<T: Serialize + CsvRow, M: Serialize>(
     meta: M,
     output: &Output,
     listed: Listed<T>,
+    offset: FixedOffset,
 ) -> AppResult<Response> {
     match output {
-        Output::Csv(lang) => csv_response(list, on, *lang, &listed.items),
+        Output::Csv(lang) => csv_response(list, Wording::new(*lang, on, offset), &listed.items),
         Output::Json(page) => {
             let next = page.offset + listed.items.len() as i64;
             Ok(axum::Json(ListPage {
@@ -156,7 +157,7 @@ pub async fn respond_logged<T: Serialize + CsvRow, M: Serialize>(
     if matches!(output, Output::Csv(_)) {
         crate::access::note_export(state, staff_id, list, listed.items.len()).await?;
     }
-    respond(list, on, meta, output, listed)
+    respond(list, on, meta, output, listed, state.settings.clock.offset)
 }
 
 /// Makes a cell safe to open in a spreadsheet: text that a spreadsheet would run as a formula gets a `'` first.
@@ -178,14 +179,17 @@ pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct Wording {
     lang: Option<Lang>,
     on: NaiveDate,
+    offset: FixedOffset,
 }
 
 impl Wording {
-    /// The wording for a request that asked for `lang` (`None`: it named none), of a list computed for `on`.
-    pub fn new(lang: Option<Lang>, on: NaiveDate) -> Wording {
+    /// The wording for a request that asked for `lang` (`None`: it named none), of a list computed for `on`, times
+    /// shown at the company's UTC `offset`.
+    pub fn new(lang: Option<Lang>, on: NaiveDate, offset: FixedOffset) -> Wording {
         Wording {
             lang: lang.filter(|l| *l != Lang::En),
             on,
+            offset,
         }
     }
 
@@ -233,6 +237,18 @@ impl Wording {
         out
     }
 
+    /// The company-time day an instant falls on (a pickup at 07:00 in Shanghai is that day, not the day before).
+    pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.offset).date_naive()
+    }
+
+    /// An instant in company time, to the minute, as people in the office read it.
+    pub fn time(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.offset)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
     /// A day as the reader writes it: `2026-04-10`, or `2026年4月10日`.
     pub fn date(&self, day: NaiveDate) -> String {
         match self.lang {
@@ -268,13 +284,8 @@ impl Wording {
     }
 }
 
-fn csv_response<T: CsvRow>(
-    list: &str,
-    on: NaiveDate,
-    lang: Option<Lang>,
-    items: &[T],
-) -> AppResult<Response> {
-    let words = Wording::new(lang, on);
+fn csv_response<T: CsvRow>(list: &str, words: Wording, items: &[T]) -> AppResult<Response> {
+    let on = words.on();
     let mut out = csv::Writer::from_writer(UTF8_BOM.to_vec());
     let write = |out: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
         out.write_record(T::header().iter().map(|id| words.column(id)))?;
@@ -322,5 +333,27 @@ mod tests {
         assert_eq!(csv_cell("-1+2"), "'-1+2");
         assert_eq!(csv_cell("Wang Fang"), "Wang Fang");
         assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn times_and_days_are_the_companys() {
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 4, 10).unwrap();
+        let early = "2026-04-09T23:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        for lang in [None, Some(Lang::En), Some(Lang::ZhCn)] {
+            let words = Wording::new(lang, on, shanghai);
+            assert_eq!(words.time(early), "2026-04-10 07:30");
+            assert_eq!(words.day_of(early), on);
+        }
+        let zh = Wording::new(Some(Lang::ZhCn), on, shanghai);
+        assert_eq!(zh.date(on), "2026年4月10日");
+        assert_eq!(zh.word("tier", "gold"), "金牌");
+        assert_eq!(zh.word("tier", ""), "");
+        assert_eq!(zh.branded("coat", Some("Max Mara")), "大衣（Max Mara）");
+        let en = Wording::new(Some(Lang::En), on, shanghai);
+        assert_eq!(en.date(on), "2026-04-10");
+        assert_eq!(en.word("tier", "gold"), "gold");
+        assert_eq!(en.yes_no(true), "true");
+        assert_eq!(en.branded("coat", Some("Max Mara")), "coat (Max Mara)");
     }
 }

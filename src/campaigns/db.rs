@@ -234,10 +234,6 @@ pub struct EntryView {
     #[serde(skip)]
     #[sqlx(default)]
     pub(crate) total: i64,
-    /// The company's UTC offset, set before a CSV export so times print in company time.
-    #[serde(skip)]
-    #[sqlx(skip)]
-    pub(crate) company_offset: Option<chrono::FixedOffset>,
 }
 
 const ENTRY: &str = "

@@ -499,7 +499,7 @@ async fn list_entries(
     let campaign = db::campaign(&state.pool, campaign_id)
         .await?
         .ok_or(AppError::NotFound("campaign"))?;
-    let mut listed = db::entries(
+    let listed = db::entries(
         &state.pool,
         campaign_id,
         owner,
@@ -507,9 +507,6 @@ async fn list_entries(
         output.rows(),
     )
     .await?;
-    for e in &mut listed.items {
-        e.company_offset = Some(state.settings.clock.offset);
-    }
     export::respond_logged(
         &state,
         staff.staff_id,
@@ -734,21 +731,6 @@ async fn report(
     }))
 }
 
-impl EntryView {
-    /// A time as people in the office read it: company time, to the minute (UTC when the offset is unset).
-    fn company_time(&self, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-        let offset = self
-            .company_offset
-            .unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc));
-        t.map(|t| {
-            t.with_timezone(&offset)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
-    }
-}
-
 impl CsvRow for EntryView {
     fn header() -> &'static [&'static str] {
         &[
@@ -786,10 +768,12 @@ impl CsvRow for EntryView {
             self.address.clone().unwrap_or_default(),
             words.word("status", &self.status),
             self.assigned_to_name.clone().unwrap_or_default(),
-            self.company_time(self.call_back_at),
+            self.call_back_at.map(|t| words.time(t)).unwrap_or_default(),
             self.booked_for.map(|d| d.to_string()).unwrap_or_default(),
             self.attempts.to_string(),
-            self.company_time(self.last_outcome_at),
+            self.last_outcome_at
+                .map(|t| words.time(t))
+                .unwrap_or_default(),
             reason,
         ]
     }

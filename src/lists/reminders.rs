@@ -553,10 +553,7 @@ impl CsvRow for ReminderEntry {
                 .as_ref()
                 .map(|u| u.usual_date.to_string())
                 .unwrap_or_default(),
-            self.tier
-                .as_ref()
-                .map(|t| words.word("tier", t))
-                .unwrap_or_default(),
+            words.word("tier", self.tier.as_deref().unwrap_or_default()),
             words.yes_no(self.open_complaint),
             words.join(&garments),
             super::why::reason_cell(words, self, &self.reason),

@@ -262,10 +262,7 @@ impl CsvRow for SizesEntry {
             words.join(&self.sizes),
             named("category", &self.categories),
             named("kind", &self.kinds),
-            self.tier
-                .as_ref()
-                .map(|t| words.word("tier", t))
-                .unwrap_or_default(),
+            words.word("tier", self.tier.as_deref().unwrap_or_default()),
             super::why::reason_cell(words, self, &self.reason),
         ]
     }

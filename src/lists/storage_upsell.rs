@@ -54,10 +54,6 @@ pub struct Candidate {
     pub(crate) estimated_fee_cents: i64,
     #[sqlx(skip)]
     pub(crate) why: String,
-    /// The company-time day it was last cleaned, for `why` in another language.
-    #[serde(skip)]
-    #[sqlx(skip)]
-    pub(crate) cleaned_on: Option<NaiveDate>,
 }
 
 /// One customer to offer storage to.
@@ -421,11 +417,8 @@ async fn entries(
         .fetch_all(pool)
         .await?;
     let mut by_customer: HashMap<Uuid, Vec<Candidate>> = HashMap::new();
-    let english = Wording::new(None, q.on);
+    let english = Wording::new(None, q.on, settings.clock.offset);
     for mut g in garments {
-        g.cleaned_on = g
-            .last_cleaned_at
-            .map(|at| at.with_timezone(&settings.clock.offset).date_naive());
         g.why = why(&g, &english);
         by_customer.entry(g.customer_id).or_default().push(g);
     }
@@ -478,10 +471,10 @@ fn why(g: &Candidate, words: &Wording) -> String {
         },
         &[],
     );
-    match g.cleaned_on {
-        Some(day) => words.text(
+    match g.last_cleaned_at {
+        Some(at) => words.text(
             "storage_risk.cleaned",
-            &[("risk", &risk), ("date", &words.date(day))],
+            &[("risk", &risk), ("date", &words.date(words.day_of(at)))],
         ),
         None => risk,
     }
@@ -533,10 +526,7 @@ impl CsvRow for UpsellEntry {
             self.address.clone().unwrap_or_default(),
             self.candidates.to_string(),
             money(self.estimated_fee_cents),
-            self.tier
-                .as_ref()
-                .map(|t| words.word("tier", t))
-                .unwrap_or_default(),
+            words.word("tier", self.tier.as_deref().unwrap_or_default()),
             words.yes_no(self.open_complaint),
             garments.join(" | "),
             self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),

@@ -360,7 +360,7 @@ impl CsvRow for ValueEntry {
             self.m.to_string(),
             self.pickups.to_string(),
             money(self.spend_cents),
-            self.last_pickup_at.date_naive().to_string(),
+            words.day_of(self.last_pickup_at).to_string(),
             format!("{:.0}", self.recency_days),
             format!("{:.1}", self.pickups_per_year),
             money(self.yearly_spend_cents as i64),
@@ -591,16 +591,13 @@ impl CsvRow for AtRiskEntry {
             self.address.clone().unwrap_or_default(),
             words.word("tier", &self.tier),
             self.pickups.to_string(),
-            self.last_pickup_at.date_naive().to_string(),
+            words.day_of(self.last_pickup_at).to_string(),
             format!("{:.0}", self.days_since),
             format!("{:.0}", self.usual_interval_days),
             money(self.yearly_loss_cents),
             words.yes_no(self.open_complaint),
             self.p_active.map(|p| format!("{p:.3}")).unwrap_or_default(),
-            self.status
-                .as_ref()
-                .map(|s| words.word("risk", s))
-                .unwrap_or_default(),
+            words.word("risk", self.status.as_deref().unwrap_or_default()),
             super::why::reason_cell(words, self, &self.reason),
         ]
     }

@@ -166,11 +166,18 @@ mod tests {
     use crate::i18n::Lang;
     use serde_json::json;
 
-    fn zh() -> Wording {
+    /// The wording of a list of 2026-04-10 in Shanghai.
+    fn words(lang: Option<Lang>) -> Wording {
+        let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
         Wording::new(
-            Some(Lang::ZhCn),
+            lang,
             NaiveDate::from_ymd_opt(2026, 4, 10).unwrap(),
+            shanghai,
         )
+    }
+
+    fn zh() -> Wording {
+        words(Some(Lang::ZhCn))
     }
 
     #[test]
@@ -213,13 +220,10 @@ mod tests {
 
     #[test]
     fn programs_keep_the_api_reason() {
-        let words = Wording::new(None, NaiveDate::from_ymd_opt(2026, 4, 10).unwrap());
+        let program = words(None);
         let entry = json!({"candidates": 2, "estimated_fee_cents": 36000});
-        assert_eq!(reason_cell(&words, &entry, "as sent"), "as sent");
-        let english = Wording::new(
-            Some(Lang::En),
-            NaiveDate::from_ymd_opt(2026, 4, 10).unwrap(),
-        );
+        assert_eq!(reason_cell(&program, &entry, "as sent"), "as sent");
+        let english = words(Some(Lang::En));
         assert_eq!(reason_cell(&english, &entry, "as sent"), "as sent");
         assert_eq!(
             reason_cell(&zh(), &entry, "as sent"),
