@@ -161,6 +161,29 @@ pub fn refusal(lang: Lang, message: &str) -> Option<String> {
     })
 }
 
+/// A message the server or a command writes in English, in `lang` where the catalogue words it, else as written.
+pub fn in_words(lang: Lang, english: &str) -> String {
+    refusal(lang, english).unwrap_or_else(|| english.to_owned())
+}
+
+/// The language a terminal's user reads: the first of `LC_ALL`, `LC_MESSAGES` and `LANG` that is set
+/// (`zh_CN.UTF-8` is Chinese), English when none names one of ours (a command's English is its default).
+pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| var(v).filter(|s| !s.is_empty()))
+        .next()
+        .and_then(|s| {
+            let tag = s.split(['.', '@']).next().unwrap_or("").replace('_', "-");
+            Lang::from_tag(&tag).or_else(|| {
+                tag.to_ascii_lowercase()
+                    .starts_with("zh")
+                    .then_some(Lang::ZhCn)
+            })
+        })
+        .unwrap_or(Lang::En)
+}
+
 /// A part the server filled in, as the reader reads it: a `{name:group}` part is a vocabulary word (`group.<value>`,
 /// e.g. `{status:storage_status}`), any other as written.
 fn vocabulary(lang: Lang, name: &str, value: &str) -> String {

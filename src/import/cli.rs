@@ -7,6 +7,7 @@ use chrono::FixedOffset;
 
 use super::{import, source, ImportOptions, Interrupt, Interrupted, Progress};
 use crate::config::DbConfig;
+use crate::i18n::{in_words, Lang};
 
 /// `doorstep import` on the command line.
 #[derive(Debug, clap::Args)]
@@ -39,6 +40,9 @@ pub struct ImportArgs {
     /// leaves a column out).
     #[arg(long, value_name = "FILE")]
     map: Option<PathBuf>,
+    /// The report's language, `en` or `zh-CN` (default: the terminal's, from LC_ALL, LC_MESSAGES or LANG).
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    lang: Option<Lang>,
     /// Rows (customers, garments, pickup lines) per committed chunk.
     #[arg(long, default_value_t = 100_000)]
     batch_size: usize,
@@ -54,11 +58,15 @@ pub struct ImportArgs {
     db: DbConfig,
 }
 
+fn parse_lang(tag: &str) -> Result<Lang, String> {
+    Lang::from_tag(tag).ok_or_else(|| format!("'{tag}' is not one of en, zh-CN"))
+}
+
 /// Rejections shown on stderr; `--errors FILE` gets them all.
 const SHOWN_REJECTIONS: usize = 50;
 
 /// Ctrl-C or SIGTERM: the first asks the import to stop after its chunk, a second stops at once.
-fn stop_on_signals(interrupt: Interrupt) {
+fn stop_on_signals(interrupt: Interrupt, lang: Lang) {
     tokio::spawn(async move {
         let mut presses = 0;
         loop {
@@ -81,13 +89,12 @@ fn stop_on_signals(interrupt: Interrupt) {
             }
             presses += 1;
             if presses == 1 {
-                eprintln!("import: stopping after the chunk being written (again to stop at once)");
+                let said = "stopping after the chunk being written (again to stop at once)";
+                eprintln!("import: {}", in_words(lang, said));
                 interrupt.trigger();
             } else {
-                eprintln!(
-                    "import: stopped at once: the chunk being written was rolled back; rerun the same command \
-                     to finish"
-                );
+                let said = "stopped at once: the chunk being written was rolled back; rerun the same command to finish";
+                eprintln!("import: {}", in_words(lang, said));
                 std::process::exit(130);
             }
         }
@@ -99,6 +106,9 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let offset = FixedOffset::east_opt(args.utc_offset_hours * 3600)
         .filter(|_| args.utc_offset_hours.abs() <= 14)
         .context("--utc-offset-hours must be between -14 and 14")?;
+    let lang = args
+        .lang
+        .unwrap_or_else(|| crate::i18n::from_locale(|v| std::env::var(v).ok()));
     let opts = ImportOptions {
         customers: args.customers,
         garments: args.garments,
@@ -110,48 +120,56 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         delimiter: args.delimiter,
         map: args.map,
         errors: args.errors.clone(),
-        progress: Progress::stderr(),
+        progress: Progress::stderr().in_lang(lang),
+        lang,
         interrupt: Interrupt::default(),
     };
     if let Some(e) = &opts.encoding {
         source::encoding_for(e).map_err(anyhow::Error::msg)?;
     }
-    stop_on_signals(opts.interrupt.clone());
+    stop_on_signals(opts.interrupt.clone(), lang);
     let pool = crate::db::connect_and_migrate(&args.db).await?;
     let report = match import(&pool, &opts).await {
         Ok(r) => r,
         Err(e) => match e.downcast_ref::<Interrupted>() {
             Some(i) => {
-                eprintln!("import: {i}");
+                eprintln!("import: {}", in_words(lang, &i.to_string()));
                 std::process::exit(130);
             }
             None => return Err(e),
         },
     };
+    let say = |english: String| in_words(lang, &english);
     for r in report.rejections.iter().take(SHOWN_REJECTIONS) {
-        eprintln!("{r}");
+        eprintln!("{}", r.in_words(lang));
     }
     if report.rejections.len() > SHOWN_REJECTIONS {
         let rest = report.rejections.len() - SHOWN_REJECTIONS;
         match &args.errors {
-            Some(path) => eprintln!("... and {rest} more in {}", path.display()),
-            None => eprintln!("... and {rest} more: use --errors FILE to get them all"),
+            Some(path) => eprintln!(
+                "{}",
+                say(format!("... and {rest} more in {}", path.display()))
+            ),
+            None => eprintln!(
+                "{}",
+                say(format!(
+                    "... and {rest} more: use --errors FILE to get them all"
+                ))
+            ),
         }
     }
     for w in report.warnings.iter().take(SHOWN_REJECTIONS) {
-        eprintln!("warning: {w}");
+        eprintln!("{}", say(format!("warning: {}", w.in_words(lang))));
     }
-    print!("{report}");
+    for line in report.to_string().lines() {
+        println!("{}", say(line.to_owned()));
+    }
     let rejected = report.rejected_rows();
+    if rejected > 0 && opts.dry_run {
+        anyhow::bail!(say(format!("{rejected} rows were rejected")));
+    }
     if rejected > 0 {
-        anyhow::bail!(
-            "{rejected} rows were rejected{}",
-            if opts.dry_run {
-                ""
-            } else {
-                "; the other rows were imported, and a rerun after fixing them adds only what is new"
-            }
-        );
+        anyhow::bail!(say(format!("{rejected} rows were rejected; the other rows were imported, and a rerun after fixing them adds only what is new")));
     }
     Ok(())
 }

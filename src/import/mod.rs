@@ -96,6 +96,8 @@ pub struct ImportOptions {
     pub errors: Option<PathBuf>,
     /// Where progress goes.
     pub progress: Progress,
+    /// The language of the `--errors` file's reasons (the report's is the caller's to choose).
+    pub lang: crate::i18n::Lang,
     /// Set by Ctrl-C or SIGTERM: stop after the current chunk.
     pub interrupt: Interrupt,
 }
@@ -114,6 +116,7 @@ impl Default for ImportOptions {
             map: None,
             errors: None,
             progress: Progress::off(),
+            lang: crate::i18n::Lang::En,
             interrupt: Interrupt::default(),
         }
     }
@@ -699,7 +702,7 @@ async fn stage_and_write(
     if let Some(out) = errors_file.as_mut() {
         let mut w = std::io::BufWriter::new(out);
         for r in report.rejections.iter().chain(&report.warnings) {
-            writeln!(w, "{r}")?;
+            writeln!(w, "{}", r.in_words(opts.lang))?;
         }
         w.flush().context("writing the --errors file")?;
     }

@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::i18n::{in_words, Lang};
+
 /// Where progress goes: nowhere, a bar on a terminal, or a line every few seconds (logs, pipes, tests).
 #[derive(Clone)]
 pub struct Progress {
     out: ProgressOut,
+    lang: Lang,
     every: Duration,
     last: Arc<Mutex<Option<Instant>>>,
     started: Instant,
@@ -37,6 +40,12 @@ impl fmt::Debug for Progress {
 }
 
 impl Progress {
+    /// The same progress, its messages in `lang` where the catalogue words them.
+    pub fn in_lang(mut self, lang: Lang) -> Progress {
+        self.lang = lang;
+        self
+    }
+
     /// No progress output.
     pub fn off() -> Progress {
         Progress {
@@ -44,6 +53,7 @@ impl Progress {
             every: Duration::ZERO,
             last: Arc::default(),
             started: Instant::now(),
+            lang: Lang::En,
         }
     }
 
@@ -54,6 +64,7 @@ impl Progress {
             every,
             last: Arc::default(),
             started: Instant::now(),
+            lang: Lang::En,
         }
     }
 
@@ -67,6 +78,7 @@ impl Progress {
                 every: Duration::from_millis(200),
                 last: Arc::default(),
                 started: Instant::now(),
+                lang: Lang::En,
             }
         } else {
             let started = Instant::now();
@@ -78,6 +90,8 @@ impl Progress {
 
     /// A phase change or a notice: always shown.
     pub fn say(&self, msg: &str) {
+        let msg = in_words(self.lang, msg);
+        let msg = msg.as_str();
         match &self.out {
             ProgressOut::Off => {}
             ProgressOut::Bar(bar) => bar.println(format!(
@@ -109,8 +123,8 @@ impl Progress {
         if due {
             match &self.out {
                 ProgressOut::Off => {}
-                ProgressOut::Bar(bar) => bar.set_message(msg()),
-                ProgressOut::Lines(sink) => sink(&msg()),
+                ProgressOut::Bar(bar) => bar.set_message(in_words(self.lang, &msg())),
+                ProgressOut::Lines(sink) => sink(&in_words(self.lang, &msg())),
             }
         }
     }

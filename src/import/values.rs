@@ -133,8 +133,7 @@ pub fn parse_time(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, Strin
             Some(t) => t.with_timezone(&Utc),
             None => {
                 return Err(format!(
-                    "'{}' is not a date: use 2026-11-23, 2026/11/23 09:30 or 2026年11月23日 (company time), \
-                     or 2026-11-23T09:30:00+08:00",
+                    "'{}' is not a date: use 2026-11-23, 2026/11/23 09:30 or 2026年11月23日 (company time), or 2026-11-23T09:30:00+08:00",
                     shorten(raw.trim())
                 ))
             }
