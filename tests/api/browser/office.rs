@@ -292,6 +292,7 @@ async fn an_at_risk_campaign_of_one_kind_of_call_has_exactly_those_entries(pool:
     b.wait_for("#no-entries", 10).await;
     full_shot(&b, "office-campaign-none-yours-zh-390").await;
     take_every_entry(&b, &pool, &user, expected).await;
+    full_shot(&b, "office-campaign-taken-zh-390").await;
     // The entries saved as CSV from this Chinese page read in Chinese: columns, status and each reason.
     let csv = saved_csv(&b).await;
     let call = if status == "gone" {
