@@ -213,7 +213,7 @@ impl Wording {
     /// A vocabulary value (`tier`, `gold`) as the reader reads it: the catalogue's `group.value`, else as stored.
     pub fn word(&self, group: &str, value: &str) -> String {
         self.lang
-            .and_then(|lang| crate::i18n::get(lang, &format!("{group}.{value}")))
+            .and_then(|lang| crate::i18n::word(lang, group, value))
             .unwrap_or(value)
             .to_owned()
     }
@@ -230,11 +230,7 @@ impl Wording {
 
     /// A catalogue text with its `{name}` parts filled, in the reader's language (English when none was asked).
     pub fn text(&self, key: &str, parts: &[(&str, &str)]) -> String {
-        let mut out = crate::i18n::text(self.lang.unwrap_or(Lang::En), key).to_owned();
-        for (name, value) in parts {
-            out = out.replace(&format!("{{{name}}}"), value);
-        }
-        out
+        crate::i18n::filled(self.lang.unwrap_or(Lang::En), key, parts)
     }
 
     /// The company-time day an instant falls on (a pickup at 07:00 in Shanghai is that day, not the day before).
@@ -251,10 +247,7 @@ impl Wording {
 
     /// A day as the reader writes it: `2026-04-10`, or `2026年4月10日`.
     pub fn date(&self, day: NaiveDate) -> String {
-        match self.lang {
-            Some(Lang::ZhCn) => day.format("%Y年%-m月%-d日").to_string(),
-            _ => day.to_string(),
-        }
+        crate::i18n::day(self.lang.unwrap_or(Lang::En), day)
     }
 
     /// A garment's kind with its brand as entered: `coat (Max Mara)`, `大衣（Max Mara）`.

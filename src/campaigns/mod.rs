@@ -755,11 +755,7 @@ impl CsvRow for EntryView {
             .get("reason")
             .and_then(|r| r.as_str())
             .unwrap_or_default();
-        let reason = match words.lang() {
-            None => english.to_owned(),
-            Some(_) => crate::lists::why::reason(words, &self.snapshot)
-                .unwrap_or_else(|| english.to_owned()),
-        };
+        let reason = crate::lists::why::reason_cell(words, &self.snapshot, english);
         vec![
             self.rank.to_string(),
             self.customer_id.to_string(),

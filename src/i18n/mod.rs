@@ -129,6 +129,29 @@ pub fn text(lang: Lang, key: &str) -> &str {
     get(lang, key).unwrap_or(key)
 }
 
+/// The text of `key` in `lang` with its `{name}` placeholders filled from `vars` (as the pages' `t()` does).
+pub fn filled(lang: Lang, key: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = text(lang, key).to_owned();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// A day as the reader writes it: "2026年3月5日" in Chinese, "2026-03-05" in English.
+pub fn day(lang: Lang, d: chrono::NaiveDate) -> String {
+    match lang {
+        Lang::ZhCn => d.format("%Y年%-m月%-d日").to_string(),
+        Lang::En => d.to_string(),
+    }
+}
+
+/// A vocabulary value (`tier`, `gold`) in `lang`: the catalogue's `group.value` (or with `_` for spaces).
+pub fn word(lang: Lang, group: &str, value: &str) -> Option<&'static str> {
+    get(lang, &format!("{group}.{value}"))
+        .or_else(|| get(lang, &format!("{group}.{}", value.replace(' ', "_"))))
+}
+
 /// The server's refusals (a field's message, a problem's detail) in a language other than English: keyed by the
 /// English text as the server writes it, `{name}` standing for each part the server fills in (`{name:group}` for
 /// one that is a word of a vocabulary group). Only the server reads them, so they stay out of the catalogues the
@@ -188,10 +211,7 @@ pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
 /// e.g. `{status:storage_status}`), any other as written.
 fn vocabulary(lang: Lang, name: &str, value: &str) -> String {
     name.split_once(':')
-        .and_then(|(_, group)| {
-            get(lang, &format!("{group}.{value}"))
-                .or_else(|| get(lang, &format!("{group}.{}", value.replace(' ', "_"))))
-        })
+        .and_then(|(_, group)| word(lang, group, value))
         .unwrap_or(value)
         .to_owned()
 }

@@ -379,16 +379,7 @@ async fn finish(
 
 /// What the garments are, most numerous kind first: "coat x2, down jacket".
 fn kinds(garments: &[OutstandingGarment]) -> String {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for g in garments {
-        let name = g.kind.name().replace('_', " ");
-        match counts.iter_mut().find(|(k, _)| *k == name) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((name, 1)),
-        }
-    }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-    counts
+    super::why::by_count(garments.iter().map(|g| g.kind.name().replace('_', " ")))
         .into_iter()
         .map(|(k, n)| if n > 1 { format!("{k} x{n}") } else { k })
         .collect::<Vec<_>>()

@@ -23,7 +23,7 @@ fn percent(p: f64) -> String {
 /// The reason of an entry of any list (or of a campaign's snapshot of one), shaped by the fields it has: the
 /// reminders' outstanding garments, the storage upsell's candidates, the special sizes' share, the at-risk
 /// rhythm. `None` for an entry of none of these shapes.
-pub fn reason(words: &Wording, x: &Value) -> Option<String> {
+fn reason(words: &Wording, x: &Value) -> Option<String> {
     let num = |k: &str| x.get(k).and_then(Value::as_f64);
     let text = |key: &str, parts: &[(&str, &str)]| words.text(key, parts);
     let mut parts = Vec::new();
@@ -123,17 +123,10 @@ pub fn reason(words: &Wording, x: &Value) -> Option<String> {
 /// The outstanding garments' kinds, the most numerous first: `大衣 ×2、羽绒服`.
 fn kinds(words: &Wording, x: &Value) -> Option<String> {
     let garments = x.get("garments")?.as_array()?;
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for kind in garments.iter().filter_map(|g| g.get("kind")?.as_str()) {
-        match counts.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((kind, 1)),
-        }
-    }
+    let counts = by_count(garments.iter().filter_map(|g| g.get("kind")?.as_str()));
     if counts.is_empty() {
         return None;
     }
-    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let named: Vec<String> = counts
         .into_iter()
         .map(|(k, n)| {
@@ -146,6 +139,19 @@ fn kinds(words: &Wording, x: &Value) -> Option<String> {
         })
         .collect();
     Some(words.series(&named))
+}
+
+/// Each distinct item with how often it comes, the most frequent first (ties in order of first appearance).
+pub(crate) fn by_count<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<(T, usize)> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(k, _)| *k == item) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    counts
 }
 
 /// The reason cell of an export: the reader's words where an entry's shape is known, else `english` as the API

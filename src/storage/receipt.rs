@@ -3,9 +3,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
-
-use crate::i18n::{text, Lang};
+use crate::i18n::{day, filled, Lang};
 use crate::pdf::{Layout, PdfError};
 
 use super::{ItemView, OrderView};
@@ -18,19 +16,7 @@ pub const LIABILITY: &str =
 
 /// A receipt text of `lang` with its `{name}` placeholders filled.
 fn say(lang: Lang, key: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = text(lang, &format!("storage_receipt.{key}")).to_owned();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
-
-/// A day as the reader writes it: "2026年3月5日" in Chinese, "2026-03-05" in English.
-fn day(lang: Lang, d: NaiveDate) -> String {
-    match lang {
-        Lang::ZhCn => d.format("%Y年%-m月%-d日").to_string(),
-        Lang::En => d.to_string(),
-    }
+    filled(lang, &format!("storage_receipt.{key}"), vars)
 }
 
 /// A stored garment in the reader's words: the English description, or category, kind, brand, colour, size and
