@@ -208,12 +208,28 @@ pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
 }
 
 /// A part the server filled in, as the reader reads it: a `{name:group}` part is a vocabulary word (`group.<value>`,
-/// e.g. `{status:storage_status}`), any other as written.
+/// e.g. `{status:storage_status}`), a `{name:said}` part is itself a message (`{what:said}` in `is {what:said}, not
+/// a CSV file`), worded whole or clause by clause (`; `-separated), any other as written.
 fn vocabulary(lang: Lang, name: &str, value: &str) -> String {
-    name.split_once(':')
-        .and_then(|(_, group)| word(lang, group, value))
-        .unwrap_or(value)
-        .to_owned()
+    match name.split_once(':') {
+        Some((_, "said")) => refusal(lang, value).unwrap_or_else(|| {
+            value
+                .split("; ")
+                .map(|clause| in_words(lang, clause))
+                .collect::<Vec<_>>()
+                .join(clauses(lang))
+        }),
+        Some((_, group)) => word(lang, group, value).unwrap_or(value).to_owned(),
+        None => value.to_owned(),
+    }
+}
+
+/// What separates the clauses of a sentence in `lang`.
+fn clauses(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "; ",
+        Lang::ZhCn => "；",
+    }
 }
 
 /// The refusals with `{name}` parts, as (template, text), the one with the most fixed text first so the most
@@ -541,6 +557,22 @@ mod tests {
             missing.is_empty(),
             "worded refusals the server no longer writes: {missing:#?}"
         );
+    }
+
+    /// A wording names only parts its English has (`{how:said}`, not `{how}`): any other is printed as written,
+    /// braces and all. (It may leave one out, as `send {what} as JSON` does.)
+    #[test]
+    fn every_worded_refusal_fills_only_parts_of_its_english() {
+        let names = |t: &'static str| -> std::collections::BTreeSet<&'static str> {
+            pieces(t).into_iter().filter_map(placeholder).collect()
+        };
+        let words = refusals(Lang::ZhCn).expect("zh-CN has refusals");
+        let wrong: Vec<&String> = words
+            .iter()
+            .filter(|(english, text)| !names(text).is_subset(&names(english)))
+            .map(|(english, _)| english)
+            .collect();
+        assert!(wrong.is_empty(), "parts differ: {wrong:#?}");
     }
 
     /// A thing the server says it cannot find (`AppError::NotFound("storage order")`) is named in every language.

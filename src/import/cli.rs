@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::FixedOffset;
 
-use super::{import, source, ImportOptions, Interrupt, Interrupted, Progress};
+use super::{import, source, ImportOptions, Interrupt, Interrupted, Progress, Refused};
 use crate::config::DbConfig;
 use crate::i18n::{in_words, Lang};
 
@@ -101,14 +101,30 @@ fn stop_on_signals(interrupt: Interrupt, lang: Lang) {
     });
 }
 
+/// An import's error in `lang`: each part of its chain worded where the catalogue has it (a refused file's place
+/// kept as written), so a file refused whole reads like the report's own lines.
+fn error_in_words(lang: Lang, e: anyhow::Error) -> anyhow::Error {
+    if lang == Lang::En {
+        return e;
+    }
+    let parts: Vec<String> = e
+        .chain()
+        .map(|part| match part.downcast_ref::<Refused>() {
+            Some(r) => format!("{}: {}", r.at, in_words(lang, &r.reason)),
+            None => in_words(lang, &part.to_string()),
+        })
+        .collect();
+    anyhow::Error::msg(parts.join(": "))
+}
+
 /// Runs the import, prints the report, and fails (non-zero exit) when any row was rejected; 130 when stopped.
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let offset = FixedOffset::east_opt(args.utc_offset_hours * 3600)
-        .filter(|_| args.utc_offset_hours.abs() <= 14)
-        .context("--utc-offset-hours must be between -14 and 14")?;
     let lang = args
         .lang
         .unwrap_or_else(|| crate::i18n::from_locale(|v| std::env::var(v).ok()));
+    let offset = FixedOffset::east_opt(args.utc_offset_hours * 3600)
+        .filter(|_| args.utc_offset_hours.abs() <= 14)
+        .with_context(|| in_words(lang, "--utc-offset-hours must be between -14 and 14"))?;
     let opts = ImportOptions {
         customers: args.customers,
         garments: args.garments,
@@ -125,7 +141,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         interrupt: Interrupt::default(),
     };
     if let Some(e) = &opts.encoding {
-        source::encoding_for(e).map_err(anyhow::Error::msg)?;
+        source::encoding_for(e).map_err(|e| anyhow::Error::msg(in_words(lang, &e)))?;
     }
     stop_on_signals(opts.interrupt.clone(), lang);
     let pool = crate::db::connect_and_migrate(&args.db).await?;
@@ -136,7 +152,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
                 eprintln!("import: {}", in_words(lang, &i.to_string()));
                 std::process::exit(130);
             }
-            None => return Err(e),
+            None => return Err(error_in_words(lang, e)),
         },
     };
     let say = |english: String| in_words(lang, &english);
@@ -172,4 +188,100 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         anyhow::bail!(say(format!("{rejected} rows were rejected; the other rows were imported, and a rerun after fixing them adds only what is new")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{parse, source};
+
+    /// An error as `main` prints it.
+    fn shown(e: anyhow::Error) -> String {
+        format!("{e:#}")
+    }
+
+    #[test]
+    fn a_file_refused_whole_reads_in_the_terminals_language() {
+        let refused = |bytes: &[u8]| {
+            let why = source::decode(bytes.to_vec(), None)
+                .err()
+                .expect("test data is refused");
+            crate::import::refuse("cust.csv", why)
+        };
+        assert_eq!(
+            shown(error_in_words(Lang::ZhCn, refused(b"%PDF-1.7"))),
+            "cust.csv: 是一份 PDF 文档，不是 CSV 文件或 .xlsx 工作簿：请把表格导出为 CSV 或 .xlsx"
+        );
+        assert_eq!(
+            shown(error_in_words(Lang::ZhCn, refused(&[0x1f, 0x8b, 8, 0]))),
+            "cust.csv: 是一个 gzip 压缩文件，不是 CSV 文件或 .xlsx 工作簿：请先解压（gunzip）"
+        );
+        let english = shown(error_in_words(Lang::En, refused(b"%PDF-1.7")));
+        assert_eq!(
+            english,
+            "cust.csv: is a PDF document, not a CSV file or .xlsx workbook: export the table as CSV or .xlsx"
+        );
+        let gbk = shown(error_in_words(
+            Lang::ZhCn,
+            refused(b"ok\n\xd6\xd0\xce\xc4\n"),
+        ));
+        assert!(
+            gbk.starts_with("cust.csv: 第 2 行：不是 UTF-8 文本；它可按 GBK/GB18030 读取"),
+            "{gbk}"
+        );
+    }
+
+    #[test]
+    fn a_header_refused_names_each_problem_in_the_readers_words() {
+        let names: Vec<std::borrow::Cow<'_, str>> = ["external_id", "name", "colour", "name"]
+            .map(Into::into)
+            .to_vec();
+        let why = parse::Header::new(
+            &crate::import::columns::CUSTOMERS,
+            &parse::ColumnMap::default(),
+            &names,
+        )
+        .err()
+        .expect("an unknown and a repeated column");
+        let said = shown(error_in_words(
+            Lang::ZhCn,
+            crate::import::refuse("cust.csv:1", why),
+        ));
+        assert!(
+            said.starts_with("cust.csv:1: 未知的列 'colour'（请用 --map 改名或去掉）；列 'name' 出现了两次；可用的列为 external_id, name"),
+            "{said}"
+        );
+        assert!(
+            !said.contains("appears") && !said.contains("the columns"),
+            "{said}"
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_named_with_why_in_words() {
+        let e = std::fs::read("/nonexistent/doorstep/cust.csv").expect_err("no such file");
+        let refused = crate::import::refuse(
+            "/nonexistent/doorstep/cust.csv",
+            crate::import::io_reason(&e),
+        );
+        assert_eq!(
+            shown(error_in_words(Lang::ZhCn, refused)),
+            "/nonexistent/doorstep/cust.csv: 没有这个文件或文件夹"
+        );
+        assert_eq!(
+            in_words(Lang::ZhCn, "GBK, semicolon-separated"),
+            "GBK，分号分隔"
+        );
+        assert_eq!(
+            in_words(Lang::ZhCn, "contains a tab at character 3: remove it"),
+            "第 3 个字符处含有制表符：请删除"
+        );
+        assert_eq!(
+            in_words(
+                Lang::ZhCn,
+                "contains the control character U+001B at character 1: remove it"
+            ),
+            "第 1 个字符处含有控制字符 U+001B：请删除"
+        );
+    }
 }

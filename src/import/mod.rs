@@ -122,6 +122,44 @@ impl Default for ImportOptions {
     }
 }
 
+/// A file (or a flag's file) refused whole: where, and why in words the report can put in the reader's language.
+#[derive(Debug)]
+pub struct Refused {
+    /// The file, with its line where one is to blame (`customers.csv:1`, `--map renames.txt`).
+    pub at: String,
+    /// Why, in the code's English.
+    pub reason: String,
+}
+
+/// A [`Refused`] error.
+fn refuse(at: impl Into<String>, reason: impl Into<String>) -> anyhow::Error {
+    Refused {
+        at: at.into(),
+        reason: reason.into(),
+    }
+    .into()
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.reason)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Why a file cannot be opened, read or created, in words the catalogue has (the system's own text otherwise).
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "there is no such file or folder".to_owned(),
+        ErrorKind::PermissionDenied => "permission denied: this user may not use it".to_owned(),
+        ErrorKind::IsADirectory => "is a folder, not a file".to_owned(),
+        ErrorKind::InvalidData => "is not UTF-8 text".to_owned(),
+        _ => format!("cannot be used ({e})"),
+    }
+}
+
 /// One file read whole, decoded, with its header checked.
 struct Loaded {
     kind: FileKind,
@@ -138,10 +176,10 @@ fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
-            .context("reading standard input")?;
+            .map_err(|e| refuse("standard input", io_reason(&e)))?;
         return Ok(buf);
     }
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+    std::fs::read(path).map_err(|e| refuse(path.display().to_string(), io_reason(&e)))
 }
 
 fn load(
@@ -151,8 +189,8 @@ fn load(
     map: &ColumnMap,
 ) -> anyhow::Result<Loaded> {
     let name = path.display().to_string();
-    let decoded = source::decode(read_all(path)?, opts.encoding.as_deref())
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let decoded =
+        source::decode(read_all(path)?, opts.encoding.as_deref()).map_err(|e| refuse(&name, e))?;
     let format = kind.format();
     let (header, delimiter, read_as) = match &decoded.body {
         Body::Text(text) => {
@@ -174,20 +212,23 @@ fn load(
             let d = best.map_or(b',', |b| b.2);
             let names = match Csv::new(text, d).next_record() {
                 Some(Ok(r)) => r.fields,
-                Some(Err(_)) => {
-                    anyhow::bail!("{name}:1: the header has a quote that is never closed")
-                }
+                Some(Err(_)) => Err(refuse(
+                    format!("{name}:1"),
+                    "the header has a quote that is never closed",
+                ))?,
                 None => Vec::new(),
             };
             let header =
-                Header::new(format, map, &names).map_err(|e| anyhow::anyhow!("{name}:1: {e}"))?;
-            let shown = match d {
-                b',' => "comma-separated".to_owned(),
-                b';' => "semicolon-separated".to_owned(),
-                b'\t' => "tab-separated".to_owned(),
-                other => format!("'{}'-separated", other as char),
+                Header::new(format, map, &names).map_err(|e| refuse(format!("{name}:1"), e))?;
+            let encoding = decoded.encoding;
+            let read_as = match d {
+                b',' => format!("{encoding}, comma-separated"),
+                b';' => format!("{encoding}, semicolon-separated"),
+                b'\t' => format!("{encoding}, tab-separated"),
+                b'|' => format!("{encoding}, separated by '|'"),
+                other => format!("{encoding}, separated by '{}'", other as char),
             };
-            (header, d, format!("{}, {shown}", decoded.encoding))
+            (header, d, read_as)
         }
         Body::Sheet(rows) => {
             let (line, names): (u64, Vec<std::borrow::Cow<'_, str>>) = rows
@@ -195,7 +236,7 @@ fn load(
                 .map(|(l, cells)| (*l, cells.iter().map(|c| c.as_str().into()).collect()))
                 .unwrap_or((1, Vec::new()));
             let header = Header::new(format, map, &names)
-                .map_err(|e| anyhow::anyhow!("{name}:{line}: {e}"))?;
+                .map_err(|e| refuse(format!("{name}:{line}"), e))?;
             (header, b',', "xlsx, first sheet".to_owned())
         }
     };
@@ -369,12 +410,7 @@ fn parse_rows(
                         fields.resize(width.max(fields.len()), "".into());
                         let problem = Problem::new(
                             file.header.column_at(u.column),
-                            format!(
-                                "a quote opens in this cell on line {} and is never closed, so the rest of the \
-                                 file would be one cell: fix the quote (reading went on at line {})",
-                                u.line,
-                                u.line + 1
-                            ),
+                            format!("a quote opens in this cell on line {} and is never closed, so the rest of the file would be one cell: fix the quote (reading went on at line {})", u.line, u.line + 1),
                         );
                         row(
                             u.line,
@@ -438,15 +474,11 @@ fn spanning_warning(cell: &str, end_line: u64, width: usize, delimiter: u8) -> O
         .skip(1)
         .any(|l| width > 1 && l.bytes().filter(|b| *b == delimiter).count() + 1 >= width);
     if rowlike || lines.len() > 3 {
-        Some(format!(
-            "this cell runs on to line {end_line}{}: check its quotes; if the lines in it were meant as rows, \
-             they were not imported",
-            if rowlike {
-                " and holds what looks like a row"
-            } else {
-                ""
-            }
-        ))
+        Some(if rowlike {
+            format!("this cell runs on to line {end_line} and holds what looks like a row: check its quotes; if the lines in it were meant as rows, they were not imported")
+        } else {
+            format!("this cell runs on to line {end_line}: check its quotes; if the lines in it were meant as rows, they were not imported")
+        })
     } else {
         None
     }
@@ -595,18 +627,19 @@ async fn until_interrupted<T>(
 /// write. An interrupted import answers [`Interrupted`] as its error.
 pub async fn import(pool: &PgPool, opts: &ImportOptions) -> anyhow::Result<ImportReport> {
     let errors_file = match &opts.errors {
-        Some(path) => Some(
-            File::create(path)
-                .with_context(|| format!("--errors {}: cannot write there", path.display()))?,
-        ),
+        Some(path) => Some(File::create(path).map_err(|e| {
+            refuse(
+                format!("--errors {}", path.display()),
+                format!("cannot write there: {}", io_reason(&e)),
+            )
+        })?),
         None => None,
     };
     let map = match &opts.map {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!("--map {}: cannot read it as UTF-8 text", path.display())
-            })?;
-            ColumnMap::parse(&text).map_err(|e| anyhow::anyhow!("--map {}: {e}", path.display()))?
+            let at = || format!("--map {}", path.display());
+            let text = std::fs::read_to_string(path).map_err(|e| refuse(at(), io_reason(&e)))?;
+            ColumnMap::parse(&text).map_err(|e| refuse(at(), e))?
         }
         None => ColumnMap::default(),
     };

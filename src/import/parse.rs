@@ -153,8 +153,7 @@ impl Header {
         }
         if header_score(format, map, names) == 0 {
             return Err(format!(
-                "the first line names none of the columns of a {} file, so it is not a header (its cells are not \
-                 shown, as they may be a customer's data): add a first line naming the columns, such as {} or {}",
+                "the first line names none of the columns of a {} file, so it is not a header (its cells are not shown, as they may be a customer's data): add a first line naming the columns, such as {} or {}",
                 format.noun,
                 all.join(","),
                 zh.join(",")

@@ -195,12 +195,7 @@ fn utf8(content: &[u8], told: bool) -> Result<String, Refusal> {
                         .chars()
                         .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
                     {
-                        return Err(
-                            "reads as GBK (Chinese Windows) text as well as UTF-8, and as UTF-8 it holds unlikely \
-                             characters: give --encoding GBK if it was saved by a Chinese Windows program, or \
-                             --encoding UTF-8 if it is UTF-8"
-                                .into(),
-                        );
+                        return Err("reads as GBK (Chinese Windows) text as well as UTF-8, and as UTF-8 it holds unlikely characters: give --encoding GBK if it was saved by a Chinese Windows program, or --encoding UTF-8 if it is UTF-8".into());
                     }
                 }
             }
@@ -209,13 +204,10 @@ fn utf8(content: &[u8], told: bool) -> Result<String, Refusal> {
         Err(e) => {
             let line = line_at(content, e.valid_up_to());
             if gbk().is_some() {
-                Err(format!(
-                    "line {line}: is not UTF-8 text; it reads as GBK/GB18030, as Chinese Windows programs save it: \
-                     rerun with --encoding GB18030"
-                ))
+                Err(format!("line {line}: is not UTF-8 text; it reads as GBK/GB18030, as Chinese Windows programs save it: rerun with --encoding GB18030"))
             } else {
                 Err(format!(
-                    "line {line}: is not UTF-8 text: save it as \"CSV UTF-8\", or give its encoding with --encoding"
+                    "line {line}: is not UTF-8 text: save it as 'CSV UTF-8', or give its encoding with --encoding"
                 ))
             }
         }
@@ -445,8 +437,9 @@ pub fn parse_delimiter(raw: &str) -> Result<u8, String> {
         s if s.len() == 1 && s.is_ascii() && !matches!(s, "\"" | "\n" | "\r") => {
             Ok(s.as_bytes()[0])
         }
-        _ => Err(format!(
-            "--delimiter {raw}: give one character such as , ; | or the word tab"
+        _ => Err(crate::i18n::in_words(
+            crate::i18n::from_locale(|v| std::env::var(v).ok()),
+            &format!("--delimiter {raw}: give one character such as , ; | or the word tab"),
         )),
     }
 }

@@ -58,8 +58,7 @@ pub fn parse_price(raw: &str) -> Result<i64, String> {
     let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     if whole.is_empty() || !digits(whole) || !digits(frac) || s.ends_with('.') {
         return Err(format!(
-            "'{}' is not an amount: write yuan with a dot and at most two decimals, like 120.50, ¥120 or 120元, \
-             without thousands separators",
+            "'{}' is not an amount: write yuan with a dot and at most two decimals, like 120.50, ¥120 or 120元, without thousands separators",
             shorten(raw.trim())
         ));
     }
