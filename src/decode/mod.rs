@@ -320,6 +320,16 @@ impl Scan<'_> {
         if self.pass(&smooth(&base), Bin::Hybrid, false, &ALL) {
             return;
         }
+        // Badly out of focus (or shaken): a wider unsharp mask reaches across a smeared edge, on the upscaled copy
+        // too where modules are only a pixel or two wide.
+        if self.pass(&unsharp(&base, 2, 4), Bin::Hybrid, false, &ALL) {
+            return;
+        }
+        if base.long_side() < SMALL_SIDE
+            && self.pass(&unsharp(&upscale2(&base), 5, 4), Bin::Hybrid, false, &ALL)
+        {
+            return;
+        }
         if let Some(fine) = &fine {
             if self.pass(fine, Bin::Hybrid, false, &ALL) {
                 return;
@@ -468,6 +478,39 @@ fn box_shrink(frame: &Frame, factor: u32) -> Frame {
 /// Unsharp mask (3x3 box, amount 2): steepens blurred edges before binarization.
 fn sharpen(frame: &Frame) -> Frame {
     map_3x3_mean(frame, |p, mean| (p + 2 * (p - mean)).clamp(0, 255) as u8)
+}
+
+/// Unsharp mask over a `(2r+1)`-square box with `amount`: for photos blurred over more than a pixel or two, where
+/// the 3x3 mask of [`sharpen`] sees only the flat middle of a smeared edge.
+fn unsharp(frame: &Frame, radius: usize, amount: i32) -> Frame {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    // Integral image, one row and column of zeros in front.
+    let mut sums = vec![0u64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0u64;
+        for x in 0..w {
+            row += u64::from(frame.luma[y * w + x]);
+            sums[(y + 1) * (w + 1) + x + 1] = sums[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(radius), (y + radius + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(radius), (x + radius + 1).min(w));
+            let total = sums[y1 * (w + 1) + x1] + sums[y0 * (w + 1) + x0]
+                - sums[y0 * (w + 1) + x1]
+                - sums[y1 * (w + 1) + x0];
+            let mean = (total / ((y1 - y0) * (x1 - x0)) as u64) as i32;
+            let p = i32::from(frame.luma[y * w + x]);
+            out.push((p + amount * (p - mean)).clamp(0, 255) as u8);
+        }
+    }
+    Frame {
+        luma: out,
+        width: frame.width,
+        height: frame.height,
+    }
 }
 
 /// 3x3 mean filter, the cheapest denoise.
@@ -705,6 +748,34 @@ mod tests {
             rx.recv_timeout(Duration::from_secs(10)).is_ok(),
             "rxing did not return on a thin frame"
         );
+    }
+
+    #[test]
+    fn a_wide_unsharp_mask_steepens_a_smeared_edge_and_keeps_flat_grey_flat() {
+        // A dark-to-light edge smeared over about 8 px, as an out-of-focus bar's side.
+        let row: Vec<u8> = (0..32)
+            .map(|x| (60.0 + 130.0 / (1.0 + (-(f64::from(x) - 15.5) / 1.5).exp())).round() as u8)
+            .collect();
+        let frame = Frame {
+            luma: row.repeat(6),
+            width: 32,
+            height: 6,
+        };
+        let sharp = unsharp(&frame, 2, 4);
+        let at = |f: &Frame, x: usize| i32::from(f.luma[3 * 32 + x]);
+        // Across the middle of the smear, the step between neighbours grows by half at least.
+        assert!(2 * (at(&sharp, 16) - at(&sharp, 15)) >= 3 * (at(&frame, 16) - at(&frame, 15)));
+        // Far from the edge nothing changes.
+        assert_eq!(at(&sharp, 2), 60);
+        assert_eq!(at(&sharp, 30), 190);
+        for (w, h) in [(1, 1), (2, 3), (5, 1)] {
+            let flat = Frame {
+                luma: vec![128; w * h],
+                width: w as u32,
+                height: h as u32,
+            };
+            assert_eq!(unsharp(&flat, 5, 4).luma, flat.luma);
+        }
     }
 
     #[test]
