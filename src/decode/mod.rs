@@ -113,6 +113,8 @@ const MIN_SIDE: u32 = 20;
 const WORK_SIDE: u32 = 1280;
 /// Long side below which a 2x upscale is worth a try (modules of 1–2 px).
 const SMALL_SIDE: u32 = 640;
+/// Long side the close-up passes halve a photo down to, and no further.
+const CLOSE_UP_SIDE: u32 = 200;
 /// Per-side limit handed to the image decoders (JPEG can't exceed it anyway).
 const MAX_SIDE: u32 = 65_535;
 /// Angles tried for 1-D codes once the straight passes fail (TRY_HARDER already covers 90°).
@@ -335,9 +337,12 @@ impl Scan<'_> {
                 return;
             }
         }
-        if base.long_side() > SMALL_SIDE {
-            let half = box_shrink(&base, 2);
-            if self.pass(&half, Bin::Hybrid, false, &ALL) {
+        // A close-up (a label filling a 12 MP photo): its modules are tens of pixels with soft sides, which the
+        // readers take for flat ground; halving until the photo is a few hundred pixels makes them crisp again.
+        let mut smaller = base.clone();
+        while smaller.long_side() / 2 >= CLOSE_UP_SIDE {
+            smaller = box_shrink(&smaller, 2);
+            if self.pass(&smaller, Bin::Hybrid, false, &ALL) {
                 return;
             }
         }
