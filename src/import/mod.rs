@@ -212,10 +212,12 @@ fn load(
             let d = best.map_or(b',', |b| b.2);
             let names = match Csv::new(text, d).next_record() {
                 Some(Ok(r)) => r.fields,
-                Some(Err(_)) => Err(refuse(
-                    format!("{name}:1"),
-                    "the header has a quote that is never closed",
-                ))?,
+                Some(Err(_)) => {
+                    return Err(refuse(
+                        format!("{name}:1"),
+                        "the header has a quote that is never closed",
+                    ))
+                }
                 None => Vec::new(),
             };
             let header =
@@ -225,7 +227,6 @@ fn load(
                 b',' => format!("{encoding}, comma-separated"),
                 b';' => format!("{encoding}, semicolon-separated"),
                 b'\t' => format!("{encoding}, tab-separated"),
-                b'|' => format!("{encoding}, separated by '|'"),
                 other => format!("{encoding}, separated by '{}'", other as char),
             };
             (header, d, read_as)
