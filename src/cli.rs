@@ -118,6 +118,9 @@ enum BenchCommand {
         /// Wall-time budget per photo, in milliseconds.
         #[arg(long, default_value_t = 1500)]
         budget_ms: u64,
+        /// Decode each photo as a live viewfinder's frame (the cheap passes only).
+        #[arg(long)]
+        viewfinder: bool,
     },
     /// Score the reminder list against a seed's ground truth (precision, value and incremental value of the
     /// first entries), beside a spend-ranked list and lists ranked by the truth itself.
@@ -467,10 +470,12 @@ impl Cli {
                         dir,
                         stress,
                         budget_ms,
+                        viewfinder,
                     },
             }) => {
                 let options = DecodeOptions {
                     budget: std::time::Duration::from_millis(budget_ms),
+                    frame: viewfinder,
                     ..DecodeOptions::default()
                 };
                 let report = tokio::task::spawn_blocking(move || {

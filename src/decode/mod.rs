@@ -52,6 +52,9 @@ pub struct DecodeOptions {
     pub max_bytes: usize,
     /// Largest image accepted, in pixels.
     pub max_pixels: u64,
+    /// A live viewfinder's frame: only the passes that read a label held square to the camera, since the next
+    /// frame follows in half a second; the rescues (sharpening, rescaling, rotations) are for a photo taken once.
+    pub frame: bool,
 }
 
 impl Default for DecodeOptions {
@@ -60,6 +63,7 @@ impl Default for DecodeOptions {
             budget: Duration::from_millis(1500),
             max_bytes: 20 * 1024 * 1024,
             max_pixels: 50_000_000,
+            frame: false,
         }
     }
 }
@@ -136,6 +140,7 @@ pub fn decode_photo(
     let mut scan = Scan {
         start,
         budget: opts.budget,
+        frame: opts.frame,
         accept,
         accepted: None,
         seen: Vec::new(),
@@ -267,6 +272,7 @@ fn image_error(err: ImageError) -> DecodeError {
 struct Scan<'a> {
     start: Instant,
     budget: Duration,
+    frame: bool,
     accept: &'a dyn Fn(&str) -> bool,
     accepted: Option<Decoded>,
     seen: Vec<Decoded>,
@@ -300,6 +306,7 @@ impl Scan<'_> {
         if self.pass(&base, Bin::Hybrid, false, &ALL)
             || self.pass(&base, Bin::Global, false, &ALL)
             || self.pass(&base, Bin::Hybrid, true, &ALL)
+            || self.frame
         {
             return;
         }
@@ -737,6 +744,7 @@ mod tests {
                 let mut scan = Scan {
                     start: Instant::now(),
                     budget: Duration::from_secs(60),
+                    frame: false,
                     accept: &any,
                     accepted: None,
                     seen: Vec::new(),
@@ -781,6 +789,48 @@ mod tests {
             };
             assert_eq!(unsharp(&flat, 5, 4).luma, flat.luma);
         }
+    }
+
+    #[test]
+    fn a_viewfinder_frame_skips_the_rescues_a_photo_gets() {
+        use rxing::Writer;
+        let bars = rxing::MultiFormatWriter
+            .encode("DOORSTEP-128", &BarcodeFormat::CODE_128, 360, 90)
+            .expect("an encodable text");
+        let (w, h) = (bars.getWidth(), bars.getHeight());
+        let upright = Frame {
+            luma: (0..h)
+                .flat_map(|y| (0..w).map(move |x| (y, x)))
+                .map(|(y, x)| if bars.get(x, y) { 0 } else { 255 })
+                .collect(),
+            width: w,
+            height: h,
+        };
+        // Tilted by 30 degrees, the bars cross the readers' scan lines: only the rotation passes read them.
+        let tilted = rotate(&upright, 30.0);
+        let mut photo = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut photo)
+            .write_image(
+                &tilted.luma,
+                tilted.width,
+                tilted.height,
+                image::ExtendedColorType::L8,
+            )
+            .expect("encode png");
+        let read =
+            decode_photo(&photo, &DecodeOptions::default(), &any).expect("a photo is rescued");
+        assert_eq!(
+            read.accepted.map(|d| d.text).as_deref(),
+            Some("DOORSTEP-128")
+        );
+        let frame = DecodeOptions {
+            frame: true,
+            ..DecodeOptions::default()
+        };
+        assert!(matches!(
+            decode_photo(&photo, &frame, &any),
+            Err(DecodeError::NoBarcode)
+        ));
     }
 
     #[test]

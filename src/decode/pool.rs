@@ -44,10 +44,11 @@ impl DecodePool {
         self.capacity.saturating_sub(self.admit.available_permits())
     }
 
-    /// Decodes a photo, preferring a valid door code among several barcodes; counted in the metrics.
-    pub async fn decode(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
+    /// Decodes a photo (a viewfinder's `frame` with the cheap passes only), preferring a valid door code among
+    /// several barcodes; counted in the metrics.
+    pub async fn decode(&self, photo: Bytes, frame: bool) -> AppResult<DecodeOutcome> {
         let started = std::time::Instant::now();
-        let answer = self.decode_inner(photo).await;
+        let answer = self.decode_inner(photo, frame).await;
         let outcome = match &answer {
             Ok(_) => "found",
             Err(AppError::Problem(p)) => match p.slug {
@@ -63,7 +64,7 @@ impl DecodePool {
         answer
     }
 
-    async fn decode_inner(&self, photo: Bytes) -> AppResult<DecodeOutcome> {
+    async fn decode_inner(&self, photo: Bytes, frame: bool) -> AppResult<DecodeOutcome> {
         let admitted = self.admit.clone().try_acquire_owned().map_err(|_| {
             AppError::problem(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -80,7 +81,10 @@ impl DecodePool {
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
         crate::observe::decode_queue(self.admitted());
-        let options = self.options.clone();
+        let options = DecodeOptions {
+            frame,
+            ..(*self.options).clone()
+        };
         // The permits move into the blocking task: a client that hangs up does not free a busy decoder.
         let outcome = tokio::task::spawn_blocking(move || {
             let _permits = (admitted, running);

@@ -105,8 +105,22 @@ fn code_error(field: &str, e: CodeError) -> AppError {
     .with_field(field)
 }
 
+/// The scan's query: whether a photo is a live viewfinder's frame.
+#[derive(Debug, Deserialize)]
+struct ScanQuery {
+    #[serde(default)]
+    viewfinder: bool,
+}
+
+/// `?viewfinder=true`: the photo is one frame of a live viewfinder, decoded with the cheap passes only.
+fn viewfinder_frame(uri: &axum::http::Uri) -> AppResult<bool> {
+    axum::extract::Query::<ScanQuery>::try_from_uri(uri)
+        .map(|q| q.0.viewfinder)
+        .map_err(|_| AppError::invalid("viewfinder", "must be true or false"))
+}
+
 /// Resolves a scanned code, typed (JSON `code`) or photographed (multipart `photo`), to the customer's door card.
-#[utoipa::path(post, path = "/api/v1/scans", tag = "scans", request_body(content((KeyboardScan = "application/json"), (PhotoUpload = "multipart/form-data"))), responses((status = 200, body = ScanResult)))]
+#[utoipa::path(post, path = "/api/v1/scans", tag = "scans", params(("viewfinder" = Option<bool>, Query, description = "a photo is one frame of a live viewfinder: only the cheap decoding passes, since the next frame follows")), request_body(content((KeyboardScan = "application/json"), (PhotoUpload = "multipart/form-data"))), responses((status = 200, body = ScanResult)))]
 #[tracing::instrument(skip_all, fields(source))]
 async fn scan(
     State(state): State<AppState>,
@@ -122,8 +136,9 @@ async fn scan(
         .to_ascii_lowercase();
     let (code, source, symbology, decode_ms) = if content_type.starts_with("multipart/form-data") {
         tracing::Span::current().record("source", "photo");
+        let viewfinder = viewfinder_frame(request.uri())?;
         let photo = read_photo(request, &state).await?;
-        let outcome = state.decoder.decode(photo).await?;
+        let outcome = state.decoder.decode(photo, viewfinder).await?;
         let decode_ms = outcome.elapsed.as_millis() as u64;
         let chosen = outcome.accepted.clone().or_else(|| {
             outcome

@@ -257,11 +257,16 @@ impl TestApp {
 
     /// POSTs a photo to /scans as multipart.
     pub async fn scan_photo(&self, token: &str, photo: &[u8]) -> Reply {
+        self.scan_photo_at("/api/v1/scans", token, photo).await
+    }
+
+    /// A photo scan posted to `path` (`/api/v1/scans?viewfinder=true`).
+    pub async fn scan_photo_at(&self, path: &str, token: &str, photo: &[u8]) -> Reply {
         let boundary = "doorstep-test-boundary";
         let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"door.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes();
         body.extend_from_slice(photo);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = Request::post("/api/v1/scans")
+        let request = Request::post(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .header(
                 header::CONTENT_TYPE,

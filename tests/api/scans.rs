@@ -229,6 +229,18 @@ async fn a_phone_photo_of_the_door_label_answers_the_card(pool: PgPool) {
     let generated = crate::fixtures_gen::label_photo("D00DEM0000BK", 99);
     let r = app.scan_photo(&token, &generated).await.ok(StatusCode::OK);
     assert_eq!(r["customer"]["customer"]["customer_id"], ZHOU_MIN);
+
+    // A live viewfinder's frame of a label held to the camera reads with the cheap passes alone.
+    let r = app
+        .scan_photo_at("/api/v1/scans?viewfinder=true", &token, &photo)
+        .await
+        .ok(StatusCode::OK);
+    assert_eq!(r["code"], LIU_FANG_CODE);
+    let p = app
+        .scan_photo_at("/api/v1/scans?viewfinder=maybe", &token, &photo)
+        .await
+        .problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "viewfinder", "{p}");
 }
 
 fn blank_jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -409,9 +421,9 @@ async fn a_saturated_decoder_answers_503_with_retry_after() {
     let mut png = std::io::Cursor::new(Vec::new());
     noise.write_to(&mut png, image::ImageFormat::Png).unwrap();
     let busy = pool.clone();
-    let first = tokio::spawn(async move { busy.decode(png.into_inner().into()).await });
+    let first = tokio::spawn(async move { busy.decode(png.into_inner().into(), false).await });
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let second = pool.decode(blank_jpeg(100, 100).into()).await;
+    let second = pool.decode(blank_jpeg(100, 100).into(), false).await;
     let err = second.expect_err("no room for a second photo");
     let response = axum::response::IntoResponse::into_response(err);
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -54,11 +54,12 @@ export async function scanCode(code) {
   return (await call("POST", "/scans", { body: { code } })).data;
 }
 
-/** Sends a photo (already shrunk) as multipart; resolves to the scan result. */
-export async function scanPhoto(blob) {
+/** Sends a photo (already shrunk) as multipart, a live viewfinder's frame marked so (the server tries only its cheap
+ * passes: the next frame follows); resolves to the scan result. */
+export async function scanPhoto(blob, { viewfinder = false } = {}) {
   const form = new FormData();
   form.append("photo", blob, "label.jpg");
-  return (await call("POST", "/scans", { body: form, timeoutMs: 30000 })).data;
+  return (await call("POST", viewfinder ? "/scans?viewfinder=true" : "/scans", { body: form, timeoutMs: 30000 })).data;
 }
 
 /** A short tone and vibration so a scan is noticed without looking. */
@@ -128,7 +129,7 @@ export async function startViewfinder(video, { onResult, onError, onTry }) {
           const frame = await drawScaled(video, video.videoWidth, video.videoHeight, FRAME_LONG_SIDE);
           if (onTry) onTry(frame.size);
           try {
-            result = await scanPhoto(frame);
+            result = await scanPhoto(frame, { viewfinder: true });
           } catch (e) {
             if (e.status !== 422) throw e;
           }

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         budget: Duration::from_millis(300),
         max_bytes: 1 << 20,
         max_pixels: 4_000_000,
+        frame: false,
     };
     let _ = decode_photo(data, &opts, &|_| true);
 });
