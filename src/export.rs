@@ -330,9 +330,11 @@ mod tests {
 
     #[test]
     fn times_and_days_are_the_companys() {
-        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
-        let on = NaiveDate::from_ymd_opt(2026, 4, 10).unwrap();
-        let early = "2026-04-09T23:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let shanghai = FixedOffset::east_opt(8 * 3600).expect("test data");
+        let on = NaiveDate::from_ymd_opt(2026, 4, 10).expect("test data");
+        let early = "2026-04-09T23:30:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("test data");
         for lang in [None, Some(Lang::En), Some(Lang::ZhCn)] {
             let words = Wording::new(lang, on, shanghai);
             assert_eq!(words.time(early), "2026-04-10 07:30");

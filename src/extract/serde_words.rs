@@ -327,8 +327,9 @@ mod tests {
                 "{body}"
             );
             // Each is worded in Chinese too (the catalogue's `json.<words>`).
-            let zh = crate::i18n::refusal(crate::i18n::Lang::ZhCn, &not_json(&err)).unwrap();
-            let english = said.split_once(": ").unwrap().1;
+            let zh =
+                crate::i18n::refusal(crate::i18n::Lang::ZhCn, &not_json(&err)).expect("test data");
+            let english = said.split_once(": ").expect("test data").1;
             assert!(
                 zh.starts_with("请求内容不是有效的 JSON") && !zh.contains(english),
                 "{zh}"

@@ -174,10 +174,10 @@ mod tests {
 
     /// The wording of a list of 2026-04-10 in Shanghai.
     fn words(lang: Option<Lang>) -> Wording {
-        let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let shanghai = chrono::FixedOffset::east_opt(8 * 3600).expect("test data");
         Wording::new(
             lang,
-            NaiveDate::from_ymd_opt(2026, 4, 10).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 4, 10).expect("test data"),
             shanghai,
         )
     }
@@ -195,7 +195,7 @@ mod tests {
             "tier": "gold", "open_complaint": true
         });
         assert_eq!(
-            reason(&zh(), &entry).unwrap(),
+            reason(&zh(), &entry).expect("test data"),
             "3 件衣物待送洗，仍在穿的约 ¥420.00；大衣 ×2、羽绒服；通常在 2026年4月5日 前送洗（已过 5 天）；\
              仍是客户的可能 92%；致电预计多收约 ¥150.00；金牌客户；有未解决的投诉"
         );
@@ -206,19 +206,19 @@ mod tests {
         let overdue = json!({"days_since": 90.4, "usual_interval_days": 30.0, "yearly_loss_cents": 120000,
                              "p_active": 0.2, "status": "gone"});
         assert_eq!(
-            reason(&zh(), &overdue).unwrap(),
+            reason(&zh(), &overdue).expect("test data"),
             "上次取件在 90 天前，通常每 30 天一次（是平常间隔的 3.0 倍）；每年消费约 ¥1,200.00；仍是客户的可能 20%；\
              可能已流失：挽回电话"
         );
         let sizes =
             json!({"special_garments": 2, "garments": 3, "share": 0.667, "sizes": ["4XL", "46"]});
         assert_eq!(
-            reason(&zh(), &sizes).unwrap(),
+            reason(&zh(), &sizes).expect("test data"),
             "3 件中 2 件为特殊尺码（67%）：4XL, 46"
         );
         let store = json!({"candidates": 2, "estimated_fee_cents": 36000, "p_active": 0.81});
         assert_eq!(
-            reason(&zh(), &store).unwrap(),
+            reason(&zh(), &store).expect("test data"),
             "2 件衣物可存放，约 ¥360.00；仍是客户的可能 81%"
         );
         assert_eq!(reason(&zh(), &json!({"rank": 1})), None);

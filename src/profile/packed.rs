@@ -183,7 +183,7 @@ mod tests {
         let mut text = String::new();
         flate2::read::GzDecoder::new(bytes)
             .read_to_string(&mut text)
-            .unwrap();
+            .expect("test data");
         text
     }
 
@@ -203,12 +203,12 @@ mod tests {
     fn a_packed_card_unpacks_to_its_text_and_is_smaller() {
         for n in [0, 1, 40, 3_000] {
             let text = card(n);
-            let packed = Packed::pack(&text).unwrap();
+            let packed = Packed::pack(&text).expect("test data");
             assert_eq!(packed.unpack().as_deref(), Some(text.as_str()));
             if n >= 40 {
                 assert!(packed.as_bytes().len() * 3 < text.len(), "{n}");
             }
-            let stored = Packed::from_stored(packed.as_bytes().to_vec()).unwrap();
+            let stored = Packed::from_stored(packed.as_bytes().to_vec()).expect("test data");
             assert_eq!(stored, packed);
         }
     }
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn the_gzip_answer_is_head_card_and_tail_for_any_gzip_reader() {
         let text = card(200);
-        let packed = Packed::pack(&text).unwrap();
+        let packed = Packed::pack(&text).expect("test data");
         let big_head = format!(r#"{{"note":"{}","customer":"#, "x".repeat(70_000));
         for (head, tail) in [
             (r#"{"code":"D-1","customer":"#.to_owned(), "}"),
@@ -232,23 +232,33 @@ mod tests {
     fn damaged_or_foreign_bytes_are_not_taken_for_a_card() {
         assert!(Packed::from_stored(b"{\"name\":\"x\"}".to_vec()).is_none());
         assert!(Packed::from_stored(vec![FORMAT; 4]).is_none());
-        let mut bytes = Packed::pack(&card(30)).unwrap().as_bytes().to_vec();
+        let mut bytes = Packed::pack(&card(30))
+            .expect("test data")
+            .as_bytes()
+            .to_vec();
         let last = bytes.len() - 8;
         bytes[last] ^= 0x55;
-        assert_eq!(Packed::from_stored(bytes).unwrap().unpack(), None);
+        assert_eq!(
+            Packed::from_stored(bytes).expect("test data").unpack(),
+            None
+        );
     }
 
     #[test]
     fn a_card_unpacks_onto_a_head_or_leaves_it_as_it_was() {
         let text = card(40);
         let mut out = b"{\"customer\":".to_vec();
-        assert!(Packed::pack(&text).unwrap().unpack_onto(&mut out));
+        assert!(Packed::pack(&text)
+            .expect("test data")
+            .unpack_onto(&mut out));
         assert_eq!(out, format!("{{\"customer\":{text}").into_bytes());
-        let mut bytes = Packed::pack(&text).unwrap().as_bytes().to_vec();
+        let mut bytes = Packed::pack(&text).expect("test data").as_bytes().to_vec();
         let last = bytes.len() - 8;
         bytes[last] ^= 0x55;
         let mut out = b"head".to_vec();
-        assert!(!Packed::from_stored(bytes).unwrap().unpack_onto(&mut out));
+        assert!(!Packed::from_stored(bytes)
+            .expect("test data")
+            .unpack_onto(&mut out));
         assert_eq!(out, b"head");
     }
 
@@ -256,7 +266,7 @@ mod tests {
     fn gzip_is_taken_as_the_header_says() {
         let with = |v: &str| {
             let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_ENCODING, v.parse().unwrap());
+            h.insert(header::ACCEPT_ENCODING, v.parse().expect("test data"));
             accepts_gzip(&h)
         };
         assert!(!accepts_gzip(&HeaderMap::new()));
